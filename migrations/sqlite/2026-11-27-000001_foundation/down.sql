@@ -1,0 +1,4 @@
+DROP TABLE procedure_versions;
+DROP TABLE procedures;
+DROP TABLE agencies;
+DROP TABLE agency_levels;

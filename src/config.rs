@@ -1,0 +1,607 @@
+//! Configuration: config/default.toml (settings), config/agencies.toml,
+//! config/catalogue/*.toml and config/calendar/<year>.toml.
+//!
+//! A whole directory can be swapped with `--config-dir DIR` or `MOTCUA_CONFIG_DIR`;
+//! `MOTCUA_DATABASE_URL`, `MOTCUA_BIND` and `MOTCUA_DATA_DIR` override single values.
+//! Every error names the file, the line and the key, on one line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::{FixedOffset, NaiveDate};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::core::calendar::{CalendarYear, NamedDay, WorkingCalendar, WorkingHours};
+use crate::core::catalogue::{AgenciesFile, AgencyTree, Catalogue, CatalogueFile, Problem};
+use crate::core::code::CodeFormat;
+use crate::core::text;
+
+/// A configuration problem: file, line (when known), key and message, shown on one line
+/// as `file:line: key: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = self.message.replace(['\n', '\r'], " ");
+        match self.line {
+            Some(line) => write!(
+                f,
+                "{}:{}: {}: {}",
+                self.file.display(),
+                line,
+                self.key,
+                message
+            ),
+            None => write!(f, "{}: {}: {}", self.file.display(), self.key, message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// 1-based line of byte offset `pos` in `text`.
+fn line_of(text: &str, pos: usize) -> usize {
+    text[..pos.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Finds the line where `path` (e.g. `procedure[3].statutory_time.cutoff`) is written,
+/// falling back to the deepest part of the path that exists.
+pub fn locate(text: &str, path: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut span = None;
+    let mut value: Option<&DeValue> = None;
+    let mut table: Option<&DeTable> = Some(root.get_ref());
+    for segment in path.split('.') {
+        let (key, indices) = match segment.find('[') {
+            Some(i) => (&segment[..i], &segment[i..]),
+            None => (segment, ""),
+        };
+        if !key.is_empty() {
+            let Some(v) = table.and_then(|t| t.get(key)) else {
+                break;
+            };
+            span = Some(v.span());
+            value = Some(v.get_ref());
+        }
+        for idx in indices
+            .split(|c| c == '[' || c == ']')
+            .filter(|s| !s.is_empty())
+        {
+            let Ok(i) = idx.parse::<usize>() else { break };
+            match value {
+                Some(DeValue::Array(a)) if i < a.len() => {
+                    span = Some(a[i].span());
+                    value = Some(a[i].get_ref());
+                }
+                _ => break,
+            }
+        }
+        table = match value {
+            Some(DeValue::Table(t)) => Some(t),
+            _ => None,
+        };
+    }
+    span.map(|s| line_of(text, s.start))
+}
+
+/// Reads and deserialises one TOML file (NFC-normalised first).
+fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<(T, String), ConfigError> {
+    let raw = fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        line: None,
+        key: "-".into(),
+        message: format!("không đọc được tệp: {e}"),
+    })?;
+    let text = text::nfc(&raw);
+    let de = toml::Deserializer::parse(&text).map_err(|e| {
+        let line = e.span().map(|s| line_of(&text, s.start));
+        let key = line
+            .and_then(|l| text.lines().nth(l - 1))
+            .map(|l| l.split('=').next().unwrap_or("").trim().to_string())
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| "(cú pháp)".into());
+        ConfigError {
+            file: path.to_path_buf(),
+            line,
+            key,
+            message: format!("lỗi cú pháp TOML: {}", e.message().trim()),
+        }
+    })?;
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok((v, text)),
+        Err(e) => {
+            let mut key = e.path().to_string();
+            let inner = e.into_inner();
+            let message = inner.message().trim().to_string();
+            // Name the field itself for unknown and missing fields.
+            for prefix in ["unknown field `", "missing field `"] {
+                if let Some(rest) = message.strip_prefix(prefix) {
+                    if let Some(field) = rest.split('`').next() {
+                        key = if key == "." {
+                            field.to_string()
+                        } else {
+                            format!("{key}.{field}")
+                        };
+                    }
+                }
+            }
+            let line = inner
+                .span()
+                .map(|s| line_of(&text, s.start))
+                .or_else(|| locate(&text, &key));
+            Err(ConfigError {
+                file: path.to_path_buf(),
+                line,
+                key,
+                message,
+            })
+        }
+    }
+}
+
+fn problem_at(path: &Path, text: &str, p: Problem) -> ConfigError {
+    ConfigError {
+        file: path.to_path_buf(),
+        line: locate(text, &p.path),
+        key: p.path,
+        message: p.message,
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    server: ServerSection,
+    database: DatabaseSection,
+    paths: PathsSection,
+    time: TimeSection,
+    #[serde(default)]
+    codes: CodesSection,
+    #[serde(default)]
+    log: LogSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    bind: String,
+    #[serde(default)]
+    workers: usize,
+    public_base_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseSection {
+    url: String,
+    #[serde(default = "default_pool_size")]
+    pool_size: u32,
+    #[serde(default = "default_busy_timeout")]
+    busy_timeout_ms: u32,
+}
+
+fn default_pool_size() -> u32 {
+    8
+}
+fn default_busy_timeout() -> u32 {
+    5000
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathsSection {
+    data_dir: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeSection {
+    time_zone: String,
+    working_hours: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodesSection {
+    dossier: String,
+}
+
+impl Default for CodesSection {
+    fn default() -> Self {
+        Self {
+            dossier: crate::core::code::DEFAULT_DOSSIER_TEMPLATE.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogSection {
+    #[serde(default = "default_filter")]
+    filter: String,
+    #[serde(default = "default_format")]
+    format: String,
+}
+
+fn default_filter() -> String {
+    "info".into()
+}
+fn default_format() -> String {
+    "text".into()
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        Self {
+            filter: default_filter(),
+            format: default_format(),
+        }
+    }
+}
+
+/// Values that override single settings, usually from the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `MOTCUA_DATABASE_URL`
+    pub database_url: Option<String>,
+    /// `MOTCUA_BIND`
+    pub bind: Option<String>,
+    /// `MOTCUA_DATA_DIR`
+    pub data_dir: Option<String>,
+}
+
+impl Overrides {
+    pub fn from_env() -> Self {
+        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Self {
+            database_url: get("MOTCUA_DATABASE_URL"),
+            bind: get("MOTCUA_BIND"),
+            data_dir: get("MOTCUA_DATA_DIR"),
+        }
+    }
+}
+
+/// The resolved settings of config/default.toml.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config_dir: PathBuf,
+    pub bind: String,
+    pub workers: usize,
+    pub public_base_url: String,
+    pub database_url: String,
+    pub pool_size: u32,
+    pub busy_timeout_ms: u32,
+    pub data_dir: PathBuf,
+    pub time_zone: String,
+    pub offset: FixedOffset,
+    pub working_hours: WorkingHours,
+    pub dossier_code: CodeFormat,
+    pub log_filter: String,
+    pub log_format: String,
+}
+
+/// The offset of a supported time-zone name. Vietnam has kept +07:00 without daylight
+/// saving since 1975; a fixed offset `+HH:MM` is accepted too.
+pub fn parse_time_zone(name: &str) -> Option<FixedOffset> {
+    match name {
+        "Asia/Ho_Chi_Minh" | "Asia/Saigon" | "Asia/Bangkok" | "Asia/Jakarta" => {
+            FixedOffset::east_opt(7 * 3600)
+        }
+        _ => {
+            let (sign, rest) = match name.as_bytes().first()? {
+                b'+' => (1, &name[1..]),
+                b'-' => (-1, &name[1..]),
+                _ => return None,
+            };
+            let (h, m) = rest.split_once(':')?;
+            let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+            if h > 14 || m > 59 {
+                return None;
+            }
+            FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+        }
+    }
+}
+
+impl Settings {
+    /// Reads `<dir>/default.toml` and applies the overrides.
+    pub fn load(dir: &Path, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let path = dir.join("default.toml");
+        let (file, text): (SettingsFile, String) = parse_file(&path)?;
+        let err = |key: &str, message: String| ConfigError {
+            file: path.clone(),
+            line: locate(&text, key),
+            key: key.into(),
+            message,
+        };
+        let offset = parse_time_zone(&file.time.time_zone).ok_or_else(|| {
+            err(
+                "time.time_zone",
+                format!(
+                    "múi giờ \"{}\" không được hỗ trợ (dùng Asia/Ho_Chi_Minh hoặc +HH:MM)",
+                    file.time.time_zone
+                ),
+            )
+        })?;
+        let mut sessions = Vec::new();
+        for (i, s) in file.time.working_hours.iter().enumerate() {
+            sessions.push(
+                WorkingHours::parse_session(s)
+                    .map_err(|m| err(&format!("time.working_hours[{i}]"), m))?,
+            );
+        }
+        let working_hours =
+            WorkingHours::new(sessions).map_err(|m| err("time.working_hours", m))?;
+        let dossier_code =
+            CodeFormat::parse(&file.codes.dossier).map_err(|m| err("codes.dossier", m))?;
+        if file.database.pool_size == 0 || file.database.pool_size > 256 {
+            return Err(err("database.pool_size", "phải từ 1 đến 256".into()));
+        }
+        if !matches!(file.log.format.as_str(), "text" | "json") {
+            return Err(err("log.format", "chỉ nhận \"text\" hoặc \"json\"".into()));
+        }
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .unwrap_or(file.paths.data_dir.clone());
+        let database_url = overrides
+            .database_url
+            .clone()
+            .unwrap_or(file.database.url.clone())
+            .replace("{data_dir}", data_dir.trim_end_matches('/'));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(err(
+                "database.url",
+                format!("URL cơ sở dữ liệu phải bắt đầu bằng sqlite:// hoặc postgres:// (nhận được \"{}\")", redact_url(&database_url)),
+            ));
+        }
+        let bind = overrides.bind.clone().unwrap_or(file.server.bind.clone());
+        if bind.parse::<std::net::SocketAddr>().is_err() && !bind.contains(':') {
+            return Err(err(
+                "server.bind",
+                format!("địa chỉ \"{bind}\" phải có dạng HOST:PORT"),
+            ));
+        }
+        Ok(Self {
+            config_dir: dir.to_path_buf(),
+            bind,
+            workers: file.server.workers,
+            public_base_url: file
+                .server
+                .public_base_url
+                .trim_end_matches('/')
+                .to_string(),
+            database_url,
+            pool_size: file.database.pool_size,
+            busy_timeout_ms: file.database.busy_timeout_ms,
+            data_dir: PathBuf::from(data_dir),
+            time_zone: file.time.time_zone,
+            offset,
+            working_hours,
+            dossier_code,
+            log_filter: file.log.filter,
+            log_format: file.log.format,
+        })
+    }
+}
+
+/// A database URL with any password replaced, for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((cred, host)) = rest.split_once('@') {
+            let user = cred.split(':').next().unwrap_or("");
+            return format!("{scheme}://{user}:***@{host}");
+        }
+    }
+    url.to_string()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFile {
+    year: i32,
+    #[serde(default, rename = "holiday")]
+    holidays: Vec<DayEntry>,
+    #[serde(default, rename = "working_day")]
+    working_days: Vec<DayEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DayEntry {
+    date: NaiveDate,
+    name: String,
+}
+
+/// Reads one calendar file (`<dir>/<year>.toml`).
+pub fn load_calendar_file(path: &Path) -> Result<CalendarYear, ConfigError> {
+    let (file, text): (CalendarFile, String) = parse_file(path)?;
+    let stem_year = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.parse::<i32>().ok());
+    if stem_year != Some(file.year) {
+        return Err(ConfigError {
+            file: path.to_path_buf(),
+            line: locate(&text, "year"),
+            key: "year".into(),
+            message: format!(
+                "năm {} không khớp tên tệp (tệp lịch phải tên <năm>.toml, ví dụ {}.toml)",
+                file.year, file.year
+            ),
+        });
+    }
+    let named = |v: &[DayEntry]| -> Vec<NamedDay> {
+        v.iter()
+            .map(|d| NamedDay {
+                date: d.date,
+                name: text::clean(&d.name),
+            })
+            .collect()
+    };
+    CalendarYear::from_lists(
+        file.year,
+        &named(&file.holidays),
+        &named(&file.working_days),
+    )
+    .map_err(|(list, i, message)| {
+        let key = if list == "year" {
+            "year".to_string()
+        } else {
+            format!("{list}[{i}].date")
+        };
+        ConfigError {
+            file: path.to_path_buf(),
+            line: locate(&text, &key),
+            key,
+            message,
+        }
+    })
+}
+
+/// Files `*.toml` of a directory, sorted; a missing directory has none.
+fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(ConfigError {
+                file: dir.to_path_buf(),
+                line: None,
+                key: "-".into(),
+                message: format!("không đọc được thư mục: {e}"),
+            })
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Reads every `<dir>/calendar/<year>.toml`.
+pub fn load_calendar(dir: &Path, hours: WorkingHours) -> Result<WorkingCalendar, ConfigError> {
+    let mut years = Vec::new();
+    for path in toml_files(&dir.join("calendar"))? {
+        years.push(load_calendar_file(&path)?);
+    }
+    Ok(WorkingCalendar::new(hours, years))
+}
+
+/// Reads `<dir>/agencies.toml`.
+pub fn load_agencies(dir: &Path) -> Result<AgencyTree, ConfigError> {
+    let path = dir.join("agencies.toml");
+    let (file, text): (AgenciesFile, String) = parse_file(&path)?;
+    AgencyTree::build(file).map_err(|p| problem_at(&path, &text, p))
+}
+
+/// Reads every `<dir>/catalogue/*.toml` and checks each procedure against the agencies.
+pub fn load_catalogue(dir: &Path, agencies: &AgencyTree) -> Result<Catalogue, ConfigError> {
+    let mut procedures = BTreeMap::new();
+    let mut origin: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for path in toml_files(&dir.join("catalogue"))? {
+        let (file, text): (CatalogueFile, String) = parse_file(&path)?;
+        for (i, mut p) in file.procedures.into_iter().enumerate() {
+            let at = format!("procedure[{i}]");
+            p.validate(&at, agencies).map_err(|problem| {
+                let mut e = problem_at(&path, &text, problem);
+                e.message = format!("thủ tục {}: {}", p.code, e.message);
+                e
+            })?;
+            if let Some(first) = origin.get(&p.code) {
+                return Err(ConfigError {
+                    file: path.clone(),
+                    line: locate(&text, &format!("{at}.code")),
+                    key: format!("{at}.code"),
+                    message: format!(
+                        "mã thủ tục {} đã khai báo trong {}",
+                        p.code,
+                        first.display()
+                    ),
+                });
+            }
+            p.name = text::clean(&p.name);
+            p.field = text::clean(&p.field);
+            origin.insert(p.code.clone(), path.clone());
+            procedures.insert(p.code.clone(), p);
+        }
+    }
+    Ok(Catalogue { procedures })
+}
+
+/// Everything read from a configuration directory.
+#[derive(Debug)]
+pub struct Config {
+    pub settings: Settings,
+    pub calendar: WorkingCalendar,
+    pub agencies: AgencyTree,
+    pub catalogue: Catalogue,
+}
+
+impl Config {
+    /// Reads and checks the whole directory; the first problem stops the load.
+    pub fn load(dir: &Path, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let settings = Settings::load(dir, overrides)?;
+        let calendar = load_calendar(dir, settings.working_hours.clone())?;
+        let agencies = load_agencies(dir)?;
+        let catalogue = load_catalogue(dir, &agencies)?;
+        Ok(Self {
+            settings,
+            calendar,
+            agencies,
+            catalogue,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_finds_nested_keys() {
+        let text = "year = 2026\n\n[[holiday]]\ndate = \"2026-01-01\"\nname = \"a\"\n\n[[holiday]]\ndate = \"2026-13-01\"\n";
+        assert_eq!(locate(text, "year"), Some(1));
+        assert_eq!(locate(text, "holiday[1].date"), Some(8));
+        assert_eq!(locate(text, "holiday[0].name"), Some(5));
+    }
+
+    #[test]
+    fn time_zones() {
+        assert_eq!(
+            parse_time_zone("Asia/Ho_Chi_Minh")
+                .unwrap()
+                .local_minus_utc(),
+            25200
+        );
+        assert_eq!(parse_time_zone("+07:00").unwrap().local_minus_utc(), 25200);
+        assert!(parse_time_zone("Europe/Paris").is_none());
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://motcua:secret@127.0.0.1/motcua"),
+            "postgres://motcua:***@127.0.0.1/motcua"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! The pure core: plain functions over plain data. No database, no clock (callers pass
+//! `now`), no I/O. Everything that can be computed without the outside world lives here
+//! and carries the densest tests.
+
+pub mod calendar;
+pub mod catalogue;
+pub mod code;
+pub mod deadline;
+pub mod lunar;
+pub mod text;

@@ -1,0 +1,120 @@
+//! The HTTP layer (actix-web 4): small handlers that extract, authorise, call the
+//! application and map the result. Diesel runs on actix's blocking pool, never on the
+//! async executor.
+
+mod calendar;
+mod catalogue;
+pub mod error;
+mod system;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App as ActixApp, HttpServer};
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+
+use crate::app::App;
+use error::ApiError;
+
+/// Shared state of every handler.
+pub type AppData = web::Data<Arc<App>>;
+
+/// Formats a moment as RFC 3339 in the configured zone, e.g. `2026-02-24T17:00:00+07:00`.
+pub fn rfc3339(t: DateTime<FixedOffset>, offset: FixedOffset) -> String {
+    t.with_timezone(&offset)
+        .to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// Runs store work on the blocking pool.
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(f).await?
+}
+
+/// Routes of the whole API.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {
+        ApiError::bad_request(
+            "invalid_query",
+            format!("Tham số truy vấn không hợp lệ: {e}"),
+        )
+        .into()
+    }))
+    .app_data(
+        web::JsonConfig::default()
+            .limit(1 << 20)
+            .error_handler(|e, _| {
+                ApiError::bad_request("invalid_json", format!("Nội dung JSON không hợp lệ: {e}"))
+                    .into()
+            }),
+    )
+    .app_data(web::PathConfig::default().error_handler(|e, _| {
+        ApiError::bad_request("invalid_path", format!("Đường dẫn không hợp lệ: {e}")).into()
+    }))
+    .route("/healthz", web::get().to(system::healthz))
+    .service(
+        web::scope("/api/v1")
+            .route("/agencies", web::get().to(catalogue::agencies))
+            .route("/procedures", web::get().to(catalogue::procedures))
+            .route("/procedures/{code}", web::get().to(catalogue::procedure))
+            .route("/calendar/due", web::get().to(calendar::due))
+            .route("/calendar/{year}", web::get().to(calendar::year)),
+    )
+    .default_service(web::to(|| async {
+        Err::<actix_web::HttpResponse, _>(ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "Không tìm thấy địa chỉ yêu cầu",
+        ))
+    }));
+}
+
+/// Logs each request: method, path without the query string (it may carry a pin),
+/// status and duration.
+pub async fn log_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    let res = next.call(req).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    match &res {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            if status >= 500 {
+                tracing::error!(%method, %path, status, elapsed_ms = ms, "request");
+            } else {
+                tracing::info!(%method, %path, status, elapsed_ms = ms, "request");
+            }
+        }
+        Err(e) => tracing::warn!(%method, %path, error = %e, elapsed_ms = ms, "request failed"),
+    }
+    res
+}
+
+/// Serves the API until the process is stopped.
+pub async fn serve(app: Arc<App>) -> std::io::Result<()> {
+    let bind = app.settings.bind.clone();
+    let workers = app.settings.workers;
+    let data = web::Data::new(app);
+    let mut server = HttpServer::new(move || {
+        ActixApp::new()
+            .app_data(data.clone())
+            .wrap(from_fn(log_requests))
+            .configure(configure)
+    });
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = server.bind(&bind)?;
+    tracing::info!(%bind, "motcua listening");
+    server.run().await
+}

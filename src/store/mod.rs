@@ -1,0 +1,348 @@
+//! The store: the only module that speaks diesel. One code path for SQLite (the
+//! embedded default) and PostgreSQL (production, several server processes on one
+//! database); backend-specific SQL is a `match` on [`DbConnection`] inside this module.
+//!
+//! Everything here is synchronous: HTTP handlers call it on actix's blocking pool.
+
+pub mod catalogue;
+pub mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which database the URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Store failures, mapped by the HTTP layer: `NotFound` → 404, `Unavailable` → 503,
+/// `Conflict` → 409, anything else → 500.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("bad database URL: {0}")]
+    BadUrl(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<r2d2::PoolError> for StoreError {
+    fn from(e: r2d2::PoolError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// Opens connections of the backend chosen from the URL scheme (diesel's own
+/// `MultiConnection::establish` tries each backend in turn, and SQLite accepts any path).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    backend: Backend,
+    /// The PostgreSQL URL, or the SQLite file path.
+    target: String,
+    busy_timeout_ms: u32,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.target)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(&self.target)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                c.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    self.busy_timeout_ms
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Parses a database URL: `sqlite://PATH` (or `sqlite:PATH`), `postgres://…`.
+pub fn parse_url(url: &str) -> StoreResult<(Backend, String)> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, url.to_string()));
+    }
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        if path.is_empty() {
+            return Err(StoreError::BadUrl("sqlite URL without a file path".into()));
+        }
+        return Ok((Backend::Sqlite, path.to_string()));
+    }
+    Err(StoreError::BadUrl(
+        "expected sqlite://PATH or postgres://…".into(),
+    ))
+}
+
+/// Options for opening a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub pool_size: u32,
+    pub busy_timeout_ms: u32,
+    pub connect_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 8,
+            busy_timeout_ms: 5000,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+/// Advisory lock keys (PostgreSQL) for commands that must not run twice at once.
+pub mod locks {
+    pub const MIGRATE: i64 = 0x6d6f_7463_7561_0001;
+    pub const CATALOGUE: i64 = 0x6d6f_7463_7561_0002;
+}
+
+impl Store {
+    /// Opens a pool; a SQLite file and its directory are created on first use.
+    pub fn open(url: &str, opts: &StoreOptions) -> StoreResult<Self> {
+        let (backend, target) = parse_url(url)?;
+        if backend == Backend::Sqlite && target != ":memory:" {
+            let path = PathBuf::from(&target);
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let manager = Manager {
+            backend,
+            target,
+            busy_timeout_ms: opts.busy_timeout_ms,
+        };
+        let pool = Pool::builder()
+            .max_size(opts.pool_size)
+            .connection_timeout(opts.connect_timeout)
+            .build(manager)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A pooled connection.
+    pub fn conn(&self) -> StoreResult<PooledConnection<Manager>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Applies pending migrations; returns the versions applied. On PostgreSQL an
+    /// advisory lock keeps two starting processes from migrating at once.
+    pub fn migrate(&self) -> StoreResult<Vec<String>> {
+        let mut conn = self.conn()?;
+        let err =
+            |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(c) => c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(err)?
+                .into_iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>(),
+            DbConnection::Postgresql(c) => {
+                c.batch_execute(&format!("SELECT pg_advisory_lock({})", locks::MIGRATE))?;
+                let r = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.into_iter().map(|m| m.to_string()).collect::<Vec<_>>())
+                    .map_err(err);
+                c.batch_execute(&format!("SELECT pg_advisory_unlock({})", locks::MIGRATE))?;
+                return r;
+            }
+        };
+        Ok(applied)
+    }
+
+    /// Versions of the migrations embedded in this binary for this backend.
+    pub fn embedded_migrations(&self) -> Vec<String> {
+        use diesel::migration::MigrationSource;
+        match self.backend {
+            Backend::Sqlite => {
+                MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|m| m.name().version().to_string())
+                    .collect()
+            }
+            Backend::Postgres => {
+                MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|m| m.name().version().to_string())
+                    .collect()
+            }
+        }
+    }
+
+    /// Versions already applied to the database.
+    pub fn applied_migrations(&self) -> StoreResult<Vec<String>> {
+        let mut conn = self.conn()?;
+        let err =
+            |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
+        let v = match &mut *conn {
+            DbConnection::Sqlite(c) => {
+                MigrationHarness::<diesel::sqlite::Sqlite>::applied_migrations(c).map_err(err)?
+            }
+            DbConnection::Postgresql(c) => {
+                MigrationHarness::<diesel::pg::Pg>::applied_migrations(c).map_err(err)?
+            }
+        };
+        Ok(v.into_iter().map(|v| v.to_string()).collect())
+    }
+
+    /// Reverts every applied migration (tests of `down.sql`).
+    pub fn revert_all(&self) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let err =
+            |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
+        match &mut *conn {
+            DbConnection::Sqlite(c) => {
+                c.revert_all_migrations(SQLITE_MIGRATIONS).map_err(err)?;
+            }
+            DbConnection::Postgresql(c) => {
+                c.revert_all_migrations(POSTGRES_MIGRATIONS).map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the database answers.
+    pub fn ping(&self) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        conn.ping()?;
+        Ok(())
+    }
+
+    /// Runs `f` in one write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock is
+    /// taken at once, so two writers never deadlock on the upgrade), and on PostgreSQL a
+    /// transaction holding the advisory lock `lock` when given. Any error rolls back.
+    pub fn write<T, E>(
+        &self,
+        lock: Option<i64>,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let mut pooled = self.conn().map_err(E::from)?;
+        let conn: &mut DbConnection = &mut pooled;
+        match conn {
+            DbConnection::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            }
+            DbConnection::Postgresql(c) => {
+                AnsiTransactionManager::begin_transaction(c)?;
+                if let Some(key) = lock {
+                    if let Err(e) = c.batch_execute(&format!("SELECT pg_advisory_xact_lock({key})"))
+                    {
+                        let _ = AnsiTransactionManager::rollback_transaction(c);
+                        return Err(e.into());
+                    }
+                }
+            }
+        }
+        match f(conn) {
+            Ok(v) => {
+                <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ =
+                    <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl DbConnection {
+    fn ping(&mut self) -> diesel::QueryResult<()> {
+        self.batch_execute("SELECT 1")
+    }
+
+    fn is_broken(&mut self) -> bool {
+        match self {
+            DbConnection::Sqlite(c) => R2D2Connection::is_broken(c),
+            DbConnection::Postgresql(c) => R2D2Connection::is_broken(c),
+        }
+    }
+}
+
+/// A UTC moment as stored: naive, truncated to microseconds (PostgreSQL keeps
+/// microseconds; SQLite keeps what it is given, so both get the same).
+pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
+    let n = t.naive_utc();
+    n.with_nanosecond(n.nanosecond() / 1000 * 1000).unwrap_or(n)
+}
+
+/// A stored moment back to UTC.
+pub fn from_db(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
