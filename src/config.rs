@@ -77,10 +77,7 @@ pub fn locate(text: &str, path: &str) -> Option<usize> {
             span = Some(v.span());
             value = Some(v.get_ref());
         }
-        for idx in indices
-            .split(|c| c == '[' || c == ']')
-            .filter(|s| !s.is_empty())
-        {
+        for idx in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
             let Ok(i) = idx.parse::<usize>() else { break };
             match value {
                 Some(DeValue::Array(a)) if i < a.len() => {
@@ -131,6 +128,9 @@ fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<(T, String), ConfigErr
             for prefix in ["unknown field `", "missing field `"] {
                 if let Some(rest) = message.strip_prefix(prefix) {
                     if let Some(field) = rest.split('`').next() {
+                        if key == field || key.ends_with(&format!(".{field}")) {
+                            continue;
+                        }
                         key = if key == "." {
                             field.to_string()
                         } else {

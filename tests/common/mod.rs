@@ -1,0 +1,110 @@
+//! Helpers shared by the integration tests: a fresh database per test on either
+//! backend, and the application built over it from the shipped config/.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use diesel::{Connection, RunQueryDsl};
+use motcua::app::App;
+use motcua::config::{Config, Overrides};
+
+/// A database that exists for one test and is dropped afterwards.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// A SQLite file in a fresh temporary directory.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/motcua.db", dir.path().display());
+        Self {
+            url,
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    /// A fresh database on the server named by `MOTCUA_TEST_PG_URL` (a role allowed to
+    /// create databases). Panics when the variable is missing: these tests are
+    /// `#[ignore = "needs PostgreSQL"]` and run by .ci/run with PostgreSQL started.
+    pub fn postgres() -> Self {
+        let admin = std::env::var("MOTCUA_TEST_PG_URL")
+            .expect("MOTCUA_TEST_PG_URL is not set: PostgreSQL tests need a server (see .ci/run)");
+        let name = format!(
+            "motcua_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            chrono::Utc::now().timestamp_subsec_nanos()
+        );
+        let mut conn = diesel::PgConnection::establish(&admin)
+            .unwrap_or_else(|e| panic!("cannot connect to MOTCUA_TEST_PG_URL: {e}"));
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .expect("create test database");
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .unwrap_or(admin.clone());
+        Self {
+            url: format!("{base}/{name}"),
+            _dir: None,
+            pg: Some((admin, name)),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// The shipped configuration with the database replaced.
+pub fn config(db_url: &str) -> Config {
+    Config::load(
+        Path::new("config"),
+        &Overrides {
+            database_url: Some(db_url.to_string()),
+            ..Overrides::default()
+        },
+    )
+    .expect("shipped configuration loads")
+}
+
+/// The application over a test database, started (migrated and loaded) at `now`.
+pub fn app(db_url: &str) -> Arc<App> {
+    App::start(config(db_url), chrono::Utc::now()).expect("application starts")
+}
+
+/// Runs a test body on SQLite (always) and PostgreSQL (ignored unless asked for).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[test]
+            fn sqlite() {
+                let db = common::TestDb::sqlite();
+                ($body)(&db.url);
+            }
+            #[test]
+            #[ignore = "needs PostgreSQL"]
+            fn postgres() {
+                let db = common::TestDb::postgres();
+                ($body)(&db.url);
+            }
+        }
+    };
+}

@@ -1,0 +1,345 @@
+//! A malformed configuration file stops the start with one line naming the file, the
+//! line and the key.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use motcua::config::{Config, ConfigError, Overrides};
+
+/// A copy of the shipped config/ to break.
+fn config_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("config");
+    copy_dir(Path::new("config"), &dir);
+    (tmp, dir)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn load(dir: &Path) -> Result<Config, ConfigError> {
+    Config::load(dir, &Overrides::default())
+}
+
+/// Replaces the first occurrence of `from` in a file (which must contain it).
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    assert!(
+        text.contains(from),
+        "{} does not contain {from:?}",
+        path.display()
+    );
+    fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn line_of(path: &Path, needle: &str) -> usize {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} not in {}", path.display()))
+        + 1
+}
+
+/// Asserts the error's one-line form names the file, the line and the key.
+fn assert_names(err: &ConfigError, file: &str, line: usize, key: &str) {
+    let text = err.to_string();
+    assert!(!text.contains('\n'), "one line: {text}");
+    assert!(err.file.ends_with(file), "file: {text}");
+    assert_eq!(err.line, Some(line), "line: {text}");
+    assert_eq!(err.key, key, "key: {text}");
+    assert!(text.contains(&format!("{file}:{line}: {key}: ")), "{text}");
+}
+
+#[test]
+fn shipped_configuration_loads() {
+    let c = load(Path::new("config")).unwrap();
+    assert!(c.agencies.agencies.len() >= 10);
+    assert!(c.catalogue.len() >= 7);
+    assert_eq!(
+        c.calendar.configured_years().collect::<Vec<_>>(),
+        vec![2025, 2026, 2027]
+    );
+}
+
+#[test]
+fn calendar_with_an_impossible_date() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("calendar/2026.toml");
+    edit(&f, "date = \"2026-04-27\"", "date = \"2026-02-30\"");
+    let err = load(&dir).unwrap_err();
+    assert_names(
+        &err,
+        "calendar/2026.toml",
+        line_of(&f, "2026-02-30"),
+        "holiday[8].date",
+    );
+}
+
+#[test]
+fn calendar_with_a_make_up_day_on_a_weekday() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("calendar/2026.toml");
+    edit(&f, "date = \"2026-01-10\"", "date = \"2026-01-12\"");
+    let err = load(&dir).unwrap_err();
+    assert_names(
+        &err,
+        "calendar/2026.toml",
+        line_of(&f, "2026-01-12"),
+        "working_day[0].date",
+    );
+}
+
+#[test]
+fn calendar_whose_year_does_not_match_its_file() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("calendar/2027.toml");
+    edit(&f, "year = 2027", "year = 2028");
+    let err = load(&dir).unwrap_err();
+    assert_names(
+        &err,
+        "calendar/2027.toml",
+        line_of(&f, "year = 2028"),
+        "year",
+    );
+}
+
+#[test]
+fn calendar_with_a_syntax_error() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("calendar/2025.toml");
+    edit(&f, "name = \"Tết Dương lịch\"", "name = \"Tết Dương lịch");
+    let err = load(&dir).unwrap_err();
+    assert_names(
+        &err,
+        "calendar/2025.toml",
+        line_of(&f, "name = \"Tết Dương lịch"),
+        "name",
+    );
+}
+
+#[test]
+fn calendar_with_an_unknown_key() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("calendar/2026.toml");
+    edit(&f, "name = \"Tết Dương lịch\"", "nmae = \"Tết Dương lịch\"");
+    let err = load(&dir).unwrap_err();
+    assert_eq!(err.key, "holiday[0].nmae", "{err}");
+    assert!(err.file.ends_with("calendar/2026.toml"));
+    assert!(err.line.is_some(), "{err}");
+}
+
+/// The first procedure of a catalogue file and the line where its table starts.
+fn first_procedure(f: &Path) -> (String, usize) {
+    let text = fs::read_to_string(f).unwrap();
+    let code = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("code = \""))
+        .map(|r| {
+            r.trim_end_matches('"')
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .unwrap();
+    (code, line_of(f, "[[procedure]]"))
+}
+
+#[test]
+fn catalogue_with_an_unknown_unit() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("catalogue/ho-tich.toml");
+    edit(&f, "unit = \"same_day\"", "unit = \"fortnights\"");
+    let err = load(&dir).unwrap_err();
+    assert_eq!(err.key, "procedure[0].statutory_time.unit", "{err}");
+    assert_eq!(err.line, Some(line_of(&f, "fortnights")), "{err}");
+    assert!(err.to_string().contains("ho-tich.toml"), "{err}");
+}
+
+#[test]
+fn catalogue_same_day_without_cutoff_names_the_procedure_and_field() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("catalogue/ho-tich.toml");
+    let (code, _) = first_procedure(&f);
+    edit(&f, ", cutoff = \"15:00\"", "");
+    let err = load(&dir).unwrap_err();
+    assert_eq!(err.key, "procedure[0].statutory_time.cutoff", "{err}");
+    assert!(err.message.contains(&code), "names the procedure: {err}");
+    assert!(err.line.is_some(), "{err}");
+    assert!(!err.to_string().contains('\n'));
+}
+
+#[test]
+fn catalogue_shares_must_sum_to_100() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("catalogue/ho-tich.toml");
+    let (code, _) = first_procedure(&f);
+    let text = fs::read_to_string(&f).unwrap();
+    let share_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("share = "))
+        .unwrap();
+    edit(&f, share_line, "share = 1");
+    let err = load(&dir).unwrap_err();
+    assert_eq!(err.key, "procedure[0].step", "{err}");
+    assert!(
+        err.message.contains(&code) && err.message.contains("100"),
+        "{err}"
+    );
+}
+
+#[test]
+fn catalogue_with_a_misspelt_field() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("catalogue/dat-dai.toml");
+    edit(&f, "online_level =", "onlne_level =");
+    let err = load(&dir).unwrap_err();
+    assert_eq!(err.key, "procedure[0].onlne_level", "{err}");
+    assert!(err.line.is_some(), "{err}");
+}
+
+#[test]
+fn catalogue_with_an_unknown_competent_agency() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("catalogue/ho-tich.toml");
+    let text = fs::read_to_string(&f).unwrap();
+    let level_line = text
+        .lines()
+        .find(|l| l.starts_with("competent_level"))
+        .unwrap();
+    edit(&f, level_line, "competent_agency = \"999.99.99.H99\"");
+    let err = load(&dir).unwrap_err();
+    assert_names(
+        &err,
+        "catalogue/ho-tich.toml",
+        line_of(&f, "999.99.99.H99"),
+        "procedure[0].competent_agency",
+    );
+}
+
+#[test]
+fn agencies_with_an_unknown_parent() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("agencies.toml");
+    edit(
+        &f,
+        "parent = \"000.00.00.H26\"",
+        "parent = \"000.00.99.H99\"",
+    );
+    let err = load(&dir).unwrap_err();
+    assert!(
+        err.key.starts_with("agency[") && err.key.ends_with("].parent"),
+        "{err}"
+    );
+    assert_eq!(err.line, Some(line_of(&f, "000.00.99.H99")), "{err}");
+    assert!(err.to_string().contains("agencies.toml"));
+}
+
+#[test]
+fn agencies_with_a_malformed_code() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("agencies.toml");
+    edit(&f, "code = \"000.00.00.H26\"", "code = \"H 26\"");
+    let err = load(&dir).unwrap_err();
+    assert_names(
+        &err,
+        "agencies.toml",
+        line_of(&f, "\"H 26\""),
+        "agency[0].code",
+    );
+}
+
+#[test]
+fn agencies_with_an_undeclared_level() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("agencies.toml");
+    edit(&f, "level = \"commune\"", "level = \"district\"");
+    let err = load(&dir).unwrap_err();
+    assert!(err.key.ends_with("].level"), "{err}");
+    assert_eq!(err.line, Some(line_of(&f, "level = \"district\"")), "{err}");
+}
+
+#[test]
+fn settings_with_bad_working_hours_and_time_zone() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("default.toml");
+    edit(&f, "\"13:00-17:00\"", "\"13:00-25:00\"");
+    let err = load(&dir).unwrap_err();
+    assert_names(
+        &err,
+        "default.toml",
+        line_of(&f, "13:00-25:00"),
+        "time.working_hours[1]",
+    );
+
+    let (_t2, dir2) = config_copy();
+    let f2 = dir2.join("default.toml");
+    edit(
+        &f2,
+        "time_zone = \"Asia/Ho_Chi_Minh\"",
+        "time_zone = \"Mars/Olympus\"",
+    );
+    let err = load(&dir2).unwrap_err();
+    assert_names(
+        &err,
+        "default.toml",
+        line_of(&f2, "Mars/Olympus"),
+        "time.time_zone",
+    );
+}
+
+#[test]
+fn environment_overrides_single_values() {
+    let c = Config::load(
+        Path::new("config"),
+        &Overrides {
+            database_url: None,
+            bind: Some("0.0.0.0:9999".into()),
+            data_dir: Some("/var/lib/motcua".into()),
+        },
+    )
+    .unwrap();
+    assert_eq!(c.settings.bind, "0.0.0.0:9999");
+    assert_eq!(
+        c.settings.database_url,
+        "sqlite:///var/lib/motcua/motcua.db"
+    );
+    let d = Config::load(Path::new("config"), &Overrides::default()).unwrap();
+    assert_eq!(d.settings.database_url, "sqlite://data/motcua.db");
+    assert_eq!(d.settings.bind, "127.0.0.1:8080");
+}
+
+#[test]
+fn the_binary_refuses_to_start_with_one_line_naming_file_and_key() {
+    let (_t, dir) = config_copy();
+    let f = dir.join("calendar/2026.toml");
+    edit(&f, "date = \"2026-04-27\"", "date = \"2026-02-30\"");
+    let out = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .arg("check-config")
+        .env("MOTCUA_CONFIG_DIR", &dir)
+        .env_remove("MOTCUA_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("motcua: "))
+        .unwrap_or_else(|| panic!("no error line in {stderr}"));
+    assert!(
+        line.contains("calendar/2026.toml:") && line.contains("holiday[8].date"),
+        "{line}"
+    );
+}

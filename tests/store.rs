@@ -1,0 +1,250 @@
+//! The store on both backends: migrations up/down, idempotent loading of agencies and
+//! catalogue, versioning of changed procedures, transactions, timestamps.
+
+mod common;
+
+use chrono::{Duration, TimeZone, Utc};
+use diesel::prelude::*;
+use motcua::store::schema::{agencies, procedure_versions};
+use motcua::store::{from_db, to_db, Store, StoreError, StoreOptions};
+
+fn open(url: &str) -> Store {
+    let store = Store::open(url, &StoreOptions::default()).expect("store opens");
+    store.migrate().expect("migrations apply");
+    store
+}
+
+on_both_backends!(migrations_apply_revert_and_reapply, |url: &str| {
+    let store = Store::open(url, &StoreOptions::default()).unwrap();
+    let embedded = store.embedded_migrations();
+    assert!(!embedded.is_empty());
+    assert_eq!(
+        store.migrate().unwrap(),
+        embedded,
+        "first run applies every migration"
+    );
+    assert!(
+        store.migrate().unwrap().is_empty(),
+        "second run applies nothing"
+    );
+    assert_eq!(store.applied_migrations().unwrap().len(), embedded.len());
+    store.revert_all().unwrap();
+    assert!(store.applied_migrations().unwrap().is_empty());
+    assert_eq!(
+        store.migrate().unwrap(),
+        embedded,
+        "down.sql leaves a clean slate"
+    );
+});
+
+on_both_backends!(loading_twice_changes_nothing, |url: &str| {
+    let config = common::config(url);
+    let store = open(url);
+    let now = Utc::now();
+    let a1 = store.sync_agencies(&config.agencies, now).unwrap();
+    assert_eq!(a1.inserted, config.agencies.agencies.len());
+    let c1 = store
+        .sync_catalogue(&config.catalogue, now, config.settings.offset)
+        .unwrap();
+    assert_eq!(c1.inserted, config.catalogue.len());
+
+    let later = now + Duration::hours(1);
+    let a2 = store.sync_agencies(&config.agencies, later).unwrap();
+    assert_eq!((a2.inserted, a2.updated, a2.deactivated), (0, 0, 0));
+    assert_eq!(a2.unchanged, config.agencies.agencies.len());
+    let c2 = store
+        .sync_catalogue(&config.catalogue, later, config.settings.offset)
+        .unwrap();
+    assert_eq!((c2.inserted, c2.updated, c2.deactivated), (0, 0, 0));
+
+    let listed = store.list_procedures().unwrap();
+    assert_eq!(listed.len(), config.catalogue.len());
+    assert!(listed.iter().all(|p| p.version == 1));
+    let birth = listed
+        .iter()
+        .find(|p| p.name == "Đăng ký khai sinh")
+        .expect("birth registration is in the sample catalogue");
+    assert_eq!(birth.time_unit, "same_day");
+    assert_eq!(birth.time_cutoff.as_deref(), Some("15:00"));
+});
+
+on_both_backends!(a_changed_fee_keeps_the_earlier_version, |url: &str| {
+    let config = common::config(url);
+    let store = open(url);
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 2, 0, 0).unwrap();
+    store.sync_agencies(&config.agencies, t0).unwrap();
+    store
+        .sync_catalogue(&config.catalogue, t0, config.settings.offset)
+        .unwrap();
+
+    let mut changed = config.catalogue.clone();
+    let code = changed.procedures.keys().next().unwrap().clone();
+    let p = changed.procedures.get_mut(&code).unwrap();
+    let old_fee = p.fee;
+    p.fee = old_fee + 10_000;
+    let t1 = t0 + Duration::days(30);
+    let report = store
+        .sync_catalogue(&changed, t1, config.settings.offset)
+        .unwrap();
+    assert_eq!(
+        (report.inserted, report.updated, report.unchanged),
+        (0, 1, config.catalogue.len() - 1)
+    );
+
+    let history = store.procedure_history(&code).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].fee, old_fee as i64);
+    assert_eq!(from_db(history[0].valid_from), t0);
+    assert_eq!(history[0].valid_to.map(from_db), Some(t1));
+    assert_eq!(history[1].fee, old_fee as i64 + 10_000);
+    assert_eq!(from_db(history[1].valid_from), t1);
+    assert_eq!(history[1].valid_to, None);
+    let current = store
+        .list_procedures()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.procedure_code == code)
+        .unwrap();
+    assert_eq!(current.version, 2);
+
+    // Loading the changed catalogue again is a no-op.
+    let again = store
+        .sync_catalogue(&changed, t1 + Duration::days(1), config.settings.offset)
+        .unwrap();
+    assert_eq!(again.updated, 0);
+    // A procedure dropped from the files is retired, its history kept.
+    let mut fewer = changed.clone();
+    fewer.procedures.remove(&code);
+    let retired = store
+        .sync_catalogue(&fewer, t1 + Duration::days(2), config.settings.offset)
+        .unwrap();
+    assert_eq!(retired.deactivated, 1);
+    assert!(store
+        .list_procedures()
+        .unwrap()
+        .iter()
+        .all(|r| r.procedure_code != code));
+    assert_eq!(store.procedure_history(&code).unwrap().len(), 2);
+});
+
+on_both_backends!(
+    an_agency_dropped_from_the_file_is_kept_inactive,
+    |url: &str| {
+        let config = common::config(url);
+        let store = open(url);
+        let now = Utc::now();
+        store.sync_agencies(&config.agencies, now).unwrap();
+        let mut tree_file = motcua::core::catalogue::AgenciesFile {
+            levels: config.agencies.levels.clone(),
+            agencies: config.agencies.agencies.clone(),
+        };
+        // Drop a leaf (an agency nobody names as parent).
+        let leaf = tree_file
+            .agencies
+            .iter()
+            .rposition(|a| {
+                !config
+                    .agencies
+                    .agencies
+                    .iter()
+                    .any(|b| b.parent.as_deref() == Some(&a.code))
+            })
+            .unwrap();
+        let removed = tree_file.agencies.remove(leaf);
+        let tree = motcua::core::catalogue::AgencyTree::build(tree_file).unwrap();
+        let report = store
+            .sync_agencies(&tree, now + Duration::minutes(1))
+            .unwrap();
+        assert_eq!(report.deactivated, 1);
+        let rows = store.list_agencies().unwrap();
+        let row = rows.iter().find(|r| r.code == removed.code).unwrap();
+        assert!(!row.active);
+        assert_eq!(rows.len(), config.agencies.agencies.len());
+    }
+);
+
+on_both_backends!(a_failed_write_leaves_nothing, |url: &str| {
+    let config = common::config(url);
+    let store = open(url);
+    store.sync_agencies(&config.agencies, Utc::now()).unwrap();
+    let before: i64 = agencies::table
+        .count()
+        .get_result(&mut *store.conn().unwrap())
+        .unwrap();
+    let result: Result<(), StoreError> = store.write(None, |conn| {
+        diesel::update(agencies::table)
+            .set(agencies::name.eq("đã sửa"))
+            .execute(conn)?;
+        diesel::delete(procedure_versions::table).execute(conn)?;
+        Err(StoreError::Conflict("abandoned".into()))
+    });
+    assert!(result.is_err());
+    let after: i64 = agencies::table
+        .count()
+        .filter(agencies::name.eq("đã sửa"))
+        .get_result(&mut *store.conn().unwrap())
+        .unwrap();
+    assert_eq!(after, 0);
+    let total: i64 = agencies::table
+        .count()
+        .get_result(&mut *store.conn().unwrap())
+        .unwrap();
+    assert_eq!(total, before);
+});
+
+on_both_backends!(timestamps_round_trip_to_the_microsecond, |url: &str| {
+    let config = common::config(url);
+    let store = open(url);
+    let t =
+        Utc.with_ymd_and_hms(2026, 2, 16, 9, 30, 15).unwrap() + Duration::nanoseconds(123_456_789);
+    store.sync_agencies(&config.agencies, t).unwrap();
+    let row = store.list_agencies().unwrap().remove(0);
+    assert_eq!(row.updated_at, to_db(t));
+    assert_eq!(
+        from_db(row.updated_at).timestamp_subsec_nanos(),
+        123_456_000
+    );
+});
+
+on_both_backends!(two_processes_loading_at_once_agree, |url: &str| {
+    // Two pools on one database stand for two server processes starting together.
+    let config = std::sync::Arc::new(common::config(url));
+    open(url);
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let url = url.to_string();
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let store = Store::open(&url, &StoreOptions::default()).unwrap();
+                store.migrate().unwrap();
+                store.sync_agencies(&config.agencies, Utc::now()).unwrap();
+                store
+                    .sync_catalogue(&config.catalogue, Utc::now(), config.settings.offset)
+                    .unwrap()
+            })
+        })
+        .collect();
+    let reports: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        reports.iter().map(|r| r.inserted).sum::<usize>(),
+        config.catalogue.len()
+    );
+    let store = Store::open(url, &StoreOptions::default()).unwrap();
+    let versions: i64 = procedure_versions::table
+        .count()
+        .get_result(&mut *store.conn().unwrap())
+        .unwrap();
+    assert_eq!(versions as usize, config.catalogue.len());
+});
+
+#[test]
+fn bad_urls_are_refused() {
+    assert!(matches!(
+        Store::open("mysql://x", &StoreOptions::default()),
+        Err(StoreError::BadUrl(_))
+    ));
+    assert!(matches!(
+        Store::open("sqlite://", &StoreOptions::default()),
+        Err(StoreError::BadUrl(_))
+    ));
+}
