@@ -10,6 +10,7 @@ use crate::config::{redact_url, Config, Settings};
 use crate::core::calendar::WorkingCalendar;
 use crate::core::catalogue::{AgencyTree, Catalogue};
 use crate::core::deadline::Deadlines;
+use crate::core::dossier::RuleSet;
 use crate::store::{Store, StoreOptions};
 
 pub struct App {
@@ -17,7 +18,78 @@ pub struct App {
     pub calendar: WorkingCalendar,
     pub agencies: AgencyTree,
     pub catalogue: Catalogue,
+    pub rule_sets: Vec<RuleSet>,
     pub store: Store,
+    pub keys: Keys,
+    pub forms: crate::service::forms::Forms,
+}
+
+/// Keys derived from the server secret, one per purpose.
+pub struct Keys {
+    /// Signs access tokens (HS256).
+    pub token: Vec<u8>,
+    /// Keys the stored hashes of lookup pins.
+    pub pin: Vec<u8>,
+}
+
+impl Keys {
+    pub fn derive(secret: &[u8]) -> Self {
+        Self {
+            token: derive(secret, "motcua token v1"),
+            pin: derive(secret, "motcua pin v1"),
+        }
+    }
+}
+
+fn derive(secret: &[u8], purpose: &str) -> Vec<u8> {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key length");
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The server secret: configured, or generated once into `<data_dir>/secret.key` (0600).
+fn server_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(s) = &settings.secret {
+        return Ok(s.as_bytes().to_vec());
+    }
+    let path = settings.data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) => anyhow::bail!(
+            "{} is too short: delete it to generate a new one",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let secret = hex::encode(bytes);
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(&path) {
+        Ok(mut f) => {
+            f.write_all(secret.as_bytes())?;
+            f.sync_all()?;
+            tracing::info!(path = %path.display(), "generated the server secret");
+            Ok(secret.into_bytes())
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            Ok(std::fs::read_to_string(&path)?.trim().as_bytes().to_vec())
+        }
+        Err(e) => Err(e).with_context(|| format!("writing {}", path.display())),
+    }
 }
 
 impl App {
@@ -29,7 +101,16 @@ impl App {
             calendar,
             agencies,
             catalogue,
+            rule_sets,
         } = config;
+        let forms = crate::service::forms::Forms::load(&settings.forms_dir).with_context(|| {
+            format!(
+                "loading form templates from {}",
+                settings.forms_dir.display()
+            )
+        })?;
+        let secret = server_secret(&settings)?;
+        let keys = Keys::derive(&secret);
         let store = Store::open(
             &settings.database_url,
             &StoreOptions {
@@ -40,6 +121,14 @@ impl App {
         )
         .with_context(|| format!("opening database {}", redact_url(&settings.database_url)))?;
         let applied = store.migrate().context("applying migrations")?;
+        let fingerprint = hex::encode(&derive(&secret, "motcua fingerprint v1")[..8]);
+        if !store.agree_on_fact("secret_fingerprint", &fingerprint)? {
+            anyhow::bail!(
+                "this process's server secret differs from the one this database was set up with: \
+                 give every process the same MOTCUA_SECRET (or the same {}/secret.key)",
+                settings.data_dir.display()
+            );
+        }
         for v in &applied {
             tracing::info!(version = %v, "migration applied");
         }
@@ -65,8 +154,17 @@ impl App {
             calendar,
             agencies,
             catalogue,
+            rule_sets,
             store,
+            keys,
+            forms,
         };
+        if !app.store.has_admin()? {
+            tracing::warn!(
+                "chưa có tài khoản quản trị: tạo bằng lệnh `motcua user add --username admin --full-name \"…\" --role admin --agency {}` (mật khẩu đọc từ đầu vào chuẩn)",
+                app.agencies.agencies[0].code
+            );
+        }
         app.warn_unconfigured_years(now.with_timezone(&app.settings.offset).year());
         Ok(Arc::new(app))
     }
@@ -106,5 +204,12 @@ impl App {
             );
         }
         Ok(due)
+    }
+}
+
+impl App {
+    /// The public status page of a dossier, as printed in the receipt's QR code.
+    pub fn status_url(&self, code: &str) -> String {
+        format!("{}/tra-cuu/{}", self.settings.public_base_url, code)
     }
 }

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::core::calendar::{CalendarYear, NamedDay, WorkingCalendar, WorkingHours};
 use crate::core::catalogue::{AgenciesFile, AgencyTree, Catalogue, CatalogueFile, Problem};
 use crate::core::code::CodeFormat;
+use crate::core::dossier::RuleSet;
 use crate::core::text;
 
 /// A configuration problem: file, line (when known), key and message, shown on one line
@@ -173,6 +174,52 @@ struct SettingsFile {
     codes: CodesSection,
     #[serde(default)]
     log: LogSection,
+    #[serde(default)]
+    auth: AuthSection,
+    #[serde(default)]
+    public: PublicSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct AuthSection {
+    secret: Option<String>,
+    token_ttl_minutes: u32,
+    login_failures_per_account: u32,
+    login_failures_per_address: u32,
+    failure_window_minutes: u32,
+}
+
+impl Default for AuthSection {
+    fn default() -> Self {
+        Self {
+            secret: None,
+            token_ttl_minutes: 30,
+            login_failures_per_account: 5,
+            login_failures_per_address: 20,
+            failure_window_minutes: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct PublicSection {
+    lookup_failures_per_address: u32,
+    lookup_failures_per_code: u32,
+    failure_window_minutes: u32,
+    return_place: String,
+}
+
+impl Default for PublicSection {
+    fn default() -> Self {
+        Self {
+            lookup_failures_per_address: 20,
+            lookup_failures_per_code: 5,
+            failure_window_minutes: 15,
+            return_place: "Bộ phận Một cửa nơi tiếp nhận hồ sơ".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -205,6 +252,12 @@ fn default_busy_timeout() -> u32 {
 #[serde(deny_unknown_fields)]
 struct PathsSection {
     data_dir: String,
+    #[serde(default = "default_forms_dir")]
+    forms_dir: String,
+}
+
+fn default_forms_dir() -> String {
+    "forms".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -262,6 +315,8 @@ pub struct Overrides {
     pub bind: Option<String>,
     /// `MOTCUA_DATA_DIR`
     pub data_dir: Option<String>,
+    /// `MOTCUA_SECRET`
+    pub secret: Option<String>,
 }
 
 impl Overrides {
@@ -271,6 +326,7 @@ impl Overrides {
             database_url: get("MOTCUA_DATABASE_URL"),
             bind: get("MOTCUA_BIND"),
             data_dir: get("MOTCUA_DATA_DIR"),
+            secret: get("MOTCUA_SECRET"),
         }
     }
 }
@@ -286,12 +342,36 @@ pub struct Settings {
     pub pool_size: u32,
     pub busy_timeout_ms: u32,
     pub data_dir: PathBuf,
+    /// Form templates and fonts (`forms/`).
+    pub forms_dir: PathBuf,
     pub time_zone: String,
     pub offset: FixedOffset,
     pub working_hours: WorkingHours,
     pub dossier_code: CodeFormat,
     pub log_filter: String,
     pub log_format: String,
+    /// The server secret when configured (`auth.secret` or `MOTCUA_SECRET`); otherwise
+    /// one is generated into `<data_dir>/secret.key`.
+    pub secret: Option<String>,
+    pub token_ttl_minutes: u32,
+    pub login_failures_per_account: u32,
+    pub login_failures_per_address: u32,
+    pub login_window_minutes: u32,
+    pub lookup_failures_per_address: u32,
+    pub lookup_failures_per_code: u32,
+    pub lookup_window_minutes: u32,
+    /// Where results are collected, printed on the receipt.
+    pub return_place: String,
+}
+
+impl Settings {
+    /// A copy with no secret, safe to log.
+    pub fn without_secret(&self) -> Self {
+        Self {
+            secret: self.secret.as_ref().map(|_| "***".into()),
+            ..self.clone()
+        }
+    }
 }
 
 /// The offset of a supported time-zone name. Vietnam has kept +07:00 without daylight
@@ -379,7 +459,59 @@ impl Settings {
                 format!("địa chỉ \"{bind}\" phải có dạng HOST:PORT"),
             ));
         }
+        let secret = overrides.secret.clone().or(file.auth.secret.clone());
+        if secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(err(
+                "auth.secret",
+                "khóa bí mật phải dài ít nhất 32 ký tự".into(),
+            ));
+        }
+        if file.auth.token_ttl_minutes == 0 || file.auth.token_ttl_minutes > 24 * 60 {
+            return Err(err(
+                "auth.token_ttl_minutes",
+                "phải từ 1 đến 1440 phút".into(),
+            ));
+        }
+        for (key, v) in [
+            (
+                "auth.login_failures_per_account",
+                file.auth.login_failures_per_account,
+            ),
+            (
+                "auth.login_failures_per_address",
+                file.auth.login_failures_per_address,
+            ),
+            (
+                "auth.failure_window_minutes",
+                file.auth.failure_window_minutes,
+            ),
+            (
+                "public.lookup_failures_per_address",
+                file.public.lookup_failures_per_address,
+            ),
+            (
+                "public.lookup_failures_per_code",
+                file.public.lookup_failures_per_code,
+            ),
+            (
+                "public.failure_window_minutes",
+                file.public.failure_window_minutes,
+            ),
+        ] {
+            if v == 0 {
+                return Err(err(key, "phải lớn hơn 0".into()));
+            }
+        }
         Ok(Self {
+            secret,
+            token_ttl_minutes: file.auth.token_ttl_minutes,
+            login_failures_per_account: file.auth.login_failures_per_account,
+            login_failures_per_address: file.auth.login_failures_per_address,
+            login_window_minutes: file.auth.failure_window_minutes,
+            lookup_failures_per_address: file.public.lookup_failures_per_address,
+            lookup_failures_per_code: file.public.lookup_failures_per_code,
+            lookup_window_minutes: file.public.failure_window_minutes,
+            return_place: crate::core::text::clean(&file.public.return_place),
             config_dir: dir.to_path_buf(),
             bind,
             workers: file.server.workers,
@@ -392,6 +524,7 @@ impl Settings {
             pool_size: file.database.pool_size,
             busy_timeout_ms: file.database.busy_timeout_ms,
             data_dir: PathBuf::from(data_dir),
+            forms_dir: PathBuf::from(&file.paths.forms_dir),
             time_zone: file.time.time_zone,
             offset,
             working_hours,
@@ -548,6 +681,47 @@ pub fn load_catalogue(dir: &Path, agencies: &AgencyTree) -> Result<Catalogue, Co
     Ok(Catalogue { procedures })
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(rename = "rule_set")]
+    rule_sets: Vec<RuleSet>,
+}
+
+/// Reads `<dir>/rules.toml`: the rule sets of the one-stop mechanism by date.
+pub fn load_rules(dir: &Path) -> Result<Vec<RuleSet>, ConfigError> {
+    let path = dir.join("rules.toml");
+    let (file, text): (RulesFile, String) = parse_file(&path)?;
+    let err = |key: String, message: String| ConfigError {
+        file: path.clone(),
+        line: locate(&text, &key),
+        key,
+        message,
+    };
+    if file.rule_sets.iter().filter(|r| r.from.is_none()).count() != 1 {
+        return Err(err(
+            "rule_set".into(),
+            "cần đúng một bộ quy định không có from (áp dụng cho hồ sơ cũ nhất)".into(),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, r) in file.rule_sets.iter().enumerate() {
+        if !seen.insert(r.id.clone()) {
+            return Err(err(
+                format!("rule_set[{i}].id"),
+                format!("mã \"{}\" bị trùng", r.id),
+            ));
+        }
+        if file.rule_sets.iter().filter(|o| o.from == r.from).count() > 1 {
+            return Err(err(
+                format!("rule_set[{i}].from"),
+                "hai bộ quy định cùng ngày bắt đầu".into(),
+            ));
+        }
+    }
+    Ok(file.rule_sets)
+}
+
 /// Everything read from a configuration directory.
 #[derive(Debug)]
 pub struct Config {
@@ -555,6 +729,7 @@ pub struct Config {
     pub calendar: WorkingCalendar,
     pub agencies: AgencyTree,
     pub catalogue: Catalogue,
+    pub rule_sets: Vec<RuleSet>,
 }
 
 impl Config {
@@ -564,11 +739,13 @@ impl Config {
         let calendar = load_calendar(dir, settings.working_hours.clone())?;
         let agencies = load_agencies(dir)?;
         let catalogue = load_catalogue(dir, &agencies)?;
+        let rule_sets = load_rules(dir)?;
         Ok(Self {
             settings,
             calendar,
             agencies,
             catalogue,
+            rule_sets,
         })
     }
 }

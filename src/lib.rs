@@ -7,6 +7,9 @@
 pub mod app;
 pub mod config;
 pub mod core;
+pub mod error;
+pub mod forms;
 pub mod http;
+pub mod service;
 pub mod store;
 pub mod telemetry;

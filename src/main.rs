@@ -36,6 +36,49 @@ enum Command {
     Migrate,
     /// Read and check the whole configuration directory, then exit.
     CheckConfig,
+    /// Staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Portal clients (client credentials for online submissions).
+    #[command(subcommand)]
+    Portal(PortalCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        full_name: String,
+        /// clerk, official, leader, admin or inspector.
+        #[arg(long)]
+        role: String,
+        /// The agency's code (config/agencies.toml).
+        #[arg(long)]
+        agency: String,
+    },
+    /// Set a new password, read from standard input.
+    Passwd { username: String },
+    /// Disable an account (it can no longer log in).
+    Disable { username: String },
+    /// Enable a disabled account again.
+    Enable { username: String },
+}
+
+#[derive(Subcommand)]
+enum PortalCommand {
+    /// Register a portal client; prints its generated secret once.
+    Add {
+        #[arg(long)]
+        client_id: String,
+        #[arg(long)]
+        name: String,
+        /// The receiving agency of its dossiers.
+        #[arg(long)]
+        agency: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -61,6 +104,8 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config.settings),
+        Command::User(cmd) => user(config, cmd),
+        Command::Portal(cmd) => portal(config, cmd),
         Command::CheckConfig => {
             println!(
                 "ok: {} cơ quan, {} thủ tục, lịch các năm {:?}",
@@ -100,6 +145,102 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
     }
     for v in applied {
         println!("đã áp dụng {v}");
+    }
+    Ok(())
+}
+
+/// Reads a password: hidden prompt (twice) on a terminal, one line otherwise.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let a = rpassword::prompt_password("Mật khẩu: ")?;
+        let b = rpassword::prompt_password("Nhập lại mật khẩu: ")?;
+        anyhow::ensure!(a == b, "hai lần nhập mật khẩu không khớp");
+        Ok(a)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
+fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
+    use motcua::service::accounts::{cli_actor, NewUser};
+    use motcua::service::Role;
+    let app = App::start(config, chrono::Utc::now())?;
+    let actor = cli_actor();
+    let now = chrono::Utc::now();
+    match cmd {
+        UserCommand::Add {
+            username,
+            full_name,
+            role,
+            agency,
+        } => {
+            let role = Role::parse(&role)
+                .filter(|r| *r != Role::Portal)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("vai trò phải là clerk, official, leader, admin hoặc inspector")
+                })?;
+            let password = read_password()?;
+            app.create_user(
+                &NewUser {
+                    username: &username,
+                    full_name: &full_name,
+                    role,
+                    agency: &agency,
+                    password: &password,
+                },
+                &actor,
+                now,
+            )?;
+            println!("đã tạo tài khoản {username} ({}, {agency})", role.as_str());
+        }
+        UserCommand::Passwd { username } => {
+            let password = read_password()?;
+            app.set_user_password(&username, &password, &actor, now)?;
+            println!("đã đổi mật khẩu của {username}");
+        }
+        UserCommand::Disable { username } => {
+            app.set_user_disabled(&username, true, &actor, now)?;
+            println!("đã khóa tài khoản {username}");
+        }
+        UserCommand::Enable { username } => {
+            app.set_user_disabled(&username, false, &actor, now)?;
+            println!("đã mở khóa tài khoản {username}");
+        }
+    }
+    Ok(())
+}
+
+fn portal(config: Config, cmd: PortalCommand) -> anyhow::Result<()> {
+    use motcua::service::accounts::{cli_actor, NewUser};
+    use motcua::service::Role;
+    let app = App::start(config, chrono::Utc::now())?;
+    match cmd {
+        PortalCommand::Add {
+            client_id,
+            name,
+            agency,
+        } => {
+            let mut bytes = [0u8; 24];
+            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let secret = hex::encode(bytes);
+            app.create_user(
+                &NewUser {
+                    username: &client_id,
+                    full_name: &name,
+                    role: Role::Portal,
+                    agency: &agency,
+                    password: &secret,
+                },
+                &cli_actor(),
+                chrono::Utc::now(),
+            )?;
+            println!("client_id: {client_id}");
+            println!("client_secret: {secret}");
+            println!("(khóa bí mật chỉ hiển thị một lần)");
+        }
     }
     Ok(())
 }

@@ -308,6 +308,7 @@ fn environment_overrides_single_values() {
             database_url: None,
             bind: Some("0.0.0.0:9999".into()),
             data_dir: Some("/var/lib/motcua".into()),
+            ..Overrides::default()
         },
     )
     .unwrap();

@@ -2,9 +2,12 @@
 //! `now`), no I/O. Everything that can be computed without the outside world lives here
 //! and carries the densest tests.
 
+pub mod applicant;
 pub mod calendar;
 pub mod catalogue;
 pub mod code;
 pub mod deadline;
+pub mod dossier;
 pub mod lunar;
+pub mod pin;
 pub mod text;

@@ -27,3 +27,39 @@ mod tests {
         assert_eq!(clean(decomposed), "Nguyễn Văn A");
     }
 }
+
+/// Cleans `s` and checks its length in characters: `Ok(None)` when empty.
+pub fn bounded(s: &str, max_chars: usize) -> Result<Option<String>, usize> {
+    let c = clean(s);
+    let n = c.chars().count();
+    if n > max_chars {
+        Err(n)
+    } else if n == 0 {
+        Ok(None)
+    } else {
+        Ok(Some(c))
+    }
+}
+
+/// A search key: lower case, Vietnamese diacritics removed (`Nguyễn Văn Đức` →
+/// `nguyen van duc`), so that a clerk can type either.
+pub fn fold(s: &str) -> String {
+    clean(s)
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod fold_tests {
+    #[test]
+    fn diacritics_fold_away() {
+        assert_eq!(super::fold("Nguyễn Văn  Đức"), "nguyen van duc");
+        assert_eq!(super::fold("Ủy ban nhân dân"), "uy ban nhan dan");
+    }
+}

@@ -1,81 +1,43 @@
-//! The error policy of the API: every failure is JSON
-//! `{"error": "<stable_code>", "message": "<Vietnamese text>"}` with the right status.
-//! Store `NotFound` → 404, `Conflict` → 409, `Unavailable` → 503; anything unexpected is
-//! logged and answered 500 without details.
+//! How errors travel over HTTP: JSON `{"error": "<stable_code>", "message": "<Vietnamese
+//! text>"}` (plus `details` when there are some) with the status of the error's kind.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
+use serde_json::json;
 
-use crate::store::StoreError;
+pub use crate::error::{AppError as ApiError, ErrorKind};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ApiError {
-    #[serde(skip)]
-    pub status: StatusCode,
-    pub error: &'static str,
-    pub message: String,
-}
+pub type ApiResult<T> = Result<T, ApiError>;
 
-impl ApiError {
-    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            error,
-            message: message.into(),
-        }
-    }
-    pub fn bad_request(error: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, error, message)
-    }
-    pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "Không tìm thấy")
-    }
-    pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "Lỗi hệ thống, vui lòng thử lại sau",
-        )
-    }
-    pub fn unavailable() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            "Cơ sở dữ liệu tạm thời không sẵn sàng, vui lòng thử lại sau",
-        )
-    }
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.error, self.message)
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        status_of(self.kind)
     }
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(self)
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::not_found(),
-            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            StoreError::Unavailable(m) => {
-                tracing::error!(error = %m, "database unavailable");
-                ApiError::unavailable()
-            }
-            other => {
-                tracing::error!(error = %other, "store error");
-                ApiError::internal()
-            }
+        let mut body = json!({ "error": self.error, "message": self.message });
+        if let Some(d) = &self.details {
+            body["details"] = d.clone();
         }
+        let mut res = HttpResponse::build(self.status_code());
+        if self.kind == ErrorKind::Unauthorized {
+            res.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        res.json(body)
     }
 }
 
@@ -85,5 +47,3 @@ impl From<actix_web::error::BlockingError> for ApiError {
         ApiError::internal()
     }
 }
-
-pub type ApiResult<T> = Result<T, ApiError>;

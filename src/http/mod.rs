@@ -2,9 +2,12 @@
 //! application and map the result. Diesel runs on actix's blocking pool, never on the
 //! async executor.
 
+pub mod auth;
 mod calendar;
 mod catalogue;
+mod dossiers;
 pub mod error;
+mod public;
 mod system;
 
 use std::sync::Arc;
@@ -64,11 +67,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/procedures", web::get().to(catalogue::procedures))
             .route("/procedures/{code}", web::get().to(catalogue::procedure))
             .route("/calendar/due", web::get().to(calendar::due))
-            .route("/calendar/{year}", web::get().to(calendar::year)),
+            .route("/calendar/{year}", web::get().to(calendar::year))
+            .route("/auth/login", web::post().to(auth::login))
+            .route("/auth/token", web::post().to(auth::token))
+            .route("/dossiers", web::post().to(dossiers::create))
+            .route("/dossiers", web::get().to(dossiers::list))
+            .route("/dossiers/{code}", web::get().to(dossiers::get))
+            .route(
+                "/dossiers/{code}/forms/receipt.pdf",
+                web::get().to(dossiers::receipt),
+            )
+            .route("/intake/guidance", web::post().to(dossiers::guidance))
+            .route("/intake/refusal", web::post().to(dossiers::refusal))
+            .route("/public/dossiers/{code}", web::get().to(public::lookup)),
     )
+    .route("/tra-cuu/{code}", web::get().to(public::status_page))
     .default_service(web::to(|| async {
         Err::<actix_web::HttpResponse, _>(ApiError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
+            error::ErrorKind::NotFound,
             "not_found",
             "Không tìm thấy địa chỉ yêu cầu",
         ))

@@ -274,6 +274,27 @@ impl Store {
             .load(&mut conn)?)
     }
 
+    /// The version of a procedure in force at `at` (none if unknown or retired).
+    pub fn procedure_version_at(
+        &self,
+        code: &str,
+        at: NaiveDateTime,
+    ) -> StoreResult<Option<ProcedureVersionRow>> {
+        let mut conn = self.conn()?;
+        Ok(procedure_versions::table
+            .filter(procedure_versions::procedure_code.eq(code))
+            .filter(procedure_versions::valid_from.le(at))
+            .filter(
+                procedure_versions::valid_to
+                    .is_null()
+                    .or(procedure_versions::valid_to.gt(at)),
+            )
+            .order(procedure_versions::version.desc())
+            .select(ProcedureVersionRow::as_select())
+            .first(&mut conn)
+            .optional()?)
+    }
+
     /// Every version of one procedure, oldest first.
     pub fn procedure_history(&self, code: &str) -> StoreResult<Vec<ProcedureVersionRow>> {
         let mut conn = self.conn()?;

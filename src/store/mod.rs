@@ -4,8 +4,12 @@
 //!
 //! Everything here is synchronous: HTTP handlers call it on actix's blocking pool.
 
+pub mod audit;
 pub mod catalogue;
+pub mod dossiers;
 pub mod schema;
+pub mod throttle;
+pub mod users;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,6 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
+use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
@@ -271,6 +276,30 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Records `value` under `name` if absent; true when the stored value equals `value`.
+    pub fn agree_on_fact(&self, name: &str, value: &str) -> StoreResult<bool> {
+        use schema::instance_facts;
+        self.write(Some(locks::CATALOGUE), |conn| {
+            let stored: Option<String> = instance_facts::table
+                .find(name)
+                .select(instance_facts::value)
+                .first(conn)
+                .optional()?;
+            match stored {
+                Some(v) => Ok::<_, StoreError>(v == value),
+                None => {
+                    diesel::insert_into(instance_facts::table)
+                        .values((
+                            instance_facts::name.eq(name),
+                            instance_facts::value.eq(value),
+                        ))
+                        .execute(conn)?;
+                    Ok(true)
+                }
+            }
+        })
     }
 
     /// Checks that the database answers.

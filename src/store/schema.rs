@@ -56,9 +56,159 @@ diesel::table! {
 
 diesel::joinable!(procedure_versions -> procedures (procedure_code));
 
+diesel::table! {
+    users (username) {
+        username -> Text,
+        full_name -> Text,
+        role -> Text,
+        agency_code -> Text,
+        password_hash -> Text,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    throttle (scope, key) {
+        scope -> Text,
+        key -> Text,
+        window_start -> Timestamp,
+        failures -> Integer,
+    }
+}
+
+diesel::table! {
+    code_sequences (agency_code, scope) {
+        agency_code -> Text,
+        scope -> Text,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    dossiers (code) {
+        code -> Text,
+        procedure_code -> Text,
+        procedure_version -> Integer,
+        rule_set -> Text,
+        receiving_agency -> Text,
+        competent_agency -> Nullable<Text>,
+        current_agency -> Text,
+        channel -> Text,
+        status -> Text,
+        applicant_name -> Text,
+        applicant_id_kind -> Text,
+        applicant_id_number -> Text,
+        applicant_phone -> Nullable<Text>,
+        applicant_email -> Nullable<Text>,
+        applicant_address -> Nullable<Text>,
+        applicant_search -> Text,
+        proxy -> Nullable<Text>,
+        note -> Nullable<Text>,
+        pin_hash -> Text,
+        received_at -> Timestamp,
+        due_at -> Timestamp,
+        time_amount -> Integer,
+        time_unit -> Text,
+        time_cutoff -> Nullable<Text>,
+        reappointed_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+        result_ready -> Bool,
+        received_by -> Text,
+        book_volume -> Integer,
+        book_line -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_papers (dossier_code, position) {
+        dossier_code -> Text,
+        position -> Integer,
+        name -> Text,
+        kind -> Text,
+        count -> Integer,
+    }
+}
+
+diesel::table! {
+    dossier_events (dossier_code, seq) {
+        dossier_code -> Text,
+        seq -> Integer,
+        kind -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        agency_code -> Text,
+        status_after -> Text,
+        payload -> Text,
+    }
+}
+
+diesel::table! {
+    intake_outcomes (id) {
+        id -> Text,
+        kind -> Text,
+        agency_code -> Text,
+        procedure_code -> Nullable<Text>,
+        channel -> Text,
+        applicant_name -> Text,
+        applicant_id_number -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        items -> Text,
+        at -> Timestamp,
+        actor -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        role -> Text,
+        address -> Nullable<Text>,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        detail -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        last_id -> BigInt,
+        last_hash -> Text,
+    }
+}
+
+diesel::joinable!(dossier_papers -> dossiers (dossier_code));
+diesel::joinable!(dossier_events -> dossiers (dossier_code));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    throttle,
+    code_sequences,
+    dossiers,
+    dossier_papers,
+    dossier_events,
+    intake_outcomes,
+    audit_log,
+    audit_head,
     agency_levels,
     agencies,
     procedures,
-    procedure_versions
+    procedure_versions,
+    instance_facts
 );
+
+diesel::table! {
+    instance_facts (name) {
+        name -> Text,
+        value -> Text,
+    }
+}

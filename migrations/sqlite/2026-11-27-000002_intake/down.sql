@@ -1,0 +1,10 @@
+DROP TABLE instance_facts;
+DROP TABLE audit_head;
+DROP TABLE audit_log;
+DROP TABLE intake_outcomes;
+DROP TABLE dossier_events;
+DROP TABLE dossier_papers;
+DROP TABLE dossiers;
+DROP TABLE code_sequences;
+DROP TABLE throttle;
+DROP TABLE users;

@@ -1,0 +1,278 @@
+//! The dossier (*hồ sơ*): its channel, status, rule set, and the check of its papers
+//! against the procedure's list. Pure.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::catalogue::{PaperKind, RequiredPaper};
+use super::text;
+
+/// How the dossier came in (*hình thức tiếp nhận*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Trực tiếp tại Bộ phận Một cửa.
+    Counter,
+    /// Trực tuyến, từ Cổng dịch vụ công.
+    Online,
+    /// Qua dịch vụ bưu chính công ích.
+    Post,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Counter => "counter",
+            Channel::Online => "online",
+            Channel::Post => "post",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "counter" => Some(Channel::Counter),
+            "online" => Some(Channel::Online),
+            "post" => Some(Channel::Post),
+            _ => None,
+        }
+    }
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Channel::Counter => "Trực tiếp",
+            Channel::Online => "Trực tuyến",
+            Channel::Post => "Bưu chính",
+        }
+    }
+}
+
+/// Where the dossier stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Đã tiếp nhận.
+    Received,
+    /// Đang giải quyết.
+    InProgress,
+    /// Chờ bổ sung, hoàn thiện hồ sơ (the clock is stopped).
+    SupplementRequested,
+    /// Tạm dừng (the clock is stopped).
+    Paused,
+    /// Đã có kết quả, chờ trả.
+    Approved,
+    /// Từ chối giải quyết.
+    Refused,
+    /// Đã trả kết quả.
+    Returned,
+    /// Dừng giải quyết theo yêu cầu của người nộp.
+    Stopped,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::Received,
+        Status::InProgress,
+        Status::SupplementRequested,
+        Status::Paused,
+        Status::Approved,
+        Status::Refused,
+        Status::Returned,
+        Status::Stopped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::InProgress => "in_progress",
+            Status::SupplementRequested => "supplement_requested",
+            Status::Paused => "paused",
+            Status::Approved => "approved",
+            Status::Refused => "refused",
+            Status::Returned => "returned",
+            Status::Stopped => "stopped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Vietnamese wording for citizens and forms.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Status::Received => "Đã tiếp nhận",
+            Status::InProgress => "Đang giải quyết",
+            Status::SupplementRequested => "Chờ bổ sung hồ sơ",
+            Status::Paused => "Tạm dừng giải quyết",
+            Status::Approved => "Đã có kết quả, chờ trả",
+            Status::Refused => "Từ chối giải quyết",
+            Status::Returned => "Đã trả kết quả",
+            Status::Stopped => "Dừng giải quyết",
+        }
+    }
+}
+
+/// A rule set (*văn bản quy định cơ chế một cửa*) and from when it applies: dossiers keep
+/// the rules in force when they were received (NĐ 118/2025 replaced NĐ 61/2018 on
+/// 1 July 2025). Data: config/rules.toml.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSet {
+    pub id: String,
+    pub name: String,
+    /// First local date of application; none for the oldest.
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    /// How many supplement requests a dossier may get; 0 = no limit.
+    pub supplement_requests: u32,
+}
+
+/// The rule set in force on `date`: the one with the latest `from` not after it.
+pub fn rule_set_for(sets: &[RuleSet], date: NaiveDate) -> Option<&RuleSet> {
+    sets.iter()
+        .filter(|r| r.from.is_none_or(|f| f <= date))
+        .max_by_key(|r| r.from)
+}
+
+/// A paper handed in with a dossier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmittedPaper {
+    pub name: String,
+    pub kind: PaperKind,
+    pub count: u32,
+}
+
+/// A required paper not satisfied, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissingPaper {
+    pub name: String,
+    pub kind: PaperKind,
+    pub count: u32,
+    /// `absent`, `wrong_kind` (a copy where an original or certified copy is required),
+    /// `too_few`.
+    pub reason: &'static str,
+}
+
+fn rank(k: PaperKind) -> u8 {
+    match k {
+        PaperKind::Original => 3,
+        PaperKind::CertifiedCopy => 2,
+        PaperKind::Copy => 1,
+    }
+}
+
+fn key(name: &str) -> String {
+    text::clean(name).to_lowercase()
+}
+
+/// The required papers that `submitted` does not satisfy. A paper matches by name
+/// (NFC, case and spacing ignored); an original satisfies a certified copy or a copy, a
+/// certified copy satisfies a copy.
+pub fn missing_papers(
+    required: &[RequiredPaper],
+    submitted: &[SubmittedPaper],
+) -> Vec<MissingPaper> {
+    let mut missing = Vec::new();
+    for r in required.iter().filter(|r| r.required) {
+        let k = key(&r.name);
+        let same: Vec<&SubmittedPaper> = submitted.iter().filter(|s| key(&s.name) == k).collect();
+        let reason = if same.is_empty() {
+            Some("absent")
+        } else {
+            let good: u32 = same
+                .iter()
+                .filter(|s| rank(s.kind) >= rank(r.kind))
+                .map(|s| s.count)
+                .sum();
+            if good == 0 {
+                Some("wrong_kind")
+            } else if good < r.count {
+                Some("too_few")
+            } else {
+                None
+            }
+        };
+        if let Some(reason) = reason {
+            missing.push(MissingPaper {
+                name: r.name.clone(),
+                kind: r.kind,
+                count: r.count,
+                reason,
+            });
+        }
+    }
+    missing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(name: &str, kind: PaperKind, count: u32) -> RequiredPaper {
+        RequiredPaper {
+            name: name.into(),
+            kind,
+            count,
+            required: true,
+        }
+    }
+
+    fn sub(name: &str, kind: PaperKind, count: u32) -> SubmittedPaper {
+        SubmittedPaper {
+            name: name.into(),
+            kind,
+            count,
+        }
+    }
+
+    #[test]
+    fn papers_match_by_name_kind_and_count() {
+        let required = vec![
+            req("Tờ khai", PaperKind::Original, 1),
+            req("Giấy chứng sinh", PaperKind::CertifiedCopy, 2),
+            RequiredPaper {
+                required: false,
+                ..req("Văn bản ủy quyền", PaperKind::Original, 1)
+            },
+        ];
+        assert!(missing_papers(
+            &required,
+            &[
+                sub("tờ  khai", PaperKind::Original, 1),
+                sub("Giấy chứng sinh", PaperKind::Original, 2)
+            ]
+        )
+        .is_empty());
+        let m = missing_papers(&required, &[sub("Giấy chứng sinh", PaperKind::Copy, 2)]);
+        assert_eq!(m.len(), 2);
+        assert_eq!((m[0].name.as_str(), m[0].reason), ("Tờ khai", "absent"));
+        assert_eq!(m[1].reason, "wrong_kind");
+        let m = missing_papers(
+            &required,
+            &[
+                sub("Tờ khai", PaperKind::Original, 1),
+                sub("Giấy chứng sinh", PaperKind::CertifiedCopy, 1),
+            ],
+        );
+        assert_eq!(m[0].reason, "too_few");
+    }
+
+    #[test]
+    fn rule_sets_by_date() {
+        let sets = vec![
+            RuleSet {
+                id: "old".into(),
+                name: "61".into(),
+                from: None,
+                supplement_requests: 0,
+            },
+            RuleSet {
+                id: "new".into(),
+                name: "118".into(),
+                from: NaiveDate::from_ymd_opt(2025, 7, 1),
+                supplement_requests: 1,
+            },
+        ];
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(rule_set_for(&sets, d(2025, 6, 30)).unwrap().id, "old");
+        assert_eq!(rule_set_for(&sets, d(2025, 7, 1)).unwrap().id, "new");
+    }
+}

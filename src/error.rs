@@ -1,0 +1,123 @@
+//! The one error type of the use cases, with a stable machine-readable code and a
+//! Vietnamese message for people. The HTTP layer maps its kind to a status; CLI commands
+//! print the message.
+//!
+//! Policy: validation → `Invalid` (422) or `BadRequest` (400, malformed input); store
+//! `NotFound` → 404; `Conflict` → 409; an unavailable database → 503; anything unexpected
+//! is logged and becomes `Internal` (500) without details.
+
+use serde_json::Value;
+
+use crate::store::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    BadRequest,
+    Invalid,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    TooManyRequests,
+    PayloadTooLarge,
+    Unavailable,
+    Internal,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppError {
+    pub kind: ErrorKind,
+    /// Stable code, e.g. `invalid_id_number`.
+    pub error: &'static str,
+    /// Vietnamese text for people.
+    pub message: String,
+    /// Extra machine-readable data (e.g. the missing papers).
+    pub details: Option<Value>,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn new(kind: ErrorKind, error: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            error,
+            message: message.into(),
+            details: None,
+        }
+    }
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+    pub fn bad_request(error: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::BadRequest, error, message)
+    }
+    pub fn invalid(error: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, error, message)
+    }
+    pub fn unauthorized(error: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthorized, error, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Forbidden, "forbidden", message)
+    }
+    pub fn not_found() -> Self {
+        Self::new(ErrorKind::NotFound, "not_found", "Không tìm thấy")
+    }
+    pub fn conflict(error: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, error, message)
+    }
+    pub fn too_many() -> Self {
+        Self::new(
+            ErrorKind::TooManyRequests,
+            "too_many_attempts",
+            "Quá nhiều lần thử không thành công, vui lòng thử lại sau",
+        )
+    }
+    pub fn internal() -> Self {
+        Self::new(
+            ErrorKind::Internal,
+            "internal_error",
+            "Lỗi hệ thống, vui lòng thử lại sau",
+        )
+    }
+    pub fn unavailable() -> Self {
+        Self::new(
+            ErrorKind::Unavailable,
+            "database_unavailable",
+            "Cơ sở dữ liệu tạm thời không sẵn sàng, vui lòng thử lại sau",
+        )
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.error, self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::not_found(),
+            StoreError::Conflict(m) => AppError::conflict("conflict", m),
+            StoreError::Unavailable(m) => {
+                tracing::error!(error = %m, "database unavailable");
+                AppError::unavailable()
+            }
+            other => {
+                tracing::error!(error = %other, "store error");
+                AppError::internal()
+            }
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}

@@ -1,0 +1,122 @@
+//! Authentication over HTTP: the login endpoints and the `Staff` extractor that turns a
+//! bearer token into a [`Caller`].
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::error::{ApiError, ApiResult};
+use super::{blocking, AppData};
+use crate::service::Caller;
+
+/// The client's address: the TCP peer (a proxy's `X-Forwarded-For` is not trusted).
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// An authenticated caller (staff or portal), from `Authorization: Bearer <token>`.
+pub struct Authenticated(pub Caller);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let unauthorized = || {
+            ApiError::unauthorized(
+                "unauthorized",
+                "Cần đăng nhập: gửi mã truy cập trong tiêu đề Authorization: Bearer …",
+            )
+        };
+        let Some(app) = req.app_data::<AppData>() else {
+            return ready(Err(ApiError::internal()));
+        };
+        let token = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            });
+        let Some(token) = token else {
+            return ready(Err(unauthorized()));
+        };
+        match app.verify_token(token.trim(), chrono::Utc::now()) {
+            Some(mut caller) => {
+                caller.address = Some(client_address(req));
+                ready(Ok(Authenticated(caller)))
+            }
+            None => ready(Err(ApiError::unauthorized(
+                "invalid_token",
+                "Mã truy cập không hợp lệ hoặc đã hết hạn, vui lòng đăng nhập lại",
+            ))),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    username: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    client_id: String,
+    client_secret: String,
+}
+
+/// `POST /api/v1/auth/login`.
+pub async fn login(
+    app: AppData,
+    req: HttpRequest,
+    body: web::Json<LoginBody>,
+) -> ApiResult<HttpResponse> {
+    let addr = client_address(&req);
+    let body = body.into_inner();
+    let a = app.get_ref().clone();
+    let token = blocking(move || {
+        a.login(
+            &body.username,
+            &body.password,
+            false,
+            &addr,
+            chrono::Utc::now(),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(token))
+}
+
+/// `POST /api/v1/auth/token` (portal client credentials).
+pub async fn token(
+    app: AppData,
+    req: HttpRequest,
+    body: web::Json<TokenBody>,
+) -> ApiResult<HttpResponse> {
+    let addr = client_address(&req);
+    let body = body.into_inner();
+    let a = app.get_ref().clone();
+    let token = blocking(move || {
+        a.login(
+            &body.client_id,
+            &body.client_secret,
+            true,
+            &addr,
+            chrono::Utc::now(),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(token))
+}

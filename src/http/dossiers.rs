@@ -1,0 +1,264 @@
+//! Dossiers for staff and portals: intake, list, read.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use serde_json::{json, Value};
+
+use super::auth::Authenticated;
+use super::error::{ApiError, ApiResult};
+use super::{blocking, rfc3339, AppData};
+use crate::service::dossiers::ListQuery;
+use crate::service::intake::{paper_kind_label, IntakeRequest};
+use crate::store::dossiers::{DossierRow, EventRow, PaperRow};
+use crate::store::from_db;
+
+/// `POST /api/v1/dossiers`: 201 with the code, the pin (shown only here) and the due moment.
+pub async fn create(
+    app: AppData,
+    who: Authenticated,
+    body: web::Json<IntakeRequest>,
+) -> ApiResult<HttpResponse> {
+    let a = app.get_ref().clone();
+    let req = body.into_inner();
+    let receipt = blocking(move || a.receive(&who.0, &req, chrono::Utc::now())).await?;
+    let offset = app.settings.offset;
+    let code = receipt.code.clone();
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/dossiers/{code}")))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({
+            "code": receipt.code,
+            "pin": receipt.pin,
+            "status": receipt.status,
+            "received_at": rfc3339(receipt.received_at.fixed_offset(), offset),
+            "due_at": rfc3339(receipt.due_at.fixed_offset(), offset),
+            "procedure": { "code": receipt.procedure_code, "name": receipt.procedure_name, "version": receipt.procedure_version },
+            "statutory_time": receipt.statutory_time,
+            "rule_set": receipt.rule_set,
+            "channel": receipt.channel,
+            "receiving_agency": receipt.receiving_agency,
+            "competent_agency": receipt.competent_agency,
+            "book": { "volume": receipt.book_volume, "line": receipt.book_line },
+            "receipt_url": format!("/api/v1/dossiers/{code}/forms/receipt.pdf"),
+            "status_url": app.status_url(&code),
+        })))
+}
+
+fn agency_json(app: &AppData, code: Option<&str>) -> Value {
+    match code {
+        None => Value::Null,
+        Some(c) => json!({ "code": c, "name": app.agencies.get(c).map(|a| a.name.as_str()) }),
+    }
+}
+
+/// The staff view of a dossier row.
+pub fn dossier_json(app: &AppData, d: &DossierRow) -> Value {
+    let offset = app.settings.offset;
+    let t = |n: chrono::NaiveDateTime| rfc3339(from_db(n).fixed_offset(), offset);
+    json!({
+        "code": d.code,
+        "procedure": {
+            "code": d.procedure_code,
+            "version": d.procedure_version,
+            "name": app.catalogue.get(&d.procedure_code).map(|p| p.name.as_str()),
+        },
+        "rule_set": d.rule_set,
+        "status": d.status,
+        "channel": d.channel,
+        "receiving_agency": agency_json(app, Some(&d.receiving_agency)),
+        "competent_agency": agency_json(app, d.competent_agency.as_deref()),
+        "current_agency": agency_json(app, Some(&d.current_agency)),
+        "applicant": {
+            "full_name": d.applicant_name,
+            "id_kind": d.applicant_id_kind,
+            "id_number": d.applicant_id_number,
+            "phone": d.applicant_phone,
+            "email": d.applicant_email,
+            "address": d.applicant_address,
+        },
+        "proxy": d.proxy.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
+        "note": d.note,
+        "received_at": t(d.received_at),
+        "due_at": t(d.due_at),
+        "reappointed_at": d.reappointed_at.map(t),
+        "finished_at": d.finished_at.map(t),
+        "outcome": d.outcome,
+        "result_ready": d.result_ready,
+        "statutory_time": { "amount": d.time_amount, "unit": d.time_unit, "cutoff": d.time_cutoff },
+        "received_by": d.received_by,
+        "book": { "volume": d.book_volume, "line": d.book_line },
+    })
+}
+
+fn papers_json(papers: &[PaperRow]) -> Value {
+    papers
+        .iter()
+        .map(|p| json!({ "position": p.position, "name": p.name, "kind": p.kind, "kind_label": paper_kind_label(&p.kind), "count": p.count }))
+        .collect()
+}
+
+fn events_json(app: &AppData, events: &[EventRow]) -> Value {
+    let offset = app.settings.offset;
+    events
+        .iter()
+        .map(|e| {
+            json!({
+                "seq": e.seq,
+                "type": e.kind,
+                "at": rfc3339(from_db(e.at).fixed_offset(), offset),
+                "actor": e.actor,
+                "agency": e.agency_code,
+                "status_after": e.status_after,
+                "data": serde_json::from_str::<Value>(&e.payload).unwrap_or(Value::Null),
+            })
+        })
+        .collect()
+}
+
+/// `GET /api/v1/dossiers/{code}`.
+pub async fn get(
+    app: AppData,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let code = path.into_inner();
+    let a = app.get_ref().clone();
+    let (d, papers, events) = blocking(move || a.dossier_for(&who.0, &code)).await?;
+    let mut body = dossier_json(&app, &d);
+    body["papers"] = papers_json(&papers);
+    body["events"] = events_json(&app, &events);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn date_param(
+    q: &HashMap<String, String>,
+    key: &'static str,
+    code: &'static str,
+) -> ApiResult<Option<NaiveDate>> {
+    match q.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                ApiError::bad_request(code, format!("{key} phải là ngày dạng YYYY-MM-DD"))
+            }),
+    }
+}
+
+fn int_param(
+    q: &HashMap<String, String>,
+    key: &'static str,
+    code: &'static str,
+) -> ApiResult<Option<i64>> {
+    match q.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(code, format!("{key} phải là số nguyên"))),
+    }
+}
+
+/// `GET /api/v1/dossiers?status=&from=&to=&procedure=&q=&limit=&offset=`.
+pub async fn list(
+    app: AppData,
+    who: Authenticated,
+    q: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let query = ListQuery {
+        status: q
+            .get("status")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        from: date_param(&q, "from", "invalid_from")?,
+        to: date_param(&q, "to", "invalid_to")?,
+        procedure: q
+            .get("procedure")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+        q: q.get("q").cloned(),
+        limit: int_param(&q, "limit", "invalid_limit")?,
+        offset: int_param(&q, "offset", "invalid_offset")?,
+    };
+    let a = app.get_ref().clone();
+    let q2 = query.clone();
+    let rows = blocking(move || a.list_dossiers_for(&who.0, &q2)).await?;
+    let limit = query.limit.unwrap_or(50);
+    let offset = query.offset.unwrap_or(0);
+    let next = (rows.len() as i64 == limit).then_some(offset + limit);
+    let items: Vec<Value> = rows.iter().map(|d| dossier_json(&app, d)).collect();
+    Ok(HttpResponse::Ok().json(json!({ "dossiers": items, "next_offset": next })))
+}
+
+fn pdf(bytes: Vec<u8>, filename: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"{filename}\""),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(bytes)
+}
+
+/// `GET /api/v1/dossiers/{code}/forms/receipt.pdf[?pin=…]`: form 01. The pin, known to
+/// the counter right after intake, is printed when given and correct.
+pub async fn receipt(
+    app: AppData,
+    who: Authenticated,
+    path: web::Path<String>,
+    q: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let code = path.into_inner();
+    let pin = q.get("pin").cloned();
+    let a = app.get_ref().clone();
+    let c = code.clone();
+    let bytes = blocking(move || a.receipt_pdf(&who.0, &c, pin.as_deref())).await?;
+    Ok(pdf(bytes, &format!("bien-nhan-{code}.pdf")))
+}
+
+/// `POST /api/v1/intake/guidance`: records the guidance and returns form 02.
+pub async fn guidance(
+    app: AppData,
+    who: Authenticated,
+    body: web::Json<crate::service::intake::GuidanceRequest>,
+) -> ApiResult<HttpResponse> {
+    let a = app.get_ref().clone();
+    let req = body.into_inner();
+    let (outcome, bytes) = blocking(move || {
+        let o = a.guide(&who.0, &req, chrono::Utc::now())?;
+        let b = a.outcome_pdf(&o)?;
+        Ok((o, b))
+    })
+    .await?;
+    let mut res = pdf(bytes, &format!("{}.pdf", outcome.id));
+    res.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("x-intake-outcome-id"),
+        actix_web::http::header::HeaderValue::from_str(&outcome.id).expect("ascii id"),
+    );
+    Ok(res)
+}
+
+/// `POST /api/v1/intake/refusal`: records the refusal and returns form 03.
+pub async fn refusal(
+    app: AppData,
+    who: Authenticated,
+    body: web::Json<crate::service::intake::RefusalRequest>,
+) -> ApiResult<HttpResponse> {
+    let a = app.get_ref().clone();
+    let req = body.into_inner();
+    let (outcome, bytes) = blocking(move || {
+        let o = a.refuse(&who.0, &req, chrono::Utc::now())?;
+        let b = a.outcome_pdf(&o)?;
+        Ok((o, b))
+    })
+    .await?;
+    let mut res = pdf(bytes, &format!("{}.pdf", outcome.id));
+    res.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("x-intake-outcome-id"),
+        actix_web::http::header::HeaderValue::from_str(&outcome.id).expect("ascii id"),
+    );
+    Ok(res)
+}

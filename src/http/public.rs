@@ -1,0 +1,105 @@
+//! What citizens reach without an account: the status lookup (JSON) and the status page
+//! that the receipt's QR code opens.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::auth::client_address;
+use super::error::ApiResult;
+use super::{blocking, rfc3339, AppData};
+use crate::service::lookup::Proof;
+
+/// `GET /api/v1/public/dossiers/{code}?pin=XXXXXX` or `?id_last4=NNNN`.
+pub async fn lookup(
+    app: AppData,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let code = path.into_inner();
+    let proof = match (q.get("pin"), q.get("id_last4")) {
+        (Some(p), _) => Proof::Pin(p.clone()),
+        (None, Some(l)) => Proof::IdLast4(l.clone()),
+        _ => Proof::Nothing,
+    };
+    let addr = client_address(&req);
+    let a = app.get_ref().clone();
+    let d = blocking(move || a.lookup(&code, &proof, &addr, chrono::Utc::now())).await?;
+    let offset = app.settings.offset;
+    let t = |x: chrono::DateTime<chrono::Utc>| rfc3339(x.fixed_offset(), offset);
+    let history: Vec<_> = d
+        .history
+        .iter()
+        .map(|h| json!({ "at": t(h.at), "status": h.status, "label": h.label }))
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({
+            "code": d.code,
+            "procedure": d.procedure,
+            "status": d.status,
+            "status_label": d.status_label,
+            "received_at": t(d.received_at),
+            "due_at": t(d.due_at),
+            "reappointed_at": d.reappointed_at.map(t),
+            "finished_at": d.finished_at.map(t),
+            "current_agency": d.current_agency,
+            "result_ready": d.result_ready,
+            "applicant_name": d.applicant_name,
+            "history": history,
+        })))
+}
+
+/// `GET /tra-cuu/{code}`: a small page where the citizen types the pin; it calls the JSON
+/// lookup and shows the answer. Works on a phone, no script libraries.
+pub async fn status_page(path: web::Path<String>) -> HttpResponse {
+    let code = path.into_inner();
+    let escaped: String = code
+        .chars()
+        .take(64)
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+        ))
+        .body(STATUS_PAGE.replace("{{code}}", &escaped))
+}
+
+const STATUS_PAGE: &str = r#"<!doctype html>
+<html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Tra cứu hồ sơ {{code}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:0;padding:1rem;max-width:36rem;margin:auto;color:#1a1a1a}
+h1{font-size:1.25rem}label{display:block;margin:.75rem 0 .25rem}
+input{font-size:1.25rem;padding:.5rem;width:100%;box-sizing:border-box;text-transform:uppercase;letter-spacing:.2em}
+button{font-size:1.1rem;padding:.6rem 1.2rem;margin-top:.75rem}
+.box{border:1px solid #ccc;border-radius:.5rem;padding:1rem;margin-top:1rem}
+.err{color:#b00020}dt{font-weight:600;margin-top:.5rem}dd{margin:0}
+</style></head><body>
+<h1>Tra cứu tình trạng hồ sơ</h1>
+<p>Mã hồ sơ: <strong id="code">{{code}}</strong></p>
+<form id="f"><label for="pin">Mã tra cứu (6 ký tự in trên giấy tiếp nhận)</label>
+<input id="pin" name="pin" autocomplete="off" maxlength="6" required>
+<button type="submit">Tra cứu</button></form>
+<div id="out"></div>
+<script>
+const fmt=s=>{if(!s)return"";const d=new Date(s);return d.toLocaleString("vi-VN",{timeZone:"Asia/Ho_Chi_Minh",hour:"2-digit",minute:"2-digit",day:"2-digit",month:"2-digit",year:"numeric"})};
+const esc=s=>String(s??"").replace(/[&<>"']/g,c=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
+document.getElementById("f").addEventListener("submit",async e=>{e.preventDefault();
+const out=document.getElementById("out");const pin=document.getElementById("pin").value.trim();
+const r=await fetch("/api/v1/public/dossiers/"+encodeURIComponent("{{code}}")+"?pin="+encodeURIComponent(pin));
+const j=await r.json();
+if(!r.ok){out.innerHTML='<p class="err">'+esc(j.message)+'</p>';return}
+out.innerHTML='<div class="box"><dl><dt>Thủ tục</dt><dd>'+esc(j.procedure.name)+'</dd><dt>Người nộp</dt><dd>'+esc(j.applicant_name)+
+'</dd><dt>Tình trạng</dt><dd>'+esc(j.status_label)+'</dd><dt>Tiếp nhận lúc</dt><dd>'+fmt(j.received_at)+'</dd><dt>Hẹn trả kết quả</dt><dd>'+fmt(j.reappointed_at||j.due_at)+
+'</dd><dt>Đang xử lý tại</dt><dd>'+esc(j.current_agency.name)+'</dd><dt>Kết quả</dt><dd>'+(j.result_ready?"Đã có kết quả":"Chưa có kết quả")+
+'</dd></dl><h2 style="font-size:1rem">Quá trình xử lý</h2><ul>'+j.history.map(h=>'<li>'+fmt(h.at)+': '+esc(h.label)+'</li>').join("")+'</ul></div>'});
+</script></body></html>
+"#;

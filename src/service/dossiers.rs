@@ -1,0 +1,108 @@
+//! Staff reading dossiers within their scope: dossiers received by, handled by or
+//! belonging to the user's agency and the agencies below it. Anything else is "not found".
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Caller, Role};
+use crate::app::App;
+use crate::core::dossier::Status;
+use crate::error::{AppError, AppResult};
+use crate::store::dossiers::{DossierFilter, DossierFull, DossierRow};
+
+/// Filters of the staff list, as given.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub procedure: Option<String>,
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Largest page of the staff list.
+pub const MAX_PAGE: i64 = 200;
+
+impl App {
+    fn visible(&self, caller: &Caller, d: &DossierRow) -> bool {
+        if caller.role == Role::Portal {
+            return d.received_by == caller.username;
+        }
+        let scope = self.scope_of(caller);
+        [
+            Some(&d.receiving_agency),
+            Some(&d.current_agency),
+            d.competent_agency.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|a| scope.contains(a))
+    }
+
+    /// One dossier with its papers and events, if `caller` may see it.
+    pub fn dossier_for(&self, caller: &Caller, code: &str) -> AppResult<DossierFull> {
+        if code.len() > 64 {
+            return Err(AppError::not_found());
+        }
+        match self.store.find_dossier(code)? {
+            Some(found) if self.visible(caller, &found.0) => Ok(found),
+            _ => Err(AppError::not_found()),
+        }
+    }
+
+    /// Dossiers `caller` may see, filtered, newest first.
+    pub fn list_dossiers_for(&self, caller: &Caller, q: &ListQuery) -> AppResult<Vec<DossierRow>> {
+        if let Some(s) = &q.status {
+            if Status::parse(s).is_none() {
+                return Err(AppError::bad_request(
+                    "invalid_status",
+                    format!("Trạng thái \"{s}\" không tồn tại"),
+                ));
+            }
+        }
+        let limit = q.limit.unwrap_or(50);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(AppError::bad_request(
+                "invalid_limit",
+                format!("limit phải từ 1 đến {MAX_PAGE}"),
+            ));
+        }
+        let offset = q.offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(AppError::bad_request(
+                "invalid_offset",
+                "offset không được âm",
+            ));
+        }
+        let offset_tz = self.settings.offset;
+        let start_of = |d: NaiveDate| -> chrono::NaiveDateTime {
+            let local = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+            let utc: DateTime<Utc> = (local
+                - chrono::Duration::seconds(i64::from(offset_tz.local_minus_utc())))
+            .and_utc();
+            crate::store::to_db(utc)
+        };
+        let mut filter = DossierFilter {
+            scope: Some(self.scope_of(caller)),
+            status: q.status.clone(),
+            received_from: q.from.map(start_of),
+            received_to: q.to.and_then(|d| d.succ_opt()).map(start_of),
+            procedure: q.procedure.clone(),
+            q: q.q
+                .as_ref()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty() && s.len() <= 100),
+            limit,
+            offset,
+        };
+        if caller.role == Role::Portal {
+            filter.scope = Some(vec![caller.agency.clone()]);
+        }
+        let mut rows = self.store.list_dossiers(&filter)?;
+        if caller.role == Role::Portal {
+            rows.retain(|d| d.received_by == caller.username);
+        }
+        Ok(rows)
+    }
+}

@@ -1,0 +1,742 @@
+//! Counter intake (*tiếp nhận hồ sơ*, NĐ 118/2025 Art. 9–10; TT 03/2025 forms 01–03):
+//! register a dossier with its statutory code, pin and due moment, or record guidance to
+//! complete (form 02) or a refusal (form 03) without registering anything.
+
+use chrono::{DateTime, Datelike, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{Caller, Role};
+use crate::app::App;
+use crate::core::applicant::{check_email, check_id_number, check_phone, IdKind};
+use crate::core::catalogue::{PaperKind, Procedure};
+use crate::core::deadline::DeadlineError;
+use crate::core::dossier::{missing_papers, rule_set_for, Channel, Status, SubmittedPaper};
+use crate::core::pin;
+use crate::core::text;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, AuditEntry};
+use crate::store::dossiers::{self, DossierRow, EventRow, IntakeOutcomeRow, PaperRow};
+use crate::store::{to_db, StoreError};
+
+/// Most papers a dossier may list.
+pub const MAX_PAPERS: usize = 50;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantInput {
+    pub full_name: String,
+    /// `personal_id` (default, 12 digits), `passport` or `tax_code`.
+    #[serde(default)]
+    pub id_kind: Option<String>,
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// The person submitting on the applicant's behalf (*người được ủy quyền*).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyInput {
+    pub full_name: String,
+    #[serde(default)]
+    pub id_kind: Option<String>,
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The relation or the authorisation paper, e.g. "Con" or "Giấy ủy quyền số 12/2026".
+    #[serde(default)]
+    pub relation: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaperInput {
+    pub name: String,
+    pub kind: String,
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// `POST /api/v1/dossiers`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeRequest {
+    pub procedure_code: String,
+    pub applicant: ApplicantInput,
+    #[serde(default)]
+    pub proxy: Option<ProxyInput>,
+    pub channel: String,
+    #[serde(default)]
+    pub papers: Vec<PaperInput>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A checked applicant.
+#[derive(Debug, Clone, Serialize)]
+pub struct Applicant {
+    pub full_name: String,
+    pub id_kind: IdKind,
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Proxy {
+    pub full_name: String,
+    pub id_kind: IdKind,
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub relation: Option<String>,
+}
+
+/// What the counter hands back: the code and the pin (shown once), and the moments.
+#[derive(Debug, Clone, Serialize)]
+pub struct Receipt {
+    pub code: String,
+    pub pin: String,
+    pub status: &'static str,
+    pub received_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub procedure_code: String,
+    pub procedure_name: String,
+    pub procedure_version: i32,
+    pub statutory_time: String,
+    pub rule_set: String,
+    pub receiving_agency: String,
+    pub competent_agency: Option<String>,
+    pub channel: &'static str,
+    pub book_volume: i32,
+    pub book_line: i64,
+}
+
+fn required_text(value: &str, max: usize, code: &'static str, what: &str) -> AppResult<String> {
+    text::bounded(value, max)
+        .map_err(|_| AppError::invalid(code, format!("{what} quá dài (tối đa {max} ký tự)")))?
+        .ok_or_else(|| AppError::invalid(code, format!("{what} không được để trống")))
+}
+
+fn optional_text(
+    value: &Option<String>,
+    max: usize,
+    code: &'static str,
+    what: &str,
+) -> AppResult<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(v) => text::bounded(v, max)
+            .map_err(|_| AppError::invalid(code, format!("{what} quá dài (tối đa {max} ký tự)"))),
+    }
+}
+
+fn id_kind(raw: &Option<String>) -> AppResult<IdKind> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(IdKind::PersonalId),
+        Some(k) => IdKind::parse(k).ok_or_else(|| {
+            AppError::invalid(
+                "invalid_id_kind",
+                "id_kind phải là personal_id, passport hoặc tax_code",
+            )
+        }),
+    }
+}
+
+fn id_number(kind: IdKind, raw: &str, whose: &str) -> AppResult<String> {
+    check_id_number(kind, raw)
+        .map_err(|m| AppError::invalid("invalid_id_number", format!("{whose}: {m}")))
+}
+
+fn phone(raw: &Option<String>, whose: &str) -> AppResult<Option<String>> {
+    match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(p) => check_phone(p)
+            .map(Some)
+            .map_err(|m| AppError::invalid("invalid_phone", format!("{whose}: {m}"))),
+    }
+}
+
+/// Checks an applicant as typed.
+pub fn check_applicant(a: &ApplicantInput) -> AppResult<Applicant> {
+    let full_name = required_text(&a.full_name, 100, "invalid_full_name", "Họ tên người nộp")?;
+    let kind = id_kind(&a.id_kind)?;
+    let id = id_number(kind, &a.id_number, "Người nộp")?;
+    let phone = phone(&a.phone, "Người nộp")?;
+    let email = match a.email.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(e) => {
+            Some(check_email(e).map_err(|m| AppError::invalid("invalid_email", m.to_string()))?)
+        }
+    };
+    let address = optional_text(&a.address, 300, "invalid_address", "Địa chỉ")?;
+    Ok(Applicant {
+        full_name,
+        id_kind: kind,
+        id_number: id,
+        phone,
+        email,
+        address,
+    })
+}
+
+fn check_proxy(p: &ProxyInput) -> AppResult<Proxy> {
+    let full_name = required_text(
+        &p.full_name,
+        100,
+        "invalid_full_name",
+        "Họ tên người được ủy quyền",
+    )?;
+    let kind = id_kind(&p.id_kind)?;
+    Ok(Proxy {
+        full_name,
+        id_kind: kind,
+        id_number: id_number(kind, &p.id_number, "Người được ủy quyền")?,
+        phone: phone(&p.phone, "Người được ủy quyền")?,
+        relation: optional_text(&p.relation, 200, "invalid_proxy", "Quan hệ / giấy ủy quyền")?,
+    })
+}
+
+fn paper_kind(s: &str) -> AppResult<PaperKind> {
+    match s.trim() {
+        "original" => Ok(PaperKind::Original),
+        "certified_copy" => Ok(PaperKind::CertifiedCopy),
+        "copy" => Ok(PaperKind::Copy),
+        _ => Err(AppError::invalid(
+            "invalid_paper",
+            format!("Loại giấy tờ \"{s}\" không hợp lệ (original, certified_copy hoặc copy)"),
+        )),
+    }
+}
+
+fn check_papers(papers: &[PaperInput]) -> AppResult<Vec<SubmittedPaper>> {
+    if papers.len() > MAX_PAPERS {
+        return Err(AppError::invalid(
+            "invalid_paper",
+            format!("Tối đa {MAX_PAPERS} thành phần hồ sơ"),
+        ));
+    }
+    papers
+        .iter()
+        .map(|p| {
+            let name = required_text(&p.name, 300, "invalid_paper", "Tên giấy tờ")?;
+            if p.count == 0 || p.count > 100 {
+                return Err(AppError::invalid(
+                    "invalid_paper",
+                    format!("Số lượng của \"{name}\" phải từ 1 đến 100"),
+                ));
+            }
+            Ok(SubmittedPaper {
+                name,
+                kind: paper_kind(&p.kind)?,
+                count: p.count,
+            })
+        })
+        .collect()
+}
+
+fn kind_str(k: PaperKind) -> &'static str {
+    match k {
+        PaperKind::Original => "original",
+        PaperKind::CertifiedCopy => "certified_copy",
+        PaperKind::Copy => "copy",
+    }
+}
+
+/// Vietnamese label of a paper kind, for forms.
+pub fn paper_kind_label(k: &str) -> &'static str {
+    match k {
+        "original" => "Bản chính",
+        "certified_copy" => "Bản sao có chứng thực",
+        _ => "Bản sao",
+    }
+}
+
+fn random_pin() -> AppResult<String> {
+    let mut buf = [0u8; 64];
+    getrandom::fill(&mut buf).map_err(|_| AppError::internal())?;
+    let mut i = 0;
+    let mut extra = [0u8; 1];
+    Ok(pin::generate_pin(|| {
+        if i < buf.len() {
+            i += 1;
+            buf[i - 1]
+        } else {
+            let _ = getrandom::fill(&mut extra);
+            extra[0]
+        }
+    }))
+}
+
+impl App {
+    fn procedure_in_force(
+        &self,
+        code: &str,
+        at: chrono::NaiveDateTime,
+    ) -> AppResult<(crate::store::catalogue::ProcedureVersionRow, Procedure)> {
+        let code = code.trim();
+        let row = if code.is_empty() || code.len() > 64 {
+            None
+        } else {
+            self.store.procedure_version_at(code, at)?
+        };
+        let row = row.ok_or_else(|| {
+            AppError::invalid(
+                "unknown_procedure",
+                format!("Không có thủ tục mã \"{code}\" đang áp dụng"),
+            )
+        })?;
+        let procedure: Procedure = serde_json::from_str(&row.definition).map_err(|e| {
+            tracing::error!(error = %e, code, "stored procedure definition unreadable");
+            AppError::internal()
+        })?;
+        Ok((row, procedure))
+    }
+
+    /// Registers a dossier received by `caller` at `now`: one transaction writes the
+    /// dossier, its papers, its first event and the audit record.
+    pub fn receive(
+        &self,
+        caller: &Caller,
+        req: &IntakeRequest,
+        now: DateTime<Utc>,
+    ) -> AppResult<Receipt> {
+        // Receipts are to the second.
+        let now =
+            chrono::DurationRound::duration_trunc(now, chrono::Duration::seconds(1)).unwrap_or(now);
+        let channel = Channel::parse(req.channel.trim()).ok_or_else(|| {
+            AppError::invalid(
+                "invalid_channel",
+                "channel phải là counter, online hoặc post",
+            )
+        })?;
+        match (caller.role, channel) {
+            (Role::Clerk, Channel::Counter | Channel::Post) | (Role::Portal, Channel::Online) => {}
+            (Role::Clerk, Channel::Online) => {
+                return Err(AppError::invalid(
+                    "invalid_channel",
+                    "Hồ sơ trực tuyến do Cổng dịch vụ công gửi đến",
+                ))
+            }
+            (Role::Portal, _) => {
+                return Err(AppError::invalid(
+                    "invalid_channel",
+                    "Cổng dịch vụ công chỉ gửi hồ sơ trực tuyến (online)",
+                ))
+            }
+            _ => {
+                return Err(AppError::forbidden(
+                    "Chỉ cán bộ một cửa hoặc Cổng dịch vụ công được tiếp nhận hồ sơ",
+                ))
+            }
+        }
+        let applicant = check_applicant(&req.applicant)?;
+        let proxy = req.proxy.as_ref().map(check_proxy).transpose()?;
+        let papers = check_papers(&req.papers)?;
+        let note = optional_text(&req.note, 1000, "invalid_note", "Ghi chú")?;
+        let received = to_db(now);
+        let (version, procedure) = self.procedure_in_force(&req.procedure_code, received)?;
+        let missing = missing_papers(&procedure.papers, &papers);
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|m| m.name.as_str()).collect();
+            return Err(AppError::invalid(
+                "missing_papers",
+                format!("Hồ sơ còn thiếu hoặc chưa đúng loại: {}", names.join("; ")),
+            )
+            .with_details(json!({ "missing": missing })));
+        }
+        let receiving = self
+            .agencies
+            .get(&caller.agency)
+            .ok_or_else(|| AppError::forbidden("Cơ quan của tài khoản không còn trong danh mục"))?;
+        let offset = self.settings.offset;
+        let local = now.with_timezone(&offset);
+        let time = procedure.time();
+        let due = self
+            .due_at(local.fixed_offset(), &time)
+            .map_err(|e| match e {
+                DeadlineError::OutOfRange => AppError::invalid("out_of_range", e.to_string()),
+                _ => AppError::internal(),
+            })?;
+        let rule_set = rule_set_for(&self.rule_sets, local.date_naive())
+            .ok_or_else(AppError::internal)?
+            .id
+            .clone();
+        let competent = procedure.competent_agency.clone().or_else(|| {
+            (procedure.competent_level.as_deref() == Some(receiving.level.as_str()))
+                .then(|| receiving.code.clone())
+        });
+        let pin = random_pin()?;
+        let due_db = to_db(due.with_timezone(&Utc));
+        let actor = caller.actor();
+        let day_scope = format!("d:{}", local.format("%Y-%m-%d"));
+        let year_scope = format!("y:{}", local.year());
+        let proxy_json = proxy
+            .as_ref()
+            .map(|p| serde_json::to_string(p).expect("serialisable"));
+        let receipt = self.store.write(None, |conn| {
+            let seq = dossiers::next_sequence(conn, &receiving.code, &day_scope)?;
+            let code =
+                self.settings
+                    .dossier_code
+                    .format(&receiving.code, local.date_naive(), seq as u64);
+            let book_line = dossiers::next_sequence(conn, &receiving.code, &year_scope)?;
+            let row = DossierRow {
+                code: code.clone(),
+                procedure_code: version.procedure_code.clone(),
+                procedure_version: version.version,
+                rule_set: rule_set.clone(),
+                receiving_agency: receiving.code.clone(),
+                competent_agency: competent.clone(),
+                current_agency: receiving.code.clone(),
+                channel: channel.as_str().into(),
+                status: Status::Received.as_str().into(),
+                applicant_name: applicant.full_name.clone(),
+                applicant_id_kind: applicant.id_kind.as_str().into(),
+                applicant_id_number: applicant.id_number.clone(),
+                applicant_phone: applicant.phone.clone(),
+                applicant_email: applicant.email.clone(),
+                applicant_address: applicant.address.clone(),
+                applicant_search: text::fold(&applicant.full_name),
+                proxy: proxy_json.clone(),
+                note: note.clone(),
+                pin_hash: pin::hash_pin(&self.keys.pin, &code, &pin),
+                received_at: received,
+                due_at: due_db,
+                time_amount: time.amount as i32,
+                time_unit: time.unit.as_str().into(),
+                time_cutoff: time.cutoff.map(|c| c.format("%H:%M").to_string()),
+                reappointed_at: None,
+                finished_at: None,
+                outcome: None,
+                result_ready: false,
+                received_by: caller.username.clone(),
+                book_volume: local.year(),
+                book_line,
+                updated_at: received,
+            };
+            let paper_rows: Vec<PaperRow> = papers
+                .iter()
+                .enumerate()
+                .map(|(i, p)| PaperRow {
+                    dossier_code: code.clone(),
+                    position: i as i32 + 1,
+                    name: p.name.clone(),
+                    kind: kind_str(p.kind).into(),
+                    count: p.count as i32,
+                })
+                .collect();
+            let event = EventRow {
+                dossier_code: code.clone(),
+                seq: 1,
+                kind: "receive".into(),
+                at: received,
+                actor: caller.username.clone(),
+                agency_code: receiving.code.clone(),
+                status_after: Status::Received.as_str().into(),
+                payload: json!({
+                    "channel": channel.as_str(),
+                    "procedure_version": version.version,
+                    "due_at": due.to_rfc3339(),
+                    "rule_set": rule_set,
+                })
+                .to_string(),
+            };
+            dossiers::insert_dossier(conn, &row, &paper_rows, &event)?;
+            audit::append(
+                conn,
+                AuditEntry {
+                    actor: &actor,
+                    at: received,
+                    action: "dossier.receive",
+                    entity: "dossier",
+                    entity_id: &code,
+                    detail: json!({
+                        "procedure": version.procedure_code,
+                        "procedure_version": version.version,
+                        "channel": channel.as_str(),
+                        "papers": paper_rows.len(),
+                        "due_at": due.to_rfc3339(),
+                    }),
+                },
+            )?;
+            Ok::<_, StoreError>(Receipt {
+                code,
+                pin: pin.clone(),
+                status: Status::Received.as_str(),
+                received_at: crate::store::from_db(received),
+                due_at: crate::store::from_db(due_db),
+                procedure_code: version.procedure_code.clone(),
+                procedure_name: version.name.clone(),
+                procedure_version: version.version,
+                statutory_time: time.to_string(),
+                rule_set: rule_set.clone(),
+                receiving_agency: receiving.code.clone(),
+                competent_agency: competent.clone(),
+                channel: channel.as_str(),
+                book_volume: local.year(),
+                book_line,
+            })
+        })?;
+        tracing::info!(code = %receipt.code, procedure = %receipt.procedure_code, channel = receipt.channel, "dossier received");
+        Ok(receipt)
+    }
+}
+
+/// An item the applicant must add or correct (form 02).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuidanceItem {
+    pub name: String,
+    pub reason: String,
+}
+
+/// `POST /api/v1/intake/guidance`: what is missing and how to complete it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuidanceRequest {
+    pub procedure_code: String,
+    pub applicant: GuidanceApplicant,
+    #[serde(default)]
+    pub channel: Option<String>,
+    pub items: Vec<GuidanceItem>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The applicant as needed on forms 02 and 03: only the name is required.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuidanceApplicant {
+    pub full_name: String,
+    #[serde(default)]
+    pub id_kind: Option<String>,
+    #[serde(default)]
+    pub id_number: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// `POST /api/v1/intake/refusal`: the dossier is not accepted, with the reason.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefusalRequest {
+    #[serde(default)]
+    pub procedure_code: Option<String>,
+    pub applicant: GuidanceApplicant,
+    #[serde(default)]
+    pub channel: Option<String>,
+    pub reason: String,
+    #[serde(default)]
+    pub dossier_code: Option<String>,
+}
+
+/// A recorded guidance or refusal, with what the form needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntakeOutcome {
+    pub id: String,
+    pub kind: &'static str,
+    pub at: DateTime<Utc>,
+    pub agency: String,
+    pub procedure_code: Option<String>,
+    pub procedure_name: Option<String>,
+    pub applicant: Applicant,
+    pub items: Vec<GuidanceItem>,
+    pub reason: Option<String>,
+    pub dossier_code: Option<String>,
+    pub staff_name: String,
+}
+
+fn check_light_applicant(a: &GuidanceApplicant) -> AppResult<Applicant> {
+    let full_name = required_text(&a.full_name, 100, "invalid_full_name", "Họ tên người nộp")?;
+    let kind = id_kind(&a.id_kind)?;
+    let id = match a
+        .id_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => String::new(),
+        Some(n) => id_number(kind, n, "Người nộp")?,
+    };
+    let email = match a.email.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(e) => {
+            Some(check_email(e).map_err(|m| AppError::invalid("invalid_email", m.to_string()))?)
+        }
+    };
+    Ok(Applicant {
+        full_name,
+        id_kind: kind,
+        id_number: id,
+        phone: phone(&a.phone, "Người nộp")?,
+        email,
+        address: optional_text(&a.address, 300, "invalid_address", "Địa chỉ")?,
+    })
+}
+
+fn outcome_id(kind: &str, now: DateTime<Utc>) -> AppResult<String> {
+    let mut b = [0u8; 6];
+    getrandom::fill(&mut b).map_err(|_| AppError::internal())?;
+    Ok(format!(
+        "{kind}-{}-{}",
+        now.format("%Y%m%d%H%M%S"),
+        hex::encode(b)
+    ))
+}
+
+impl App {
+    fn record_outcome(
+        &self,
+        caller: &Caller,
+        outcome: &IntakeOutcome,
+        channel: Channel,
+    ) -> AppResult<()> {
+        let at = to_db(outcome.at);
+        let actor = caller.actor();
+        let row = IntakeOutcomeRow {
+            id: outcome.id.clone(),
+            kind: outcome.kind.into(),
+            agency_code: outcome.agency.clone(),
+            procedure_code: outcome.procedure_code.clone(),
+            channel: channel.as_str().into(),
+            applicant_name: outcome.applicant.full_name.clone(),
+            applicant_id_number: Some(outcome.applicant.id_number.clone())
+                .filter(|s| !s.is_empty()),
+            reason: outcome.reason.clone(),
+            items: serde_json::to_string(&outcome.items).expect("serialisable"),
+            at,
+            actor: caller.username.clone(),
+        };
+        self.store.write(None, |conn| {
+            dossiers::insert_intake_outcome(conn, &row)?;
+            audit::append(
+                conn,
+                AuditEntry {
+                    actor: &actor,
+                    at,
+                    action: if outcome.kind == "guidance" { "intake.guidance" } else { "intake.refusal" },
+                    entity: "intake_outcome",
+                    entity_id: &outcome.id,
+                    detail: json!({ "procedure": outcome.procedure_code, "items": outcome.items.len() }),
+                },
+            )?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(())
+    }
+
+    fn intake_channel(&self, caller: &Caller, raw: &Option<String>) -> AppResult<Channel> {
+        if !matches!(caller.role, Role::Clerk | Role::Portal) {
+            return Err(AppError::forbidden(
+                "Chỉ cán bộ một cửa hoặc Cổng dịch vụ công được tiếp nhận hồ sơ",
+            ));
+        }
+        let default = if caller.role == Role::Portal {
+            Channel::Online
+        } else {
+            Channel::Counter
+        };
+        match raw.as_deref().map(str::trim) {
+            None | Some("") => Ok(default),
+            Some(c) => Channel::parse(c).ok_or_else(|| {
+                AppError::invalid(
+                    "invalid_channel",
+                    "channel phải là counter, online hoặc post",
+                )
+            }),
+        }
+    }
+
+    /// Records guidance to complete a dossier (form 02); nothing is registered.
+    pub fn guide(
+        &self,
+        caller: &Caller,
+        req: &GuidanceRequest,
+        now: DateTime<Utc>,
+    ) -> AppResult<IntakeOutcome> {
+        let channel = self.intake_channel(caller, &req.channel)?;
+        let applicant = check_light_applicant(&req.applicant)?;
+        let (_, procedure) = self.procedure_in_force(&req.procedure_code, to_db(now))?;
+        if req.items.is_empty() || req.items.len() > MAX_PAPERS {
+            return Err(AppError::invalid(
+                "invalid_items",
+                "Cần liệt kê từ 1 đến 50 nội dung cần bổ sung, hoàn thiện",
+            ));
+        }
+        let items = req
+            .items
+            .iter()
+            .map(|i| {
+                Ok(GuidanceItem {
+                    name: required_text(&i.name, 300, "invalid_items", "Nội dung cần bổ sung")?,
+                    reason: required_text(&i.reason, 500, "invalid_items", "Lý do")?,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        let outcome = IntakeOutcome {
+            id: outcome_id("HD", now)?,
+            kind: "guidance",
+            at: crate::store::from_db(to_db(now)),
+            agency: caller.agency.clone(),
+            procedure_code: Some(procedure.code.clone()),
+            procedure_name: Some(procedure.name.clone()),
+            applicant,
+            items,
+            reason: optional_text(&req.note, 1000, "invalid_note", "Ghi chú")?,
+            dossier_code: None,
+            staff_name: caller.full_name.clone(),
+        };
+        self.record_outcome(caller, &outcome, channel)?;
+        Ok(outcome)
+    }
+
+    /// Records a refusal to receive (form 03); nothing is registered.
+    pub fn refuse(
+        &self,
+        caller: &Caller,
+        req: &RefusalRequest,
+        now: DateTime<Utc>,
+    ) -> AppResult<IntakeOutcome> {
+        let channel = self.intake_channel(caller, &req.channel)?;
+        let applicant = check_light_applicant(&req.applicant)?;
+        let reason = required_text(&req.reason, 2000, "missing_reason", "Lý do từ chối")?;
+        let procedure = match req
+            .procedure_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(code) => Some(self.procedure_in_force(code, to_db(now))?.1),
+        };
+        let outcome = IntakeOutcome {
+            id: outcome_id("TC", now)?,
+            kind: "refusal",
+            at: crate::store::from_db(to_db(now)),
+            agency: caller.agency.clone(),
+            procedure_code: procedure.as_ref().map(|p| p.code.clone()),
+            procedure_name: procedure.as_ref().map(|p| p.name.clone()),
+            applicant,
+            items: Vec::new(),
+            reason: Some(reason),
+            dossier_code: optional_text(&req.dossier_code, 64, "invalid_dossier_code", "Mã hồ sơ")?,
+            staff_name: caller.full_name.clone(),
+        };
+        self.record_outcome(caller, &outcome, channel)?;
+        Ok(outcome)
+    }
+}

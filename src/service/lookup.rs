@@ -1,0 +1,157 @@
+//! The citizen's status lookup (*tra cứu tình trạng hồ sơ*) by dossier code and pin (or
+//! the last 4 digits of the applicant's ID). A failure looks the same whether or not the
+//! code exists, and failures are limited per address and per code.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::app::App;
+use crate::core::applicant::mask_name;
+use crate::core::dossier::Status;
+use crate::core::pin;
+use crate::error::{AppError, AppResult};
+use crate::store::{from_db, to_db};
+
+/// What a citizen proves to see a dossier.
+#[derive(Debug, Clone)]
+pub enum Proof {
+    Pin(String),
+    IdLast4(String),
+    Nothing,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgencyRef {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusChange {
+    pub at: DateTime<Utc>,
+    pub status: String,
+    pub label: &'static str,
+}
+
+/// What the public sees: no staff names, no ID numbers, no papers.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicDossier {
+    pub code: String,
+    pub procedure: AgencyRef,
+    pub status: String,
+    pub status_label: &'static str,
+    pub received_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub reappointed_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub current_agency: AgencyRef,
+    pub result_ready: bool,
+    pub applicant_name: String,
+    pub history: Vec<StatusChange>,
+}
+
+/// The one answer to every failed lookup.
+pub fn lookup_not_found() -> AppError {
+    AppError::new(
+        crate::error::ErrorKind::NotFound,
+        "not_found",
+        "Không tìm thấy hồ sơ, hoặc mã tra cứu không đúng",
+    )
+}
+
+impl App {
+    pub fn lookup(
+        &self,
+        code: &str,
+        proof: &Proof,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<PublicDossier> {
+        let at = to_db(now);
+        let window = Duration::minutes(i64::from(self.settings.lookup_window_minutes));
+        let code = code.trim();
+        // Bounded keys: a hostile client cannot fill the table with huge strings.
+        let code_key: String = code.chars().take(64).collect();
+        if self.store.failures("lookup_address", address, at, window)?
+            >= self.settings.lookup_failures_per_address
+            || self.store.failures("lookup_code", &code_key, at, window)?
+                >= self.settings.lookup_failures_per_code
+        {
+            return Err(AppError::too_many());
+        }
+        let found = if code.len() <= 64 {
+            self.store.find_dossier_with_events(code)?
+        } else {
+            None
+        };
+        let ok = match (&found, proof) {
+            (Some((d, _)), Proof::Pin(p)) => match pin::normalise_pin(p) {
+                Some(p) => pin::verify_pin(&self.keys.pin, &d.code, &p, &d.pin_hash),
+                None => false,
+            },
+            (Some((d, _)), Proof::IdLast4(l)) => {
+                use subtle::ConstantTimeEq;
+                let l = l.trim();
+                let id = d.applicant_id_number.as_bytes();
+                l.len() == 4 && id.len() >= 4 && bool::from(id[id.len() - 4..].ct_eq(l.as_bytes()))
+            }
+            (None, Proof::Pin(p)) => {
+                // Same work as a real check.
+                let _ = pin::verify_pin(&self.keys.pin, code, p, "");
+                false
+            }
+            _ => false,
+        };
+        if !ok {
+            self.store.record_failures(
+                &[("lookup_address", address), ("lookup_code", &code_key)],
+                at,
+                window,
+            )?;
+            return Err(lookup_not_found());
+        }
+        let (d, events) = found.expect("checked");
+        let status = Status::parse(&d.status).unwrap_or(Status::Received);
+        let agency = |code: &str| AgencyRef {
+            code: code.to_string(),
+            name: self
+                .agencies
+                .get(code)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+        };
+        let mut history: Vec<StatusChange> = Vec::new();
+        for e in &events {
+            if history.last().is_none_or(|h| h.status != e.status_after) {
+                let s = Status::parse(&e.status_after).unwrap_or(Status::Received);
+                history.push(StatusChange {
+                    at: from_db(e.at),
+                    status: e.status_after.clone(),
+                    label: s.label_vi(),
+                });
+            }
+        }
+        let procedure_name = self
+            .catalogue
+            .get(&d.procedure_code)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        Ok(PublicDossier {
+            code: d.code.clone(),
+            procedure: AgencyRef {
+                code: d.procedure_code.clone(),
+                name: procedure_name,
+            },
+            status: d.status.clone(),
+            status_label: status.label_vi(),
+            received_at: from_db(d.received_at),
+            due_at: from_db(d.due_at),
+            reappointed_at: d.reappointed_at.map(from_db),
+            finished_at: d.finished_at.map(from_db),
+            current_agency: agency(&d.current_agency),
+            result_ready: d.result_ready,
+            applicant_name: mask_name(&d.applicant_name),
+            history,
+        })
+    }
+}

@@ -1,0 +1,273 @@
+//! Dossiers, their papers and events, code sequences and the other intake outcomes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+use super::schema::{code_sequences, dossier_events, dossier_papers, dossiers, intake_outcomes};
+use super::{DbConnection, Store, StoreResult};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dossiers)]
+pub struct DossierRow {
+    pub code: String,
+    pub procedure_code: String,
+    pub procedure_version: i32,
+    pub rule_set: String,
+    pub receiving_agency: String,
+    pub competent_agency: Option<String>,
+    pub current_agency: String,
+    pub channel: String,
+    pub status: String,
+    pub applicant_name: String,
+    pub applicant_id_kind: String,
+    pub applicant_id_number: String,
+    pub applicant_phone: Option<String>,
+    pub applicant_email: Option<String>,
+    pub applicant_address: Option<String>,
+    pub applicant_search: String,
+    pub proxy: Option<String>,
+    pub note: Option<String>,
+    pub pin_hash: String,
+    pub received_at: NaiveDateTime,
+    pub due_at: NaiveDateTime,
+    pub time_amount: i32,
+    pub time_unit: String,
+    pub time_cutoff: Option<String>,
+    pub reappointed_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub outcome: Option<String>,
+    pub result_ready: bool,
+    pub received_by: String,
+    pub book_volume: i32,
+    pub book_line: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dossier_papers)]
+pub struct PaperRow {
+    pub dossier_code: String,
+    pub position: i32,
+    pub name: String,
+    pub kind: String,
+    pub count: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dossier_events)]
+pub struct EventRow {
+    pub dossier_code: String,
+    pub seq: i32,
+    pub kind: String,
+    pub at: NaiveDateTime,
+    pub actor: String,
+    pub agency_code: String,
+    pub status_after: String,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = intake_outcomes)]
+pub struct IntakeOutcomeRow {
+    pub id: String,
+    pub kind: String,
+    pub agency_code: String,
+    pub procedure_code: Option<String>,
+    pub channel: String,
+    pub applicant_name: String,
+    pub applicant_id_number: Option<String>,
+    pub reason: Option<String>,
+    pub items: String,
+    pub at: NaiveDateTime,
+    pub actor: String,
+}
+
+/// A dossier with its papers and events.
+pub type DossierFull = (DossierRow, Vec<PaperRow>, Vec<EventRow>);
+
+#[derive(QueryableByName)]
+struct NextValue {
+    #[diesel(sql_type = BigInt)]
+    last_value: i64,
+}
+
+/// The next value of the sequence `(agency, scope)`, starting at 1. Gap-free: the
+/// increment belongs to the caller's transaction and is undone with it; concurrent
+/// callers wait on the row (PostgreSQL) or on the write lock (SQLite).
+pub fn next_sequence(conn: &mut DbConnection, agency: &str, scope: &str) -> StoreResult<i64> {
+    const PG: &str = "INSERT INTO code_sequences (agency_code, scope, last_value) VALUES ($1, $2, 1) \
+                      ON CONFLICT (agency_code, scope) DO UPDATE SET last_value = code_sequences.last_value + 1 \
+                      RETURNING last_value";
+    const SQLITE: &str = "INSERT INTO code_sequences (agency_code, scope, last_value) VALUES (?, ?, 1) \
+                          ON CONFLICT (agency_code, scope) DO UPDATE SET last_value = code_sequences.last_value + 1 \
+                          RETURNING last_value";
+    let row: NextValue = match conn {
+        DbConnection::Postgresql(c) => diesel::sql_query(PG)
+            .bind::<Text, _>(agency)
+            .bind::<Text, _>(scope)
+            .get_result(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(SQLITE)
+            .bind::<Text, _>(agency)
+            .bind::<Text, _>(scope)
+            .get_result(c)?,
+    };
+    Ok(row.last_value)
+}
+
+/// Writes a new dossier with its papers and first event (inside the caller's transaction).
+pub fn insert_dossier(
+    conn: &mut DbConnection,
+    dossier: &DossierRow,
+    papers: &[PaperRow],
+    event: &EventRow,
+) -> StoreResult<()> {
+    diesel::insert_into(dossiers::table)
+        .values(dossier)
+        .execute(conn)?;
+    for p in papers {
+        diesel::insert_into(dossier_papers::table)
+            .values(p)
+            .execute(conn)?;
+    }
+    diesel::insert_into(dossier_events::table)
+        .values(event)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_intake_outcome(conn: &mut DbConnection, row: &IntakeOutcomeRow) -> StoreResult<()> {
+    diesel::insert_into(intake_outcomes::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What a staff list may filter on.
+#[derive(Debug, Clone, Default)]
+pub struct DossierFilter {
+    /// Agencies whose dossiers (received, handled now or competent) are visible; `None` = all.
+    pub scope: Option<Vec<String>>,
+    pub status: Option<String>,
+    pub received_from: Option<NaiveDateTime>,
+    pub received_to: Option<NaiveDateTime>,
+    pub procedure: Option<String>,
+    /// A code prefix, an exact ID number, or words of the applicant's name (folded).
+    pub q: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Store {
+    /// One dossier with its papers and events.
+    pub fn find_dossier(&self, code: &str) -> StoreResult<Option<DossierFull>> {
+        let mut conn = self.conn()?;
+        let Some(d) = dossiers::table
+            .find(code)
+            .select(DossierRow::as_select())
+            .first(&mut conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let papers = dossier_papers::table
+            .filter(dossier_papers::dossier_code.eq(code))
+            .order(dossier_papers::position)
+            .select(PaperRow::as_select())
+            .load(&mut conn)?;
+        let events = dossier_events::table
+            .filter(dossier_events::dossier_code.eq(code))
+            .order(dossier_events::seq)
+            .select(EventRow::as_select())
+            .load(&mut conn)?;
+        Ok(Some((d, papers, events)))
+    }
+
+    /// Just the dossier row and its events (the public lookup needs no papers).
+    pub fn find_dossier_with_events(
+        &self,
+        code: &str,
+    ) -> StoreResult<Option<(DossierRow, Vec<EventRow>)>> {
+        let mut conn = self.conn()?;
+        let Some(d) = dossiers::table
+            .find(code)
+            .select(DossierRow::as_select())
+            .first(&mut conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let events = dossier_events::table
+            .filter(dossier_events::dossier_code.eq(code))
+            .order(dossier_events::seq)
+            .select(EventRow::as_select())
+            .load(&mut conn)?;
+        Ok(Some((d, events)))
+    }
+
+    /// Dossiers matching `f`, newest first.
+    pub fn list_dossiers(&self, f: &DossierFilter) -> StoreResult<Vec<DossierRow>> {
+        let mut conn = self.conn()?;
+        let mut q = dossiers::table.into_boxed();
+        if let Some(scope) = &f.scope {
+            q = q.filter(
+                dossiers::receiving_agency
+                    .eq_any(scope)
+                    .or(dossiers::current_agency.eq_any(scope))
+                    .or(dossiers::competent_agency.eq_any(scope)),
+            );
+        }
+        if let Some(s) = &f.status {
+            q = q.filter(dossiers::status.eq(s));
+        }
+        if let Some(t) = f.received_from {
+            q = q.filter(dossiers::received_at.ge(t));
+        }
+        if let Some(t) = f.received_to {
+            q = q.filter(dossiers::received_at.lt(t));
+        }
+        if let Some(p) = &f.procedure {
+            q = q.filter(dossiers::procedure_code.eq(p));
+        }
+        if let Some(text) = &f.q {
+            let like = format!(
+                "%{}%",
+                crate::core::text::fold(text).replace(['%', '_'], "")
+            );
+            let prefix = format!("{}%", text.replace(['%', '_'], ""));
+            q = q.filter(
+                dossiers::code
+                    .like(prefix)
+                    .or(dossiers::applicant_id_number.eq(text.clone()))
+                    .or(dossiers::applicant_search.like(like)),
+            );
+        }
+        Ok(
+            q.order((dossiers::received_at.desc(), dossiers::code.desc()))
+                .limit(f.limit)
+                .offset(f.offset)
+                .select(DossierRow::as_select())
+                .load(&mut conn)?,
+        )
+    }
+
+    /// How many guidance (form 02) or refusal (form 03) outcomes an agency recorded.
+    pub fn count_intake_outcomes(&self, agency: &str, kind: &str) -> StoreResult<i64> {
+        let mut conn = self.conn()?;
+        Ok(intake_outcomes::table
+            .filter(intake_outcomes::agency_code.eq(agency))
+            .filter(intake_outcomes::kind.eq(kind))
+            .count()
+            .get_result(&mut conn)?)
+    }
+
+    /// Every dossier code of an agency's sequence for one scope, sorted (tests, audits).
+    pub fn sequence_value(&self, agency: &str, scope: &str) -> StoreResult<Option<i64>> {
+        let mut conn = self.conn()?;
+        Ok(code_sequences::table
+            .find((agency, scope))
+            .select(code_sequences::last_value)
+            .first(&mut conn)
+            .optional()?)
+    }
+}
