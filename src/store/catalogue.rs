@@ -162,6 +162,10 @@ impl Store {
         now: DateTime<Utc>,
         offset: chrono::FixedOffset,
     ) -> StoreResult<SyncReport> {
+        // Whole seconds, like receipts: a dossier received in the second the catalogue
+        // was loaded falls under the new version.
+        let now =
+            chrono::DurationRound::duration_trunc(now, chrono::Duration::seconds(1)).unwrap_or(now);
         let now_db = to_db(now);
         self.write(Some(locks::CATALOGUE), |conn| {
             let existing: BTreeMap<String, (i32, bool)> = procedures::table
