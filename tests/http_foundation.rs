@@ -8,7 +8,7 @@ use serde_json::Value;
 
 async fn get(url: &str) -> (u16, Value) {
     let db = common::TestDb::sqlite();
-    let app = common::app(&db.url);
+    let app = common::app_for(&db);
     let svc = test::init_service(
         ActixApp::new()
             .app_data(web::Data::new(app))

@@ -30,7 +30,7 @@ struct Harness {
 impl Harness {
     fn new() -> Self {
         let db = common::TestDb::sqlite();
-        let app = common::app(&db.url);
+        let app = common::app_for(&db);
         for (username, role, agency) in [
             ("clerk1", Role::Clerk, COMMUNE),
             ("clerk2", Role::Clerk, OTHER_COMMUNE),
@@ -952,4 +952,27 @@ async fn the_status_page_for_the_qr_code_is_html() {
         !String::from_utf8(body).unwrap().contains("<script>alert"),
         "codes are not echoed raw"
     );
+}
+
+#[actix_rt::test]
+async fn the_generated_server_secret_is_private_and_stable() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = common::TestDb::sqlite();
+    let first = common::app_for(&db);
+    let path = db.dir.path().join("secret.key");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let secret = std::fs::read_to_string(&path).unwrap();
+    assert!(secret.trim().len() >= 32);
+    drop(first);
+    // A restart reuses it, so pins issued before still verify.
+    let _again = common::app_for(&db);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), secret);
+    // A process with another secret refuses to start on the same database.
+    let mut config = common::config_for(&db);
+    config.settings.secret = Some("x".repeat(40));
+    let err = motcua::app::App::start(config, chrono::Utc::now())
+        .err()
+        .expect("refused");
+    assert!(format!("{err:#}").contains("secret"), "{err:#}");
 }

@@ -13,7 +13,8 @@ use motcua::config::{Config, Overrides};
 /// A database that exists for one test and is dropped afterwards.
 pub struct TestDb {
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    /// A private data directory (server secret, stored files) for this test.
+    pub dir: tempfile::TempDir,
     pg: Option<(String, String)>,
 }
 
@@ -24,11 +25,7 @@ impl TestDb {
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/motcua.db", dir.path().display());
-        Self {
-            url,
-            _dir: Some(dir),
-            pg: None,
-        }
+        Self { url, dir, pg: None }
     }
 
     /// A fresh database on the server named by `MOTCUA_TEST_PG_URL` (a role allowed to
@@ -54,7 +51,7 @@ impl TestDb {
             .unwrap_or(admin.clone());
         Self {
             url: format!("{base}/{name}"),
-            _dir: None,
+            dir: tempfile::tempdir().expect("temp dir"),
             pg: Some((admin, name)),
         }
     }
@@ -83,9 +80,22 @@ pub fn config(db_url: &str) -> Config {
     .expect("shipped configuration loads")
 }
 
-/// The application over a test database, started (migrated and loaded) at `now`.
-pub fn app(db_url: &str) -> Arc<App> {
-    App::start(config(db_url), chrono::Utc::now()).expect("application starts")
+/// The shipped configuration over a test database and its private data directory.
+pub fn config_for(db: &TestDb) -> Config {
+    Config::load(
+        Path::new("config"),
+        &Overrides {
+            database_url: Some(db.url.clone()),
+            data_dir: Some(db.dir.path().display().to_string()),
+            ..Overrides::default()
+        },
+    )
+    .expect("shipped configuration loads")
+}
+
+/// The application over a test database, started (migrated and loaded) now.
+pub fn app_for(db: &TestDb) -> Arc<App> {
+    App::start(config_for(db), chrono::Utc::now()).expect("application starts")
 }
 
 /// Runs a test body on SQLite (always) and PostgreSQL (ignored unless asked for).
