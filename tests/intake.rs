@@ -377,17 +377,11 @@ async fn each_validation_error_has_its_code_and_leaves_nothing() {
     assert_eq!(status, 201);
     let after = h.counts();
     for ((table, b), (_, a)) in before.iter().zip(&after) {
-        let expected = if *table == "dossier_papers" {
-            b + 2
-        } else if *table == "code_sequences" {
-            b + 2
-        } else {
-            b + 1
-        };
-        let expected = if *table == "intake_outcomes" {
-            *b
-        } else {
-            expected
+        // One dossier: two papers, two sequences (the day's codes, the book's lines).
+        let expected = match *table {
+            "dossier_papers" | "code_sequences" => b + 2,
+            "intake_outcomes" => *b,
+            _ => b + 1,
         };
         assert_eq!(*a, expected, "{table}: only the one valid intake left rows");
     }

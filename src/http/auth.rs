@@ -73,28 +73,30 @@ pub struct TokenBody {
     client_secret: String,
 }
 
+async fn issue(
+    app: AppData,
+    req: HttpRequest,
+    name: String,
+    secret: String,
+    portal: bool,
+) -> ApiResult<HttpResponse> {
+    let addr = client_address(&req);
+    let a = app.get_ref().clone();
+    let token =
+        blocking(move || a.login(&name, &secret, portal, &addr, chrono::Utc::now())).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(token))
+}
+
 /// `POST /api/v1/auth/login`.
 pub async fn login(
     app: AppData,
     req: HttpRequest,
     body: web::Json<LoginBody>,
 ) -> ApiResult<HttpResponse> {
-    let addr = client_address(&req);
-    let body = body.into_inner();
-    let a = app.get_ref().clone();
-    let token = blocking(move || {
-        a.login(
-            &body.username,
-            &body.password,
-            false,
-            &addr,
-            chrono::Utc::now(),
-        )
-    })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(token))
+    let b = body.into_inner();
+    issue(app, req, b.username, b.password, false).await
 }
 
 /// `POST /api/v1/auth/token` (portal client credentials).
@@ -103,20 +105,6 @@ pub async fn token(
     req: HttpRequest,
     body: web::Json<TokenBody>,
 ) -> ApiResult<HttpResponse> {
-    let addr = client_address(&req);
-    let body = body.into_inner();
-    let a = app.get_ref().clone();
-    let token = blocking(move || {
-        a.login(
-            &body.client_id,
-            &body.client_secret,
-            true,
-            &addr,
-            chrono::Utc::now(),
-        )
-    })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(token))
+    let b = body.into_inner();
+    issue(app, req, b.client_id, b.client_secret, true).await
 }

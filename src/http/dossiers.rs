@@ -219,16 +219,16 @@ pub async fn receipt(
     Ok(pdf(bytes, &format!("bien-nhan-{code}.pdf")))
 }
 
-/// `POST /api/v1/intake/guidance`: records the guidance and returns form 02.
-pub async fn guidance(
-    app: AppData,
-    who: Authenticated,
-    body: web::Json<crate::service::intake::GuidanceRequest>,
-) -> ApiResult<HttpResponse> {
+/// Records a guidance or refusal with `record` and answers with its form as PDF.
+async fn outcome_form<F>(app: AppData, record: F) -> ApiResult<HttpResponse>
+where
+    F: FnOnce(&crate::app::App) -> ApiResult<crate::service::intake::IntakeOutcome>
+        + Send
+        + 'static,
+{
     let a = app.get_ref().clone();
-    let req = body.into_inner();
     let (outcome, bytes) = blocking(move || {
-        let o = a.guide(&who.0, &req, chrono::Utc::now())?;
+        let o = record(&a)?;
         let b = a.outcome_pdf(&o)?;
         Ok((o, b))
     })
@@ -241,24 +241,22 @@ pub async fn guidance(
     Ok(res)
 }
 
+/// `POST /api/v1/intake/guidance`: records the guidance and returns form 02.
+pub async fn guidance(
+    app: AppData,
+    who: Authenticated,
+    body: web::Json<crate::service::intake::GuidanceRequest>,
+) -> ApiResult<HttpResponse> {
+    let req = body.into_inner();
+    outcome_form(app, move |a| a.guide(&who.0, &req, chrono::Utc::now())).await
+}
+
 /// `POST /api/v1/intake/refusal`: records the refusal and returns form 03.
 pub async fn refusal(
     app: AppData,
     who: Authenticated,
     body: web::Json<crate::service::intake::RefusalRequest>,
 ) -> ApiResult<HttpResponse> {
-    let a = app.get_ref().clone();
     let req = body.into_inner();
-    let (outcome, bytes) = blocking(move || {
-        let o = a.refuse(&who.0, &req, chrono::Utc::now())?;
-        let b = a.outcome_pdf(&o)?;
-        Ok((o, b))
-    })
-    .await?;
-    let mut res = pdf(bytes, &format!("{}.pdf", outcome.id));
-    res.headers_mut().insert(
-        actix_web::http::header::HeaderName::from_static("x-intake-outcome-id"),
-        actix_web::http::header::HeaderValue::from_str(&outcome.id).expect("ascii id"),
-    );
-    Ok(res)
+    outcome_form(app, move |a| a.refuse(&who.0, &req, chrono::Utc::now())).await
 }

@@ -115,6 +115,26 @@ pub fn next_sequence(conn: &mut DbConnection, agency: &str, scope: &str) -> Stor
     Ok(row.last_value)
 }
 
+fn dossier_and_events(
+    conn: &mut DbConnection,
+    code: &str,
+) -> StoreResult<Option<(DossierRow, Vec<EventRow>)>> {
+    let Some(d) = dossiers::table
+        .find(code)
+        .select(DossierRow::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let events = dossier_events::table
+        .filter(dossier_events::dossier_code.eq(code))
+        .order(dossier_events::seq)
+        .select(EventRow::as_select())
+        .load(conn)?;
+    Ok(Some((d, events)))
+}
+
 /// Writes a new dossier with its papers and first event (inside the caller's transaction).
 pub fn insert_dossier(
     conn: &mut DbConnection,
@@ -162,24 +182,14 @@ impl Store {
     /// One dossier with its papers and events.
     pub fn find_dossier(&self, code: &str) -> StoreResult<Option<DossierFull>> {
         let mut conn = self.conn()?;
-        let Some(d) = dossiers::table
-            .find(code)
-            .select(DossierRow::as_select())
-            .first(&mut conn)
-            .optional()?
-        else {
+        let Some((d, events)) = dossier_and_events(&mut conn, code)? else {
             return Ok(None);
         };
         let papers = dossier_papers::table
             .filter(dossier_papers::dossier_code.eq(code))
             .order(dossier_papers::position)
             .select(PaperRow::as_select())
-            .load(&mut conn)?;
-        let events = dossier_events::table
-            .filter(dossier_events::dossier_code.eq(code))
-            .order(dossier_events::seq)
-            .select(EventRow::as_select())
-            .load(&mut conn)?;
+            .load(&mut *conn)?;
         Ok(Some((d, papers, events)))
     }
 
@@ -188,21 +198,7 @@ impl Store {
         &self,
         code: &str,
     ) -> StoreResult<Option<(DossierRow, Vec<EventRow>)>> {
-        let mut conn = self.conn()?;
-        let Some(d) = dossiers::table
-            .find(code)
-            .select(DossierRow::as_select())
-            .first(&mut conn)
-            .optional()?
-        else {
-            return Ok(None);
-        };
-        let events = dossier_events::table
-            .filter(dossier_events::dossier_code.eq(code))
-            .order(dossier_events::seq)
-            .select(EventRow::as_select())
-            .load(&mut conn)?;
-        Ok(Some((d, events)))
+        dossier_and_events(&mut *self.conn()?, code)
     }
 
     /// Dossiers matching `f`, newest first.
