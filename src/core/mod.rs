@@ -9,5 +9,6 @@ pub mod code;
 pub mod deadline;
 pub mod dossier;
 pub mod lunar;
+pub mod machine;
 pub mod pin;
 pub mod text;

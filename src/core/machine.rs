@@ -1,0 +1,643 @@
+//! The dossier's state machine (NĐ 118/2025 Art. 9–20; DOMAIN.md section 4): which event
+//! may happen in which state, and what it changes. Pure: the caller passes the moment and
+//! the deadline engine; persistence and authorisation of actors live elsewhere.
+//!
+//! The clock stops during a supplement request (*yêu cầu bổ sung*) and a pause (*tạm
+//! dừng*); when it restarts, the due moment moves later by the working minutes stopped.
+//! A delay (*xin lỗi và hẹn lại*) keeps the statutory due moment for statistics and sets
+//! `reappointed_at`. The outcome is fixed once, at return (or stop), and never changes.
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use super::deadline::{Deadlines, Outcome};
+use super::dossier::{Channel, RuleSet, Status};
+
+/// An event of the dossier's life (*sự kiện*), as requested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Bàn giao: the dossier goes to another agency (or back to the counter).
+    Handover {
+        to_agency: String,
+        #[serde(default)]
+        to_user: Option<String>,
+        electronic: bool,
+    },
+    /// Tiếp nhận bàn giao: the receiving agency confirms.
+    Accept,
+    /// Phân công: an official of the current agency handles it.
+    Assign { user: String },
+    /// Yêu cầu bổ sung, hoàn thiện hồ sơ (form 02): the clock stops.
+    RequestSupplement { items: Vec<String>, reason: String },
+    /// Nhận hồ sơ bổ sung: the clock restarts.
+    SupplementReceived,
+    /// Tạm dừng giải quyết for a lawful reason: the clock stops.
+    Pause { reason: String, legal_basis: String },
+    /// Tiếp tục giải quyết: the clock restarts.
+    Resume,
+    /// Xin lỗi và hẹn lại ngày trả (form 04), once, at least a working day before due.
+    Delay {
+        reason: String,
+        new_due_at: DateTime<FixedOffset>,
+    },
+    /// Dừng giải quyết at the applicant's request (form 05), while no decision exists.
+    Stop { reason: String },
+    /// Quyết định: approved (a result) or refused (with a reason).
+    Decide {
+        approved: bool,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Trả kết quả: fixes `finished_at` and the outcome, once.
+    Return { channel: Channel },
+}
+
+/// The state a dossier's events lead to (cached on the dossier row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    pub status: Status,
+    pub current_agency: String,
+    /// A hand-over waiting for the receiving agency to accept it.
+    pub pending_handover: Option<String>,
+    pub assignee: Option<String>,
+    /// The statutory due moment, moved later by stopped clock time.
+    pub due_at: DateTime<FixedOffset>,
+    /// The new date promised by a delay.
+    pub reappointed_at: Option<DateTime<FixedOffset>>,
+    /// Since when the clock is stopped (supplement or pause).
+    pub clock_stopped_at: Option<DateTime<FixedOffset>>,
+    pub supplement_requests: u32,
+    pub delayed: bool,
+    /// More supplement requests than one (old rules): late whatever the dates (QĐ 766).
+    pub late_by_rule: bool,
+    pub finished_at: Option<DateTime<FixedOffset>>,
+    pub outcome: Option<Outcome>,
+}
+
+impl State {
+    /// A dossier just received at `agency`, due at `due_at`.
+    pub fn received(agency: &str, due_at: DateTime<FixedOffset>) -> Self {
+        Self {
+            status: Status::Received,
+            current_agency: agency.to_string(),
+            pending_handover: None,
+            assignee: None,
+            due_at,
+            reappointed_at: None,
+            clock_stopped_at: None,
+            supplement_requests: 0,
+            delayed: false,
+            late_by_rule: false,
+            finished_at: None,
+            outcome: None,
+        }
+    }
+
+    /// Whether the applicant got the result by the re-appointed date.
+    pub fn reappointment_kept(&self) -> Option<bool> {
+        match (self.reappointed_at, self.finished_at) {
+            (Some(r), Some(f)) => Some(f <= r),
+            _ => None,
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Received | Status::InProgress | Status::SupplementRequested | Status::Paused
+        )
+    }
+}
+
+/// Why an event is refused, with a stable code and a Vietnamese message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        message: message.into(),
+    }
+}
+
+fn wrong_state(state: &State, what: &str) -> Refusal {
+    refuse(
+        "invalid_state",
+        format!(
+            "Không thể {what} khi hồ sơ đang ở trạng thái \"{}\"",
+            state.status.label_vi()
+        ),
+    )
+}
+
+/// Applies `event` at moment `at` under `rules`; the new state, or why not.
+pub fn apply(
+    state: &State,
+    event: &Event,
+    at: DateTime<FixedOffset>,
+    rules: &RuleSet,
+    engine: &Deadlines<'_>,
+) -> Result<State, Refusal> {
+    let mut s = state.clone();
+    if state.status == Status::Stopped {
+        return Err(refuse(
+            "dossier_stopped",
+            "Hồ sơ đã dừng giải quyết: không ghi nhận thêm sự kiện",
+        ));
+    }
+    let restart = |s: &mut State| -> Result<(), Refusal> {
+        let since = s.clock_stopped_at.take().expect("clock stopped");
+        s.due_at = engine
+            .resume(s.due_at, since, at)
+            .map_err(|e| refuse("out_of_range", e.to_string()))?;
+        if let Some(r) = s.reappointed_at {
+            s.reappointed_at = Some(
+                engine
+                    .resume(r, since, at)
+                    .map_err(|e| refuse("out_of_range", e.to_string()))?,
+            );
+        }
+        Ok(())
+    };
+    match event {
+        Event::Handover { to_agency, .. } => {
+            if !state.is_open() && !matches!(state.status, Status::Approved | Status::Refused) {
+                return Err(wrong_state(state, "bàn giao"));
+            }
+            if state.pending_handover.is_some() {
+                return Err(refuse(
+                    "handover_pending",
+                    "Hồ sơ đang chờ cơ quan nhận xác nhận bàn giao trước",
+                ));
+            }
+            if *to_agency == state.current_agency {
+                return Err(refuse(
+                    "invalid_handover",
+                    "Không bàn giao cho chính cơ quan đang giữ hồ sơ",
+                ));
+            }
+            s.pending_handover = Some(to_agency.clone());
+        }
+        Event::Accept => {
+            let Some(to) = state.pending_handover.clone() else {
+                return Err(refuse(
+                    "no_pending_handover",
+                    "Không có bàn giao nào chờ tiếp nhận",
+                ));
+            };
+            s.current_agency = to;
+            s.pending_handover = None;
+            s.assignee = None;
+            if s.status == Status::Received {
+                s.status = Status::InProgress;
+            }
+        }
+        Event::Assign { user } => {
+            if !state.is_open() && !matches!(state.status, Status::Approved | Status::Refused) {
+                return Err(wrong_state(state, "phân công"));
+            }
+            s.assignee = Some(user.clone());
+        }
+        Event::RequestSupplement { items, reason } => {
+            if !matches!(state.status, Status::Received | Status::InProgress) {
+                return Err(wrong_state(state, "yêu cầu bổ sung"));
+            }
+            if items.is_empty() || reason.trim().is_empty() {
+                return Err(refuse(
+                    "invalid_supplement",
+                    "Cần nêu nội dung cần bổ sung và lý do",
+                ));
+            }
+            if rules.supplement_requests > 0
+                && state.supplement_requests >= rules.supplement_requests
+            {
+                return Err(refuse(
+                    "supplement_limit",
+                    format!(
+                        "Theo {} chỉ được yêu cầu bổ sung hồ sơ {} lần",
+                        rules.name, rules.supplement_requests
+                    ),
+                ));
+            }
+            s.supplement_requests += 1;
+            if s.supplement_requests > 1 {
+                s.late_by_rule = true;
+            }
+            s.status = Status::SupplementRequested;
+            s.clock_stopped_at = Some(at);
+        }
+        Event::SupplementReceived => {
+            if state.status != Status::SupplementRequested {
+                return Err(wrong_state(state, "nhận hồ sơ bổ sung"));
+            }
+            restart(&mut s)?;
+            s.status = Status::InProgress;
+        }
+        Event::Pause {
+            reason,
+            legal_basis,
+        } => {
+            if !matches!(state.status, Status::Received | Status::InProgress) {
+                return Err(wrong_state(state, "tạm dừng"));
+            }
+            if reason.trim().is_empty() || legal_basis.trim().is_empty() {
+                return Err(refuse(
+                    "invalid_pause",
+                    "Cần nêu lý do và căn cứ pháp lý của việc tạm dừng",
+                ));
+            }
+            s.status = Status::Paused;
+            s.clock_stopped_at = Some(at);
+        }
+        Event::Resume => {
+            if state.status != Status::Paused {
+                return Err(wrong_state(state, "tiếp tục giải quyết"));
+            }
+            restart(&mut s)?;
+            s.status = Status::InProgress;
+        }
+        Event::Delay { reason, new_due_at } => {
+            if !matches!(state.status, Status::Received | Status::InProgress) {
+                return Err(wrong_state(state, "xin gia hạn"));
+            }
+            if state.delayed {
+                return Err(refuse(
+                    "delay_already_given",
+                    "Chỉ được xin lỗi và hẹn lại ngày trả một lần",
+                ));
+            }
+            if reason.trim().is_empty() {
+                return Err(refuse("invalid_delay", "Cần nêu lý do chậm trễ"));
+            }
+            // At least one working day before the due moment (NĐ 118/2025 Art. 19).
+            let left = engine.working_minutes_between(at, state.due_at);
+            if at >= state.due_at || left < engine.calendar.hours().minutes_per_day() {
+                return Err(refuse(
+                    "delay_too_late",
+                    "Phải xin lỗi và hẹn lại chậm nhất 01 ngày làm việc trước thời hạn trả kết quả",
+                ));
+            }
+            if *new_due_at <= state.due_at {
+                return Err(refuse(
+                    "invalid_delay",
+                    "Ngày hẹn mới phải sau thời hạn trả kết quả hiện tại",
+                ));
+            }
+            s.delayed = true;
+            s.reappointed_at = Some(*new_due_at);
+        }
+        Event::Stop { reason } => {
+            if !state.is_open() {
+                return Err(wrong_state(state, "dừng giải quyết"));
+            }
+            if reason.trim().is_empty() {
+                return Err(refuse(
+                    "invalid_stop",
+                    "Cần nêu lý do người nộp xin dừng giải quyết",
+                ));
+            }
+            s.clock_stopped_at = None;
+            s.status = Status::Stopped;
+            s.finished_at = Some(at);
+        }
+        Event::Decide { approved, reason } => {
+            if !matches!(state.status, Status::Received | Status::InProgress) {
+                return Err(wrong_state(state, "ra quyết định"));
+            }
+            if !approved && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                return Err(refuse(
+                    "missing_reason",
+                    "Quyết định từ chối phải nêu rõ lý do",
+                ));
+            }
+            s.status = if *approved {
+                Status::Approved
+            } else {
+                Status::Refused
+            };
+        }
+        Event::Return { .. } => {
+            if !matches!(state.status, Status::Approved | Status::Refused) {
+                return Err(wrong_state(state, "trả kết quả"));
+            }
+            if state.pending_handover.is_some() {
+                return Err(refuse(
+                    "handover_pending",
+                    "Hồ sơ đang chờ tiếp nhận bàn giao",
+                ));
+            }
+            s.status = Status::Returned;
+            s.finished_at = Some(at);
+            let by_dates = engine.outcome(at, state.due_at);
+            s.outcome = Some(if state.late_by_rule {
+                Outcome::Late
+            } else {
+                by_dates
+            });
+        }
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::calendar::{WorkingCalendar, WorkingHours};
+    use chrono::NaiveDate;
+
+    fn cal() -> WorkingCalendar {
+        WorkingCalendar::new(WorkingHours::standard(), Vec::new())
+    }
+
+    fn at(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(&format!("{s}:00+07:00")).unwrap()
+    }
+
+    fn new_rules() -> RuleSet {
+        RuleSet {
+            id: "nd118-2025".into(),
+            name: "NĐ 118/2025".into(),
+            from: NaiveDate::from_ymd_opt(2025, 7, 1),
+            supplement_requests: 1,
+        }
+    }
+
+    fn old_rules() -> RuleSet {
+        RuleSet {
+            id: "nd61-2018".into(),
+            name: "NĐ 61/2018".into(),
+            from: None,
+            supplement_requests: 0,
+        }
+    }
+
+    fn supplement() -> Event {
+        Event::RequestSupplement {
+            items: vec!["Giấy chứng sinh".into()],
+            reason: "Thiếu bản chính".into(),
+        }
+    }
+
+    // 2030-03-04 is a Monday with no holiday nearby in the derived calendar.
+    #[test]
+    fn supplement_stops_the_clock_once_under_current_rules() {
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let s = State::received("X", at("2030-03-08T17:00"));
+        let s = apply(&s, &supplement(), at("2030-03-05T10:00"), &new_rules(), &e).unwrap();
+        assert_eq!(s.status, Status::SupplementRequested);
+        // Two working days later the supplement arrives: due moves two working days.
+        let s = apply(
+            &s,
+            &Event::SupplementReceived,
+            at("2030-03-07T10:00"),
+            &new_rules(),
+            &e,
+        )
+        .unwrap();
+        assert_eq!(s.due_at, at("2030-03-12T17:00"));
+        assert_eq!(s.status, Status::InProgress);
+        let err = apply(&s, &supplement(), at("2030-03-07T11:00"), &new_rules(), &e).unwrap_err();
+        assert_eq!(err.code, "supplement_limit");
+    }
+
+    #[test]
+    fn a_second_supplement_under_old_rules_makes_the_dossier_late() {
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let mut s = State::received("X", at("2030-03-15T17:00"));
+        for (req, back) in [
+            ("2030-03-05T09:00", "2030-03-05T10:00"),
+            ("2030-03-06T09:00", "2030-03-06T10:00"),
+        ] {
+            s = apply(&s, &supplement(), at(req), &old_rules(), &e).unwrap();
+            s = apply(&s, &Event::SupplementReceived, at(back), &old_rules(), &e).unwrap();
+        }
+        s = apply(
+            &s,
+            &Event::Decide {
+                approved: true,
+                reason: None,
+            },
+            at("2030-03-07T09:00"),
+            &old_rules(),
+            &e,
+        )
+        .unwrap();
+        s = apply(
+            &s,
+            &Event::Return {
+                channel: Channel::Counter,
+            },
+            at("2030-03-07T10:00"),
+            &old_rules(),
+            &e,
+        )
+        .unwrap();
+        assert_eq!(s.outcome, Some(Outcome::Late));
+    }
+
+    #[test]
+    fn a_kept_reappointment_is_still_late() {
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let s = State::received("X", at("2030-03-08T17:00"));
+        let late_delay = Event::Delay {
+            reason: "Chờ ý kiến".into(),
+            new_due_at: at("2030-03-13T17:00"),
+        };
+        assert_eq!(
+            apply(&s, &late_delay, at("2030-03-08T09:00"), &new_rules(), &e)
+                .unwrap_err()
+                .code,
+            "delay_too_late"
+        );
+        let s = apply(&s, &late_delay, at("2030-03-06T09:00"), &new_rules(), &e).unwrap();
+        assert_eq!(
+            apply(&s, &late_delay, at("2030-03-06T10:00"), &new_rules(), &e)
+                .unwrap_err()
+                .code,
+            "delay_already_given"
+        );
+        let s = apply(
+            &s,
+            &Event::Decide {
+                approved: true,
+                reason: None,
+            },
+            at("2030-03-12T09:00"),
+            &new_rules(),
+            &e,
+        )
+        .unwrap();
+        let s = apply(
+            &s,
+            &Event::Return {
+                channel: Channel::Counter,
+            },
+            at("2030-03-12T10:00"),
+            &new_rules(),
+            &e,
+        )
+        .unwrap();
+        assert_eq!(s.outcome, Some(Outcome::Late));
+        assert_eq!(s.reappointment_kept(), Some(true));
+        assert_eq!(
+            s.due_at,
+            at("2030-03-08T17:00"),
+            "the statutory due moment stays"
+        );
+    }
+
+    #[test]
+    fn forbidden_transitions() {
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let r = new_rules();
+        let s = State::received("X", at("2030-03-08T17:00"));
+        let t = at("2030-03-05T09:00");
+        assert_eq!(
+            apply(
+                &s,
+                &Event::Return {
+                    channel: Channel::Counter
+                },
+                t,
+                &r,
+                &e
+            )
+            .unwrap_err()
+            .code,
+            "invalid_state"
+        );
+        assert_eq!(
+            apply(&s, &Event::Accept, t, &r, &e).unwrap_err().code,
+            "no_pending_handover"
+        );
+        assert_eq!(
+            apply(&s, &Event::Resume, t, &r, &e).unwrap_err().code,
+            "invalid_state"
+        );
+        assert_eq!(
+            apply(
+                &s,
+                &Event::Decide {
+                    approved: false,
+                    reason: None
+                },
+                t,
+                &r,
+                &e
+            )
+            .unwrap_err()
+            .code,
+            "missing_reason"
+        );
+        let done = apply(
+            &s,
+            &Event::Decide {
+                approved: true,
+                reason: None,
+            },
+            t,
+            &r,
+            &e,
+        )
+        .unwrap();
+        let returned = apply(
+            &done,
+            &Event::Return {
+                channel: Channel::Online,
+            },
+            t,
+            &r,
+            &e,
+        )
+        .unwrap();
+        assert_eq!(returned.outcome, Some(Outcome::Early));
+        assert_eq!(
+            apply(
+                &returned,
+                &Event::Return {
+                    channel: Channel::Online
+                },
+                t,
+                &r,
+                &e
+            )
+            .unwrap_err()
+            .code,
+            "invalid_state",
+            "a second return is refused: the outcome is fixed"
+        );
+        assert_eq!(
+            apply(
+                &done,
+                &Event::Stop {
+                    reason: "Xin rút".into()
+                },
+                t,
+                &r,
+                &e
+            )
+            .unwrap_err()
+            .code,
+            "invalid_state",
+            "no stop once decided"
+        );
+        let stopped = apply(
+            &s,
+            &Event::Stop {
+                reason: "Xin rút".into(),
+            },
+            t,
+            &r,
+            &e,
+        )
+        .unwrap();
+        for ev in [
+            Event::Accept,
+            Event::Resume,
+            supplement(),
+            Event::Decide {
+                approved: true,
+                reason: None,
+            },
+        ] {
+            assert_eq!(
+                apply(&stopped, &ev, t, &r, &e).unwrap_err().code,
+                "dossier_stopped"
+            );
+        }
+    }
+
+    #[test]
+    fn handover_then_accept_moves_the_dossier() {
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let r = new_rules();
+        let s = State::received("COUNTER", at("2030-03-08T17:00"));
+        let h = Event::Handover {
+            to_agency: "LAND".into(),
+            to_user: None,
+            electronic: true,
+        };
+        let s = apply(&s, &h, at("2030-03-04T10:00"), &r, &e).unwrap();
+        assert_eq!(s.current_agency, "COUNTER");
+        assert_eq!(
+            apply(&s, &h, at("2030-03-04T10:05"), &r, &e)
+                .unwrap_err()
+                .code,
+            "handover_pending"
+        );
+        let s = apply(&s, &Event::Accept, at("2030-03-04T11:00"), &r, &e).unwrap();
+        assert_eq!(
+            (s.current_agency.as_str(), s.status),
+            ("LAND", Status::InProgress)
+        );
+    }
+}
