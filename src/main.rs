@@ -42,6 +42,15 @@ enum Command {
     /// Portal clients (client credentials for online submissions).
     #[command(subcommand)]
     Portal(PortalCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain: reports any edited, inserted or deleted record (exit 1).
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -106,6 +115,28 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(&config.settings),
         Command::User(cmd) => user(config, cmd),
         Command::Portal(cmd) => portal(config, cmd),
+        Command::Audit(AuditCommand::Verify) => {
+            let store = Store::open(&config.settings.database_url, &StoreOptions::default())
+                .and_then(|s| s.migrate().map(|_| s));
+            match store.and_then(|s| s.verify_audit_chain()) {
+                Ok(report) if report.problems.is_empty() => {
+                    println!("ok: {} bản ghi nhật ký, chuỗi băm toàn vẹn", report.records);
+                    Ok(())
+                }
+                Ok(report) => {
+                    for p in &report.problems {
+                        println!("bản ghi {}: {}", p.id, p.problem);
+                    }
+                    println!(
+                        "LỖI: {} vấn đề trong {} bản ghi nhật ký",
+                        report.problems.len(),
+                        report.records
+                    );
+                    return ExitCode::from(1);
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
         Command::CheckConfig => {
             println!(
                 "ok: {} cơ quan, {} thủ tục, lịch các năm {:?}",

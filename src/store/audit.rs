@@ -108,3 +108,75 @@ pub fn append(conn: &mut DbConnection, e: AuditEntry<'_>) -> StoreResult<i64> {
         .execute(conn)?;
     Ok(row.id)
 }
+
+/// A break in the audit chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainProblem {
+    pub id: i64,
+    pub problem: &'static str,
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainReport {
+    pub records: i64,
+    pub problems: Vec<ChainProblem>,
+}
+
+impl super::Store {
+    /// Walks the whole chain in id order and reports every record that was edited
+    /// (its hash does not match its fields), inserted or deleted (ids not contiguous, or
+    /// the previous hash does not match), and a tail cut off (the head disagrees).
+    pub fn verify_audit_chain(&self) -> StoreResult<ChainReport> {
+        const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+        let mut conn = self.conn()?;
+        let mut report = ChainReport::default();
+        let mut expected_id = 1i64;
+        let mut prev_hash = GENESIS.to_string();
+        loop {
+            let batch: Vec<AuditRow> = audit_log::table
+                .filter(audit_log::id.ge(expected_id.min(i64::MAX - 1)))
+                .order(audit_log::id)
+                .limit(5000)
+                .select(AuditRow::as_select())
+                .load(&mut *conn)?;
+            if batch.is_empty() {
+                break;
+            }
+            for row in &batch {
+                report.records += 1;
+                if row.id != expected_id {
+                    report.problems.push(ChainProblem {
+                        id: row.id,
+                        problem: "records missing before this one (deleted)",
+                    });
+                } else if row.prev_hash != prev_hash {
+                    report.problems.push(ChainProblem {
+                        id: row.id,
+                        problem: "previous hash does not match (inserted or reordered)",
+                    });
+                }
+                if record_hash(row) != row.hash {
+                    report.problems.push(ChainProblem {
+                        id: row.id,
+                        problem: "content does not match its hash (edited)",
+                    });
+                }
+                expected_id = row.id + 1;
+                prev_hash = row.hash.clone();
+            }
+        }
+        let (last_id, last_hash): (i64, String) = audit_head::table
+            .find(1)
+            .select((audit_head::last_id, audit_head::last_hash))
+            .first(&mut *conn)?;
+        if last_id != expected_id - 1 || (last_id > 0 && last_hash != prev_hash) {
+            report.problems.push(ChainProblem {
+                id: last_id,
+                problem:
+                    "the chain's head does not match its last record (records removed at the end)",
+            });
+        }
+        Ok(report)
+    }
+}
