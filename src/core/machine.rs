@@ -15,7 +15,7 @@ use super::dossier::{Channel, RuleSet, Status};
 
 /// An event of the dossier's life (*sự kiện*), as requested.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Event {
     /// Bàn giao: the dossier goes to another agency (or back to the counter).
     Handover {
@@ -23,6 +23,8 @@ pub enum Event {
         #[serde(default)]
         to_user: Option<String>,
         electronic: bool,
+        #[serde(default)]
+        note: Option<String>,
     },
     /// Tiếp nhận bàn giao: the receiving agency confirms.
     Accept,
@@ -31,7 +33,10 @@ pub enum Event {
     /// Yêu cầu bổ sung, hoàn thiện hồ sơ (form 02): the clock stops.
     RequestSupplement { items: Vec<String>, reason: String },
     /// Nhận hồ sơ bổ sung: the clock restarts.
-    SupplementReceived,
+    SupplementReceived {
+        #[serde(default)]
+        papers: Vec<serde_json::Value>,
+    },
     /// Tạm dừng giải quyết for a lawful reason: the clock stops.
     Pause { reason: String, legal_basis: String },
     /// Tiếp tục giải quyết: the clock restarts.
@@ -45,12 +50,20 @@ pub enum Event {
     Stop { reason: String },
     /// Quyết định: approved (a result) or refused (with a reason).
     Decide {
-        approved: bool,
+        outcome: Decision,
         #[serde(default)]
         reason: Option<String>,
     },
     /// Trả kết quả: fixes `finished_at` and the outcome, once.
     Return { channel: Channel },
+}
+
+/// A decision on the request (*kết quả giải quyết*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approved,
+    Refused,
 }
 
 /// The state a dossier's events lead to (cached on the dossier row).
@@ -230,7 +243,7 @@ pub fn apply(
             s.status = Status::SupplementRequested;
             s.clock_stopped_at = Some(at);
         }
-        Event::SupplementReceived => {
+        Event::SupplementReceived { .. } => {
             if state.status != Status::SupplementRequested {
                 return Err(wrong_state(state, "nhận hồ sơ bổ sung"));
             }
@@ -304,20 +317,21 @@ pub fn apply(
             s.status = Status::Stopped;
             s.finished_at = Some(at);
         }
-        Event::Decide { approved, reason } => {
+        Event::Decide { outcome, reason } => {
             if !matches!(state.status, Status::Received | Status::InProgress) {
                 return Err(wrong_state(state, "ra quyết định"));
             }
-            if !approved && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            if *outcome == Decision::Refused
+                && reason.as_deref().is_none_or(|r| r.trim().is_empty())
+            {
                 return Err(refuse(
                     "missing_reason",
                     "Quyết định từ chối phải nêu rõ lý do",
                 ));
             }
-            s.status = if *approved {
-                Status::Approved
-            } else {
-                Status::Refused
+            s.status = match outcome {
+                Decision::Approved => Status::Approved,
+                Decision::Refused => Status::Refused,
             };
         }
         Event::Return { .. } => {
@@ -393,7 +407,7 @@ mod tests {
         // Two working days later the supplement arrives: due moves two working days.
         let s = apply(
             &s,
-            &Event::SupplementReceived,
+            &Event::SupplementReceived { papers: vec![] },
             at("2030-03-07T10:00"),
             &new_rules(),
             &e,
@@ -415,12 +429,19 @@ mod tests {
             ("2030-03-06T09:00", "2030-03-06T10:00"),
         ] {
             s = apply(&s, &supplement(), at(req), &old_rules(), &e).unwrap();
-            s = apply(&s, &Event::SupplementReceived, at(back), &old_rules(), &e).unwrap();
+            s = apply(
+                &s,
+                &Event::SupplementReceived { papers: vec![] },
+                at(back),
+                &old_rules(),
+                &e,
+            )
+            .unwrap();
         }
         s = apply(
             &s,
             &Event::Decide {
-                approved: true,
+                outcome: Decision::Approved,
                 reason: None,
             },
             at("2030-03-07T09:00"),
@@ -466,7 +487,7 @@ mod tests {
         let s = apply(
             &s,
             &Event::Decide {
-                approved: true,
+                outcome: Decision::Approved,
                 reason: None,
             },
             at("2030-03-12T09:00"),
@@ -526,7 +547,7 @@ mod tests {
             apply(
                 &s,
                 &Event::Decide {
-                    approved: false,
+                    outcome: Decision::Refused,
                     reason: None
                 },
                 t,
@@ -540,7 +561,7 @@ mod tests {
         let done = apply(
             &s,
             &Event::Decide {
-                approved: true,
+                outcome: Decision::Approved,
                 reason: None,
             },
             t,
@@ -604,7 +625,7 @@ mod tests {
             Event::Resume,
             supplement(),
             Event::Decide {
-                approved: true,
+                outcome: Decision::Approved,
                 reason: None,
             },
         ] {
@@ -625,6 +646,7 @@ mod tests {
             to_agency: "LAND".into(),
             to_user: None,
             electronic: true,
+            note: None,
         };
         let s = apply(&s, &h, at("2030-03-04T10:00"), &r, &e).unwrap();
         assert_eq!(s.current_agency, "COUNTER");

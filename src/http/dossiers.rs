@@ -260,3 +260,23 @@ pub async fn refusal(
     let req = body.into_inner();
     outcome_form(app, move |a| a.refuse(&who.0, &req, chrono::Utc::now())).await
 }
+
+/// `POST /api/v1/dossiers/{code}/events`: records one event (`{"type": …, …}`); 201 with
+/// the dossier's new state, 409 when the state does not allow it, 403 for a wrong actor.
+pub async fn event(
+    app: AppData,
+    who: Authenticated,
+    path: web::Path<String>,
+    body: web::Json<crate::core::machine::Event>,
+) -> ApiResult<HttpResponse> {
+    let code = path.into_inner();
+    let event = body.into_inner();
+    let a = app.get_ref().clone();
+    let r = blocking(move || a.record_event(&who.0, &code, &event, chrono::Utc::now())).await?;
+    let mut body = dossier_json(&app, &r.dossier);
+    body["pending_handover"] = json!(r.progress.pending_handover);
+    body["assignee"] = json!(r.progress.assignee);
+    body["supplement_requests"] = json!(r.progress.supplement_requests);
+    body["reappointment_kept"] = json!(r.reappointment_kept);
+    Ok(HttpResponse::Created().json(json!({ "seq": r.seq, "dossier": body })))
+}

@@ -25,7 +25,8 @@ pub struct ListQuery {
 pub const MAX_PAGE: i64 = 200;
 
 impl App {
-    fn visible(&self, caller: &Caller, d: &DossierRow) -> bool {
+    /// Whether `caller` may see dossier `d` at all.
+    pub fn may_see(&self, caller: &Caller, d: &DossierRow) -> bool {
         if caller.role == Role::Portal {
             return d.received_by == caller.username;
         }
@@ -46,7 +47,7 @@ impl App {
             return Err(AppError::not_found());
         }
         match self.store.find_dossier(code)? {
-            Some(found) if self.visible(caller, &found.0) => Ok(found),
+            Some(found) if self.may_see(caller, &found.0) => Ok(found),
             _ => Err(AppError::not_found()),
         }
     }

@@ -6,6 +6,7 @@ pub mod dossiers;
 pub mod forms;
 pub mod intake;
 pub mod lookup;
+pub mod processing;
 
 use serde::{Deserialize, Serialize};
 

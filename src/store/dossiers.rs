@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::schema::{code_sequences, dossier_events, dossier_papers, dossiers, intake_outcomes};
+use super::schema::{
+    code_sequences, dossier_events, dossier_papers, dossier_progress, dossiers, intake_outcomes,
+};
 use super::{DbConnection, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -42,6 +44,34 @@ pub struct DossierRow {
     pub book_volume: i32,
     pub book_line: i64,
     pub updated_at: NaiveDateTime,
+}
+
+/// The processing state the events lead to, beside the dossier row.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = dossier_progress)]
+#[diesel(treat_none_as_null = true)]
+pub struct ProgressRow {
+    pub dossier_code: String,
+    pub pending_handover: Option<String>,
+    pub assignee: Option<String>,
+    pub clock_stopped_at: Option<NaiveDateTime>,
+    pub supplement_requests: i32,
+    pub delayed: bool,
+    pub late_by_rule: bool,
+}
+
+impl ProgressRow {
+    pub fn new(code: &str) -> Self {
+        Self {
+            dossier_code: code.to_string(),
+            pending_handover: None,
+            assignee: None,
+            clock_stopped_at: None,
+            supplement_requests: 0,
+            delayed: false,
+            late_by_rule: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -135,6 +165,74 @@ fn dossier_and_events(
     Ok(Some((d, events)))
 }
 
+/// The dossier row and its progress, locked for the rest of the transaction (`FOR
+/// UPDATE` on PostgreSQL; SQLite's write transaction already excludes other writers).
+pub fn dossier_for_update(
+    conn: &mut DbConnection,
+    code: &str,
+) -> StoreResult<Option<(DossierRow, ProgressRow)>> {
+    let row = match conn {
+        DbConnection::Postgresql(c) => dossiers::table
+            .find(code)
+            .select(DossierRow::as_select())
+            .for_update()
+            .first(c)
+            .optional()?,
+        DbConnection::Sqlite(c) => dossiers::table
+            .find(code)
+            .select(DossierRow::as_select())
+            .first(c)
+            .optional()?,
+    };
+    let Some(row) = row else { return Ok(None) };
+    let progress = dossier_progress::table
+        .find(code)
+        .select(ProgressRow::as_select())
+        .first(conn)
+        .optional()?
+        .unwrap_or_else(|| ProgressRow::new(code));
+    Ok(Some((row, progress)))
+}
+
+/// Appends an event and writes the dossier's new cached state (inside the caller's
+/// transaction); returns the event's sequence number.
+pub fn append_event(
+    conn: &mut DbConnection,
+    dossier: &DossierRow,
+    progress: &ProgressRow,
+    mut event: EventRow,
+) -> StoreResult<i32> {
+    let last: Option<i32> = dossier_events::table
+        .filter(dossier_events::dossier_code.eq(&dossier.code))
+        .select(diesel::dsl::max(dossier_events::seq))
+        .first(conn)?;
+    event.seq = last.unwrap_or(0) + 1;
+    diesel::insert_into(dossier_events::table)
+        .values(&event)
+        .execute(conn)?;
+    diesel::update(dossiers::table.find(&dossier.code))
+        .set((
+            dossiers::status.eq(&dossier.status),
+            dossiers::current_agency.eq(&dossier.current_agency),
+            dossiers::due_at.eq(dossier.due_at),
+            dossiers::reappointed_at.eq(dossier.reappointed_at),
+            dossiers::finished_at.eq(dossier.finished_at),
+            dossiers::outcome.eq(&dossier.outcome),
+            dossiers::result_ready.eq(dossier.result_ready),
+            dossiers::updated_at.eq(dossier.updated_at),
+        ))
+        .execute(conn)?;
+    let n = diesel::update(dossier_progress::table.find(&dossier.code))
+        .set(progress)
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(dossier_progress::table)
+            .values(progress)
+            .execute(conn)?;
+    }
+    Ok(event.seq)
+}
+
 /// Writes a new dossier with its papers and first event (inside the caller's transaction).
 pub fn insert_dossier(
     conn: &mut DbConnection,
@@ -144,6 +242,9 @@ pub fn insert_dossier(
 ) -> StoreResult<()> {
     diesel::insert_into(dossiers::table)
         .values(dossier)
+        .execute(conn)?;
+    diesel::insert_into(dossier_progress::table)
+        .values(&ProgressRow::new(&dossier.code))
         .execute(conn)?;
     for p in papers {
         diesel::insert_into(dossier_papers::table)

@@ -124,6 +124,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    dossier_progress (dossier_code) {
+        dossier_code -> Text,
+        pending_handover -> Nullable<Text>,
+        assignee -> Nullable<Text>,
+        clock_stopped_at -> Nullable<Timestamp>,
+        supplement_requests -> Integer,
+        delayed -> Bool,
+        late_by_rule -> Bool,
+    }
+}
+
+diesel::table! {
     dossier_papers (dossier_code, position) {
         dossier_code -> Text,
         position -> Integer,
@@ -187,6 +199,7 @@ diesel::table! {
 }
 
 diesel::joinable!(dossier_papers -> dossiers (dossier_code));
+diesel::joinable!(dossier_progress -> dossiers (dossier_code));
 diesel::joinable!(dossier_events -> dossiers (dossier_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -194,6 +207,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     throttle,
     code_sequences,
     dossiers,
+    dossier_progress,
     dossier_papers,
     dossier_events,
     intake_outcomes,

@@ -4,6 +4,7 @@ DROP TABLE audit_log;
 DROP TABLE intake_outcomes;
 DROP TABLE dossier_events;
 DROP TABLE dossier_papers;
+DROP TABLE dossier_progress;
 DROP TABLE dossiers;
 DROP TABLE code_sequences;
 DROP TABLE throttle;

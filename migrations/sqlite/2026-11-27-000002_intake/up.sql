@@ -73,6 +73,17 @@ CREATE INDEX dossiers_applicant ON dossiers (applicant_id_number);
 CREATE INDEX dossiers_status ON dossiers (status, received_at);
 CREATE INDEX dossiers_received_at ON dossiers (received_at);
 
+-- Processing state that the events lead to (cached, like the dossier's status).
+CREATE TABLE dossier_progress (
+    dossier_code        TEXT PRIMARY KEY NOT NULL REFERENCES dossiers (code),
+    pending_handover    TEXT,
+    assignee            TEXT,
+    clock_stopped_at    TIMESTAMP,
+    supplement_requests INTEGER NOT NULL DEFAULT 0,
+    delayed             BOOLEAN NOT NULL DEFAULT 0,
+    late_by_rule        BOOLEAN NOT NULL DEFAULT 0
+);
+
 CREATE TABLE dossier_papers (
     dossier_code TEXT NOT NULL REFERENCES dossiers (code),
     position     INTEGER NOT NULL,

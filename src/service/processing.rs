@@ -1,0 +1,218 @@
+//! Processing (*giải quyết hồ sơ*): events on a dossier, each allowed only in the right
+//! state (the pure [`crate::core::machine`]), to the right role of the right agency. One
+//! transaction appends the event, updates the cached state and writes the audit record.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde_json::json;
+
+use super::{Caller, Role};
+use crate::app::App;
+use crate::core::dossier::Status;
+use crate::core::machine::{apply, Event, State};
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, AuditEntry};
+use crate::store::dossiers::{self, DossierRow, EventRow, ProgressRow};
+use crate::store::{from_db, to_db, StoreError};
+
+/// The result of a recorded event.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub seq: i32,
+    pub dossier: DossierRow,
+    pub progress: ProgressRow,
+    pub reappointment_kept: Option<bool>,
+}
+
+impl Event {
+    /// The stable name of the event's type.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Handover { .. } => "handover",
+            Event::Accept => "accept",
+            Event::Assign { .. } => "assign",
+            Event::RequestSupplement { .. } => "request_supplement",
+            Event::SupplementReceived { .. } => "supplement_received",
+            Event::Pause { .. } => "pause",
+            Event::Resume => "resume",
+            Event::Delay { .. } => "delay",
+            Event::Stop { .. } => "stop",
+            Event::Decide { .. } => "decide",
+            Event::Return { .. } => "return",
+        }
+    }
+}
+
+/// Which roles may record an event.
+fn roles_for(event: &Event) -> &'static [Role] {
+    match event {
+        Event::Decide { .. } => &[Role::Leader],
+        Event::Return { .. } => &[Role::Clerk],
+        Event::Assign { .. } => &[Role::Leader],
+        Event::RequestSupplement { .. }
+        | Event::Pause { .. }
+        | Event::Resume
+        | Event::Delay { .. } => &[Role::Official, Role::Leader],
+        Event::Handover { .. }
+        | Event::Accept
+        | Event::SupplementReceived { .. }
+        | Event::Stop { .. } => &[Role::Clerk, Role::Official, Role::Leader],
+    }
+}
+
+fn state_of(d: &DossierRow, p: &ProgressRow, offset: FixedOffset) -> State {
+    let t = |n| from_db(n).with_timezone(&offset);
+    State {
+        status: Status::parse(&d.status).unwrap_or(Status::Received),
+        current_agency: d.current_agency.clone(),
+        pending_handover: p.pending_handover.clone(),
+        assignee: p.assignee.clone(),
+        due_at: t(d.due_at),
+        reappointed_at: d.reappointed_at.map(t),
+        clock_stopped_at: p.clock_stopped_at.map(t),
+        supplement_requests: p.supplement_requests.max(0) as u32,
+        delayed: p.delayed,
+        late_by_rule: p.late_by_rule,
+        finished_at: d.finished_at.map(t),
+        outcome: d.outcome.as_deref().and_then(|o| match o {
+            "early" => Some(crate::core::deadline::Outcome::Early),
+            "on_time" => Some(crate::core::deadline::Outcome::OnTime),
+            "late" => Some(crate::core::deadline::Outcome::Late),
+            _ => None,
+        }),
+    }
+}
+
+fn db(t: DateTime<FixedOffset>) -> chrono::NaiveDateTime {
+    to_db(t.with_timezone(&Utc))
+}
+
+impl App {
+    /// Records `event` on dossier `code` by `caller` at `now`.
+    pub fn record_event(
+        &self,
+        caller: &Caller,
+        code: &str,
+        event: &Event,
+        now: DateTime<Utc>,
+    ) -> AppResult<Recorded> {
+        if matches!(caller.role, Role::Inspector | Role::Admin | Role::Portal) {
+            return Err(AppError::forbidden(
+                "Tài khoản này không được ghi nhận xử lý hồ sơ",
+            ));
+        }
+        if !roles_for(event).contains(&caller.role) {
+            return Err(AppError::forbidden(format!(
+                "Vai trò {} không được thực hiện \"{}\"",
+                caller.role.as_str(),
+                event.kind()
+            )));
+        }
+        match event {
+            Event::Handover { to_agency, .. } if self.agencies.get(to_agency).is_none() => {
+                return Err(AppError::invalid(
+                    "unknown_agency",
+                    format!("Cơ quan {to_agency} không tồn tại"),
+                ));
+            }
+            Event::Assign { user } => match self.store.find_user(user)? {
+                Some(u) if !u.disabled && u.agency_code == caller.agency && u.role != "portal" => {}
+                _ => {
+                    return Err(AppError::invalid(
+                        "invalid_assignee",
+                        format!("Không có cán bộ \"{user}\" đang hoạt động thuộc cơ quan này"),
+                    ))
+                }
+            },
+            _ => {}
+        }
+        let offset = self.settings.offset;
+        let at = DateTime::<Utc>::from_timestamp(now.timestamp(), 0)
+            .unwrap_or(now)
+            .with_timezone(&offset);
+        let engine = self.deadlines();
+        let actor = caller.actor();
+        let payload = serde_json::to_value(event).unwrap_or(json!({}));
+        let result = self.store.write(None, |conn| {
+            let Some((mut row, mut progress)) = dossiers::dossier_for_update(conn, code)? else {
+                return Ok(Err(AppError::not_found()));
+            };
+            let receiving_handover = progress.pending_handover.as_deref() == Some(caller.agency.as_str());
+            if !self.may_see(caller, &row) && !receiving_handover {
+                return Ok(Err(AppError::not_found()));
+            }
+            let state = state_of(&row, &progress, offset);
+            let acting_for = if matches!(event, Event::Accept) {
+                state.pending_handover.clone()
+            } else {
+                Some(state.current_agency.clone())
+            };
+            if acting_for.as_deref() != Some(caller.agency.as_str()) {
+                return Ok(Err(AppError::forbidden(
+                    "Chỉ cơ quan đang giữ hồ sơ (hoặc cơ quan được bàn giao, khi tiếp nhận) mới ghi nhận được sự kiện này",
+                )));
+            }
+            let Some(rules) = self.rule_sets.iter().find(|r| r.id == row.rule_set) else {
+                return Ok(Err(AppError::internal()));
+            };
+            let next = match apply(&state, event, at, rules, &engine) {
+                Ok(s) => s,
+                Err(r) => return Ok(Err(AppError::conflict(r.code, r.message))),
+            };
+            row.status = next.status.as_str().to_string();
+            row.current_agency = next.current_agency.clone();
+            row.due_at = db(next.due_at);
+            row.reappointed_at = next.reappointed_at.map(db);
+            row.finished_at = next.finished_at.map(db);
+            row.outcome = next.outcome.map(|o| o.as_str().to_string());
+            row.result_ready = matches!(next.status, Status::Approved | Status::Refused) || row.result_ready;
+            row.updated_at = db(at);
+            progress.pending_handover = next.pending_handover.clone();
+            progress.assignee = next.assignee.clone();
+            progress.clock_stopped_at = next.clock_stopped_at.map(db);
+            progress.supplement_requests = next.supplement_requests as i32;
+            progress.delayed = next.delayed;
+            progress.late_by_rule = next.late_by_rule;
+            let mut data = payload.clone();
+            if let Some(o) = next.outcome.filter(|_| matches!(event, Event::Return { .. })) {
+                data["outcome"] = json!(o.as_str());
+                data["due_at"] = json!(next.due_at.to_rfc3339());
+            }
+            if matches!(event, Event::SupplementReceived { .. } | Event::Resume) {
+                data["due_at"] = json!(next.due_at.to_rfc3339());
+            }
+            let seq = dossiers::append_event(
+                conn,
+                &row,
+                &progress,
+                EventRow {
+                    dossier_code: row.code.clone(),
+                    seq: 0,
+                    kind: event.kind().to_string(),
+                    at: db(at),
+                    actor: caller.username.clone(),
+                    agency_code: caller.agency.clone(),
+                    status_after: row.status.clone(),
+                    payload: data.to_string(),
+                },
+            )?;
+            audit::append(
+                conn,
+                AuditEntry {
+                    actor: &actor,
+                    at: db(at),
+                    action: "dossier.event",
+                    entity: "dossier",
+                    entity_id: &row.code,
+                    detail: json!({ "seq": seq, "type": event.kind(), "status": row.status }),
+                },
+            )?;
+            Ok::<_, StoreError>(Ok(Recorded {
+                seq,
+                reappointment_kept: next.reappointment_kept(),
+                dossier: row,
+                progress,
+            }))
+        })?;
+        result
+    }
+}
