@@ -897,9 +897,10 @@ struct Row {
     ratio: String,
 }
 
-fn figure<T>(b: &Batch<T>, unit: &str) -> String {
+/// `1,234 unit/s (p50 …, p99 …[, note])`.
+fn figure<T>(b: &Batch<T>, unit: &str, note: &str) -> String {
     let mut s = format!(
-        "{} {unit}/s (p50 {}, p99 {})",
+        "{} {unit}/s (p50 {}, p99 {}",
         thousands(b.rate()),
         ms(b.pct(50.0)),
         ms(b.pct(99.0))
@@ -907,7 +908,33 @@ fn figure<T>(b: &Batch<T>, unit: &str) -> String {
     if !b.errors.is_empty() {
         s.push_str(&format!(", {} errors", b.errors.len()));
     }
+    if !note.is_empty() {
+        s.push_str("; ");
+        s.push_str(note);
+    }
+    s.push(')');
     s
+}
+
+/// Server output without terminal colour codes.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // ESC [ … final byte in @..~
+            if chars.next() == Some('[') {
+                for d in chars.by_ref() {
+                    if ('@'..='~').contains(&d) {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn report_errors<T>(what: &str, b: &Batch<T>) {
@@ -1025,7 +1052,7 @@ fn run_backend(
     drop(server);
     if !said.trim().is_empty() {
         println!("server output (RUST_LOG=warn):");
-        for l in said.lines().take(20) {
+        for l in strip_ansi(&said).lines().take(20) {
             println!("  {l}");
         }
     }
@@ -1053,21 +1080,23 @@ fn run_backend(
 
     rows.push(Row {
         backend: name,
-        measure: format!("intake over HTTP, {c} clients"),
-        figure: figure(&intake, "dossiers"),
-        ceiling: format!(
-            "{} (rows written directly, one transaction per dossier, pool {pool})",
-            figure(&direct, "dossiers")
+        measure: format!("intake, {c} HTTP clients, 1 server process"),
+        figure: figure(&intake, "dossiers", ""),
+        ceiling: figure(
+            &direct,
+            "dossiers",
+            &format!("same rows via the store API, 1 transaction each, {c} threads, pool {pool}"),
         ),
         ratio: format!("{:.0} %", 100.0 * intake.rate() / direct.rate()),
     });
     rows.push(Row {
         backend: name,
-        measure: format!("public lookup over HTTP, {c} clients"),
-        figure: figure(&lookup, "lookups"),
-        ceiling: format!(
-            "{} (bare actix-web route, {body_len}-byte JSON)",
-            figure(&ceiling, "req")
+        measure: format!("public lookup, {c} HTTP clients, 1 server process"),
+        figure: figure(&lookup, "lookups", ""),
+        ceiling: figure(
+            &ceiling,
+            "req",
+            &format!("bare actix-web route, same {body_len}-byte JSON"),
         ),
         ratio: format!("{:.0} %", 100.0 * lookup.rate() / ceiling.rate()),
     });

@@ -11,7 +11,11 @@ pub fn init(default_filter: &str, format: &str) {
     let json = std::env::var("MOTCUA_LOG_FORMAT")
         .map(|v| v.eq_ignore_ascii_case("json"))
         .unwrap_or(format == "json");
-    let builder = fmt().with_env_filter(filter).with_target(true);
+    use std::io::IsTerminal;
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .with_ansi(std::io::stdout().is_terminal());
     let _ = if json {
         builder.json().flatten_event(true).try_init()
     } else {

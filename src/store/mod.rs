@@ -157,6 +157,9 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: Pool<Manager>,
     backend: Backend,
+    /// SQLite has one writer at a time: writers of this process queue here instead of
+    /// sleeping in SQLite's busy handler (whose back-off inflates tail latency).
+    sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 /// Advisory lock keys (PostgreSQL) for commands that must not run twice at once.
@@ -185,9 +188,16 @@ impl Store {
         let pool = Pool::builder()
             .max_size(opts.pool_size)
             .connection_timeout(opts.connect_timeout)
+            // A broken connection shows on use (and `has_broken`); a `SELECT 1` on every
+            // checkout would double the round trips of a short request.
+            .test_on_check_out(false)
             .build(manager)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_writer: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -320,6 +330,10 @@ impl Store {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
+        let _writer = match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
         let mut pooled = self.conn().map_err(E::from)?;
         let conn: &mut DbConnection = &mut pooled;
         match conn {
