@@ -323,3 +323,43 @@ async fn nothing_happens_to_a_stopped_dossier_and_late_delays_are_refused() {
         );
     }
 }
+
+#[actix_rt::test]
+async fn queues_show_what_waits_at_the_agency_soonest_due_first() {
+    let (app, _db) = app();
+    let s = svc(&app).await;
+    let (clerk, official2) = (token(&s, "clerk1").await, token(&s, "official2").await);
+    let first = receive(&s, &clerk).await;
+    let second = receive(&s, &clerk).await;
+    let queue = |who: &str, q: &str| {
+        test::TestRequest::get()
+            .uri(&format!("/api/v1/queue?{q}"))
+            .insert_header(("authorization", format!("Bearer {who}")))
+    };
+    let (status, b) = send(&s, queue(&clerk, "")).await;
+    assert_eq!(status, 200, "{b}");
+    let items = b["queue"].as_array().unwrap();
+    let codes: Vec<&str> = items.iter().map(|i| i["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, [first.as_str(), second.as_str()]);
+    for i in items {
+        assert!(["ok", "due_soon", "overdue"].contains(&i["urgency"].as_str().unwrap()));
+        assert!(i["remaining_working_minutes"].is_i64());
+    }
+    // Same-day dossiers have at most one working day left, or are already late.
+    assert_ne!(items[0]["urgency"], "ok");
+    // The other commune has nothing until a dossier is handed to it.
+    let (_, b) = send(&s, queue(&official2, "")).await;
+    assert!(b["queue"].as_array().unwrap().is_empty());
+    event(
+        &s,
+        &clerk,
+        &first,
+        json!({"type": "handover", "to_agency": OTHER, "electronic": true}),
+    )
+    .await;
+    let (_, b) = send(&s, queue(&official2, "")).await;
+    assert_eq!(b["queue"][0]["code"], first);
+    assert_eq!(b["queue"][0]["pending_handover"], OTHER);
+    let (status, b) = send(&s, queue(&clerk, "status=lost")).await;
+    assert_eq!((status, b["error"].as_str()), (400, Some("invalid_status")));
+}

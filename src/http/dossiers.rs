@@ -280,3 +280,41 @@ pub async fn event(
     body["reappointment_kept"] = json!(r.reappointment_kept);
     Ok(HttpResponse::Created().json(json!({ "seq": r.seq, "dossier": body })))
 }
+
+/// `GET /api/v1/queue?status=&procedure=&assignee=me|USER&limit=&offset=`: what waits at
+/// the caller's agency for their role, soonest due first.
+pub async fn queue(
+    app: AppData,
+    who: Authenticated,
+    q: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let limit = int_param(&q, "limit", "invalid_limit")?.unwrap_or(50);
+    let offset = int_param(&q, "offset", "invalid_offset")?.unwrap_or(0);
+    let get = |k: &str| {
+        q.get(k)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let query = crate::service::queue::QueueQuery {
+        status: get("status"),
+        procedure: get("procedure"),
+        assignee: get("assignee"),
+        limit,
+        offset,
+    };
+    let a = app.get_ref().clone();
+    let items = blocking(move || a.queue_for(&who.0, &query, chrono::Utc::now())).await?;
+    let next = (items.len() as i64 == limit).then_some(offset + limit);
+    let list: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            let mut v = dossier_json(&app, &i.dossier);
+            v["pending_handover"] = json!(i.progress.pending_handover);
+            v["assignee"] = json!(i.progress.assignee);
+            v["remaining_working_minutes"] = json!(i.remaining_minutes);
+            v["urgency"] = json!(i.urgency);
+            v
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "queue": list, "next_offset": next })))
+}

@@ -78,6 +78,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(dossiers::receipt),
             )
             .route("/dossiers/{code}/events", web::post().to(dossiers::event))
+            .route("/queue", web::get().to(dossiers::queue))
             .route("/intake/guidance", web::post().to(dossiers::guidance))
             .route("/intake/refusal", web::post().to(dossiers::refusal))
             .route("/public/dossiers/{code}", web::get().to(public::lookup)),

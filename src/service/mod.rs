@@ -7,6 +7,7 @@ pub mod forms;
 pub mod intake;
 pub mod lookup;
 pub mod processing;
+pub mod queue;
 
 use serde::{Deserialize, Serialize};
 

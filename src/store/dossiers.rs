@@ -348,6 +348,40 @@ impl Store {
         )
     }
 
+    /// The work waiting at `agency`: open dossiers it holds (statuses given) or that are
+    /// being handed to it, soonest due first, with their progress.
+    pub fn queue(
+        &self,
+        agency: &str,
+        statuses: &[&str],
+        procedure: Option<&str>,
+        assignee: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<(DossierRow, ProgressRow)>> {
+        let mut conn = self.conn()?;
+        let mut q = dossiers::table
+            .inner_join(dossier_progress::table)
+            .filter(
+                dossiers::current_agency
+                    .eq(agency)
+                    .and(dossiers::status.eq_any(statuses))
+                    .or(dossier_progress::pending_handover.eq(agency)),
+            )
+            .into_boxed();
+        if let Some(p) = procedure {
+            q = q.filter(dossiers::procedure_code.eq(p));
+        }
+        if let Some(a) = assignee {
+            q = q.filter(dossier_progress::assignee.eq(a));
+        }
+        Ok(q.order((dossiers::due_at.asc(), dossiers::code.asc()))
+            .limit(limit)
+            .offset(offset)
+            .select((DossierRow::as_select(), ProgressRow::as_select()))
+            .load(&mut *conn)?)
+    }
+
     /// How many guidance (form 02) or refusal (form 03) outcomes an agency recorded.
     pub fn count_intake_outcomes(&self, agency: &str, kind: &str) -> StoreResult<i64> {
         let mut conn = self.conn()?;

@@ -84,6 +84,8 @@ CREATE TABLE dossier_progress (
     late_by_rule        BOOLEAN NOT NULL DEFAULT 0
 );
 
+CREATE INDEX dossier_progress_pending ON dossier_progress (pending_handover);
+
 CREATE TABLE dossier_papers (
     dossier_code TEXT NOT NULL REFERENCES dossiers (code),
     position     INTEGER NOT NULL,

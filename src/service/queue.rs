@@ -1,0 +1,166 @@
+//! Work queues (*hàng đợi xử lý*): what waits at the caller's agency for their role,
+//! soonest due first, with the working time left and a flag.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Serialize;
+
+use super::{Caller, Role};
+use crate::app::App;
+use crate::core::dossier::Status;
+use crate::error::{AppError, AppResult};
+use crate::store::dossiers::{DossierRow, ProgressRow};
+use crate::store::from_db;
+
+/// How urgent a queued dossier is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Ok,
+    /// At most one working day left.
+    DueSoon,
+    Overdue,
+}
+
+/// One line of a queue.
+#[derive(Debug, Clone)]
+pub struct QueueItem {
+    pub dossier: DossierRow,
+    pub progress: ProgressRow,
+    /// Working minutes left until the due moment (negative when overdue; frozen while
+    /// the clock is stopped).
+    pub remaining_minutes: i64,
+    pub urgency: Urgency,
+}
+
+/// Filters of a queue.
+#[derive(Debug, Clone, Default)]
+pub struct QueueQuery {
+    pub status: Option<String>,
+    pub procedure: Option<String>,
+    /// `me` or a username.
+    pub assignee: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// The statuses each role works on.
+pub fn statuses_for(role: Role) -> &'static [Status] {
+    match role {
+        Role::Clerk => &[
+            Status::Received,
+            Status::SupplementRequested,
+            Status::Approved,
+            Status::Refused,
+        ],
+        Role::Official => &[
+            Status::Received,
+            Status::InProgress,
+            Status::SupplementRequested,
+            Status::Paused,
+        ],
+        Role::Leader => &[
+            Status::InProgress,
+            Status::Paused,
+            Status::Approved,
+            Status::Refused,
+        ],
+        _ => &[],
+    }
+}
+
+impl App {
+    /// Working minutes from `now` to `due` (negative past it) and the flag.
+    pub fn urgency(
+        &self,
+        now: DateTime<FixedOffset>,
+        due: DateTime<FixedOffset>,
+    ) -> (i64, Urgency) {
+        let e = self.deadlines();
+        if now > due {
+            return (-e.working_minutes_between(due, now), Urgency::Overdue);
+        }
+        let left = e.working_minutes_between(now, due);
+        let flag = if left <= self.calendar.hours().minutes_per_day() {
+            Urgency::DueSoon
+        } else {
+            Urgency::Ok
+        };
+        (left, flag)
+    }
+
+    /// The caller's queue.
+    pub fn queue_for(
+        &self,
+        caller: &Caller,
+        q: &QueueQuery,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<QueueItem>> {
+        let QueueQuery {
+            status,
+            procedure,
+            assignee,
+            limit,
+            offset,
+        } = q;
+        let (status, procedure, assignee, limit, offset) = (
+            status.as_deref(),
+            procedure.as_deref(),
+            assignee.as_deref(),
+            *limit,
+            *offset,
+        );
+        let mut statuses: Vec<&str> = statuses_for(caller.role)
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        if statuses.is_empty() {
+            return Err(AppError::forbidden("Vai trò này không có hàng đợi xử lý"));
+        }
+        if let Some(s) = status {
+            if Status::parse(s).is_none() {
+                return Err(AppError::bad_request(
+                    "invalid_status",
+                    format!("Trạng thái \"{s}\" không tồn tại"),
+                ));
+            }
+            statuses.retain(|x| *x == s);
+        }
+        if !(1..=200).contains(&limit) || offset < 0 {
+            return Err(AppError::bad_request(
+                "invalid_limit",
+                "limit phải từ 1 đến 200, offset không âm",
+            ));
+        }
+        let assignee = match assignee {
+            Some("me") => Some(caller.username.as_str()),
+            other => other,
+        };
+        let offset_tz = self.settings.offset;
+        let now = now.with_timezone(&offset_tz);
+        let rows = self.store.queue(
+            &caller.agency,
+            &statuses,
+            procedure,
+            assignee,
+            limit,
+            offset,
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|(d, p)| {
+                let due = from_db(d.due_at).with_timezone(&offset_tz);
+                let at = p
+                    .clock_stopped_at
+                    .map(|t| from_db(t).with_timezone(&offset_tz))
+                    .unwrap_or(now);
+                let (remaining_minutes, urgency) = self.urgency(at, due);
+                QueueItem {
+                    dossier: d,
+                    progress: p,
+                    remaining_minutes,
+                    urgency,
+                }
+            })
+            .collect())
+    }
+}
