@@ -248,3 +248,13 @@ fn bad_urls_are_refused() {
         Err(StoreError::BadUrl(_))
     ));
 }
+
+on_both_backends!(the_queue_query_uses_its_index, |url: &str| {
+    let store = open(url);
+    let plan = store.explain_queue("000.00.51.H26").unwrap();
+    println!("{plan}");
+    assert!(
+        plan.contains("dossiers_current"),
+        "the queue must read the (current_agency, status, due_at) index:\n{plan}"
+    );
+});

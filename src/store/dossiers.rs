@@ -382,6 +382,48 @@ impl Store {
             .load(&mut *conn)?)
     }
 
+    /// The database's plan for the queue query of `agency` (documentation and tests: it
+    /// must use the `dossiers_current` index, not scan the table).
+    pub fn explain_queue(&self, agency: &str) -> StoreResult<String> {
+        #[derive(QueryableByName)]
+        struct PgLine {
+            #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+            line: String,
+        }
+        #[derive(QueryableByName)]
+        struct SqliteLine {
+            #[diesel(sql_type = Text)]
+            detail: String,
+        }
+        let mut conn = self.conn()?;
+        const QUERY: &str = "SELECT d.code FROM dossiers d JOIN dossier_progress p ON p.dossier_code = d.code \
+                             WHERE d.current_agency = {a} AND d.status IN ('received', 'in_progress') \
+                             ORDER BY d.due_at, d.code LIMIT 50";
+        Ok(match &mut *conn {
+            DbConnection::Postgresql(c) => {
+                diesel::sql_query("SET enable_seqscan = off").execute(c)?;
+                let sql = format!("EXPLAIN {}", QUERY.replace("{a}", "$1"));
+                let lines: Vec<PgLine> = diesel::sql_query(sql).bind::<Text, _>(agency).load(c)?;
+                diesel::sql_query("RESET enable_seqscan").execute(c)?;
+                lines
+                    .into_iter()
+                    .map(|l| l.line)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+            DbConnection::Sqlite(c) => {
+                let sql = format!("EXPLAIN QUERY PLAN {}", QUERY.replace("{a}", "?"));
+                let lines: Vec<SqliteLine> =
+                    diesel::sql_query(sql).bind::<Text, _>(agency).load(c)?;
+                lines
+                    .into_iter()
+                    .map(|l| l.detail)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        })
+    }
+
     /// How many guidance (form 02) or refusal (form 03) outcomes an agency recorded.
     pub fn count_intake_outcomes(&self, agency: &str, kind: &str) -> StoreResult<i64> {
         let mut conn = self.conn()?;
