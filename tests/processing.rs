@@ -363,3 +363,35 @@ async fn queues_show_what_waits_at_the_agency_soonest_due_first() {
     let (status, b) = send(&s, queue(&clerk, "status=lost")).await;
     assert_eq!((status, b["error"].as_str()), (400, Some("invalid_status")));
 }
+
+#[actix_rt::test]
+async fn event_text_is_bounded_and_normalised() {
+    let (app, _db) = app();
+    let s = svc(&app).await;
+    let (clerk, official) = (token(&s, "clerk1").await, token(&s, "official1").await);
+    let code = receive(&s, &clerk).await;
+    let (status, b) = event(
+        &s,
+        &official,
+        &code,
+        json!({"type": "pause", "reason": "x".repeat(2001), "legal_basis": "Điều 12"}),
+    )
+    .await;
+    assert_eq!((status, b["error"].as_str()), (422, Some("text_too_long")));
+    let (status, b) = event(
+        &s,
+        &official,
+        &code,
+        json!({"type": "pause", "reason": "  Chờ  nộp thue\u{0302}\u{0301} ", "legal_basis": "Luật Đất đai 2024"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{b}");
+    let (_, d) = send(
+        &s,
+        test::TestRequest::get()
+            .uri(&format!("/api/v1/dossiers/{code}"))
+            .insert_header(("authorization", format!("Bearer {clerk}"))),
+    )
+    .await;
+    assert_eq!(d["events"][1]["data"]["reason"], "Chờ nộp thuế");
+}

@@ -82,6 +82,89 @@ fn state_of(d: &DossierRow, p: &ProgressRow, offset: FixedOffset) -> State {
     }
 }
 
+/// Text of an event normalised (NFC, trimmed) and bounded, as everything people type.
+fn clean_event(event: &Event) -> AppResult<Event> {
+    use crate::core::text::bounded;
+    let text = |v: &str, max: usize, what: &str| -> AppResult<String> {
+        bounded(v, max).map(Option::unwrap_or_default).map_err(|_| {
+            AppError::invalid(
+                "text_too_long",
+                format!("{what} quá dài (tối đa {max} ký tự)"),
+            )
+        })
+    };
+    let opt = |v: &Option<String>, max: usize, what: &str| -> AppResult<Option<String>> {
+        v.as_deref()
+            .map(|v| text(v, max, what))
+            .transpose()
+            .map(|o| o.filter(|s| !s.is_empty()))
+    };
+    Ok(match event {
+        Event::Handover {
+            to_agency,
+            to_user,
+            electronic,
+            note,
+        } => Event::Handover {
+            to_agency: text(to_agency, 64, "Mã cơ quan")?,
+            to_user: opt(to_user, 64, "Tên đăng nhập")?,
+            electronic: *electronic,
+            note: opt(note, 1000, "Ghi chú")?,
+        },
+        Event::Assign { user } => Event::Assign {
+            user: text(user, 64, "Tên đăng nhập")?,
+        },
+        Event::RequestSupplement { items, reason } => {
+            if items.len() > 50 {
+                return Err(AppError::invalid(
+                    "text_too_long",
+                    "Tối đa 50 nội dung cần bổ sung",
+                ));
+            }
+            Event::RequestSupplement {
+                items: items
+                    .iter()
+                    .map(|i| text(i, 300, "Nội dung cần bổ sung"))
+                    .collect::<AppResult<Vec<_>>>()?
+                    .into_iter()
+                    .filter(|i| !i.is_empty())
+                    .collect(),
+                reason: text(reason, 2000, "Lý do")?,
+            }
+        }
+        Event::SupplementReceived { papers } => {
+            if papers.len() > 50
+                || serde_json::to_string(papers).map(|s| s.len()).unwrap_or(0) > 20_000
+            {
+                return Err(AppError::invalid(
+                    "text_too_long",
+                    "Danh sách giấy tờ bổ sung quá dài",
+                ));
+            }
+            event.clone()
+        }
+        Event::Pause {
+            reason,
+            legal_basis,
+        } => Event::Pause {
+            reason: text(reason, 2000, "Lý do")?,
+            legal_basis: text(legal_basis, 1000, "Căn cứ pháp lý")?,
+        },
+        Event::Delay { reason, new_due_at } => Event::Delay {
+            reason: text(reason, 2000, "Lý do")?,
+            new_due_at: *new_due_at,
+        },
+        Event::Stop { reason } => Event::Stop {
+            reason: text(reason, 2000, "Lý do")?,
+        },
+        Event::Decide { outcome, reason } => Event::Decide {
+            outcome: *outcome,
+            reason: opt(reason, 2000, "Lý do")?,
+        },
+        Event::Accept | Event::Resume | Event::Return { .. } => event.clone(),
+    })
+}
+
 fn db(t: DateTime<FixedOffset>) -> chrono::NaiveDateTime {
     to_db(t.with_timezone(&Utc))
 }
@@ -95,6 +178,8 @@ impl App {
         event: &Event,
         now: DateTime<Utc>,
     ) -> AppResult<Recorded> {
+        let cleaned = clean_event(event)?;
+        let event = &cleaned;
         if matches!(caller.role, Role::Inspector | Role::Admin | Role::Portal) {
             return Err(AppError::forbidden(
                 "Tài khoản này không được ghi nhận xử lý hồ sơ",
