@@ -123,6 +123,19 @@ impl WorkingHours {
     }
 }
 
+/// The start of local `date` in `offset`, as a UTC moment.
+pub fn start_of_day_utc(
+    date: NaiveDate,
+    offset: chrono::FixedOffset,
+) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    offset
+        .from_local_datetime(&date.and_time(NaiveTime::MIN))
+        .single()
+        .expect("a fixed offset has no gaps")
+        .with_timezone(&chrono::Utc)
+}
+
 /// Parses `HH:MM` (24-hour clock).
 pub fn parse_hhmm(text: &str) -> Result<NaiveTime, String> {
     NaiveTime::parse_from_str(text, "%H:%M")

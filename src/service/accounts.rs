@@ -252,11 +252,12 @@ impl App {
         let window = Duration::minutes(i64::from(self.settings.login_window_minutes));
         let at = to_db(now);
         let user_key = username.trim().to_lowercase();
-        let (by_user, by_addr) = (
-            self.store
-                .failures("login_account", &user_key, at, window)?,
-            self.store.failures("login_address", address, at, window)?,
-        );
+        let counts = self.store.failures(
+            &[("login_account", &user_key), ("login_address", address)],
+            at,
+            window,
+        )?;
+        let (by_user, by_addr) = (counts[0], counts[1]);
         if by_user >= self.settings.login_failures_per_account
             || by_addr >= self.settings.login_failures_per_address
         {

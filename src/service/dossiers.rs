@@ -1,7 +1,7 @@
 //! Staff reading dossiers within their scope: dossiers received by, handled by or
 //! belonging to the user's agency and the agencies below it. Anything else is "not found".
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::{Caller, Role};
 use crate::app::App;
@@ -77,12 +77,8 @@ impl App {
             ));
         }
         let offset_tz = self.settings.offset;
-        let start_of = |d: NaiveDate| -> chrono::NaiveDateTime {
-            let local = d.and_hms_opt(0, 0, 0).expect("midnight exists");
-            let utc: DateTime<Utc> = (local
-                - chrono::Duration::seconds(i64::from(offset_tz.local_minus_utc())))
-            .and_utc();
-            crate::store::to_db(utc)
+        let start_of = |d: NaiveDate| {
+            crate::store::to_db(crate::core::calendar::start_of_day_utc(d, offset_tz))
         };
         let mut filter = DossierFilter {
             scope: Some(self.scope_of(caller)),

@@ -166,18 +166,22 @@ fn phone(raw: &Option<String>, whose: &str) -> AppResult<Option<String>> {
     }
 }
 
+fn email(raw: &Option<String>) -> AppResult<Option<String>> {
+    match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(e) => check_email(e)
+            .map(Some)
+            .map_err(|m| AppError::invalid("invalid_email", m.to_string())),
+    }
+}
+
 /// Checks an applicant as typed.
 pub fn check_applicant(a: &ApplicantInput) -> AppResult<Applicant> {
     let full_name = required_text(&a.full_name, 100, "invalid_full_name", "Họ tên người nộp")?;
     let kind = id_kind(&a.id_kind)?;
     let id = id_number(kind, &a.id_number, "Người nộp")?;
     let phone = phone(&a.phone, "Người nộp")?;
-    let email = match a.email.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(e) => {
-            Some(check_email(e).map_err(|m| AppError::invalid("invalid_email", m.to_string()))?)
-        }
-    };
+    let email = email(&a.email)?;
     let address = optional_text(&a.address, 300, "invalid_address", "Địa chỉ")?;
     Ok(Applicant {
         full_name,
@@ -572,12 +576,7 @@ fn check_light_applicant(a: &GuidanceApplicant) -> AppResult<Applicant> {
         None => String::new(),
         Some(n) => id_number(kind, n, "Người nộp")?,
     };
-    let email = match a.email.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(e) => {
-            Some(check_email(e).map_err(|m| AppError::invalid("invalid_email", m.to_string()))?)
-        }
-    };
+    let email = email(&a.email)?;
     Ok(Applicant {
         full_name,
         id_kind: kind,

@@ -72,10 +72,13 @@ impl App {
         let code = code.trim();
         // Bounded keys: a hostile client cannot fill the table with huge strings.
         let code_key: String = code.chars().take(64).collect();
-        if self.store.failures("lookup_address", address, at, window)?
-            >= self.settings.lookup_failures_per_address
-            || self.store.failures("lookup_code", &code_key, at, window)?
-                >= self.settings.lookup_failures_per_code
+        let counts = self.store.failures(
+            &[("lookup_address", address), ("lookup_code", &code_key)],
+            at,
+            window,
+        )?;
+        if counts[0] >= self.settings.lookup_failures_per_address
+            || counts[1] >= self.settings.lookup_failures_per_code
         {
             return Err(AppError::too_many());
         }

@@ -183,14 +183,7 @@ impl Store {
                 let hash = content_hash(p);
                 let valid_from = p
                     .valid_from
-                    .map(|d| {
-                        let local = d.and_hms_opt(0, 0, 0).unwrap();
-                        to_db(
-                            (local
-                                - chrono::Duration::seconds(i64::from(offset.local_minus_utc())))
-                            .and_utc(),
-                        )
-                    })
+                    .map(|d| to_db(crate::core::calendar::start_of_day_utc(d, offset)))
                     .unwrap_or(now_db);
                 match existing.get(&p.code) {
                     None => {

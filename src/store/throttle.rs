@@ -8,24 +8,34 @@ use super::schema::throttle;
 use super::{Store, StoreError, StoreResult};
 
 impl Store {
-    /// Failures of `key` in `scope` within the window ending at `now`.
+    /// Failures of each `(scope, key)` within the window ending at `now`, in one query.
     pub fn failures(
         &self,
-        scope: &str,
-        key: &str,
+        keys: &[(&str, &str)],
         now: NaiveDateTime,
         window: Duration,
-    ) -> StoreResult<u32> {
+    ) -> StoreResult<Vec<u32>> {
         let mut conn = self.conn()?;
-        let row: Option<(NaiveDateTime, i32)> = throttle::table
-            .find((scope, key))
-            .select((throttle::window_start, throttle::failures))
-            .first(&mut conn)
-            .optional()?;
-        Ok(match row {
-            Some((start, n)) if now - start < window => n.max(0) as u32,
-            _ => 0,
-        })
+        let scopes: Vec<&str> = keys.iter().map(|k| k.0).collect();
+        let names: Vec<&str> = keys.iter().map(|k| k.1).collect();
+        let rows: Vec<(String, String, NaiveDateTime, i32)> = throttle::table
+            .filter(throttle::scope.eq_any(&scopes))
+            .filter(throttle::key.eq_any(&names))
+            .select((
+                throttle::scope,
+                throttle::key,
+                throttle::window_start,
+                throttle::failures,
+            ))
+            .load(&mut conn)?;
+        Ok(keys
+            .iter()
+            .map(|(scope, key)| {
+                rows.iter()
+                    .find(|r| r.0 == *scope && r.1 == *key && now - r.2 < window)
+                    .map_or(0, |r| r.3.max(0) as u32)
+            })
+            .collect())
     }
 
     /// Records one failure of each `(scope, key)`; a window older than `window` restarts.
