@@ -1,5 +1,5 @@
 //! Logging with `tracing`: an `EnvFilter` (`RUST_LOG`, else the configured filter) and
-//! JSON lines when `MOTCUA_LOG_FORMAT=json` (or `[log] format = "json"`).
+//! logs go to standard error (command output stays on standard output); JSON lines when `MOTCUA_LOG_FORMAT=json` (or `[log] format = "json"`).
 
 use tracing_subscriber::{fmt, EnvFilter};
 
@@ -15,7 +15,8 @@ pub fn init(default_filter: &str, format: &str) {
     let builder = fmt()
         .with_env_filter(filter)
         .with_target(true)
-        .with_ansi(std::io::stdout().is_terminal());
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = if json {
         builder.json().flatten_event(true).try_init()
     } else {

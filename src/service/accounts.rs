@@ -110,6 +110,17 @@ fn check_username(username: &str) -> AppResult<()> {
     }
 }
 
+fn no_such_account(e: StoreError, username: &str) -> AppError {
+    match e {
+        StoreError::NotFound => AppError::new(
+            crate::error::ErrorKind::NotFound,
+            "unknown_account",
+            format!("Không có tài khoản \"{username}\""),
+        ),
+        other => other.into(),
+    }
+}
+
 /// The account used for actions taken from the command line.
 pub fn cli_actor() -> Actor {
     Actor {
@@ -190,21 +201,23 @@ impl App {
         check_password_strength(password)?;
         let hash = hash_password(password)?;
         let at = to_db(now);
-        self.store.write(None, |conn| {
-            users::set_password(conn, username, &hash, at)?;
-            audit::append(
-                conn,
-                AuditEntry {
-                    actor,
-                    at,
-                    action: "user.password",
-                    entity: "user",
-                    entity_id: username,
-                    detail: serde_json::json!({}),
-                },
-            )?;
-            Ok::<_, StoreError>(())
-        })?;
+        self.store
+            .write(None, |conn| {
+                users::set_password(conn, username, &hash, at)?;
+                audit::append(
+                    conn,
+                    AuditEntry {
+                        actor,
+                        at,
+                        action: "user.password",
+                        entity: "user",
+                        entity_id: username,
+                        detail: serde_json::json!({}),
+                    },
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .map_err(|e| no_such_account(e, username))?;
         Ok(())
     }
 
@@ -216,25 +229,27 @@ impl App {
         now: DateTime<Utc>,
     ) -> AppResult<()> {
         let at = to_db(now);
-        self.store.write(None, |conn| {
-            users::set_disabled(conn, username, disabled, at)?;
-            audit::append(
-                conn,
-                AuditEntry {
-                    actor,
-                    at,
-                    action: if disabled {
-                        "user.disable"
-                    } else {
-                        "user.enable"
+        self.store
+            .write(None, |conn| {
+                users::set_disabled(conn, username, disabled, at)?;
+                audit::append(
+                    conn,
+                    AuditEntry {
+                        actor,
+                        at,
+                        action: if disabled {
+                            "user.disable"
+                        } else {
+                            "user.enable"
+                        },
+                        entity: "user",
+                        entity_id: username,
+                        detail: serde_json::json!({}),
                     },
-                    entity: "user",
-                    entity_id: username,
-                    detail: serde_json::json!({}),
-                },
-            )?;
-            Ok::<_, StoreError>(())
-        })?;
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .map_err(|e| no_such_account(e, username))?;
         Ok(())
     }
 
