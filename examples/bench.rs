@@ -770,6 +770,15 @@ fn direct_intake(
         (procedure.competent_level.as_deref() == Some(receiving.level.as_str()))
             .then(|| receiving.code.clone())
     });
+    let route = app
+        .plan_route(
+            &procedure,
+            &receiving.code,
+            competent.as_deref(),
+            local.fixed_offset(),
+            due,
+        )
+        .map_err(|e| anyhow!("route: {e}"))?;
     let actor = Actor {
         username: USERNAME.into(),
         role: "clerk".into(),
@@ -862,7 +871,16 @@ fn direct_intake(
                     })
                     .to_string(),
                 };
-                dossiers::insert_dossier(conn, &row, &paper_rows, &event)?;
+                let state = motcua::core::machine::State::received(&receiving.code, due)
+                    .with_route(route.clone(), local.fixed_offset());
+                let mut progress = dossiers::ProgressRow::new(&code);
+                progress.current_step = state.current_step.map(|i| i as i32);
+                let step_rows: Vec<_> = state
+                    .steps
+                    .iter()
+                    .map(|s| motcua::service::processing::step_row(&code, s))
+                    .collect();
+                dossiers::insert_dossier(conn, &row, &progress, &paper_rows, &step_rows, &event)?;
                 audit::append(
                     conn,
                     AuditEntry {

@@ -22,6 +22,8 @@ pub struct App {
     pub store: Store,
     pub keys: Keys,
     pub forms: crate::service::forms::Forms,
+    /// Where the HTTP layer reads "now" (the system clock outside tests).
+    pub clock: crate::clock::Clock,
 }
 
 /// Keys derived from the server secret, one per purpose.
@@ -158,6 +160,7 @@ impl App {
             store,
             keys,
             forms,
+            clock: crate::clock::Clock::System,
         };
         if !app.store.has_admin()? {
             tracing::warn!(

@@ -5,6 +5,7 @@
 //! (pure rules) and [`store`] (the only place with diesel).
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod core;
 pub mod error;

@@ -209,7 +209,7 @@ fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             agency,
         } => {
             let role = Role::parse(&role)
-                .filter(|r| *r != Role::Portal)
+                .filter(|r| Role::STAFF.contains(r))
                 .ok_or_else(|| {
                     anyhow::anyhow!("vai trò phải là clerk, official, leader, admin hoặc inspector")
                 })?;

@@ -470,10 +470,26 @@ async fn a_portal_submits_online_dossiers_with_client_credentials() {
     let token = tok["access_token"].as_str().unwrap();
     let mut req = birth_request();
     req["channel"] = json!("online");
+    // A commune-level procedure submitted to the city's portal names the applicant's ward.
+    let (status, body) = json_call(&svc, post_dossier(token, &req)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("competent_agency_required")),
+        "{body}"
+    );
+    req["competent_agency"] = json!(CITY);
+    let (status, body) = json_call(&svc, post_dossier(token, &req)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("invalid_competent_agency")),
+        "{body}"
+    );
+    req["competent_agency"] = json!(COMMUNE);
     let (status, body) = json_call(&svc, post_dossier(token, &req)).await;
     assert_eq!(status, 201, "{body}");
     assert!(body["code"].as_str().unwrap().starts_with(CITY));
     assert_eq!(body["channel"], "online");
+    assert_eq!(body["competent_agency"], COMMUNE);
     req["channel"] = json!("counter");
     let (status, body) = json_call(&svc, post_dossier(token, &req)).await;
     assert_eq!(

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::deadline::{Deadlines, Outcome};
 use super::dossier::{Channel, RuleSet, Status};
+use super::route::{self, StageResult, Step};
 
 /// An event of the dossier's life (*sự kiện*), as requested.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +57,53 @@ pub enum Event {
     },
     /// Trả kết quả: fixes `finished_at` and the outcome, once.
     Return { channel: Channel },
+    /// Thu phí, lệ phí: fees and charges paid, at intake or later (in đồng).
+    Payment {
+        amount: i64,
+        method: PaymentMethod,
+        #[serde(default)]
+        reference: Option<String>,
+    },
+    /// Đánh giá mức độ hài lòng: once, after return (QĐ 766 Index 7).
+    Rate {
+        score: Satisfaction,
+        #[serde(default)]
+        comment: Option<String>,
+    },
+}
+
+/// How a fee was paid (*hình thức nộp phí, lệ phí*); online payment is counted by QĐ 766.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    /// Tiền mặt tại Bộ phận Một cửa.
+    Cash,
+    /// Thanh toán trực tuyến (qua Cổng dịch vụ công).
+    Online,
+    /// Chuyển khoản.
+    Transfer,
+}
+
+/// The applicant's rating of the service (*mức độ hài lòng*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    /// Rất hài lòng.
+    VerySatisfied,
+    /// Hài lòng.
+    Satisfied,
+    /// Không hài lòng.
+    Unsatisfied,
+}
+
+impl Satisfaction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Satisfaction::VerySatisfied => "very_satisfied",
+            Satisfaction::Satisfied => "satisfied",
+            Satisfaction::Unsatisfied => "unsatisfied",
+        }
+    }
 }
 
 /// A decision on the request (*kết quả giải quyết*).
@@ -86,6 +134,12 @@ pub struct State {
     pub late_by_rule: bool,
     pub finished_at: Option<DateTime<FixedOffset>>,
     pub outcome: Option<Outcome>,
+    /// The route from the catalogue's steps, each with its due moment and result.
+    pub steps: Vec<Step>,
+    /// The step (0-based) the dossier is in; `None` between stages or off the route.
+    pub current_step: Option<usize>,
+    /// Whether the applicant's rating was recorded.
+    pub rated: bool,
 }
 
 impl State {
@@ -104,7 +158,24 @@ impl State {
             late_by_rule: false,
             finished_at: None,
             outcome: None,
+            steps: Vec::new(),
+            current_step: None,
+            rated: false,
         }
+    }
+
+    /// The same dossier with its planned route: it starts in the first step when that
+    /// step is at the receiving agency.
+    pub fn with_route(mut self, mut steps: Vec<Step>, received_at: DateTime<FixedOffset>) -> Self {
+        self.current_step = None;
+        if let Some(first) = steps.first_mut() {
+            if first.agency == self.current_agency {
+                first.started_at = Some(received_at);
+                self.current_step = Some(0);
+            }
+        }
+        self.steps = steps;
+        self
     }
 
     /// Whether the applicant got the result by the re-appointed date.
@@ -155,7 +226,20 @@ pub fn apply(
     rules: &RuleSet,
     engine: &Deadlines<'_>,
 ) -> Result<State, Refusal> {
+    apply_full(state, event, at, rules, engine).map(|(s, _)| s)
+}
+
+/// [`apply`], also giving the result of the route stage that the event ended (a
+/// hand-over or the return), if any.
+pub fn apply_full(
+    state: &State,
+    event: &Event,
+    at: DateTime<FixedOffset>,
+    rules: &RuleSet,
+    engine: &Deadlines<'_>,
+) -> Result<(State, Option<StageResult>), Refusal> {
     let mut s = state.clone();
+    let mut stage = None;
     if state.status == Status::Stopped {
         return Err(refuse(
             "dossier_stopped",
@@ -174,6 +258,8 @@ pub fn apply(
                     .map_err(|e| refuse("out_of_range", e.to_string()))?,
             );
         }
+        route::shift(&mut s.steps, since, at, engine)
+            .map_err(|e| refuse("out_of_range", e.to_string()))?;
         Ok(())
     };
     match event {
@@ -194,6 +280,9 @@ pub fn apply(
                 ));
             }
             s.pending_handover = Some(to_agency.clone());
+            if let Some(i) = s.current_step.take() {
+                stage = Some(route::end_stage(&mut s.steps, i, at, engine));
+            }
         }
         Event::Accept => {
             let Some(to) = state.pending_handover.clone() else {
@@ -202,6 +291,11 @@ pub fn apply(
                     "Không có bàn giao nào chờ tiếp nhận",
                 ));
             };
+            let from = route::next_search_from(&s.steps);
+            s.current_step = route::find_from(&s.steps, from, &to);
+            if let Some(i) = s.current_step {
+                s.steps[i].started_at.get_or_insert(at);
+            }
             s.current_agency = to;
             s.pending_handover = None;
             s.assignee = None;
@@ -346,6 +440,9 @@ pub fn apply(
             }
             s.status = Status::Returned;
             s.finished_at = Some(at);
+            if let Some(i) = s.current_step.take() {
+                stage = Some(route::end_stage(&mut s.steps, i, at, engine));
+            }
             let by_dates = engine.outcome(at, state.due_at);
             s.outcome = Some(if state.late_by_rule {
                 Outcome::Late
@@ -353,9 +450,32 @@ pub fn apply(
                 by_dates
             });
         }
+        Event::Payment { amount, .. } => {
+            if *amount <= 0 || *amount > MAX_PAYMENT {
+                return Err(refuse(
+                    "invalid_payment",
+                    "Số tiền phải là số nguyên dương (đồng)",
+                ));
+            }
+        }
+        Event::Rate { .. } => {
+            if state.status != Status::Returned {
+                return Err(wrong_state(state, "đánh giá"));
+            }
+            if state.rated {
+                return Err(refuse(
+                    "already_rated",
+                    "Hồ sơ đã được đánh giá; mỗi hồ sơ chỉ đánh giá một lần",
+                ));
+            }
+            s.rated = true;
+        }
     }
-    Ok(s)
+    Ok((s, stage))
 }
+
+/// The largest payment accepted, in đồng: beyond this it is surely a typing error.
+pub const MAX_PAYMENT: i64 = 1_000_000_000_000;
 
 #[cfg(test)]
 mod tests {
@@ -660,6 +780,102 @@ mod tests {
         assert_eq!(
             (s.current_agency.as_str(), s.status),
             ("LAND", Status::InProgress)
+        );
+    }
+
+    #[test]
+    fn the_route_follows_hand_overs_and_rating_comes_once_after_return() {
+        use crate::core::route::{plan, PlannedStep};
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let step = |a: &str, share| PlannedStep {
+            name: a.into(),
+            agency: a.into(),
+            role: "official".into(),
+            share,
+        };
+        let received = at("2030-03-04T08:00");
+        let due = at("2030-03-08T17:00");
+        let steps = plan(
+            &[step("C", 10), step("L", 60), step("C", 30)],
+            received,
+            due,
+            &e,
+        )
+        .unwrap();
+        let s = State::received("C", due).with_route(steps, received);
+        assert_eq!(s.current_step, Some(0));
+        let r = new_rules();
+        let handover = |to: &str| Event::Handover {
+            to_agency: to.into(),
+            to_user: None,
+            electronic: true,
+            note: None,
+        };
+        let (s, st) = apply_full(&s, &handover("L"), at("2030-03-04T11:00"), &r, &e).unwrap();
+        let st = st.unwrap();
+        assert_eq!((st.steps, st.outcome), (vec![1], Outcome::OnTime));
+        assert_eq!(s.current_step, None);
+        let s = apply(&s, &Event::Accept, at("2030-03-04T13:00"), &r, &e).unwrap();
+        assert_eq!(s.current_step, Some(1));
+        // Rating before return is refused; a payment is recorded in any open state.
+        let rate = Event::Rate {
+            score: Satisfaction::Satisfied,
+            comment: None,
+        };
+        assert_eq!(
+            apply(&s, &rate, at("2030-03-04T14:00"), &r, &e)
+                .unwrap_err()
+                .code,
+            "invalid_state"
+        );
+        let pay = |amount| Event::Payment {
+            amount,
+            method: PaymentMethod::Online,
+            reference: None,
+        };
+        assert!(apply(&s, &pay(50_000), at("2030-03-04T14:00"), &r, &e).is_ok());
+        assert_eq!(
+            apply(&s, &pay(0), at("2030-03-04T14:00"), &r, &e)
+                .unwrap_err()
+                .code,
+            "invalid_payment"
+        );
+        // Step 2 due: 2400 × 70 % = 1680 = 3 × 480 + 240 min → Thu 2030-03-07 12:00; handed back Friday: late.
+        assert_eq!(s.steps[1].due_at, at("2030-03-07T12:00"));
+        let s = apply(
+            &s,
+            &Event::Decide {
+                outcome: Decision::Approved,
+                reason: None,
+            },
+            at("2030-03-08T09:00"),
+            &r,
+            &e,
+        )
+        .unwrap();
+        let (s, st) = apply_full(&s, &handover("C"), at("2030-03-08T09:30"), &r, &e).unwrap();
+        assert_eq!(st.unwrap().outcome, Outcome::Late);
+        let s = apply(&s, &Event::Accept, at("2030-03-08T10:00"), &r, &e).unwrap();
+        assert_eq!(s.current_step, Some(2));
+        let (s, st) = apply_full(
+            &s,
+            &Event::Return {
+                channel: Channel::Counter,
+            },
+            at("2030-03-08T16:00"),
+            &r,
+            &e,
+        )
+        .unwrap();
+        assert_eq!(st.unwrap().outcome, Outcome::OnTime);
+        assert_eq!(s.outcome, Some(Outcome::OnTime));
+        let s = apply(&s, &rate, at("2030-03-09T09:00"), &r, &e).unwrap();
+        assert_eq!(
+            apply(&s, &rate, at("2030-03-09T09:05"), &r, &e)
+                .unwrap_err()
+                .code,
+            "already_rated"
         );
     }
 }

@@ -11,4 +11,5 @@ pub mod dossier;
 pub mod lunar;
 pub mod machine;
 pub mod pin;
+pub mod route;
 pub mod text;

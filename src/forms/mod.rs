@@ -103,6 +103,8 @@ mod text;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_notices;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

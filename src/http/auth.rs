@@ -46,7 +46,7 @@ impl FromRequest for Authenticated {
         let Some(token) = token else {
             return ready(Err(unauthorized()));
         };
-        match app.verify_token(token.trim(), chrono::Utc::now()) {
+        match app.verify_token(token.trim(), app.clock.now()) {
             Some(mut caller) => {
                 caller.address = Some(client_address(req));
                 ready(Ok(Authenticated(caller)))
@@ -82,8 +82,7 @@ async fn issue(
 ) -> ApiResult<HttpResponse> {
     let addr = client_address(&req);
     let a = app.get_ref().clone();
-    let token =
-        blocking(move || a.login(&name, &secret, portal, &addr, chrono::Utc::now())).await?;
+    let token = blocking(move || a.login(&name, &secret, portal, &addr, a.clock.now())).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(token))

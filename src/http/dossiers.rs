@@ -22,7 +22,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let a = app.get_ref().clone();
     let req = body.into_inner();
-    let receipt = blocking(move || a.receive(&who.0, &req, chrono::Utc::now())).await?;
+    let receipt = blocking(move || a.receive(&who.0, &req, a.clock.now())).await?;
     let offset = app.settings.offset;
     let code = receipt.code.clone();
     Ok(HttpResponse::Created()
@@ -125,11 +125,71 @@ pub async fn get(
 ) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
     let a = app.get_ref().clone();
-    let (d, papers, events) = blocking(move || a.dossier_for(&who.0, &code)).await?;
+    let ((d, papers, events), (progress, steps, handled_by)) = blocking(move || {
+        let full = a.dossier_for(&who.0, &code)?;
+        let processing = a.store.dossier_processing(&code)?;
+        Ok((full, processing))
+    })
+    .await?;
+    let offset = app.settings.offset;
+    let t = |n: chrono::NaiveDateTime| rfc3339(from_db(n).fixed_offset(), offset);
     let mut body = dossier_json(&app, &d);
+    body["pending_handover"] = agency_json(&app, progress.pending_handover.as_deref());
+    body["assignee"] = json!(progress.assignee);
+    body["clock_stopped_at"] = json!(progress.clock_stopped_at.map(t));
+    body["supplement_requests"] = json!(progress.supplement_requests);
+    body["delayed"] = json!(progress.delayed);
+    body["reappointment_kept"] = json!(match (d.reappointed_at, d.finished_at) {
+        (Some(r), Some(f)) => Some(f <= r),
+        _ => None,
+    });
+    body["rated"] = json!(progress.rated);
+    body["current_step"] = json!(progress
+        .current_step
+        .and_then(|i| steps.get(i.max(0) as usize))
+        .map(|s| s.no));
+    body["steps"] = steps
+        .iter()
+        .map(|s| {
+            json!({
+                "no": s.no,
+                "name": s.name,
+                "agency": agency_json(&app, Some(&s.agency_code)),
+                "role": s.role,
+                "share": s.share,
+                "due_at": t(s.due_at),
+                "started_at": s.started_at.map(t),
+                "ended_at": s.ended_at.map(t),
+                "outcome": s.outcome,
+            })
+        })
+        .collect();
+    body["handled_by"] = handled_by
+        .iter()
+        .map(|c| agency_json(&app, Some(c)))
+        .collect();
     body["papers"] = papers_json(&papers);
     body["events"] = events_json(&app, &events);
+    body["forms"] = json!({ "receipt": format!("/api/v1/dossiers/{}/forms/receipt.pdf", d.code), "control": crate::service::notices::Notice::Control.url(&d.code) });
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /api/v1/dossiers/{code}/forms/{supplement|delay|stop|control}.pdf`: forms 02,
+/// 04, 05 and 06 of a registered dossier.
+pub async fn notice(
+    app: AppData,
+    who: Authenticated,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    use crate::service::notices::Notice;
+    let (code, form) = path.into_inner();
+    let Some(notice) = form.strip_suffix(".pdf").and_then(Notice::parse) else {
+        return Err(crate::error::AppError::not_found());
+    };
+    let a = app.get_ref().clone();
+    let c = code.clone();
+    let bytes = blocking(move || a.notice_pdf(&who.0, &c, notice)).await?;
+    Ok(pdf(bytes, &format!("{}-{code}.pdf", notice.as_str())))
 }
 
 fn date_param(
@@ -248,7 +308,7 @@ pub async fn guidance(
     body: web::Json<crate::service::intake::GuidanceRequest>,
 ) -> ApiResult<HttpResponse> {
     let req = body.into_inner();
-    outcome_form(app, move |a| a.guide(&who.0, &req, chrono::Utc::now())).await
+    outcome_form(app, move |a| a.guide(&who.0, &req, a.clock.now())).await
 }
 
 /// `POST /api/v1/intake/refusal`: records the refusal and returns form 03.
@@ -258,7 +318,7 @@ pub async fn refusal(
     body: web::Json<crate::service::intake::RefusalRequest>,
 ) -> ApiResult<HttpResponse> {
     let req = body.into_inner();
-    outcome_form(app, move |a| a.refuse(&who.0, &req, chrono::Utc::now())).await
+    outcome_form(app, move |a| a.refuse(&who.0, &req, a.clock.now())).await
 }
 
 /// `POST /api/v1/dossiers/{code}/events`: records one event (`{"type": …, …}`); 201 with
@@ -271,14 +331,22 @@ pub async fn event(
 ) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
     let event = body.into_inner();
+    let kind = event.kind();
     let a = app.get_ref().clone();
-    let r = blocking(move || a.record_event(&who.0, &code, &event, chrono::Utc::now())).await?;
+    let r = blocking(move || a.record_event(&who.0, &code, &event, a.clock.now())).await?;
     let mut body = dossier_json(&app, &r.dossier);
     body["pending_handover"] = json!(r.progress.pending_handover);
     body["assignee"] = json!(r.progress.assignee);
     body["supplement_requests"] = json!(r.progress.supplement_requests);
     body["reappointment_kept"] = json!(r.reappointment_kept);
-    Ok(HttpResponse::Created().json(json!({ "seq": r.seq, "dossier": body })))
+    let mut answer = json!({ "seq": r.seq, "dossier": body });
+    if let Some(n) = crate::service::notices::Notice::for_event(kind) {
+        answer["form_url"] = json!(n.url(&r.dossier.code));
+    }
+    if let Some(step) = r.step {
+        answer["step"] = step;
+    }
+    Ok(HttpResponse::Created().json(answer))
 }
 
 /// `GET /api/v1/queue?status=&procedure=&assignee=me|USER&limit=&offset=`: what waits at
@@ -303,7 +371,7 @@ pub async fn queue(
         offset,
     };
     let a = app.get_ref().clone();
-    let items = blocking(move || a.queue_for(&who.0, &query, chrono::Utc::now())).await?;
+    let items = blocking(move || a.queue_for(&who.0, &query, a.clock.now())).await?;
     let next = (items.len() as i64 == limit).then_some(offset + limit);
     let list: Vec<Value> = items
         .iter()
@@ -317,4 +385,42 @@ pub async fn queue(
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({ "queue": list, "next_offset": next })))
+}
+
+/// `GET /api/v1/portal/changes?cursor=&limit=`: for a portal, the dossiers it submitted
+/// whose state changed after `cursor`, oldest change first, with the cursor to resume from.
+pub async fn portal_changes(
+    app: AppData,
+    who: Authenticated,
+    q: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let limit = int_param(&q, "limit", "invalid_limit")?.unwrap_or(100);
+    let cursor = q.get("cursor").cloned();
+    let a = app.get_ref().clone();
+    let rows = blocking(move || a.portal_changes(&who.0, cursor.as_deref(), limit)).await?;
+    let offset = app.settings.offset;
+    let t = |n: chrono::NaiveDateTime| rfc3339(from_db(n).fixed_offset(), offset);
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|d| {
+            let status = crate::core::dossier::Status::parse(&d.status);
+            json!({
+                "code": d.code,
+                "status": d.status,
+                "status_label": status.map(|s| s.label_vi()),
+                "current_agency": agency_json(&app, Some(&d.current_agency)),
+                "updated_at": t(d.updated_at),
+                "due_at": t(d.due_at),
+                "reappointed_at": d.reappointed_at.map(t),
+                "finished_at": d.finished_at.map(t),
+                "outcome": d.outcome,
+                "result_ready": d.result_ready,
+            })
+        })
+        .collect();
+    let next = rows
+        .last()
+        .map(crate::service::dossiers::cursor_of)
+        .or_else(|| q.get("cursor").cloned());
+    Ok(HttpResponse::Ok().json(json!({ "changes": items, "cursor": next })))
 }

@@ -77,11 +77,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/dossiers/{code}/forms/receipt.pdf",
                 web::get().to(dossiers::receipt),
             )
+            .route(
+                "/dossiers/{code}/forms/{form}",
+                web::get().to(dossiers::notice),
+            )
             .route("/dossiers/{code}/events", web::post().to(dossiers::event))
             .route("/queue", web::get().to(dossiers::queue))
+            .route("/portal/changes", web::get().to(dossiers::portal_changes))
             .route("/intake/guidance", web::post().to(dossiers::guidance))
             .route("/intake/refusal", web::post().to(dossiers::refusal))
-            .route("/public/dossiers/{code}", web::get().to(public::lookup)),
+            .route("/public/dossiers/{code}", web::get().to(public::lookup))
+            .route(
+                "/public/dossiers/{code}/rating",
+                web::post().to(public::rate),
+            ),
     )
     .route("/tra-cuu/{code}", web::get().to(public::status_page))
     .default_service(web::to(|| async {

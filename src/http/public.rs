@@ -26,7 +26,7 @@ pub async fn lookup(
     };
     let addr = client_address(&req);
     let a = app.get_ref().clone();
-    let d = blocking(move || a.lookup(&code, &proof, &addr, chrono::Utc::now())).await?;
+    let d = blocking(move || a.lookup(&code, &proof, &addr, a.clock.now())).await?;
     let offset = app.settings.offset;
     let t = |x: chrono::DateTime<chrono::Utc>| rfc3339(x.fixed_offset(), offset);
     let history: Vec<_> = d
@@ -50,6 +50,45 @@ pub async fn lookup(
             "applicant_name": d.applicant_name,
             "history": history,
         })))
+}
+
+/// The applicant's rating: `{"pin", "score", "comment"?}`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingRequest {
+    pub pin: String,
+    pub score: crate::core::machine::Satisfaction,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// `POST /api/v1/public/dossiers/{code}/rating`: the applicant rates the service once,
+/// after the result is returned; 201, or the lookup's 404 / 429 on a wrong code or pin,
+/// 409 before return or on a second rating.
+pub async fn rate(
+    app: AppData,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<RatingRequest>,
+) -> ApiResult<HttpResponse> {
+    let code = path.into_inner();
+    let body = body.into_inner();
+    let addr = client_address(&req);
+    let a = app.get_ref().clone();
+    let r = blocking(move || {
+        a.rate_as_applicant(
+            &code,
+            &body.pin,
+            body.score,
+            body.comment,
+            &addr,
+            a.clock.now(),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({ "code": r.dossier.code, "rated": true, "seq": r.seq })))
 }
 
 /// `GET /tra-cuu/{code}`: a small page where the citizen types the pin; it calls the JSON

@@ -25,8 +25,9 @@ pub struct ListQuery {
 pub const MAX_PAGE: i64 = 200;
 
 impl App {
-    /// Whether `caller` may see dossier `d` at all.
-    pub fn may_see(&self, caller: &Caller, d: &DossierRow) -> bool {
+    /// Whether `caller` may see dossier `d` at all, given the agencies that have held it
+    /// (`handled_by`, from the store).
+    pub fn may_see(&self, caller: &Caller, d: &DossierRow, handled_by: &[String]) -> bool {
         if caller.role == Role::Portal {
             return d.received_by == caller.username;
         }
@@ -38,6 +39,7 @@ impl App {
         ]
         .into_iter()
         .flatten()
+        .chain(handled_by)
         .any(|a| scope.contains(a))
     }
 
@@ -47,7 +49,10 @@ impl App {
             return Err(AppError::not_found());
         }
         match self.store.find_dossier(code)? {
-            Some(found) if self.may_see(caller, &found.0) => Ok(found),
+            Some(found) if self.may_see(caller, &found.0, &[]) => Ok(found),
+            Some(found) if self.may_see(caller, &found.0, &self.store.dossier_handlers(code)?) => {
+                Ok(found)
+            }
             _ => Err(AppError::not_found()),
         }
     }
@@ -101,5 +106,48 @@ impl App {
             rows.retain(|d| d.received_by == caller.username);
         }
         Ok(rows)
+    }
+}
+
+/// Where a portal's status feed resumes: the last change seen (microseconds since the
+/// epoch, UTC) and the dossier code, written `MICROS.CODE`.
+pub fn parse_cursor(s: &str) -> Option<(chrono::NaiveDateTime, String)> {
+    let (micros, code) = s.split_once('.')?;
+    let t = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+    (!code.is_empty() && code.len() <= 64).then(|| (t, code.to_string()))
+}
+
+pub fn cursor_of(d: &DossierRow) -> String {
+    format!("{}.{}", d.updated_at.and_utc().timestamp_micros(), d.code)
+}
+
+impl App {
+    /// The dossiers a portal submitted, by last change after `cursor`: how a portal keeps
+    /// the statuses it shows citizens up to date.
+    pub fn portal_changes(
+        &self,
+        caller: &Caller,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> AppResult<Vec<DossierRow>> {
+        if caller.role != Role::Portal {
+            return Err(AppError::forbidden(
+                "Chỉ Cổng dịch vụ công dùng danh sách thay đổi trạng thái",
+            ));
+        }
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(AppError::bad_request(
+                "invalid_limit",
+                format!("limit phải từ 1 đến {MAX_PAGE}"),
+            ));
+        }
+        let after =
+            match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+                None => None,
+                Some(c) => Some(parse_cursor(c).ok_or_else(|| {
+                    AppError::bad_request("invalid_cursor", "cursor không hợp lệ")
+                })?),
+            };
+        Ok(self.store.changed_since(&caller.username, after, limit)?)
     }
 }

@@ -41,7 +41,7 @@ impl Forms {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             templates.insert(t.id().to_string(), t);
         }
-        for id in ["01", "02", "03"] {
+        for id in ["01", "02", "03", "04", "05", "06"] {
             anyhow::ensure!(
                 templates.contains_key(id),
                 "{}: no template with id \"{id}\"",
@@ -51,7 +51,7 @@ impl Forms {
         Ok(Self { templates, fonts })
     }
 
-    fn render(&self, id: &str, data: &FormData) -> AppResult<Vec<u8>> {
+    pub(crate) fn render(&self, id: &str, data: &FormData) -> AppResult<Vec<u8>> {
         let t = self.templates.get(id).ok_or_else(|| {
             tracing::error!(form = id, "form template missing");
             AppError::internal()
@@ -89,7 +89,7 @@ impl App {
     }
 
     /// The heading of a form issued by `agency`: the agency above, and the unit.
-    fn heading(&self, agency_code: &str, at: DateTime<Utc>) -> FormData {
+    pub(crate) fn heading(&self, agency_code: &str, at: DateTime<Utc>) -> FormData {
         let offset = self.settings.offset;
         let local = at.with_timezone(&offset);
         let Some(agency) = self.agencies.get(agency_code) else {

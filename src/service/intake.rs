@@ -79,6 +79,17 @@ pub struct IntakeRequest {
     pub papers: Vec<PaperInput>,
     #[serde(default)]
     pub note: Option<String>,
+    /// The agency competent to decide (*cơ quan có thẩm quyền giải quyết*) when the
+    /// procedure does not name one and it is not the receiving agency: e.g. the applicant's
+    /// ward for a commune-level procedure received at another counter (NĐ 118/2025 Art. 4:
+    /// a dossier may be received anywhere in the province).
+    #[serde(default)]
+    pub competent_agency: Option<String>,
+    /// For a portal: the agency whose one-stop counter the online dossier is submitted to
+    /// (the applicant chooses it on the portal); defaults to the portal's own agency. Staff
+    /// always receive at their own agency.
+    #[serde(default)]
+    pub receiving_agency: Option<String>,
 }
 
 /// A checked applicant.
@@ -358,9 +369,27 @@ impl App {
             )
             .with_details(json!({ "missing": missing })));
         }
+        let receiving_code = match req.receiving_agency.as_deref().map(str::trim) {
+            Some(r) if !r.is_empty() && r != caller.agency => {
+                if caller.role != Role::Portal {
+                    return Err(AppError::invalid(
+                        "invalid_receiving_agency",
+                        "Cán bộ chỉ tiếp nhận hồ sơ tại cơ quan của mình",
+                    ));
+                }
+                if self.agencies.get(r).is_none() {
+                    return Err(AppError::invalid(
+                        "invalid_receiving_agency",
+                        format!("Cơ quan {r} không có trong danh mục"),
+                    ));
+                }
+                r.to_string()
+            }
+            _ => caller.agency.clone(),
+        };
         let receiving = self
             .agencies
-            .get(&caller.agency)
+            .get(&receiving_code)
             .ok_or_else(|| AppError::forbidden("Cơ quan của tài khoản không còn trong danh mục"))?;
         let offset = self.settings.offset;
         let local = now.with_timezone(&offset);
@@ -375,10 +404,15 @@ impl App {
             .ok_or_else(AppError::internal)?
             .id
             .clone();
-        let competent = procedure.competent_agency.clone().or_else(|| {
-            (procedure.competent_level.as_deref() == Some(receiving.level.as_str()))
-                .then(|| receiving.code.clone())
-        });
+        let competent =
+            self.competent_for(&procedure, receiving, req.competent_agency.as_deref())?;
+        let route = self.plan_route(
+            &procedure,
+            &receiving.code,
+            competent.as_deref(),
+            local.fixed_offset(),
+            due,
+        )?;
         let pin = random_pin()?;
         let due_db = to_db(due.with_timezone(&Utc));
         let actor = caller.actor();
@@ -455,7 +489,16 @@ impl App {
                 })
                 .to_string(),
             };
-            dossiers::insert_dossier(conn, &row, &paper_rows, &event)?;
+            let state = crate::core::machine::State::received(&receiving.code, due)
+                .with_route(route.clone(), local.fixed_offset());
+            let mut progress = dossiers::ProgressRow::new(&code);
+            progress.current_step = state.current_step.map(|i| i as i32);
+            let step_rows: Vec<_> = state
+                .steps
+                .iter()
+                .map(|s| super::processing::step_row(&code, s))
+                .collect();
+            dossiers::insert_dossier(conn, &row, &progress, &paper_rows, &step_rows, &event)?;
             audit::append(
                 conn,
                 AuditEntry {
@@ -493,6 +536,78 @@ impl App {
         })?;
         tracing::info!(code = %receipt.code, procedure = %receipt.procedure_code, channel = receipt.channel, "dossier received");
         Ok(receipt)
+    }
+}
+
+impl App {
+    /// The agency competent to decide a dossier of `procedure` received at `receiving`.
+    pub fn competent_for(
+        &self,
+        procedure: &Procedure,
+        receiving: &crate::core::catalogue::Agency,
+        given: Option<&str>,
+    ) -> AppResult<Option<String>> {
+        let invalid = |m: String| AppError::invalid("invalid_competent_agency", m);
+        let given = given.map(str::trim).filter(|g| !g.is_empty());
+        if let Some(fixed) = &procedure.competent_agency {
+            if given.is_some_and(|g| g != fixed) {
+                return Err(invalid(format!(
+                    "Thủ tục này do cơ quan {fixed} giải quyết"
+                )));
+            }
+            return Ok(Some(fixed.clone()));
+        }
+        if let Some(g) = given {
+            let Some(a) = self.agencies.get(g) else {
+                return Err(invalid(format!("Cơ quan {g} không có trong danh mục")));
+            };
+            if let Some(level) = &procedure.competent_level {
+                if a.level != *level {
+                    return Err(invalid(format!(
+                        "{} không phải cơ quan cấp \"{level}\" có thẩm quyền giải quyết thủ tục này",
+                        a.name
+                    )));
+                }
+            }
+            return Ok(Some(a.code.clone()));
+        }
+        let own = procedure.competent_level.as_deref() == Some(receiving.level.as_str());
+        let needed = procedure.steps.iter().any(|s| s.agency == "competent");
+        match (own, needed) {
+            (true, _) => Ok(Some(receiving.code.clone())),
+            (false, false) => Ok(None),
+            (false, true) => Err(AppError::invalid(
+                "competent_agency_required",
+                "Cần chọn cơ quan có thẩm quyền giải quyết (competent_agency), ví dụ UBND xã, phường nơi có đất hoặc nơi cư trú của người nộp",
+            )),
+        }
+    }
+
+    /// The route of a new dossier from the procedure's steps, each agency resolved.
+    pub fn plan_route(
+        &self,
+        procedure: &Procedure,
+        receiving: &str,
+        competent: Option<&str>,
+        received: DateTime<chrono::FixedOffset>,
+        due: DateTime<chrono::FixedOffset>,
+    ) -> AppResult<Vec<crate::core::route::Step>> {
+        let planned: Vec<_> = procedure
+            .steps
+            .iter()
+            .map(|s| crate::core::route::PlannedStep {
+                name: s.name.clone(),
+                agency: match s.agency.as_str() {
+                    "receiving" => receiving.to_string(),
+                    "competent" => competent.unwrap_or(receiving).to_string(),
+                    code => code.to_string(),
+                },
+                role: s.role.clone(),
+                share: s.share,
+            })
+            .collect();
+        crate::core::route::plan(&planned, received, due, &self.deadlines())
+            .map_err(|e| AppError::invalid("out_of_range", e.to_string()))
     }
 }
 

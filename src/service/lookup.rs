@@ -59,7 +59,37 @@ pub fn lookup_not_found() -> AppError {
     )
 }
 
+/// The actor name of events recorded by the applicant (not a valid username).
+pub const APPLICANT_ACTOR: &str = "(applicant)";
+
 impl App {
+    /// The applicant's rating (*đánh giá mức độ hài lòng*), proven by code and pin, once,
+    /// after return. Failures count like failed lookups.
+    pub fn rate_as_applicant(
+        &self,
+        code: &str,
+        pin_given: &str,
+        score: crate::core::machine::Satisfaction,
+        comment: Option<String>,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<super::processing::Recorded> {
+        let (d, _) = self.prove(code, &Proof::Pin(pin_given.to_string()), address, now)?;
+        let caller = super::Caller {
+            username: APPLICANT_ACTOR.into(),
+            full_name: String::new(),
+            role: super::Role::Applicant,
+            agency: d.receiving_agency.clone(),
+            address: Some(address.to_string()),
+        };
+        self.record_event(
+            &caller,
+            &d.code,
+            &crate::core::machine::Event::Rate { score, comment },
+            now,
+        )
+    }
+
     pub fn lookup(
         &self,
         code: &str,
@@ -67,6 +97,22 @@ impl App {
         address: &str,
         now: DateTime<Utc>,
     ) -> AppResult<PublicDossier> {
+        let (d, events) = self.prove(code, proof, address, now)?;
+        self.public_view(d, events)
+    }
+
+    /// The dossier `code` if `proof` holds; failures are limited per address and code and
+    /// all look the same.
+    fn prove(
+        &self,
+        code: &str,
+        proof: &Proof,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<(
+        crate::store::dossiers::DossierRow,
+        Vec<crate::store::dossiers::EventRow>,
+    )> {
         let at = to_db(now);
         let window = Duration::minutes(i64::from(self.settings.lookup_window_minutes));
         let code = code.trim();
@@ -113,7 +159,14 @@ impl App {
             )?;
             return Err(lookup_not_found());
         }
-        let (d, events) = found.expect("checked");
+        Ok(found.expect("checked"))
+    }
+
+    fn public_view(
+        &self,
+        d: crate::store::dossiers::DossierRow,
+        events: Vec<crate::store::dossiers::EventRow>,
+    ) -> AppResult<PublicDossier> {
         let status = Status::parse(&d.status).unwrap_or(Status::Received);
         let agency = |code: &str| AgencyRef {
             code: code.to_string(),

@@ -6,6 +6,7 @@ pub mod dossiers;
 pub mod forms;
 pub mod intake;
 pub mod lookup;
+pub mod notices;
 pub mod processing;
 pub mod queue;
 
@@ -30,6 +31,9 @@ pub enum Role {
     Inspector,
     /// A portal client (Cổng dịch vụ công) pushing online dossiers.
     Portal,
+    /// The applicant (*người nộp hồ sơ*), proven by the dossier's code and pin; never an
+    /// account (not accepted by [`Role::parse`]).
+    Applicant,
 }
 
 impl Role {
@@ -49,6 +53,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Inspector => "inspector",
             Role::Portal => "portal",
+            Role::Applicant => "applicant",
         }
     }
 

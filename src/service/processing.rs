@@ -7,11 +7,13 @@ use serde_json::json;
 
 use super::{Caller, Role};
 use crate::app::App;
+use crate::core::deadline::Outcome;
 use crate::core::dossier::Status;
-use crate::core::machine::{apply, Event, State};
+use crate::core::machine::{apply_full, Event, State};
+use crate::core::route::Step;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditEntry};
-use crate::store::dossiers::{self, DossierRow, EventRow, ProgressRow};
+use crate::store::dossiers::{self, DossierRow, EventRow, ProgressRow, StepRow};
 use crate::store::{from_db, to_db, StoreError};
 
 /// The result of a recorded event.
@@ -21,6 +23,8 @@ pub struct Recorded {
     pub dossier: DossierRow,
     pub progress: ProgressRow,
     pub reappointment_kept: Option<bool>,
+    /// The route stage the event ended, if any: `{steps, name, due_at, outcome}`.
+    pub step: Option<serde_json::Value>,
 }
 
 impl Event {
@@ -38,6 +42,8 @@ impl Event {
             Event::Stop { .. } => "stop",
             Event::Decide { .. } => "decide",
             Event::Return { .. } => "return",
+            Event::Payment { .. } => "payment",
+            Event::Rate { .. } => "rate",
         }
     }
 }
@@ -56,10 +62,53 @@ fn roles_for(event: &Event) -> &'static [Role] {
         | Event::Accept
         | Event::SupplementReceived { .. }
         | Event::Stop { .. } => &[Role::Clerk, Role::Official, Role::Leader],
+        Event::Payment { .. } => &[Role::Clerk, Role::Official, Role::Leader, Role::Portal],
+        Event::Rate { .. } => &[Role::Clerk, Role::Applicant],
     }
 }
 
-fn state_of(d: &DossierRow, p: &ProgressRow, offset: FixedOffset) -> State {
+fn outcome_of(s: &str) -> Option<Outcome> {
+    match s {
+        "early" => Some(Outcome::Early),
+        "on_time" => Some(Outcome::OnTime),
+        "late" => Some(Outcome::Late),
+        _ => None,
+    }
+}
+
+/// The stored row of a route step.
+pub fn step_row(code: &str, s: &Step) -> StepRow {
+    StepRow {
+        dossier_code: code.to_string(),
+        no: s.no as i32,
+        name: s.name.clone(),
+        agency_code: s.agency.clone(),
+        role: s.role.clone(),
+        share: s.share as i32,
+        due_at: db(s.due_at),
+        started_at: s.started_at.map(db),
+        ended_at: s.ended_at.map(db),
+        outcome: s.outcome.map(|o| o.as_str().to_string()),
+    }
+}
+
+/// A route step from its stored row.
+pub fn step_of(r: &StepRow, offset: FixedOffset) -> Step {
+    let t = |n| from_db(n).with_timezone(&offset);
+    Step {
+        no: r.no.max(0) as u32,
+        name: r.name.clone(),
+        agency: r.agency_code.clone(),
+        role: r.role.clone(),
+        share: r.share.max(0) as u32,
+        due_at: t(r.due_at),
+        started_at: r.started_at.map(t),
+        ended_at: r.ended_at.map(t),
+        outcome: r.outcome.as_deref().and_then(outcome_of),
+    }
+}
+
+fn state_of(d: &DossierRow, p: &ProgressRow, steps: &[StepRow], offset: FixedOffset) -> State {
     let t = |n| from_db(n).with_timezone(&offset);
     State {
         status: Status::parse(&d.status).unwrap_or(Status::Received),
@@ -73,12 +122,13 @@ fn state_of(d: &DossierRow, p: &ProgressRow, offset: FixedOffset) -> State {
         delayed: p.delayed,
         late_by_rule: p.late_by_rule,
         finished_at: d.finished_at.map(t),
-        outcome: d.outcome.as_deref().and_then(|o| match o {
-            "early" => Some(crate::core::deadline::Outcome::Early),
-            "on_time" => Some(crate::core::deadline::Outcome::OnTime),
-            "late" => Some(crate::core::deadline::Outcome::Late),
-            _ => None,
-        }),
+        outcome: d.outcome.as_deref().and_then(outcome_of),
+        steps: steps.iter().map(|r| step_of(r, offset)).collect(),
+        current_step: p
+            .current_step
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|i| *i < steps.len()),
+        rated: p.rated,
     }
 }
 
@@ -161,6 +211,19 @@ fn clean_event(event: &Event) -> AppResult<Event> {
             outcome: *outcome,
             reason: opt(reason, 2000, "Lý do")?,
         },
+        Event::Payment {
+            amount,
+            method,
+            reference,
+        } => Event::Payment {
+            amount: *amount,
+            method: *method,
+            reference: opt(reference, 100, "Số chứng từ")?,
+        },
+        Event::Rate { score, comment } => Event::Rate {
+            score: *score,
+            comment: opt(comment, 2000, "Ý kiến")?,
+        },
         Event::Accept | Event::Resume | Event::Return { .. } => event.clone(),
     })
 }
@@ -180,7 +243,7 @@ impl App {
     ) -> AppResult<Recorded> {
         let cleaned = clean_event(event)?;
         let event = &cleaned;
-        if matches!(caller.role, Role::Inspector | Role::Admin | Role::Portal) {
+        if matches!(caller.role, Role::Inspector | Role::Admin) {
             return Err(AppError::forbidden(
                 "Tài khoản này không được ghi nhận xử lý hồ sơ",
             ));
@@ -221,17 +284,29 @@ impl App {
             let Some((mut row, mut progress)) = dossiers::dossier_for_update(conn, code)? else {
                 return Ok(Err(AppError::not_found()));
             };
-            let receiving_handover = progress.pending_handover.as_deref() == Some(caller.agency.as_str());
-            if !self.may_see(caller, &row) && !receiving_handover {
-                return Ok(Err(AppError::not_found()));
+            // The applicant was proven by code and pin before this call.
+            let applicant = caller.role == Role::Applicant;
+            if !applicant {
+                let receiving_handover =
+                    progress.pending_handover.as_deref() == Some(caller.agency.as_str());
+                if !receiving_handover
+                    && !self.may_see(caller, &row, &[])
+                    && !self.may_see(caller, &row, &dossiers::handled_by(conn, code)?)
+                {
+                    return Ok(Err(AppError::not_found()));
+                }
             }
-            let state = state_of(&row, &progress, offset);
-            let acting_for = if matches!(event, Event::Accept) {
-                state.pending_handover.clone()
-            } else {
-                Some(state.current_agency.clone())
+            let step_rows = dossiers::steps_of(conn, code)?;
+            let state = state_of(&row, &progress, &step_rows, offset);
+            let allowed = match event {
+                // Fees are paid wherever the dossier is; a portal reports its online payments.
+                Event::Payment { .. } => true,
+                // The applicant rates; a clerk of the counter that returned it records a paper rating.
+                Event::Rate { .. } => applicant || caller.agency == state.current_agency || caller.agency == row.receiving_agency,
+                Event::Accept => state.pending_handover.as_deref() == Some(caller.agency.as_str()),
+                _ => state.current_agency == caller.agency,
             };
-            if acting_for.as_deref() != Some(caller.agency.as_str()) {
+            if !allowed {
                 return Ok(Err(AppError::forbidden(
                     "Chỉ cơ quan đang giữ hồ sơ (hoặc cơ quan được bàn giao, khi tiếp nhận) mới ghi nhận được sự kiện này",
                 )));
@@ -239,7 +314,7 @@ impl App {
             let Some(rules) = self.rule_sets.iter().find(|r| r.id == row.rule_set) else {
                 return Ok(Err(AppError::internal()));
             };
-            let next = match apply(&state, event, at, rules, &engine) {
+            let (next, stage) = match apply_full(&state, event, at, rules, &engine) {
                 Ok(s) => s,
                 Err(r) => return Ok(Err(AppError::conflict(r.code, r.message))),
             };
@@ -250,19 +325,47 @@ impl App {
             row.finished_at = next.finished_at.map(db);
             row.outcome = next.outcome.map(|o| o.as_str().to_string());
             row.result_ready = matches!(next.status, Status::Approved | Status::Refused) || row.result_ready;
-            row.updated_at = db(at);
+            // To the microsecond: a portal follows changes by (updated_at, code).
+            row.updated_at = to_db(now);
             progress.pending_handover = next.pending_handover.clone();
             progress.assignee = next.assignee.clone();
             progress.clock_stopped_at = next.clock_stopped_at.map(db);
             progress.supplement_requests = next.supplement_requests as i32;
             progress.delayed = next.delayed;
             progress.late_by_rule = next.late_by_rule;
+            progress.current_step = next.current_step.map(|i| i as i32);
+            progress.rated = next.rated;
+            let changed: Vec<StepRow> = next
+                .steps
+                .iter()
+                .zip(&state.steps)
+                .filter(|(a, b)| a != b)
+                .map(|(a, _)| step_row(&row.code, a))
+                .collect();
+            dossiers::update_steps(conn, &changed)?;
+            if matches!(event, Event::Accept) {
+                dossiers::add_handler(conn, &row.code, &next.current_agency)?;
+            }
             let mut data = payload.clone();
+            if let Event::Handover { .. } = event {
+                data["from_agency"] = json!(state.current_agency);
+            }
+            if let Some(st) = &stage {
+                data["step"] = json!({
+                    "steps": st.steps,
+                    "name": st.name,
+                    "due_at": st.due_at.to_rfc3339(),
+                    "outcome": st.outcome.as_str(),
+                });
+            }
             if let Some(o) = next.outcome.filter(|_| matches!(event, Event::Return { .. })) {
                 data["outcome"] = json!(o.as_str());
                 data["due_at"] = json!(next.due_at.to_rfc3339());
             }
-            if matches!(event, Event::SupplementReceived { .. } | Event::Resume) {
+            if matches!(
+                event,
+                Event::SupplementReceived { .. } | Event::Resume | Event::Delay { .. }
+            ) {
                 data["due_at"] = json!(next.due_at.to_rfc3339());
             }
             let seq = dossiers::append_event(
@@ -292,6 +395,7 @@ impl App {
                 },
             )?;
             Ok::<_, StoreError>(Ok(Recorded {
+                step: data.get("step").cloned(),
                 seq,
                 reappointment_kept: next.reappointment_kept(),
                 dossier: row,

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use super::schema::{
-    code_sequences, dossier_events, dossier_papers, dossier_progress, dossiers, intake_outcomes,
+    code_sequences, dossier_agencies, dossier_events, dossier_papers, dossier_progress,
+    dossier_steps, dossiers, intake_outcomes,
 };
 use super::{DbConnection, Store, StoreResult};
 
@@ -58,6 +59,26 @@ pub struct ProgressRow {
     pub supplement_requests: i32,
     pub delayed: bool,
     pub late_by_rule: bool,
+    /// The step (0-based) of the route the dossier is in.
+    pub current_step: Option<i32>,
+    pub rated: bool,
+}
+
+/// One step of a dossier's route with its due moment and, once ended, its result.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = dossier_steps)]
+#[diesel(treat_none_as_null = true)]
+pub struct StepRow {
+    pub dossier_code: String,
+    pub no: i32,
+    pub name: String,
+    pub agency_code: String,
+    pub role: String,
+    pub share: i32,
+    pub due_at: NaiveDateTime,
+    pub started_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub outcome: Option<String>,
 }
 
 impl ProgressRow {
@@ -70,6 +91,8 @@ impl ProgressRow {
             supplement_requests: 0,
             delayed: false,
             late_by_rule: false,
+            current_step: None,
+            rated: false,
         }
     }
 }
@@ -233,19 +256,82 @@ pub fn append_event(
     Ok(event.seq)
 }
 
-/// Writes a new dossier with its papers and first event (inside the caller's transaction).
+/// The steps of a dossier's route, in order.
+pub fn steps_of(conn: &mut DbConnection, code: &str) -> StoreResult<Vec<StepRow>> {
+    Ok(dossier_steps::table
+        .filter(dossier_steps::dossier_code.eq(code))
+        .order(dossier_steps::no)
+        .select(StepRow::as_select())
+        .load(conn)?)
+}
+
+/// Writes the steps that changed (inside the caller's transaction).
+pub fn update_steps(conn: &mut DbConnection, steps: &[StepRow]) -> StoreResult<()> {
+    for s in steps {
+        diesel::update(dossier_steps::table.find((&s.dossier_code, s.no)))
+            .set(s)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The agencies that have held dossier `code`.
+pub fn handled_by(conn: &mut DbConnection, code: &str) -> StoreResult<Vec<String>> {
+    Ok(dossier_agencies::table
+        .filter(dossier_agencies::dossier_code.eq(code))
+        .select(dossier_agencies::agency_code)
+        .load(conn)?)
+}
+
+/// Records that `agency` has held dossier `code` (once; inside the caller's transaction,
+/// which holds the dossier's row).
+pub fn add_handler(conn: &mut DbConnection, code: &str, agency: &str) -> StoreResult<()> {
+    let known: i64 = dossier_agencies::table
+        .filter(dossier_agencies::agency_code.eq(agency))
+        .filter(dossier_agencies::dossier_code.eq(code))
+        .count()
+        .get_result(conn)?;
+    if known == 0 {
+        diesel::insert_into(dossier_agencies::table)
+            .values((
+                dossier_agencies::agency_code.eq(agency),
+                dossier_agencies::dossier_code.eq(code),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Writes a new dossier with its papers, route and first event (inside the caller's
+/// transaction).
 pub fn insert_dossier(
     conn: &mut DbConnection,
     dossier: &DossierRow,
+    progress: &ProgressRow,
     papers: &[PaperRow],
+    steps: &[StepRow],
     event: &EventRow,
 ) -> StoreResult<()> {
     diesel::insert_into(dossiers::table)
         .values(dossier)
         .execute(conn)?;
     diesel::insert_into(dossier_progress::table)
-        .values(&ProgressRow::new(&dossier.code))
+        .values(progress)
         .execute(conn)?;
+    for s in steps {
+        diesel::insert_into(dossier_steps::table)
+            .values(s)
+            .execute(conn)?;
+    }
+    for a in [
+        Some(&dossier.receiving_agency),
+        dossier.competent_agency.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        add_handler(conn, &dossier.code, a)?;
+    }
     for p in papers {
         diesel::insert_into(dossier_papers::table)
             .values(p)
@@ -294,6 +380,59 @@ impl Store {
         Ok(Some((d, papers, events)))
     }
 
+    /// What processing has made of a dossier: its progress, route and the agencies that
+    /// have held it.
+    pub fn dossier_processing(
+        &self,
+        code: &str,
+    ) -> StoreResult<(ProgressRow, Vec<StepRow>, Vec<String>)> {
+        let mut conn = self.conn()?;
+        let progress = dossier_progress::table
+            .find(code)
+            .select(ProgressRow::as_select())
+            .first(&mut *conn)
+            .optional()?
+            .unwrap_or_else(|| ProgressRow::new(code));
+        let steps = steps_of(&mut conn, code)?;
+        let agencies = handled_by(&mut conn, code)?;
+        Ok((progress, steps, agencies))
+    }
+
+    /// Dossiers submitted by account `received_by` changed after `after` (last change,
+    /// code), oldest change first: how a portal follows the statuses of its dossiers.
+    pub fn changed_since(
+        &self,
+        received_by: &str,
+        after: Option<(NaiveDateTime, String)>,
+        limit: i64,
+    ) -> StoreResult<Vec<DossierRow>> {
+        let mut conn = self.conn()?;
+        let mut q = dossiers::table
+            .filter(dossiers::received_by.eq(received_by))
+            .into_boxed();
+        if let Some((t, code)) = after {
+            q = q.filter(
+                dossiers::updated_at
+                    .gt(t)
+                    .or(dossiers::updated_at.eq(t).and(dossiers::code.gt(code))),
+            );
+        }
+        Ok(q.order((dossiers::updated_at.asc(), dossiers::code.asc()))
+            .limit(limit)
+            .select(DossierRow::as_select())
+            .load(&mut conn)?)
+    }
+
+    /// The route of a dossier, in order.
+    pub fn dossier_steps(&self, code: &str) -> StoreResult<Vec<StepRow>> {
+        steps_of(&mut *self.conn()?, code)
+    }
+
+    /// The agencies that have held a dossier.
+    pub fn dossier_handlers(&self, code: &str) -> StoreResult<Vec<String>> {
+        handled_by(&mut *self.conn()?, code)
+    }
+
     /// Just the dossier row and its events (the public lookup needs no papers).
     pub fn find_dossier_with_events(
         &self,
@@ -307,11 +446,14 @@ impl Store {
         let mut conn = self.conn()?;
         let mut q = dossiers::table.into_boxed();
         if let Some(scope) = &f.scope {
+            // Every agency that received, is competent for or has held a dossier is in
+            // dossier_agencies.
             q = q.filter(
-                dossiers::receiving_agency
-                    .eq_any(scope)
-                    .or(dossiers::current_agency.eq_any(scope))
-                    .or(dossiers::competent_agency.eq_any(scope)),
+                dossiers::code.eq_any(
+                    dossier_agencies::table
+                        .filter(dossier_agencies::agency_code.eq_any(scope.clone()))
+                        .select(dossier_agencies::dossier_code),
+                ),
             );
         }
         if let Some(s) = &f.status {

@@ -132,6 +132,30 @@ diesel::table! {
         supplement_requests -> Integer,
         delayed -> Bool,
         late_by_rule -> Bool,
+        current_step -> Nullable<Integer>,
+        rated -> Bool,
+    }
+}
+
+diesel::table! {
+    dossier_steps (dossier_code, no) {
+        dossier_code -> Text,
+        no -> Integer,
+        name -> Text,
+        agency_code -> Text,
+        role -> Text,
+        share -> Integer,
+        due_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    dossier_agencies (agency_code, dossier_code) {
+        agency_code -> Text,
+        dossier_code -> Text,
     }
 }
 
@@ -201,6 +225,8 @@ diesel::table! {
 diesel::joinable!(dossier_papers -> dossiers (dossier_code));
 diesel::joinable!(dossier_progress -> dossiers (dossier_code));
 diesel::joinable!(dossier_events -> dossiers (dossier_code));
+diesel::joinable!(dossier_steps -> dossiers (dossier_code));
+diesel::joinable!(dossier_agencies -> dossiers (dossier_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -208,6 +234,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     code_sequences,
     dossiers,
     dossier_progress,
+    dossier_steps,
+    dossier_agencies,
     dossier_papers,
     dossier_events,
     intake_outcomes,

@@ -118,3 +118,20 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// The application over a test database, started at `at` with a manual clock showing
+/// `at` (advance it with `app.clock.set(…)`).
+pub fn app_at(db: &TestDb, at: chrono::DateTime<chrono::Utc>) -> Arc<App> {
+    let mut app = App::start(config_for(db), at).expect("application starts");
+    Arc::get_mut(&mut app).expect("not shared yet").clock = motcua::clock::Clock::manual(at);
+    app
+}
+
+/// A moment written as local time, `YYYY-MM-DDTHH:MM`, in +07:00.
+pub fn local(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(&format!("{s}:00+07:00"))
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+        .with_timezone(&chrono::Utc)
+}
+
+pub mod http;

@@ -1,0 +1,5 @@
+DROP INDEX dossiers_received_by_updated;
+ALTER TABLE dossier_progress DROP COLUMN rated;
+ALTER TABLE dossier_progress DROP COLUMN current_step;
+DROP TABLE dossier_agencies;
+DROP TABLE dossier_steps;

@@ -1,0 +1,113 @@
+//! Calling the HTTP API in-process (actix test service): accounts, login, JSON calls.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use actix_http::Request;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::{test, web, App as ActixApp};
+use motcua::app::App;
+use motcua::service::accounts::{cli_actor, NewUser};
+use motcua::service::Role;
+use serde_json::{json, Value};
+
+pub const PASSWORD: &str = "mat-khau-du-dai";
+
+/// Creates staff accounts `(username, role, agency)` with [`PASSWORD`].
+pub fn users(app: &App, list: &[(&str, Role, &str)]) {
+    for (username, role, agency) in list {
+        app.create_user(
+            &NewUser {
+                username,
+                full_name: &format!("Cán bộ {username}"),
+                role: *role,
+                agency,
+                password: PASSWORD,
+            },
+            &cli_actor(),
+            app.clock.now(),
+        )
+        .unwrap_or_else(|e| panic!("user {username}: {e:?}"));
+    }
+}
+
+pub async fn service(
+    app: &Arc<App>,
+) -> impl Service<Request, Response = ServiceResponse, Error = actix_web::Error> {
+    test::init_service(
+        ActixApp::new()
+            .app_data(web::Data::new(app.clone()))
+            .configure(motcua::http::configure),
+    )
+    .await
+}
+
+/// Sends `req`; the status and the JSON body (`Null` if not JSON).
+pub async fn send<S>(svc: &S, req: test::TestRequest) -> (u16, Value)
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let res = test::call_service(svc, req.to_request()).await;
+    let status = res.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&test::read_body(res).await).unwrap_or(Value::Null),
+    )
+}
+
+/// Sends `req`; the status, content type and raw body.
+pub async fn send_raw<S>(svc: &S, req: test::TestRequest) -> (u16, String, Vec<u8>)
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let res = test::call_service(svc, req.to_request()).await;
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (status, ct, test::read_body(res).await.to_vec())
+}
+
+/// A bearer token for staff account `user`.
+pub async fn login<S>(svc: &S, user: &str) -> String
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let (status, b) = send(
+        svc,
+        test::TestRequest::post()
+            .uri("/api/v1/auth/login")
+            .set_json(json!({"username": user, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 200, "login {user}: {b}");
+    b["access_token"].as_str().unwrap().to_string()
+}
+
+pub fn get(token: &str, uri: &str) -> test::TestRequest {
+    test::TestRequest::get()
+        .uri(uri)
+        .insert_header(("authorization", format!("Bearer {token}")))
+}
+
+pub fn post(token: &str, uri: &str, body: Value) -> test::TestRequest {
+    test::TestRequest::post()
+        .uri(uri)
+        .insert_header(("authorization", format!("Bearer {token}")))
+        .set_json(body)
+}
+
+/// Records an event on dossier `code`.
+pub async fn event<S>(svc: &S, token: &str, code: &str, body: Value) -> (u16, Value)
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    send(
+        svc,
+        post(token, &format!("/api/v1/dossiers/{code}/events"), body),
+    )
+    .await
+}

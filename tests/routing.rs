@@ -1,0 +1,642 @@
+//! Inter-agency routing (liên thông) end to end over HTTP, with a manual clock: a
+//! land-registration dossier goes counter → land office branch → tax office (paused while
+//! the applicant pays) → branch → land registration office (decision) → counter → return,
+//! with one supplement request. Every due moment and every outcome is asserted to the
+//! minute, on SQLite and on PostgreSQL.
+//!
+//! The expected moments are worked out by hand in the comments (working hours 08:00–12:00
+//! and 13:00–17:00, no holiday in November 2026).
+
+mod common;
+
+use std::sync::Arc;
+
+use actix_http::Request;
+use actix_web::dev::{Service, ServiceResponse};
+use common::http::{event, get, login, send, send_raw, service, users};
+use common::local;
+use motcua::app::App;
+use motcua::service::Role;
+use serde_json::{json, Value};
+
+/// UBND phường Hà Đông: the counter.
+const COUNTER: &str = "000.00.56.H26";
+/// Chi nhánh Văn phòng Đăng ký đất đai khu vực Hà Đông.
+const BRANCH: &str = "001.20.06.H26";
+/// Thuế cơ sở 1.
+const TAX: &str = "000.01.91.H26";
+/// Văn phòng Đăng ký đất đai Hà Nội: competent, its leader signs.
+const OFFICE: &str = "000.20.06.H26";
+/// Another ward, with no part in the dossier.
+const STRANGER: &str = "000.00.51.H26";
+/// Đăng ký biến động (chuyển nhượng…): 10 working days; shares 5/30/20/20/15/10.
+const TRANSFER: &str = "1.090301.000.00.00.H26";
+
+fn t(s: &str) -> String {
+    format!("{s}:00+07:00")
+}
+
+struct Scenario<'a, S> {
+    svc: &'a S,
+    app: &'a Arc<App>,
+    code: String,
+}
+
+impl<S> Scenario<'_, S>
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    /// `user` records `body` at local moment `at`; the answer, which must be 201.
+    async fn at(&self, at: &str, user: &str, body: Value) -> Value {
+        self.app.clock.set(local(at));
+        let tok = login(self.svc, user).await;
+        let (status, b) = event(self.svc, &tok, &self.code, body.clone()).await;
+        assert_eq!(status, 201, "{user} at {at}: {body} → {b}");
+        b
+    }
+
+    /// `user` tries `body` at `at`; the status and error code.
+    async fn refused(&self, at: &str, user: &str, body: Value) -> (u16, String) {
+        self.app.clock.set(local(at));
+        let tok = login(self.svc, user).await;
+        let (status, b) = event(self.svc, &tok, &self.code, body).await;
+        (status, b["error"].as_str().unwrap_or_default().to_string())
+    }
+
+    async fn read(&self, user: &str) -> (u16, Value) {
+        let tok = login(self.svc, user).await;
+        send(
+            self.svc,
+            get(&tok, &format!("/api/v1/dossiers/{}", self.code)),
+        )
+        .await
+    }
+}
+
+fn step_dues(d: &Value) -> Vec<String> {
+    d["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["due_at"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn step_outcomes(d: &Value) -> Vec<Option<String>> {
+    d["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["outcome"].as_str().map(String::from))
+        .collect()
+}
+
+fn handover(to: &str, electronic: bool) -> Value {
+    json!({"type": "handover", "to_agency": to, "electronic": electronic})
+}
+
+fn accept() -> Value {
+    json!({"type": "accept"})
+}
+
+async fn land_registration_round_trip(db: common::TestDb) {
+    let app = common::app_at(&db, local("2026-11-02T07:00"));
+    users(
+        &app,
+        &[
+            ("clerk.hd", Role::Clerk, COUNTER),
+            ("official.cn", Role::Official, BRANCH),
+            ("official.thue", Role::Official, TAX),
+            ("leader.vp", Role::Leader, OFFICE),
+            ("official.hk", Role::Official, STRANGER),
+        ],
+    );
+    let svc = service(&app).await;
+
+    // Received Monday 02/11/2026 08:30. Ten working days: day 1 is Tue 03/11, day 10 is
+    // Mon 16/11; due at its close, 17:00.
+    app.clock.set(local("2026-11-02T08:30"));
+    let clerk = login(&svc, "clerk.hd").await;
+    let (status, r) = send(
+        &svc,
+        common::http::post(
+            &clerk,
+            "/api/v1/dossiers",
+            json!({
+                "procedure_code": TRANSFER, "channel": "counter",
+                "applicant": {"full_name": "Lê Thị Thu Trang", "id_number": "001190012345",
+                              "phone": "0987654321", "address": "Số 5 phố Quang Trung, phường Hà Đông"},
+                "papers": [
+                    {"name": "Đơn đăng ký biến động đất đai, tài sản gắn liền với đất theo mẫu", "kind": "original"},
+                    {"name": "Hợp đồng, văn bản chuyển nhượng, tặng cho, thừa kế quyền sử dụng đất đã được công chứng hoặc chứng thực", "kind": "original"},
+                    {"name": "Bản gốc Giấy chứng nhận đã cấp", "kind": "original"},
+                    {"name": "Tờ khai thuế thu nhập cá nhân từ chuyển nhượng, nhận thừa kế, quà tặng là bất động sản", "kind": "original"},
+                    {"name": "Tờ khai lệ phí trước bạ nhà, đất theo mẫu", "kind": "original"}
+                ]
+            }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["due_at"], t("2026-11-16T17:00"));
+    assert_eq!(r["competent_agency"], OFFICE);
+    let pin = r["pin"].as_str().unwrap().to_string();
+    let s = Scenario {
+        svc: &svc,
+        app: &app,
+        code: r["code"].as_str().unwrap().to_string(),
+    };
+
+    // From 08:30 Mon to 17:00 Mon 16/11: 450 + 9 × 480 + 480 = 5250 working minutes.
+    // Cumulative shares 5, 35, 55, 75, 90, 100 % → 262, 1837, 2887, 3937, 4725 minutes:
+    //   262 = 210 + 52            → Mon 02/11 13:52
+    //   1837 = 450 + 2×480 + 427  → Thu 05/11 16:07
+    //   2887 = 450 + 5×480 + 37   → Tue 10/11 08:37
+    //   3937 = 450 + 7×480 + 127  → Thu 12/11 10:07
+    //   4725 = 450 + 8×480 + 435  → Fri 13/11 16:15
+    let (_, d) = s.read("clerk.hd").await;
+    assert_eq!(
+        step_dues(&d),
+        [
+            "2026-11-02T13:52",
+            "2026-11-05T16:07",
+            "2026-11-10T08:37",
+            "2026-11-12T10:07",
+            "2026-11-13T16:15",
+            "2026-11-16T17:00"
+        ]
+        .map(t)
+    );
+    assert_eq!(d["current_step"], 1);
+    let agencies: Vec<&str> = d["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["agency"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(agencies, [COUNTER, BRANCH, TAX, BRANCH, OFFICE, COUNTER]);
+
+    // The counter hands over electronically at 10:00, before the step's 13:52: on time.
+    let b = s
+        .at("2026-11-02T10:00", "clerk.hd", handover(BRANCH, true))
+        .await;
+    assert_eq!(
+        b["step"],
+        json!({"steps": [1], "name": "Tiếp nhận, kiểm tra thành phần hồ sơ",
+               "due_at": t("2026-11-02T13:52"), "outcome": "on_time"})
+    );
+    // Only the receiving agency accepts: the tax office has no part in it yet, so for it
+    // the dossier does not exist.
+    assert_eq!(
+        s.refused("2026-11-02T10:10", "official.thue", accept())
+            .await,
+        (404, "not_found".into())
+    );
+    s.at("2026-11-02T10:30", "official.cn", accept()).await;
+
+    // Supplement requested Tue 09:00, received Thu 09:00: the clock stood still for
+    // 420 + 480 + 60 = 960 working minutes (two working days); every open step moves.
+    let b = s
+        .at(
+            "2026-11-03T09:00",
+            "official.cn",
+            json!({"type": "request_supplement", "items": ["Bản sao trích lục bản đồ địa chính thửa đất"], "reason": "Thiếu trích lục để đối chiếu ranh giới"}),
+        )
+        .await;
+    assert_eq!(
+        b["form_url"],
+        format!("/api/v1/dossiers/{}/forms/supplement.pdf", s.code)
+    );
+    // A second request is refused under NĐ 118/2025.
+    s.at(
+        "2026-11-05T09:00",
+        "official.cn",
+        json!({"type": "supplement_received", "papers": ["Trích lục bản đồ địa chính"]}),
+    )
+    .await;
+    assert_eq!(
+        s.refused(
+            "2026-11-05T09:30",
+            "official.cn",
+            json!({"type": "request_supplement", "items": ["Khác"], "reason": "Thiếu"})
+        )
+        .await,
+        (409, "supplement_limit".into())
+    );
+    let (_, d) = s.read("official.cn").await;
+    assert_eq!(
+        step_dues(&d),
+        [
+            "2026-11-02T13:52",
+            "2026-11-09T16:07",
+            "2026-11-12T08:37",
+            "2026-11-16T10:07",
+            "2026-11-17T16:15",
+            "2026-11-18T17:00"
+        ]
+        .map(t)
+    );
+    assert_eq!(d["due_at"], t("2026-11-18T17:00"));
+
+    // The branch hands to the tax office Mon 09/11 14:00 (paper): before 16:07, on time.
+    let b = s
+        .at("2026-11-09T14:00", "official.cn", handover(TAX, false))
+        .await;
+    assert_eq!(b["step"]["outcome"], "on_time");
+    assert_eq!(b["step"]["due_at"], t("2026-11-09T16:07"));
+    s.at("2026-11-09T15:00", "official.thue", accept()).await;
+
+    // The tax office pauses while the applicant pays: Tue 10:00 → Thu 10:00 is again
+    // 360 + 480 + 120 = 960 working minutes.
+    s.at(
+        "2026-11-10T10:00",
+        "official.thue",
+        json!({"type": "pause", "reason": "Chờ người sử dụng đất nộp thuế thu nhập cá nhân và lệ phí trước bạ",
+               "legal_basis": "Luật Đất đai 2024, Điều 131 khoản 4"}),
+    )
+    .await;
+    // While paused the clock is stopped and a hand-over of a paused dossier is still possible,
+    // but the branch cannot act on a dossier the tax office holds.
+    assert_eq!(
+        s.refused("2026-11-11T09:00", "official.cn", handover(OFFICE, true))
+            .await,
+        (403, "forbidden".into())
+    );
+    let b = s
+        .at(
+            "2026-11-12T10:00",
+            "official.thue",
+            json!({"type": "resume"}),
+        )
+        .await;
+    assert_eq!(b["dossier"]["due_at"], t("2026-11-20T17:00"));
+    let (_, d) = s.read("official.thue").await;
+    assert_eq!(
+        step_dues(&d),
+        [
+            "2026-11-02T13:52",
+            "2026-11-09T16:07",
+            "2026-11-16T08:37",
+            "2026-11-18T10:07",
+            "2026-11-19T16:15",
+            "2026-11-20T17:00"
+        ]
+        .map(t)
+    );
+
+    // Back to the branch Fri 13/11 09:00, a working day before the step's Mon 16/11: early.
+    let b = s
+        .at("2026-11-13T09:00", "official.thue", handover(BRANCH, true))
+        .await;
+    assert_eq!(b["step"]["outcome"], "early");
+    s.at("2026-11-13T10:00", "official.cn", accept()).await;
+    let (_, d) = s.read("official.cn").await;
+    assert_eq!(d["current_step"], 4);
+
+    // The tax office keeps seeing the dossier it handled; an unrelated ward does not.
+    assert_eq!(s.read("official.thue").await.0, 200);
+    assert_eq!(s.read("official.hk").await.0, 404);
+
+    // To the land registration office Wed 18/11 14:00, after the step's 10:07: late.
+    let b = s
+        .at("2026-11-18T14:00", "official.cn", handover(OFFICE, true))
+        .await;
+    assert_eq!(
+        (b["step"]["outcome"].as_str(), b["step"]["due_at"].as_str()),
+        (Some("late"), Some(t("2026-11-18T10:07").as_str()))
+    );
+    s.at("2026-11-18T15:00", "leader.vp", accept()).await;
+    s.at(
+        "2026-11-19T09:00",
+        "leader.vp",
+        json!({"type": "decide", "outcome": "approved"}),
+    )
+    .await;
+    // Back to the counter Thu 19/11 10:00, before 16:15: on time.
+    let b = s
+        .at("2026-11-19T10:00", "leader.vp", handover(COUNTER, true))
+        .await;
+    assert_eq!(b["step"]["outcome"], "on_time");
+    s.at("2026-11-19T10:30", "clerk.hd", accept()).await;
+
+    // The fee is paid at the counter, then the result returned Fri 20/11 09:00.
+    s.at(
+        "2026-11-20T08:55",
+        "clerk.hd",
+        json!({"type": "payment", "amount": 50000, "method": "cash", "reference": "BL-000123"}),
+    )
+    .await;
+    let b = s
+        .at(
+            "2026-11-20T09:00",
+            "clerk.hd",
+            json!({"type": "return", "channel": "counter"}),
+        )
+        .await;
+    assert_eq!(b["step"]["outcome"], "on_time");
+    assert_eq!(b["dossier"]["outcome"], "on_time");
+    assert_eq!(b["dossier"]["finished_at"], t("2026-11-20T09:00"));
+    assert_eq!(b["dossier"]["due_at"], t("2026-11-20T17:00"));
+    // A second return is refused; the outcome stays.
+    assert_eq!(
+        s.refused(
+            "2026-11-20T09:10",
+            "clerk.hd",
+            json!({"type": "return", "channel": "counter"})
+        )
+        .await,
+        (409, "invalid_state".into())
+    );
+
+    let (_, d) = s.read("clerk.hd").await;
+    assert_eq!(
+        step_outcomes(&d),
+        ["on_time", "on_time", "early", "late", "on_time", "on_time"].map(|o| Some(o.to_string()))
+    );
+    let ended: Vec<&str> = d["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["ended_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ended,
+        [
+            "2026-11-02T10:00",
+            "2026-11-09T14:00",
+            "2026-11-13T09:00",
+            "2026-11-18T14:00",
+            "2026-11-19T10:00",
+            "2026-11-20T09:00"
+        ]
+        .map(t)
+    );
+    assert_eq!(d["outcome"], "on_time");
+    assert_eq!(d["current_step"], Value::Null);
+    let handled: Vec<&str> = d["handled_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
+    for a in [COUNTER, BRANCH, TAX, OFFICE] {
+        assert!(handled.contains(&a), "{a} in {handled:?}");
+    }
+    // Each hand-over event records giver, receiver, moment, paper or electronic and result.
+    let handovers: Vec<(String, String, bool, String)> = d["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "handover")
+        .map(|e| {
+            (
+                e["data"]["from_agency"].as_str().unwrap().to_string(),
+                e["data"]["to_agency"].as_str().unwrap().to_string(),
+                e["data"]["electronic"].as_bool().unwrap(),
+                e["data"]["step"]["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        (COUNTER, BRANCH, true, "on_time"),
+        (BRANCH, TAX, false, "on_time"),
+        (TAX, BRANCH, true, "early"),
+        (BRANCH, OFFICE, true, "late"),
+        (OFFICE, COUNTER, true, "on_time"),
+    ];
+    assert_eq!(handovers.len(), expected.len());
+    for (h, e) in handovers.iter().zip(expected) {
+        assert_eq!((h.0.as_str(), h.1.as_str(), h.2, h.3.as_str()), e);
+    }
+
+    // The forms: 02 for the supplement and 06 from the hand-overs; no delay was given.
+    for (form, want) in [
+        ("supplement", 200),
+        ("control", 200),
+        ("delay", 404),
+        ("stop", 404),
+    ] {
+        let tok = login(&svc, "clerk.hd").await;
+        let (status, ct, body) = send_raw(
+            &svc,
+            get(
+                &tok,
+                &format!("/api/v1/dossiers/{}/forms/{form}.pdf", s.code),
+            ),
+        )
+        .await;
+        assert_eq!(status, want, "{form}");
+        if let (200, Ok(dir)) = (want, std::env::var("MOTCUA_PREVIEW_DIR")) {
+            std::fs::write(format!("{dir}/{form}.pdf"), &body).unwrap();
+        }
+        if want == 200 {
+            assert_eq!(ct, "application/pdf");
+            assert!(body.starts_with(b"%PDF"), "{form}");
+        }
+    }
+
+    // The applicant rates once, with code and pin.
+    let rate = |pin: &str| {
+        actix_web::test::TestRequest::post()
+            .uri(&format!("/api/v1/public/dossiers/{}/rating", s.code))
+            .set_json(json!({"pin": pin, "score": "very_satisfied", "comment": "Nhanh, chu đáo"}))
+    };
+    app.clock.set(local("2026-11-20T10:00"));
+    assert_eq!(send(&svc, rate("AAAAAA")).await.0, 404);
+    let (status, b) = send(&svc, rate(&pin)).await;
+    assert_eq!(status, 201, "{b}");
+    let (status, b) = send(&svc, rate(&pin)).await;
+    assert_eq!((status, b["error"].as_str()), (409, Some("already_rated")));
+    // Neither may the clerk record a second one from paper.
+    assert_eq!(
+        s.refused(
+            "2026-11-20T10:05",
+            "clerk.hd",
+            json!({"type": "rate", "score": "satisfied"})
+        )
+        .await,
+        (409, "already_rated".into())
+    );
+    let (_, d) = s.read("clerk.hd").await;
+    assert_eq!(d["rated"], true);
+    assert_eq!(d["outcome"], "on_time");
+
+    // Every event left an audit record in one unbroken chain.
+    let report = app.store.verify_audit_chain().unwrap();
+    assert!(report.problems.is_empty(), "{report:?}");
+}
+
+/// A dossier that will be late: the branch apologises and re-appoints at least a working
+/// day before the due moment; returned by the new date it is still `late` (the statutory
+/// due moment stays for statistics) with `reappointment_kept = true`. Form 04 is issued.
+async fn a_kept_reappointment_is_still_late(db: common::TestDb) {
+    let app = common::app_at(&db, local("2026-11-02T07:00"));
+    users(
+        &app,
+        &[
+            ("clerk.hd", Role::Clerk, COUNTER),
+            ("official.cn", Role::Official, BRANCH),
+            ("leader.cn", Role::Leader, BRANCH),
+        ],
+    );
+    let svc = service(&app).await;
+    app.clock.set(local("2026-11-02T08:30"));
+    let clerk = login(&svc, "clerk.hd").await;
+    let papers: Vec<Value> = [
+        "Đơn đăng ký biến động đất đai, tài sản gắn liền với đất theo mẫu",
+        "Hợp đồng, văn bản chuyển nhượng, tặng cho, thừa kế quyền sử dụng đất đã được công chứng hoặc chứng thực",
+        "Bản gốc Giấy chứng nhận đã cấp",
+        "Tờ khai thuế thu nhập cá nhân từ chuyển nhượng, nhận thừa kế, quà tặng là bất động sản",
+        "Tờ khai lệ phí trước bạ nhà, đất theo mẫu",
+    ]
+    .iter()
+    .map(|n| json!({"name": n, "kind": "original"}))
+    .collect();
+    let mut codes = Vec::new();
+    for name in ["Trịnh Văn Bình", "Hoàng Thị Mai"] {
+        let (status, r) = send(
+            &svc,
+            common::http::post(
+                &clerk,
+                "/api/v1/dossiers",
+                json!({"procedure_code": TRANSFER, "channel": "counter",
+                       "applicant": {"full_name": name, "id_number": "001190054321"},
+                       "papers": papers}),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{r}");
+        assert_eq!(r["due_at"], t("2026-11-16T17:00"));
+        codes.push(r["code"].as_str().unwrap().to_string());
+    }
+    let late = Scenario {
+        svc: &svc,
+        app: &app,
+        code: codes[0].clone(),
+    };
+    let too_late = Scenario {
+        svc: &svc,
+        app: &app,
+        code: codes[1].clone(),
+    };
+    for s in [&late, &too_late] {
+        s.at("2026-11-02T10:00", "clerk.hd", handover(BRANCH, true))
+            .await;
+        s.at("2026-11-02T11:00", "official.cn", accept()).await;
+    }
+    // A new date before the current due moment is no re-appointment.
+    assert_eq!(
+        late.refused(
+            "2026-11-11T09:00",
+            "official.cn",
+            json!({"type": "delay", "reason": "Chờ xác minh", "new_due_at": t("2026-11-13T17:00")})
+        )
+        .await,
+        (409, "invalid_delay".into())
+    );
+    // Wed 11/11, three working days before Mon 16/11 17:00: allowed, once.
+    let b = late
+        .at(
+            "2026-11-11T09:00",
+            "official.cn",
+            json!({"type": "delay", "reason": "Phải xác minh lại ranh giới thửa đất với hộ liền kề",
+                   "new_due_at": t("2026-11-20T17:00")}),
+        )
+        .await;
+    assert_eq!(b["dossier"]["due_at"], t("2026-11-16T17:00"));
+    assert_eq!(b["dossier"]["reappointed_at"], t("2026-11-20T17:00"));
+    assert_eq!(
+        b["form_url"],
+        format!("/api/v1/dossiers/{}/forms/delay.pdf", late.code)
+    );
+    assert_eq!(
+        late.refused(
+            "2026-11-12T09:00",
+            "official.cn",
+            json!({"type": "delay", "reason": "Lần nữa", "new_due_at": t("2026-11-25T17:00")})
+        )
+        .await,
+        (409, "delay_already_given".into())
+    );
+    // Less than one working day before the due moment: too late to apologise.
+    assert_eq!(
+        too_late
+            .refused(
+                "2026-11-16T09:00",
+                "official.cn",
+                json!({"type": "delay", "reason": "Chậm", "new_due_at": t("2026-11-20T17:00")})
+            )
+            .await,
+        (409, "delay_too_late".into())
+    );
+    late.at(
+        "2026-11-18T09:00",
+        "leader.cn",
+        json!({"type": "decide", "outcome": "approved"}),
+    )
+    .await;
+    late.at("2026-11-18T10:00", "leader.cn", handover(COUNTER, true))
+        .await;
+    late.at("2026-11-18T10:30", "clerk.hd", accept()).await;
+    let b = late
+        .at(
+            "2026-11-19T15:00",
+            "clerk.hd",
+            json!({"type": "return", "channel": "counter"}),
+        )
+        .await;
+    assert_eq!(b["dossier"]["outcome"], "late");
+    assert_eq!(b["dossier"]["reappointment_kept"], true);
+    let (_, d) = late.read("clerk.hd").await;
+    assert_eq!(
+        (
+            d["outcome"].as_str(),
+            d["reappointment_kept"].as_bool(),
+            d["due_at"].as_str(),
+            d["reappointed_at"].as_str(),
+            d["finished_at"].as_str(),
+        ),
+        (
+            Some("late"),
+            Some(true),
+            Some(t("2026-11-16T17:00").as_str()),
+            Some(t("2026-11-20T17:00").as_str()),
+            Some(t("2026-11-19T15:00").as_str()),
+        )
+    );
+    let tok = login(&svc, "clerk.hd").await;
+    let (status, ct, body) = send_raw(
+        &svc,
+        get(
+            &tok,
+            &format!("/api/v1/dossiers/{}/forms/delay.pdf", late.code),
+        ),
+    )
+    .await;
+    assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+    assert!(body.starts_with(b"%PDF"));
+}
+
+#[test]
+fn a_kept_reappointment_is_still_late_on_sqlite() {
+    actix_rt::System::new().block_on(a_kept_reappointment_is_still_late(common::TestDb::sqlite()));
+}
+
+#[test]
+#[ignore = "needs PostgreSQL"]
+fn a_kept_reappointment_is_still_late_on_postgres() {
+    actix_rt::System::new().block_on(a_kept_reappointment_is_still_late(
+        common::TestDb::postgres(),
+    ));
+}
+
+#[test]
+fn land_registration_round_trip_on_sqlite() {
+    actix_rt::System::new().block_on(land_registration_round_trip(common::TestDb::sqlite()));
+}
+
+#[test]
+#[ignore = "needs PostgreSQL"]
+fn land_registration_round_trip_on_postgres() {
+    actix_rt::System::new().block_on(land_registration_round_trip(common::TestDb::postgres()));
+}
