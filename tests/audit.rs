@@ -100,3 +100,103 @@ fn audit_verify_detects_tampering_on_sqlite() {
 fn audit_verify_detects_tampering_on_postgres() {
     tampering_is_detected(common::TestDb::postgres());
 }
+
+/// A returned dossier's outcome cannot be changed even by a direct UPDATE, and the event
+/// history can be neither edited nor deleted: the database refuses.
+fn the_outcome_and_the_history_are_fixed_in_the_database(db: common::TestDb) {
+    use motcua::core::dossier::Channel;
+    use motcua::core::machine::{Decision, Event};
+    use motcua::store::schema::{dossier_events, dossiers};
+    let app = common::app_for(&db);
+    common::http::users(
+        &app,
+        &[
+            ("clerk1", Role::Clerk, "000.00.51.H26"),
+            ("leader1", Role::Leader, "000.00.51.H26"),
+        ],
+    );
+    let caller = |username: &str, role| motcua::service::Caller {
+        username: username.into(),
+        full_name: username.into(),
+        role,
+        agency: "000.00.51.H26".into(),
+        address: None,
+    };
+    let req: motcua::service::intake::IntakeRequest = serde_json::from_value(serde_json::json!({
+        "procedure_code": "1.001193.000.00.00.H26", "channel": "counter",
+        "applicant": {"full_name": "Đỗ Minh Khoa", "id_number": "001095006789"},
+        "papers": [{"name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original"},
+                   {"name": "Giấy chứng sinh", "kind": "original"}]
+    }))
+    .unwrap();
+    let now = chrono::Utc::now();
+    let r = app
+        .receive(&caller("clerk1", Role::Clerk), &req, now)
+        .unwrap();
+    app.record_event(
+        &caller("leader1", Role::Leader),
+        &r.code,
+        &Event::Decide {
+            outcome: Decision::Approved,
+            reason: None,
+        },
+        now,
+    )
+    .unwrap();
+    let done = app
+        .record_event(
+            &caller("clerk1", Role::Clerk),
+            &r.code,
+            &Event::Return {
+                channel: Channel::Counter,
+            },
+            now,
+        )
+        .unwrap();
+    let outcome = done.dossier.outcome.clone().unwrap();
+    let other = if outcome == "late" { "on_time" } else { "late" };
+    let mut conn = app.store.conn().unwrap();
+    let err = diesel::update(dossiers::table.find(&r.code))
+        .set(dossiers::outcome.eq(other))
+        .execute(&mut *conn)
+        .unwrap_err();
+    assert!(err.to_string().contains("outcome_fixed"), "{err}");
+    let err = diesel::update(dossiers::table.find(&r.code))
+        .set(dossiers::finished_at.eq(None::<chrono::NaiveDateTime>))
+        .execute(&mut *conn)
+        .unwrap_err();
+    assert!(err.to_string().contains("outcome_fixed"), "{err}");
+    let err =
+        diesel::update(dossier_events::table.filter(dossier_events::dossier_code.eq(&r.code)))
+            .set(dossier_events::kind.eq("receive"))
+            .execute(&mut *conn)
+            .unwrap_err();
+    assert!(err.to_string().contains("append_only"), "{err}");
+    let err =
+        diesel::delete(dossier_events::table.filter(dossier_events::dossier_code.eq(&r.code)))
+            .execute(&mut *conn)
+            .unwrap_err();
+    assert!(err.to_string().contains("append_only"), "{err}");
+    // Other columns of the row still change (e.g. the rating's bookkeeping).
+    diesel::update(dossiers::table.find(&r.code))
+        .set(dossiers::updated_at.eq(motcua::store::to_db(chrono::Utc::now())))
+        .execute(&mut *conn)
+        .unwrap();
+    let stored: Option<String> = dossiers::table
+        .find(&r.code)
+        .select(dossiers::outcome)
+        .first(&mut *conn)
+        .unwrap();
+    assert_eq!(stored.as_deref(), Some(outcome.as_str()));
+}
+
+#[test]
+fn the_outcome_and_the_history_are_fixed_on_sqlite() {
+    the_outcome_and_the_history_are_fixed_in_the_database(common::TestDb::sqlite());
+}
+
+#[test]
+#[ignore = "needs PostgreSQL"]
+fn the_outcome_and_the_history_are_fixed_on_postgres() {
+    the_outcome_and_the_history_are_fixed_in_the_database(common::TestDb::postgres());
+}

@@ -245,6 +245,30 @@ async fn land_registration_round_trip(db: common::TestDb) {
     assert_eq!(b["step"]["outcome"], "on_time");
     assert_eq!(b["step"]["due_at"], t("2026-11-09T16:07"));
     s.at("2026-11-09T15:00", "official.thue", accept()).await;
+    // The tax official's queue shows the dossier with its own step: due Thu 12/11 08:37,
+    // 120 + 480 + 480 + 37 = 1117 working minutes away; the dossier's due moment is
+    // 120 + 7 × 480 = 3480 minutes away.
+    let tok = login(&svc, "official.thue").await;
+    let (status, q) = send(&svc, get(&tok, "/api/v1/queue")).await;
+    assert_eq!(status, 200, "{q}");
+    let items = q["queue"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{q}");
+    assert_eq!(
+        (
+            items[0]["step"]["no"].as_i64(),
+            items[0]["step"]["due_at"].as_str(),
+            items[0]["step"]["remaining_working_minutes"].as_i64(),
+            items[0]["step"]["urgency"].as_str(),
+            items[0]["remaining_working_minutes"].as_i64(),
+        ),
+        (
+            Some(3),
+            Some(t("2026-11-12T08:37").as_str()),
+            Some(1117),
+            Some("ok"),
+            Some(3480)
+        )
+    );
 
     // The tax office pauses while the applicant pays: Tue 10:00 → Thu 10:00 is again
     // 360 + 480 + 120 = 960 working minutes.

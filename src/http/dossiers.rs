@@ -372,6 +372,7 @@ pub async fn queue(
     };
     let a = app.get_ref().clone();
     let items = blocking(move || a.queue_for(&who.0, &query, a.clock.now())).await?;
+    let offset_tz = app.settings.offset;
     let next = (items.len() as i64 == limit).then_some(offset + limit);
     let list: Vec<Value> = items
         .iter()
@@ -381,6 +382,17 @@ pub async fn queue(
             v["assignee"] = json!(i.progress.assignee);
             v["remaining_working_minutes"] = json!(i.remaining_minutes);
             v["urgency"] = json!(i.urgency);
+            v["step"] = match &i.step {
+                Some((s, left, flag)) => json!({
+                    "no": s.no,
+                    "name": s.name,
+                    "role": s.role,
+                    "due_at": rfc3339(from_db(s.due_at).fixed_offset(), offset_tz),
+                    "remaining_working_minutes": left,
+                    "urgency": flag,
+                }),
+                None => Value::Null,
+            };
             v
         })
         .collect();

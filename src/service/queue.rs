@@ -8,7 +8,7 @@ use super::{Caller, Role};
 use crate::app::App;
 use crate::core::dossier::Status;
 use crate::error::{AppError, AppResult};
-use crate::store::dossiers::{DossierRow, ProgressRow};
+use crate::store::dossiers::{DossierRow, ProgressRow, StepRow};
 use crate::store::from_db;
 
 /// How urgent a queued dossier is.
@@ -30,6 +30,9 @@ pub struct QueueItem {
     /// the clock is stopped).
     pub remaining_minutes: i64,
     pub urgency: Urgency,
+    /// The step of the route the dossier is in at this agency, with the working minutes
+    /// left until the step's own due moment and its flag.
+    pub step: Option<(StepRow, i64, Urgency)>,
 }
 
 /// Filters of a queue.
@@ -145,6 +148,12 @@ impl App {
             limit,
             offset,
         )?;
+        let codes: Vec<String> = rows
+            .iter()
+            .filter(|(_, p)| p.current_step.is_some())
+            .map(|(d, _)| d.code.clone())
+            .collect();
+        let mut steps = self.store.steps_of_many(&codes)?;
         Ok(rows
             .into_iter()
             .map(|(d, p)| {
@@ -154,11 +163,21 @@ impl App {
                     .map(|t| from_db(t).with_timezone(&offset_tz))
                     .unwrap_or(now);
                 let (remaining_minutes, urgency) = self.urgency(at, due);
+                let step = p.current_step.and_then(|i| {
+                    let pos = steps
+                        .iter()
+                        .position(|s| s.dossier_code == d.code && s.no == i + 1)?;
+                    let s = steps.swap_remove(pos);
+                    let (left, flag) =
+                        self.urgency(at, from_db(s.due_at).with_timezone(&offset_tz));
+                    Some((s, left, flag))
+                });
                 QueueItem {
                     dossier: d,
                     progress: p,
                     remaining_minutes,
                     urgency,
+                    step,
                 }
             })
             .collect())

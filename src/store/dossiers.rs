@@ -423,6 +423,18 @@ impl Store {
             .load(&mut conn)?)
     }
 
+    /// The routes of several dossiers (a page of a queue), in one query.
+    pub fn steps_of_many(&self, codes: &[String]) -> StoreResult<Vec<StepRow>> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(dossier_steps::table
+            .filter(dossier_steps::dossier_code.eq_any(codes))
+            .order((dossier_steps::dossier_code, dossier_steps::no))
+            .select(StepRow::as_select())
+            .load(&mut *self.conn()?)?)
+    }
+
     /// The route of a dossier, in order.
     pub fn dossier_steps(&self, code: &str) -> StoreResult<Vec<StepRow>> {
         steps_of(&mut *self.conn()?, code)

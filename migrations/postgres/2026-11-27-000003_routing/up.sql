@@ -38,3 +38,26 @@ ALTER TABLE dossier_progress ADD COLUMN rated BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- A portal follows the statuses of the dossiers it submitted, by last change.
 CREATE INDEX dossiers_received_by_updated ON dossiers (received_by, updated_at, code);
+
+-- The outcome is fixed at return (or stop) and never edited afterwards, not even by a
+-- direct UPDATE; the event history is append-only.
+CREATE FUNCTION dossiers_outcome_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.finished_at IS NOT NULL
+       AND (NEW.outcome IS DISTINCT FROM OLD.outcome
+            OR NEW.finished_at IS DISTINCT FROM OLD.finished_at) THEN
+        RAISE EXCEPTION 'outcome_fixed: the outcome of a finished dossier never changes';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER dossiers_outcome_fixed BEFORE UPDATE ON dossiers
+    FOR EACH ROW EXECUTE FUNCTION dossiers_outcome_fixed();
+
+CREATE FUNCTION dossier_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'append_only: dossier events are never changed or deleted';
+END
+$$;
+CREATE TRIGGER dossier_events_append_only BEFORE UPDATE OR DELETE ON dossier_events
+    FOR EACH ROW EXECUTE FUNCTION dossier_events_append_only();

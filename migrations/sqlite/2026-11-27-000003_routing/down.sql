@@ -1,3 +1,6 @@
+DROP TRIGGER dossier_events_no_delete;
+DROP TRIGGER dossier_events_no_update;
+DROP TRIGGER dossiers_outcome_fixed;
 DROP INDEX dossiers_received_by_updated;
 ALTER TABLE dossier_progress DROP COLUMN rated;
 ALTER TABLE dossier_progress DROP COLUMN current_step;

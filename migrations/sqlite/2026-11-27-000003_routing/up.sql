@@ -38,3 +38,22 @@ ALTER TABLE dossier_progress ADD COLUMN rated BOOLEAN NOT NULL DEFAULT 0;
 
 -- A portal follows the statuses of the dossiers it submitted, by last change.
 CREATE INDEX dossiers_received_by_updated ON dossiers (received_by, updated_at, code);
+
+-- The outcome is fixed at return (or stop) and never edited afterwards, not even by a
+-- direct UPDATE; the event history is append-only.
+CREATE TRIGGER dossiers_outcome_fixed BEFORE UPDATE OF outcome, finished_at ON dossiers
+WHEN OLD.finished_at IS NOT NULL
+ AND (NEW.outcome IS NOT OLD.outcome OR NEW.finished_at IS NOT OLD.finished_at)
+BEGIN
+    SELECT RAISE(ABORT, 'outcome_fixed: the outcome of a finished dossier never changes');
+END;
+
+CREATE TRIGGER dossier_events_no_update BEFORE UPDATE ON dossier_events
+BEGIN
+    SELECT RAISE(ABORT, 'append_only: dossier events are never changed');
+END;
+
+CREATE TRIGGER dossier_events_no_delete BEFORE DELETE ON dossier_events
+BEGIN
+    SELECT RAISE(ABORT, 'append_only: dossier events are never deleted');
+END;
