@@ -853,6 +853,7 @@ fn direct_intake(
                         name: (*p).into(),
                         kind: "original".into(),
                         count: 1,
+                        reuse_document_id: None,
                     })
                     .collect();
                 let event = EventRow {

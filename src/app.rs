@@ -24,6 +24,8 @@ pub struct App {
     pub forms: crate::service::forms::Forms,
     /// Where the HTTP layer reads "now" (the system clock outside tests).
     pub clock: crate::clock::Clock,
+    /// Stored content: scans and electronic results (`<data_dir>/files`).
+    pub files: std::sync::Arc<dyn crate::files::BlobStore>,
 }
 
 /// Keys derived from the server secret, one per purpose.
@@ -111,6 +113,11 @@ impl App {
                 settings.forms_dir.display()
             )
         })?;
+        let files_dir = settings.data_dir.join("files");
+        let files: std::sync::Arc<dyn crate::files::BlobStore> = std::sync::Arc::new(
+            crate::files::FsBlobStore::new(files_dir.clone())
+                .with_context(|| format!("preparing the file store {}", files_dir.display()))?,
+        );
         let secret = server_secret(&settings)?;
         let keys = Keys::derive(&secret);
         let store = Store::open(
@@ -161,6 +168,7 @@ impl App {
             keys,
             forms,
             clock: crate::clock::Clock::System,
+            files,
         };
         if !app.store.has_admin()? {
             tracing::warn!(

@@ -178,6 +178,24 @@ struct SettingsFile {
     auth: AuthSection,
     #[serde(default)]
     public: PublicSection,
+    #[serde(default)]
+    files: FilesSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FilesSection {
+    max_upload_mb: u32,
+    sweep_grace_hours: u32,
+}
+
+impl Default for FilesSection {
+    fn default() -> Self {
+        Self {
+            max_upload_mb: 20,
+            sweep_grace_hours: 24,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -362,6 +380,11 @@ pub struct Settings {
     pub lookup_window_minutes: u32,
     /// Where results are collected, printed on the receipt.
     pub return_place: String,
+    /// Largest accepted upload, in bytes (`[files] max_upload_mb`).
+    pub max_upload_bytes: u64,
+    /// Stored content nothing records and temporary uploads are left alone this long by
+    /// the archive sweep (an upload may be between writing and committing).
+    pub sweep_grace_hours: u32,
 }
 
 impl Settings {
@@ -497,6 +520,7 @@ impl Settings {
                 "public.failure_window_minutes",
                 file.public.failure_window_minutes,
             ),
+            ("files.max_upload_mb", file.files.max_upload_mb),
         ] {
             if v == 0 {
                 return Err(err(key, "phải lớn hơn 0".into()));
@@ -512,6 +536,8 @@ impl Settings {
             lookup_failures_per_code: file.public.lookup_failures_per_code,
             lookup_window_minutes: file.public.failure_window_minutes,
             return_place: crate::core::text::clean(&file.public.return_place),
+            max_upload_bytes: u64::from(file.files.max_upload_mb) * 1024 * 1024,
+            sweep_grace_hours: file.files.sweep_grace_hours,
             config_dir: dir.to_path_buf(),
             bind,
             workers: file.server.workers,

@@ -20,6 +20,9 @@ pub enum ErrorKind {
     Conflict,
     TooManyRequests,
     PayloadTooLarge,
+    UnsupportedMediaType,
+    /// The thing existed but was removed for good (content past retention).
+    Gone,
     Unavailable,
     Internal,
 }

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod core;
 pub mod error;
+pub mod files;
 pub mod forms;
 pub mod http;
 pub mod service;

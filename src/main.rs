@@ -45,6 +45,32 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Bring earlier results into the applicant data store.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Stored files past their retention.
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import results from a CSV file (idempotent; each rejected row reported with its
+    /// reason; exit 1 when any row was rejected). Columns: source_key, id_number,
+    /// full_name, document_name, number, issuing_agency, issued_on, valid_until,
+    /// procedure_code, file.
+    Results { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ArchiveCommand {
+    /// List stored content past retention that nothing needs any more, and content no row
+    /// records; with --apply remove it (each removal logged and audited).
+    Sweep {
+        /// Remove for real (the default is a dry run).
+        #[arg(long)]
+        apply: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,6 +163,12 @@ fn main() -> ExitCode {
                 Err(e) => Err(e.into()),
             }
         }
+        Command::Import(ImportCommand::Results { file }) => match import_results(config, &file) {
+            Ok(0) => Ok(()),
+            Ok(_) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
+        Command::Archive(ArchiveCommand::Sweep { apply }) => archive_sweep(config, apply),
         Command::CheckConfig => {
             println!(
                 "ok: {} cơ quan, {} thủ tục, lịch các năm {:?}",
@@ -165,6 +197,64 @@ fn serve(config: Config) -> anyhow::Result<()> {
     );
     let app = App::start(config, chrono::Utc::now())?;
     actix_web::rt::System::new().block_on(motcua::http::serve(app))?;
+    Ok(())
+}
+
+/// Imports legacy results; the number of rejected rows.
+fn import_results(config: Config, file: &std::path::Path) -> anyhow::Result<usize> {
+    let app = App::start(config, chrono::Utc::now())?;
+    let bar = indicatif::ProgressBar::new(0).with_style(indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} dòng ({per_sec}, còn {eta})",
+    )?);
+    let actor = motcua::service::accounts::cli_actor();
+    let report = app.import_results(file, &actor, chrono::Utc::now(), &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    for r in &report.rejected {
+        println!("dòng {}: {}: {}", r.line, r.source_key, r.reason);
+    }
+    println!(
+        "{} dòng: {} đã nhập, {} đã có từ trước, {} bị từ chối",
+        report.rows,
+        report.imported,
+        report.already_present,
+        report.rejected.len()
+    );
+    Ok(report.rejected.len())
+}
+
+fn archive_sweep(config: Config, apply: bool) -> anyhow::Result<()> {
+    let app = App::start(config, chrono::Utc::now())?;
+    let report = app.archive_sweep(apply, chrono::Utc::now())?;
+    for r in &report.removals {
+        println!(
+            "{} {} {} ({} byte)",
+            if apply { "đã hủy" } else { "sẽ hủy" },
+            r.sha256,
+            match r.reason {
+                "orphan" => "không bản ghi nào tham chiếu",
+                _ => "hết thời hạn lưu trữ",
+            },
+            r.size
+        );
+    }
+    println!(
+        "{} tệp đã xét, {} tệp {}{}",
+        report.examined,
+        report.removals.len(),
+        if apply {
+            "đã hủy"
+        } else {
+            "sẽ hủy (chạy thử; thêm --apply để hủy)"
+        },
+        if apply {
+            format!(", {} tệp tải lên dở dang đã xóa", report.temporary_removed)
+        } else {
+            String::new()
+        }
+    );
     Ok(())
 }
 

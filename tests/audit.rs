@@ -139,6 +139,7 @@ fn the_outcome_and_the_history_are_fixed_in_the_database(db: common::TestDb) {
         &Event::Decide {
             outcome: Decision::Approved,
             reason: None,
+            result: None,
         },
         now,
     )

@@ -344,6 +344,48 @@ pub const RETENTION_CLASSES: &[&str] = &[
     "10_years",
     "5_years",
 ];
+/// Years a retention class keeps a document; `None` for `permanent`.
+pub fn retention_years(class: &str) -> Option<u32> {
+    class.strip_suffix("_years").and_then(|n| n.parse().ok())
+}
+
+/// Until when a document of retention class `class` dated `from` is kept (the same day
+/// N years later; 29 February gives 1 March); `None` when kept permanently.
+pub fn retain_until(class: &str, from: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    let years = retention_years(class)? as i32;
+    let y = from.year() + years;
+    chrono::NaiveDate::from_ymd_opt(y, from.month(), from.day())
+        .or_else(|| chrono::NaiveDate::from_ymd_opt(y, 3, 1))
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn retention_dates() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(retain_until("permanent", d(2026, 11, 2)), None);
+        assert_eq!(
+            retain_until("5_years", d(2026, 11, 2)),
+            Some(d(2031, 11, 2))
+        );
+        assert_eq!(
+            retain_until("10_years", d(2028, 2, 29)),
+            Some(d(2038, 3, 1))
+        );
+        assert_eq!(
+            retain_until("20_years", d(2028, 2, 29)),
+            Some(d(2048, 2, 29))
+        );
+        for c in RETENTION_CLASSES {
+            assert_eq!(retention_years(c).is_none(), *c == "permanent", "{c}");
+        }
+    }
+}
+
 /// Roles a step may name.
 pub const STEP_ROLES: &[&str] = &["clerk", "official", "leader"];
 

@@ -54,6 +54,10 @@ pub enum Event {
         outcome: Decision,
         #[serde(default)]
         reason: Option<String>,
+        /// The result document issued with an approval (registered in the applicant
+        /// data store as `<dossier code>-KQ<n>`); defaults from the catalogue.
+        #[serde(default)]
+        result: Option<ResultInfo>,
     },
     /// Trả kết quả: fixes `finished_at` and the outcome, once.
     Return { channel: Channel },
@@ -104,6 +108,21 @@ impl Satisfaction {
             Satisfaction::Unsatisfied => "unsatisfied",
         }
     }
+}
+
+/// What the deciding agency says of the result document it issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultInfo {
+    /// The document's name; default: the procedure's `result_document`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its number and symbol (*số, ký hiệu*).
+    #[serde(default)]
+    pub number: Option<String>,
+    /// Valid until this date; `None`: without limit.
+    #[serde(default)]
+    pub valid_until: Option<chrono::NaiveDate>,
 }
 
 /// A decision on the request (*kết quả giải quyết*).
@@ -411,7 +430,9 @@ pub fn apply_full(
             s.status = Status::Stopped;
             s.finished_at = Some(at);
         }
-        Event::Decide { outcome, reason } => {
+        Event::Decide {
+            outcome, reason, ..
+        } => {
             if !matches!(state.status, Status::Received | Status::InProgress) {
                 return Err(wrong_state(state, "ra quyết định"));
             }
@@ -563,6 +584,7 @@ mod tests {
             &Event::Decide {
                 outcome: Decision::Approved,
                 reason: None,
+                result: None,
             },
             at("2030-03-07T09:00"),
             &old_rules(),
@@ -609,6 +631,7 @@ mod tests {
             &Event::Decide {
                 outcome: Decision::Approved,
                 reason: None,
+                result: None,
             },
             at("2030-03-12T09:00"),
             &new_rules(),
@@ -668,7 +691,8 @@ mod tests {
                 &s,
                 &Event::Decide {
                     outcome: Decision::Refused,
-                    reason: None
+                    reason: None,
+                    result: None,
                 },
                 t,
                 &r,
@@ -683,6 +707,7 @@ mod tests {
             &Event::Decide {
                 outcome: Decision::Approved,
                 reason: None,
+                result: None,
             },
             t,
             &r,
@@ -747,6 +772,7 @@ mod tests {
             Event::Decide {
                 outcome: Decision::Approved,
                 reason: None,
+                result: None,
             },
         ] {
             assert_eq!(
@@ -848,6 +874,7 @@ mod tests {
             &Event::Decide {
                 outcome: Decision::Approved,
                 reason: None,
+                result: None,
             },
             at("2030-03-08T09:00"),
             &r,

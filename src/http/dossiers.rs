@@ -95,7 +95,7 @@ pub fn dossier_json(app: &AppData, d: &DossierRow) -> Value {
 fn papers_json(papers: &[PaperRow]) -> Value {
     papers
         .iter()
-        .map(|p| json!({ "position": p.position, "name": p.name, "kind": p.kind, "kind_label": paper_kind_label(&p.kind), "count": p.count }))
+        .map(|p| json!({ "position": p.position, "name": p.name, "kind": p.kind, "kind_label": paper_kind_label(&p.kind), "count": p.count, "reuse_document_id": p.reuse_document_id }))
         .collect()
 }
 
@@ -125,12 +125,15 @@ pub async fn get(
 ) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
     let a = app.get_ref().clone();
-    let ((d, papers, events), (progress, steps, handled_by)) = blocking(move || {
+    let ((d, papers, events), (progress, steps, handled_by), documents) = blocking(move || {
         let full = a.dossier_for(&who.0, &code)?;
         let processing = a.store.dossier_processing(&code)?;
-        Ok((full, processing))
+        let documents = a.store.dossier_documents(&code)?;
+        Ok((full, processing, documents))
     })
     .await?;
+    let (file_list, document_list) =
+        super::files::dossier_files_json(&app, &documents.0, &documents.1);
     let offset = app.settings.offset;
     let t = |n: chrono::NaiveDateTime| rfc3339(from_db(n).fixed_offset(), offset);
     let mut body = dossier_json(&app, &d);
@@ -169,6 +172,10 @@ pub async fn get(
         .map(|c| agency_json(&app, Some(c)))
         .collect();
     body["papers"] = papers_json(&papers);
+    body["files"] = file_list;
+    body["documents"] = document_list;
+    body["digitised"] = json!(progress.digitised);
+    body["reused"] = json!(progress.reused);
     body["events"] = events_json(&app, &events);
     body["forms"] = json!({ "receipt": format!("/api/v1/dossiers/{}/forms/receipt.pdf", d.code), "control": crate::service::notices::Notice::Control.url(&d.code) });
     Ok(HttpResponse::Ok().json(body))

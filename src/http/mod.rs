@@ -7,6 +7,7 @@ mod calendar;
 mod catalogue;
 mod dossiers;
 pub mod error;
+mod files;
 mod public;
 mod system;
 
@@ -82,6 +83,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(dossiers::notice),
             )
             .route("/dossiers/{code}/events", web::post().to(dossiers::event))
+            .route("/dossiers/{code}/files", web::post().to(files::upload))
+            .route(
+                "/dossiers/{code}/files/{id}",
+                web::get().to(files::download),
+            )
+            .route(
+                "/applicants/{id_number}/documents",
+                web::get().to(files::applicant_documents),
+            )
+            .route(
+                "/public/dossiers/{code}/results/{document_id}",
+                web::get().to(files::public_result),
+            )
             .route("/queue", web::get().to(dossiers::queue))
             .route("/portal/changes", web::get().to(dossiers::portal_changes))
             .route("/intake/guidance", web::post().to(dossiers::guidance))

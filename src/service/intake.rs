@@ -60,6 +60,11 @@ pub struct PaperInput {
     pub kind: String,
     #[serde(default = "one")]
     pub count: u32,
+    /// A document of the applicant data store that satisfies this paper instead of a new
+    /// copy (*tái sử dụng kết quả số hóa*, NĐ 45/2020 Art. 14): its id, e.g.
+    /// `000.00.51.H26-261102-0001-KQ1`.
+    #[serde(default)]
+    pub reuse_document_id: Option<String>,
 }
 
 fn one() -> u32 {
@@ -360,6 +365,7 @@ impl App {
         let note = optional_text(&req.note, 1000, "invalid_note", "Ghi chú")?;
         let received = to_db(now);
         let (version, procedure) = self.procedure_in_force(&req.procedure_code, received)?;
+        let reuse = self.check_reuse(&req.papers, &applicant, now)?;
         let missing = missing_papers(&procedure.papers, &papers);
         if !missing.is_empty() {
             let names: Vec<&str> = missing.iter().map(|m| m.name.as_str()).collect();
@@ -471,6 +477,7 @@ impl App {
                     name: p.name.clone(),
                     kind: kind_str(p.kind).into(),
                     count: p.count as i32,
+                    reuse_document_id: reuse[i].clone(),
                 })
                 .collect();
             let event = EventRow {
@@ -486,6 +493,7 @@ impl App {
                     "procedure_version": version.version,
                     "due_at": due.to_rfc3339(),
                     "rule_set": rule_set,
+                    "reused": reuse.iter().flatten().collect::<Vec<_>>(),
                 })
                 .to_string(),
             };
@@ -499,6 +507,9 @@ impl App {
                 .map(|s| super::processing::step_row(&code, s))
                 .collect();
             dossiers::insert_dossier(conn, &row, &progress, &paper_rows, &step_rows, &event)?;
+            if reuse.iter().any(Option::is_some) {
+                crate::store::documents::refresh_digitisation(conn, &code)?;
+            }
             audit::append(
                 conn,
                 AuditEntry {
@@ -512,6 +523,7 @@ impl App {
                         "procedure_version": version.version,
                         "channel": channel.as_str(),
                         "papers": paper_rows.len(),
+                        "reused": reuse.iter().flatten().collect::<Vec<_>>(),
                         "due_at": due.to_rfc3339(),
                     }),
                 },
@@ -540,6 +552,57 @@ impl App {
 }
 
 impl App {
+    /// The data-store documents reused for each paper (by position), checked: each exists,
+    /// belongs to the applicant, is still valid and has its electronic copy.
+    fn check_reuse(
+        &self,
+        papers: &[PaperInput],
+        applicant: &Applicant,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<Option<String>>> {
+        let today = now.with_timezone(&self.settings.offset).date_naive();
+        papers
+            .iter()
+            .map(|p| {
+                let Some(id) = p.reuse_document_id.as_deref().map(str::trim) else {
+                    return Ok(None);
+                };
+                let invalid = |m: String| AppError::invalid("invalid_reuse", m);
+                let doc = if id.is_empty() || id.len() > 100 {
+                    None
+                } else {
+                    self.store.find_document(id)?
+                };
+                let Some(doc) = doc.filter(|d| d.owner_id_number == applicant.id_number) else {
+                    return Err(invalid(format!(
+                        "Không có giấy tờ \"{id}\" của người nộp này trong kho dữ liệu"
+                    )));
+                };
+                if doc.valid_until.is_some_and(|v| v < today) {
+                    return Err(invalid(format!(
+                        "Giấy tờ {id} đã hết hiệu lực ngày {}",
+                        doc.valid_until
+                            .map(|v| v.format("%d/%m/%Y").to_string())
+                            .unwrap_or_default()
+                    )));
+                }
+                let live = match &doc.sha256 {
+                    Some(sha) => self
+                        .store
+                        .find_blob(sha)?
+                        .is_some_and(|b| b.removed_at.is_none()),
+                    None => false,
+                };
+                if !live {
+                    return Err(invalid(format!(
+                        "Giấy tờ {id} chưa có bản điện tử trong kho dữ liệu"
+                    )));
+                }
+                Ok(Some(doc.id))
+            })
+            .collect()
+    }
+
     /// The agency competent to decide a dossier of `procedure` received at `receiving`.
     pub fn competent_for(
         &self,

@@ -103,7 +103,7 @@ impl App {
 
     /// The dossier `code` if `proof` holds; failures are limited per address and code and
     /// all look the same.
-    fn prove(
+    pub(crate) fn prove(
         &self,
         code: &str,
         proof: &Proof,

@@ -2,8 +2,11 @@
 //! HTTP layer (on the blocking pool) and from CLI commands.
 
 pub mod accounts;
+pub mod archive;
+pub mod documents;
 pub mod dossiers;
 pub mod forms;
+pub mod import;
 pub mod intake;
 pub mod lookup;
 pub mod notices;

@@ -13,6 +13,7 @@ use crate::core::machine::{apply_full, Event, State};
 use crate::core::route::Step;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditEntry};
+use crate::store::documents::{self, DocumentRow};
 use crate::store::dossiers::{self, DossierRow, EventRow, ProgressRow, StepRow};
 use crate::store::{from_db, to_db, StoreError};
 
@@ -207,9 +208,21 @@ fn clean_event(event: &Event) -> AppResult<Event> {
         Event::Stop { reason } => Event::Stop {
             reason: text(reason, 2000, "Lý do")?,
         },
-        Event::Decide { outcome, reason } => Event::Decide {
+        Event::Decide {
+            outcome,
+            reason,
+            result,
+        } => Event::Decide {
             outcome: *outcome,
             reason: opt(reason, 2000, "Lý do")?,
+            result: match result {
+                Some(r) => Some(crate::core::machine::ResultInfo {
+                    name: opt(&r.name, 300, "Tên giấy tờ kết quả")?,
+                    number: opt(&r.number, 100, "Số, ký hiệu")?,
+                    valid_until: r.valid_until,
+                }),
+                None => None,
+            },
         },
         Event::Payment {
             amount,
@@ -233,6 +246,51 @@ fn db(t: DateTime<FixedOffset>) -> chrono::NaiveDateTime {
 }
 
 impl App {
+    /// The result document an approval issues: `<code>-KQ<n>`, in the applicant's data
+    /// store, kept for the procedure's retention class from its issue date.
+    fn result_document(
+        &self,
+        d: &DossierRow,
+        caller: &Caller,
+        info: Option<&crate::core::machine::ResultInfo>,
+        at: DateTime<FixedOffset>,
+        conn: &mut crate::store::DbConnection,
+    ) -> Result<DocumentRow, StoreError> {
+        let existing = documents::documents_of_dossier(conn, &d.code)?
+            .iter()
+            .filter(|x| x.kind == "result")
+            .count();
+        let procedure = self.catalogue.get(&d.procedure_code);
+        let retention = procedure
+            .map(|p| p.retention.clone())
+            .unwrap_or_else(|| "permanent".into());
+        let issued_on = at.date_naive();
+        let retain_until = crate::core::catalogue::retain_until(&retention, issued_on);
+        Ok(DocumentRow {
+            id: format!("{}-KQ{}", d.code, existing + 1),
+            kind: "result".into(),
+            owner_id_number: d.applicant_id_number.clone(),
+            owner_name: d.applicant_name.clone(),
+            name: info
+                .and_then(|i| i.name.clone())
+                .or_else(|| procedure.and_then(|p| p.result_document.clone()))
+                .unwrap_or_else(|| "Kết quả giải quyết thủ tục hành chính".into()),
+            number: info.and_then(|i| i.number.clone()),
+            issuing_agency: Some(caller.agency.clone()),
+            issued_on,
+            valid_until: info.and_then(|i| i.valid_until),
+            dossier_code: Some(d.code.clone()),
+            procedure_code: Some(d.procedure_code.clone()),
+            sha256: None,
+            retention,
+            retain_until,
+            source: "decision".into(),
+            source_key: None,
+            created_at: db(at),
+            created_by: caller.username.clone(),
+        })
+    }
+
     /// Records `event` on dossier `code` by `caller` at `now`.
     pub fn record_event(
         &self,
@@ -346,9 +404,24 @@ impl App {
             if matches!(event, Event::Accept) {
                 dossiers::add_handler(conn, &row.code, &next.current_agency)?;
             }
+            let mut registered = None;
+            if let Event::Decide {
+                outcome: crate::core::machine::Decision::Approved,
+                result,
+                ..
+            } = event
+            {
+                let doc = self.result_document(&row, caller, result.as_ref(), at, conn)?;
+                documents::insert_document(conn, &doc)?;
+                documents::refresh_digitisation(conn, &row.code)?;
+                registered = Some(doc.id);
+            }
             let mut data = payload.clone();
             if let Event::Handover { .. } = event {
                 data["from_agency"] = json!(state.current_agency);
+            }
+            if let Some(id) = &registered {
+                data["result_document"] = json!(id);
             }
             if let Some(st) = &stage {
                 data["step"] = json!({

@@ -62,6 +62,13 @@ pub struct ProgressRow {
     /// The step (0-based) of the route the dossier is in.
     pub current_step: Option<i32>,
     pub rated: bool,
+    /// Every paper has a file or a reused document (*đã số hóa*).
+    pub digitised: bool,
+    /// At least one paper was satisfied by a document of the data store.
+    pub reused: bool,
+    /// Results issued, and how many of them have their electronic copy.
+    pub results: i32,
+    pub results_electronic: i32,
 }
 
 /// One step of a dossier's route with its due moment and, once ended, its result.
@@ -93,6 +100,10 @@ impl ProgressRow {
             late_by_rule: false,
             current_step: None,
             rated: false,
+            digitised: false,
+            reused: false,
+            results: 0,
+            results_electronic: 0,
         }
     }
 }
@@ -105,6 +116,8 @@ pub struct PaperRow {
     pub name: String,
     pub kind: String,
     pub count: i32,
+    /// The data-store document that satisfies this paper, when reused (*tái sử dụng*).
+    pub reuse_document_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod catalogue;
+pub mod documents;
 pub mod dossiers;
 pub mod schema;
 pub mod throttle;

@@ -134,6 +134,58 @@ diesel::table! {
         late_by_rule -> Bool,
         current_step -> Nullable<Integer>,
         rated -> Bool,
+        digitised -> Bool,
+        reused -> Bool,
+        results -> Integer,
+        results_electronic -> Integer,
+    }
+}
+
+diesel::table! {
+    blobs (sha256) {
+        sha256 -> Text,
+        size -> BigInt,
+        media_type -> Text,
+        created_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        kind -> Text,
+        owner_id_number -> Text,
+        owner_name -> Text,
+        name -> Text,
+        number -> Nullable<Text>,
+        issuing_agency -> Nullable<Text>,
+        issued_on -> Date,
+        valid_until -> Nullable<Date>,
+        dossier_code -> Nullable<Text>,
+        procedure_code -> Nullable<Text>,
+        sha256 -> Nullable<Text>,
+        retention -> Text,
+        retain_until -> Nullable<Date>,
+        source -> Text,
+        source_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    dossier_files (id) {
+        id -> Text,
+        dossier_code -> Text,
+        paper_position -> Nullable<Integer>,
+        document_id -> Nullable<Text>,
+        file_name -> Text,
+        sha256 -> Text,
+        size -> BigInt,
+        media_type -> Text,
+        uploaded_at -> Timestamp,
+        uploaded_by -> Text,
     }
 }
 
@@ -166,6 +218,7 @@ diesel::table! {
         name -> Text,
         kind -> Text,
         count -> Integer,
+        reuse_document_id -> Nullable<Text>,
     }
 }
 
@@ -226,6 +279,7 @@ diesel::joinable!(dossier_papers -> dossiers (dossier_code));
 diesel::joinable!(dossier_progress -> dossiers (dossier_code));
 diesel::joinable!(dossier_events -> dossiers (dossier_code));
 diesel::joinable!(dossier_steps -> dossiers (dossier_code));
+diesel::joinable!(dossier_files -> dossiers (dossier_code));
 diesel::joinable!(dossier_agencies -> dossiers (dossier_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -236,6 +290,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossier_progress,
     dossier_steps,
     dossier_agencies,
+    blobs,
+    documents,
+    dossier_files,
     dossier_papers,
     dossier_events,
     intake_outcomes,
