@@ -80,10 +80,19 @@ pub fn document_json(app: &AppData, d: &DocumentRow) -> Value {
     })
 }
 
+/// A part's headers could not be read.
 fn bad_multipart(e: impl std::fmt::Display) -> ApiError {
     AppError::bad_request(
+        "invalid_multipart",
+        format!("Dữ liệu tải lên sai định dạng multipart/form-data: {e}"),
+    )
+}
+
+/// The body ended (or broke) before the file did.
+fn incomplete(e: impl std::fmt::Display) -> ApiError {
+    AppError::bad_request(
         "incomplete_upload",
-        format!("Dữ liệu tải lên không đầy đủ hoặc sai định dạng multipart: {e}"),
+        format!("Dữ liệu tải lên không đầy đủ (kết nối bị ngắt hoặc độ dài khai báo sai): {e}"),
     )
 }
 
@@ -119,9 +128,14 @@ pub async fn upload(
         blocking(move || a.check_attach(&who, &code, &target)).await?;
     }
     let mut multipart = Multipart::new(req.headers(), payload);
-    let mut stored = None;
+    // The content is written to a temporary place and only moved into the store once the
+    // whole request has been read: a request refused at any point leaves nothing.
+    let mut pending = None;
     while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(bad_multipart)?;
+        let mut field = field.map_err(|e| match e {
+            actix_multipart::MultipartError::Incomplete => incomplete(e),
+            e => bad_multipart(e),
+        })?;
         let name = field.name().unwrap_or_default().to_string();
         if name != "file" {
             return Err(AppError::bad_request(
@@ -129,7 +143,7 @@ pub async fn upload(
                 format!("Phần \"{name}\" không được nhận: chỉ gửi một phần tên \"file\""),
             ));
         }
-        if stored.is_some() {
+        if pending.is_some() {
             return Err(AppError::bad_request(
                 "too_many_files",
                 "Mỗi lần tải lên một tệp",
@@ -152,18 +166,18 @@ pub async fn upload(
         })
         .await?;
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(bad_multipart)?;
+            let chunk = chunk.map_err(incomplete)?;
             upload.write(&chunk).map_err(|p| file_error(&p))?;
         }
-        let blob = blocking(move || upload.finish().map_err(|p| file_error(&p))).await?;
-        stored = Some((file_name, blob));
+        pending = Some((file_name, upload));
     }
-    let Some((file_name, blob)) = stored else {
+    let Some((file_name, upload)) = pending else {
         return Err(AppError::bad_request(
             "missing_file",
             "Không có tệp: gửi multipart/form-data với một phần tên \"file\"",
         ));
     };
+    let blob = blocking(move || upload.finish().map_err(|p| file_error(&p))).await?;
     let a = app.get_ref().clone();
     let row =
         blocking(move || a.attach_file(&who.0, &code, &target, &file_name, &blob, a.clock.now()))
