@@ -378,8 +378,13 @@ impl Server {
         }
     }
 
-    /// The server still runs and still answers.
+    /// The server still runs and still answers, and logged no panic and no 5xx answer.
     fn assert_alive(&mut self) {
+        let output = self.output();
+        assert!(
+            !output.contains("panicked") && !output.contains(" status=5"),
+            "the server panicked or answered 5xx; its output:\n{output}"
+        );
         assert!(
             matches!(self.child.try_wait(), Ok(None)),
             "the server stopped; its output:\n{}",
