@@ -7,7 +7,7 @@
 //! `TcpStream`, so nothing in the server (actix's HTTP/1 parser, payload handling,
 //! multipart) is bypassed. The helpers below are copied, not shared, on purpose.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -588,35 +588,44 @@ fn object_path(env: &Env, sha: &str) -> PathBuf {
     env.objects_dir().join(&sha[..2]).join(&sha[2..4]).join(sha)
 }
 
-/// Waits up to 10 s for the store to hold no object and no temporary upload (a
-/// connection the server drops is cleaned up asynchronously), then asserts it, and
-/// that the dossier lists no file.
-fn assert_nothing_stored(env: &Env, server: &Server, token: &str, code: &str, what: &str) {
+/// What an upload refused (or abandoned) left behind: objects under `files/objects`,
+/// temporary uploads in `files/tmp`, files listed on the dossier. Waits up to 10 s for the
+/// store to empty first (a connection the server drops is cleaned up asynchronously).
+fn leftovers(env: &Env, server: &Server, token: &str, code: &str) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while (!files_under(&env.objects_dir()).is_empty() || !part_files(env).is_empty())
         && Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(
-        files_under(&env.objects_dir()),
-        Vec::<PathBuf>::new(),
-        "{what}: something was stored under files/objects; server output:\n{}",
-        server.output()
-    );
-    assert_eq!(
-        part_files(env),
-        Vec::<PathBuf>::new(),
-        "{what}: a temporary upload was left in files/tmp; server output:\n{}",
-        server.output()
-    );
+    let mut found: Vec<String> = files_under(&env.objects_dir())
+        .iter()
+        .map(|p| format!("stored object {}", p.display()))
+        .chain(
+            part_files(env)
+                .iter()
+                .map(|p| format!("temporary upload {}", p.display())),
+        )
+        .collect();
     let d = dossier(server.addr, token, code);
-    assert_eq!(
-        d["files"],
-        json!([]),
-        "{what}: the dossier lists files: {d}"
+    if d["files"] != json!([]) || d["digitised"] != json!(false) {
+        found.push(format!(
+            "the dossier lists files {} (digitised: {})",
+            d["files"], d["digitised"]
+        ));
+    }
+    found
+}
+
+/// Asserts that nothing is stored, in the file store or on the dossier.
+fn assert_nothing_stored(env: &Env, server: &Server, token: &str, code: &str, what: &str) {
+    let found = leftovers(env, server, token, code);
+    assert!(
+        found.is_empty(),
+        "{what}: left behind:\n{}\nserver output:\n{}",
+        found.join("\n"),
+        server.output()
     );
-    assert_eq!(d["digitised"], json!(false), "{what}: {d}");
 }
 
 /// Asserts an error answer `{"error": code, "message": …}` with `status`.
@@ -662,8 +671,9 @@ fn send_while_reading(
 }
 
 /// Sends an upload whose body (`sent`) is shorter than its `Content-Length` (`declared`),
-/// then half-closes the connection. Asserts that nothing is stored; returns what the
-/// server did (checked by [`assert_refused_or_closed`]).
+/// then half-closes the connection. Returns what the server did and what it left behind
+/// (checked by [`problems_after_short_body`]).
+#[allow(clippy::too_many_arguments)]
 fn short_body_then_half_close(
     env: &Env,
     server: &Server,
@@ -673,7 +683,7 @@ fn short_body_then_half_close(
     declared: usize,
     pause_before_close: Duration,
     what: &str,
-) -> (std::io::Result<Response>, Duration) {
+) -> ShortBody {
     assert!(sent.len() < declared);
     let mut bytes = upload_head(
         server.addr,
@@ -701,38 +711,52 @@ fn short_body_then_half_close(
             Err(e) => format!("connection closed without an answer ({e})"),
         }
     );
-    assert_nothing_stored(env, server, token, code, what);
-    (outcome, waited)
+    ShortBody {
+        what: what.to_string(),
+        outcome,
+        waited,
+        leftovers: leftovers(env, server, token, code),
+    }
 }
 
-/// The server may answer 400 `incomplete_upload` or close the connection; it must do one
-/// of them promptly (no hang).
-fn assert_refused_or_closed(
-    server: &Server,
-    (outcome, waited): &(std::io::Result<Response>, Duration),
-    what: &str,
-) {
-    match outcome {
-        Ok(r) => {
-            let answer = r.json();
-            assert_eq!(
-                (r.status, answer["error"].as_str()),
-                (400, Some("incomplete_upload")),
-                "{what}: a body cut short by the client; server output:\n{}",
-                server.output()
-            );
+/// One request whose body is shorter than its `Content-Length`, and what came of it.
+struct ShortBody {
+    what: String,
+    outcome: std::io::Result<Response>,
+    waited: Duration,
+    leftovers: Vec<String>,
+}
+
+/// What is wrong after a [`ShortBody`] request (empty when all is well): anything left
+/// behind; an answer other than 400 `incomplete_upload`, or no prompt answer and no close.
+fn problems_after_short_body(r: &ShortBody) -> Vec<String> {
+    let what = &r.what;
+    let mut problems: Vec<String> = r
+        .leftovers
+        .iter()
+        .map(|l| format!("{what}: left behind: {l}"))
+        .collect();
+    match &r.outcome {
+        Ok(answer) => {
+            let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+            if (answer.status, body["error"].as_str()) != (400, Some("incomplete_upload")) {
+                problems.push(format!(
+                    "{what}: expected 400 incomplete_upload (or a closed connection), got {} {}",
+                    answer.status,
+                    String::from_utf8_lossy(&answer.body)
+                ));
+            }
         }
-        Err(e) => {
-            // A closed connection is acceptable; a read timeout is a hang.
-            assert!(
-                !matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ),
-                "{what}: the server neither answered nor closed within {waited:?}: {e}"
-            );
+        // A closed connection is acceptable; a read timeout is a hang.
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            problems.push(format!(
+                "{what}: the server neither answered nor closed within {:?}: {e}",
+                r.waited
+            ));
         }
+        Err(_) => {}
     }
+    problems
 }
 
 // ─── the tests ──────────────────────────────────────────────────────────────
@@ -780,56 +804,66 @@ fn a_lying_content_length_is_refused_and_leaves_nothing() {
     assert_nothing_stored(&env, &server, &token, &code, "(a) Content-Length 100");
 
     // (b) Content-Length larger than what is sent, then the client half-closes: the
-    // body can never be complete. Either a 400 answer or a closed connection is fine;
-    // nothing may be stored, and the server must not hang on the connection.
-    // (b1) The connection breaks in the middle of the file.
+    // body can never be complete. Either a 400 `incomplete_upload` answer or a closed
+    // connection is fine; nothing may be stored, and the server must not hang. Every
+    // variant runs; the problems of all are reported together.
+    // Observed (2026-11-27): every variant answered within milliseconds. (b1') 400
+    // incomplete_upload. (b1) and (b2) 400 invalid_multipart "Payload error": the short
+    // body and the client's FIN are read before the handler polls the multipart stream, so
+    // the payload error surfaces from `Multipart::next` and is classed as malformed.
+    // (b2') 201 and the file stored: the multipart parser stops at the closing boundary
+    // without waiting for the end of the request body.
     let whole = multipart("giay-chung-sinh.pdf", &file);
     let cut = part_head("giay-chung-sinh.pdf").len() + file.len() / 2;
-    let b1 = short_body_then_half_close(
-        &env,
-        &server,
-        &token,
-        &code,
-        &whole[..cut],
-        whole.len(),
-        Duration::ZERO,
-        "(b1) body cut in the middle of the file",
-    );
-    // (b1') The same, but the client stalls before giving up, so the server is already
-    // reading the file when the connection breaks.
-    let b1_late = short_body_then_half_close(
-        &env,
-        &server,
-        &token,
-        &code,
-        &whole[..cut],
-        whole.len(),
-        Duration::from_millis(500),
-        "(b1') body cut in the middle of the file, after a pause",
-    );
-    // (b2) The whole multipart body arrives, closing boundary included, but the request
-    // announced 4 KiB more: the HTTP request is still incomplete when the client gives up.
-    let b2 = short_body_then_half_close(
-        &env,
-        &server,
-        &token,
-        &code,
-        &whole,
-        whole.len() + 4096,
-        Duration::ZERO,
-        "(b2) complete multipart, Content-Length 4 KiB larger",
-    );
-    // Nothing was stored either time; now what the client was told.
-    assert_refused_or_closed(&server, &b1, "(b1) body cut in the middle of the file");
-    assert_refused_or_closed(
-        &server,
-        &b1_late,
-        "(b1') body cut in the middle of the file, after a pause",
-    );
-    assert_refused_or_closed(
-        &server,
-        &b2,
-        "(b2) complete multipart, Content-Length 4 KiB larger",
+    let mut runs = Vec::new();
+    for (sent, declared, pause, what) in [
+        // (b1) The connection breaks in the middle of the file.
+        (
+            &whole[..cut],
+            whole.len(),
+            Duration::ZERO,
+            "(b1) body cut in the middle of the file",
+        ),
+        // (b1') The same, but the client stalls before giving up: the server is already
+        // reading the file when the connection breaks.
+        (
+            &whole[..cut],
+            whole.len(),
+            Duration::from_millis(500),
+            "(b1') body cut in the middle of the file, after a pause",
+        ),
+        // (b2) The whole multipart body arrives, closing boundary included, but the
+        // request announced 4 KiB more: the HTTP request is still incomplete.
+        (
+            &whole[..],
+            whole.len() + 4096,
+            Duration::ZERO,
+            "(b2) complete multipart, Content-Length 4 KiB larger",
+        ),
+        // (b2') The same, with a pause before the client gives up (last: it may store).
+        (
+            &whole[..],
+            whole.len() + 4096,
+            Duration::from_millis(500),
+            "(b2') complete multipart, Content-Length 4 KiB larger, after a pause",
+        ),
+    ] {
+        let run =
+            short_body_then_half_close(&env, &server, &token, &code, sent, declared, pause, what);
+        let problems = problems_after_short_body(&run);
+        // Later variants must not be judged by what an earlier one left behind.
+        if !run.leftovers.is_empty() {
+            runs.push(problems);
+            break;
+        }
+        runs.push(problems);
+    }
+    let problems: Vec<String> = runs.into_iter().flatten().collect();
+    assert!(
+        problems.is_empty(),
+        "requests shorter than their Content-Length:\n{}\nserver output:\n{}",
+        problems.join("\n"),
+        server.output()
     );
 
     // The same file, sent honestly, is accepted: the refusals above were about the
@@ -867,6 +901,7 @@ fn a_declared_oversize_upload_is_refused_before_reading() {
             server.output()
         )
     });
+    eprintln!("50 MB declared: {} after {elapsed:?}", r.status);
     assert_error(&r, 413, "file_too_large", "50 MB declared, 20 MB allowed");
     assert!(
         r.json()["message"]
@@ -910,6 +945,7 @@ fn an_oversize_upload_is_refused_while_streaming() {
             server.output()
         )
     });
+    eprintln!("3 MB chunked: {} after {elapsed:?}", r.status);
     assert_error(&r, 413, "file_too_large", "3 MB streamed, 1 MB allowed");
     assert!(
         r.json()["message"]

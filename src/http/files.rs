@@ -127,13 +127,23 @@ pub async fn upload(
         );
         blocking(move || a.check_attach(&who, &code, &target)).await?;
     }
-    let mut multipart = Multipart::new(req.headers(), payload);
+    // The body is read through a counter that hands the stream back afterwards: the
+    // multipart parser stops at the closing boundary, and the request is only complete
+    // once the body has ended with exactly the declared length.
+    let body = std::rc::Rc::new(std::cell::RefCell::new(payload));
+    let read = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let counted = Counted {
+        inner: body.clone(),
+        read: read.clone(),
+    };
+    let mut multipart = Multipart::new(req.headers(), counted);
     // The content is written to a temporary place and only moved into the store once the
     // whole request has been read: a request refused at any point leaves nothing.
     let mut pending = None;
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(|e| match e {
-            actix_multipart::MultipartError::Incomplete => incomplete(e),
+            actix_multipart::MultipartError::Incomplete
+            | actix_multipart::MultipartError::Payload(_) => incomplete(e),
             e => bad_multipart(e),
         })?;
         let name = field.name().unwrap_or_default().to_string();
@@ -177,12 +187,53 @@ pub async fn upload(
             "Không có tệp: gửi multipart/form-data với một phần tên \"file\"",
         ));
     };
+    drop(multipart);
+    // Whatever follows the closing boundary must arrive too, up to the declared length.
+    {
+        let mut rest = body.borrow_mut();
+        while let Some(chunk) = rest.next().await {
+            let chunk = chunk.map_err(incomplete)?;
+            read.set(read.get() + chunk.len() as u64);
+            if read.get() > max + ENVELOPE {
+                return Err(file_error(&FileProblem::TooLarge { limit: max }));
+            }
+        }
+    }
+    if declared.is_some_and(|n| n != read.get()) {
+        return Err(incomplete(format!(
+            "nhận {} byte, khai báo {}",
+            read.get(),
+            declared.unwrap_or_default()
+        )));
+    }
     let blob = blocking(move || upload.finish().map_err(|p| file_error(&p))).await?;
     let a = app.get_ref().clone();
     let row =
         blocking(move || a.attach_file(&who.0, &code, &target, &file_name, &blob, a.clock.now()))
             .await?;
     Ok(HttpResponse::Created().json(file_json(&app, &row)))
+}
+
+/// The request body, counted, shared so that it can be drained after the parser is done.
+struct Counted {
+    inner: std::rc::Rc<std::cell::RefCell<web::Payload>>,
+    read: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl futures_util::Stream for Counted {
+    type Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let mut inner = self.inner.borrow_mut();
+        let polled = std::pin::Pin::new(&mut *inner).poll_next(cx);
+        if let std::task::Poll::Ready(Some(Ok(b))) = &polled {
+            self.read.set(self.read.get() + b.len() as u64);
+        }
+        polled
+    }
 }
 
 /// `attachment; filename="ascii"; filename*=UTF-8''…` for a Vietnamese file name.

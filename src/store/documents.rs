@@ -147,8 +147,19 @@ pub fn blob_live(conn: &mut DbConnection, sha256: &str) -> StoreResult<bool> {
     Ok(n > 0)
 }
 
-/// Updates the dossier's cached digitisation facts from its papers, files and results.
-pub fn refresh_digitisation(conn: &mut DbConnection, code: &str) -> StoreResult<()> {
+/// The dossier's digitisation facts: every paper has a file (or a reused document), a
+/// paper was reused, results issued, results with their electronic copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digitisation {
+    pub digitised: bool,
+    pub reused: bool,
+    pub results: i32,
+    pub results_electronic: i32,
+}
+
+/// Updates the dossier's cached digitisation facts from its papers, files and results,
+/// and returns them (a caller holding the progress row must copy them into it).
+pub fn refresh_digitisation(conn: &mut DbConnection, code: &str) -> StoreResult<Digitisation> {
     let papers: Vec<(i32, Option<String>)> = dossier_papers::table
         .filter(dossier_papers::dossier_code.eq(code))
         .select((dossier_papers::position, dossier_papers::reuse_document_id))
@@ -167,16 +178,21 @@ pub fn refresh_digitisation(conn: &mut DbConnection, code: &str) -> StoreResult<
         .filter(documents::kind.eq("result"))
         .select(documents::sha256)
         .load(conn)?;
+    let d = Digitisation {
+        digitised,
+        reused,
+        results: results.len() as i32,
+        results_electronic: results.iter().filter(|s| s.is_some()).count() as i32,
+    };
     diesel::update(dossier_progress::table.find(code))
         .set((
-            dossier_progress::digitised.eq(digitised),
-            dossier_progress::reused.eq(reused),
-            dossier_progress::results.eq(results.len() as i32),
-            dossier_progress::results_electronic
-                .eq(results.iter().filter(|s| s.is_some()).count() as i32),
+            dossier_progress::digitised.eq(d.digitised),
+            dossier_progress::reused.eq(d.reused),
+            dossier_progress::results.eq(d.results),
+            dossier_progress::results_electronic.eq(d.results_electronic),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(d)
 }
 
 /// What the archive sweep needs to know about one stored content.

@@ -69,6 +69,19 @@ pub struct ProgressRow {
     /// Results issued, and how many of them have their electronic copy.
     pub results: i32,
     pub results_electronic: i32,
+    /// `approved` or `refused`, once decided.
+    pub decision: Option<String>,
+    /// The procedure bears a fee or charge (at intake).
+    pub fee_bearing: bool,
+    /// A fee was paid online (QĐ 766 indicator 3.6).
+    pub paid_online: bool,
+    /// The applicant's rating and when it was given.
+    pub rating: Option<String>,
+    pub rated_at: Option<NaiveDateTime>,
+    /// Working minutes from receipt to return, stopped clock excluded.
+    pub handling_minutes: Option<i64>,
+    /// Working minutes the clock stood still (supplements, pauses).
+    pub stopped_minutes: i64,
 }
 
 /// One step of a dossier's route with its due moment and, once ended, its result.
@@ -104,6 +117,13 @@ impl ProgressRow {
             reused: false,
             results: 0,
             results_electronic: 0,
+            decision: None,
+            fee_bearing: false,
+            paid_online: false,
+            rating: None,
+            rated_at: None,
+            handling_minutes: None,
+            stopped_minutes: 0,
         }
     }
 }
@@ -276,6 +296,26 @@ pub fn steps_of(conn: &mut DbConnection, code: &str) -> StoreResult<Vec<StepRow>
         .order(dossier_steps::no)
         .select(StepRow::as_select())
         .load(conn)?)
+}
+
+/// One row of the hand-over log (form 06).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::handovers)]
+pub struct HandoverRow {
+    pub dossier_code: String,
+    pub seq: i32,
+    pub at: NaiveDateTime,
+    pub from_agency: String,
+    pub to_agency: String,
+    pub electronic: bool,
+    pub outcome: Option<String>,
+}
+
+pub fn insert_handover(conn: &mut DbConnection, h: &HandoverRow) -> StoreResult<()> {
+    diesel::insert_into(super::schema::handovers::table)
+        .values(h)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Writes the steps that changed (inside the caller's transaction).

@@ -138,6 +138,25 @@ diesel::table! {
         reused -> Bool,
         results -> Integer,
         results_electronic -> Integer,
+        decision -> Nullable<Text>,
+        fee_bearing -> Bool,
+        paid_online -> Bool,
+        rating -> Nullable<Text>,
+        rated_at -> Nullable<Timestamp>,
+        handling_minutes -> Nullable<BigInt>,
+        stopped_minutes -> BigInt,
+    }
+}
+
+diesel::table! {
+    handovers (dossier_code, seq) {
+        dossier_code -> Text,
+        seq -> Integer,
+        at -> Timestamp,
+        from_agency -> Text,
+        to_agency -> Text,
+        electronic -> Bool,
+        outcome -> Nullable<Text>,
     }
 }
 
@@ -280,6 +299,7 @@ diesel::joinable!(dossier_progress -> dossiers (dossier_code));
 diesel::joinable!(dossier_events -> dossiers (dossier_code));
 diesel::joinable!(dossier_steps -> dossiers (dossier_code));
 diesel::joinable!(dossier_files -> dossiers (dossier_code));
+diesel::joinable!(handovers -> dossiers (dossier_code));
 diesel::joinable!(dossier_agencies -> dossiers (dossier_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -293,6 +313,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     blobs,
     documents,
     dossier_files,
+    handovers,
     dossier_papers,
     dossier_events,
     intake_outcomes,
