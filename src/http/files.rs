@@ -190,7 +190,11 @@ pub async fn upload(
     drop(multipart);
     // Whatever follows the closing boundary must arrive too, up to the declared length.
     {
-        let mut rest = body.borrow_mut();
+        let Ok(rest) = std::rc::Rc::try_unwrap(body) else {
+            tracing::error!("request body still shared after the multipart parser");
+            return Err(AppError::internal());
+        };
+        let mut rest = rest.into_inner();
         while let Some(chunk) = rest.next().await {
             let chunk = chunk.map_err(incomplete)?;
             read.set(read.get() + chunk.len() as u64);
