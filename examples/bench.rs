@@ -875,6 +875,7 @@ fn direct_intake(
                 let state = motcua::core::machine::State::received(&receiving.code, due)
                     .with_route(route.clone(), local.fixed_offset());
                 let mut progress = dossiers::ProgressRow::new(&code);
+                progress.fee_bearing = procedure.fee > 0;
                 progress.current_step = state.current_step.map(|i| i as i32);
                 let step_rows: Vec<_> = state
                     .steps

@@ -26,6 +26,8 @@ pub struct App {
     pub clock: crate::clock::Clock,
     /// Stored content: scans and electronic results (`<data_dir>/files`).
     pub files: std::sync::Arc<dyn crate::files::BlobStore>,
+    /// The plan's targets and the QĐ 766 points (config/targets.toml).
+    pub targets: crate::config::Targets,
 }
 
 /// Keys derived from the server secret, one per purpose.
@@ -106,6 +108,7 @@ impl App {
             agencies,
             catalogue,
             rule_sets,
+            targets,
         } = config;
         let forms = crate::service::forms::Forms::load(&settings.forms_dir).with_context(|| {
             format!(
@@ -169,6 +172,7 @@ impl App {
             forms,
             clock: crate::clock::Clock::System,
             files,
+            targets,
         };
         if !app.store.has_admin()? {
             tracing::warn!(

@@ -756,6 +756,120 @@ pub struct Config {
     pub agencies: AgencyTree,
     pub catalogue: Catalogue,
     pub rule_sets: Vec<RuleSet>,
+    pub targets: Targets,
+}
+
+/// config/targets.toml: the plan's targets and the QĐ 766 points (data, not constants).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    /// The catalogue baseline for "simplified" procedures.
+    pub baseline_date: Option<chrono::NaiveDate>,
+    #[serde(default, rename = "target")]
+    pub targets: Vec<Target>,
+    #[serde(default, rename = "qd766")]
+    pub qd766: Vec<Qd766Item>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub indicator: String,
+    /// Percent at least.
+    pub min: f64,
+    #[serde(default)]
+    pub levels: Vec<String>,
+    #[serde(default)]
+    pub from_year: Option<i32>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Qd766Item {
+    pub indicator: String,
+    pub code: String,
+    pub points: f64,
+    /// Percent at which the full points are earned.
+    pub target: f64,
+}
+
+impl Targets {
+    /// The target of `indicator` for agencies of `level` in `year`: the most specific
+    /// entry (matching level over any level), latest `from_year` not after `year`.
+    pub fn for_indicator(
+        &self,
+        indicator: &str,
+        level: Option<&str>,
+        year: i32,
+    ) -> Option<&Target> {
+        self.targets
+            .iter()
+            .filter(|t| t.indicator == indicator)
+            .filter(|t| t.from_year.is_none_or(|y| y <= year))
+            .filter(|t| {
+                t.levels.is_empty() || level.is_some_and(|l| t.levels.iter().any(|x| x == l))
+            })
+            .max_by_key(|t| (!t.levels.is_empty(), t.from_year.unwrap_or(0)))
+    }
+}
+
+/// Reads config/targets.toml (optional: no file, no targets).
+pub fn load_targets(dir: &Path, agencies: &AgencyTree) -> Result<Targets, ConfigError> {
+    let path = dir.join("targets.toml");
+    if !path.exists() {
+        return Ok(Targets::default());
+    }
+    let (file, text): (Targets, String) = parse_file(&path)?;
+    let known: Vec<&str> = crate::core::indicators::DEFINITIONS
+        .iter()
+        .map(|d| d.name)
+        .collect();
+    let err = |key: String, message: String| ConfigError {
+        file: path.clone(),
+        line: locate(&text, &key),
+        key,
+        message,
+    };
+    for (i, t) in file.targets.iter().enumerate() {
+        if !known.contains(&t.indicator.as_str()) {
+            return Err(err(
+                format!("target[{i}].indicator"),
+                format!(
+                    "chỉ số \"{}\" không tồn tại (các chỉ số: {})",
+                    t.indicator,
+                    known.join(", ")
+                ),
+            ));
+        }
+        if !(0.0..=100.0).contains(&t.min) {
+            return Err(err(format!("target[{i}].min"), "phải từ 0 đến 100".into()));
+        }
+        for (j, l) in t.levels.iter().enumerate() {
+            if !agencies.levels.iter().any(|x| x.id == *l) {
+                return Err(err(
+                    format!("target[{i}].levels[{j}]"),
+                    format!("cấp \"{l}\" không có trong agencies.toml"),
+                ));
+            }
+        }
+    }
+    for (i, q) in file.qd766.iter().enumerate() {
+        if !known.contains(&q.indicator.as_str()) {
+            return Err(err(
+                format!("qd766[{i}].indicator"),
+                format!("chỉ số \"{}\" không tồn tại", q.indicator),
+            ));
+        }
+        if q.points <= 0.0 || !(0.0..=100.0).contains(&q.target) || q.target == 0.0 {
+            return Err(err(
+                format!("qd766[{i}]"),
+                "points > 0 và 0 < target ≤ 100".into(),
+            ));
+        }
+    }
+    Ok(file)
 }
 
 impl Config {
@@ -766,12 +880,14 @@ impl Config {
         let agencies = load_agencies(dir)?;
         let catalogue = load_catalogue(dir, &agencies)?;
         let rule_sets = load_rules(dir)?;
+        let targets = load_targets(dir, &agencies)?;
         Ok(Self {
             settings,
             calendar,
             agencies,
             catalogue,
             rule_sets,
+            targets,
         })
     }
 }

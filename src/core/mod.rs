@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod code;
 pub mod deadline;
 pub mod dossier;
+pub mod indicators;
 pub mod lunar;
 pub mod machine;
 pub mod pin;

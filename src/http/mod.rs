@@ -9,6 +9,7 @@ mod dossiers;
 pub mod error;
 mod files;
 mod public;
+mod reports;
 mod system;
 
 use std::sync::Arc;
@@ -97,6 +98,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(files::public_result),
             )
             .route("/queue", web::get().to(dossiers::queue))
+            .route("/reports/indicators", web::get().to(reports::indicators))
+            .route("/public/stats", web::get().to(reports::public_stats))
             .route("/portal/changes", web::get().to(dossiers::portal_changes))
             .route("/intake/guidance", web::post().to(dossiers::guidance))
             .route("/intake/refusal", web::post().to(dossiers::refusal))

@@ -500,6 +500,7 @@ impl App {
             let state = crate::core::machine::State::received(&receiving.code, due)
                 .with_route(route.clone(), local.fixed_offset());
             let mut progress = dossiers::ProgressRow::new(&code);
+            progress.fee_bearing = procedure.fee > 0;
             progress.current_step = state.current_step.map(|i| i as i32);
             let step_rows: Vec<_> = state
                 .steps

@@ -12,6 +12,7 @@ pub mod lookup;
 pub mod notices;
 pub mod processing;
 pub mod queue;
+pub mod reports;
 
 use serde::{Deserialize, Serialize};
 

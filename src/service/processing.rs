@@ -393,6 +393,39 @@ impl App {
             progress.late_by_rule = next.late_by_rule;
             progress.current_step = next.current_step.map(|i| i as i32);
             progress.rated = next.rated;
+            // Facts the indicators count (QĐ 766), kept with the event.
+            match event {
+                Event::Decide { outcome, .. } => {
+                    progress.decision = Some(
+                        match outcome {
+                            crate::core::machine::Decision::Approved => "approved",
+                            crate::core::machine::Decision::Refused => "refused",
+                        }
+                        .into(),
+                    );
+                }
+                Event::Payment {
+                    method: crate::core::machine::PaymentMethod::Online,
+                    ..
+                } => progress.paid_online = true,
+                Event::Rate { score, .. } => {
+                    progress.rating = Some(score.as_str().into());
+                    progress.rated_at = Some(db(at));
+                }
+                Event::SupplementReceived { .. } | Event::Resume => {
+                    if let Some(since) = state.clock_stopped_at {
+                        progress.stopped_minutes += engine.working_minutes_between(since, at);
+                    }
+                }
+                Event::Return { .. } => {
+                    let received = from_db(row.received_at).with_timezone(&offset);
+                    progress.handling_minutes = Some(
+                        (engine.working_minutes_between(received, at) - progress.stopped_minutes)
+                            .max(0),
+                    );
+                }
+                _ => {}
+            }
             let changed: Vec<StepRow> = next
                 .steps
                 .iter()
@@ -413,7 +446,9 @@ impl App {
             {
                 let doc = self.result_document(&row, caller, result.as_ref(), at, conn)?;
                 documents::insert_document(conn, &doc)?;
-                documents::refresh_digitisation(conn, &row.code)?;
+                let dg = documents::refresh_digitisation(conn, &row.code)?;
+                progress.results = dg.results;
+                progress.results_electronic = dg.results_electronic;
                 registered = Some(doc.id);
             }
             let mut data = payload.clone();
@@ -456,6 +491,25 @@ impl App {
                     payload: data.to_string(),
                 },
             )?;
+            if let Event::Handover {
+                to_agency,
+                electronic,
+                ..
+            } = event
+            {
+                dossiers::insert_handover(
+                    conn,
+                    &dossiers::HandoverRow {
+                        dossier_code: row.code.clone(),
+                        seq,
+                        at: db(at),
+                        from_agency: state.current_agency.clone(),
+                        to_agency: to_agency.clone(),
+                        electronic: *electronic,
+                        outcome: stage.as_ref().map(|st| st.outcome.as_str().to_string()),
+                    },
+                )?;
+            }
             audit::append(
                 conn,
                 AuditEntry {

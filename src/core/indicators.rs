@@ -1,0 +1,525 @@
+//! The indicators (*chỉ số*) behind the province's reform targets (KH 136/KH-UBND 2021)
+//! and the national QĐ 766/QĐ-TTg (2022) service index: every definition lives here,
+//! next to its formula and source (DOMAIN.md section 8; docs/indicators.md).
+//!
+//! Attribution: a dossier belongs to its *owner*, the agency competent to decide it (the
+//! receiving agency when none is named). Hand-overs belong to the agency that gives. Each
+//! count uses its own moment: receipt, finish (return or stop), hand-over, rating.
+//!
+//! For a bucket `[start, end)` (the period, or one month of it):
+//! - `received`: received in the bucket (and by channel).
+//! - `carried_over`: received before `start` and not finished before `start`.
+//! - `handled` = `received` + `carried_over` (*số hồ sơ phải giải quyết*).
+//! - `finished_early` / `finished_on_time` / `finished_late`: returned in the bucket, by
+//!   the outcome fixed at return (a dossier with more than one supplement request is late,
+//!   QĐ 766 2.1). `refused`: of those, decided as refused. `stopped`: stopped in the bucket.
+//! - `in_progress_within_time` / `in_progress_overdue`: received before `end` and not
+//!   finished before `end`; overdue when its due moment (after stopped-clock time) is
+//!   before `end` (or before the report's moment, if earlier), or late by rule.
+//!   Identity: handled = finished_* + stopped + in_progress_*.
+//! - `supplement_requested`, `digitised`, `reusing_data`, `fee_bearing`, `paid_online`
+//!   (fee-bearing and paid online): among those received in the bucket.
+//! - `results_total` / `results_electronic`: returned in the bucket having issued a result
+//!   / with its electronic copy (QĐ 766 4.1).
+//! - `handovers_total` / `handovers_electronic`: hand-overs given in the bucket.
+//! - `ratings_total` / `ratings_satisfied`: ratings given in the bucket (satisfied = very
+//!   satisfied or satisfied).
+//! - `avg_handling_working_days`: over dossiers returned in the bucket, working minutes
+//!   from receipt to return minus stopped-clock time, ÷ a working day.
+//!
+//! Pure: no I/O, no clock.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+use serde::Serialize;
+
+/// What one dossier contributes, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DossierFacts {
+    pub code: String,
+    /// The owner agency (competent, else receiving).
+    pub agency: String,
+    pub level: String,
+    pub procedure: String,
+    /// `counter`, `online` or `post`.
+    pub channel: String,
+    pub received_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub decision: Option<String>,
+    pub due_at: DateTime<Utc>,
+    pub late_by_rule: bool,
+    pub supplement_requested: bool,
+    pub digitised: bool,
+    pub reused: bool,
+    pub results: i32,
+    pub results_electronic: i32,
+    pub fee_bearing: bool,
+    pub paid_online: bool,
+    pub rating: Option<String>,
+    pub rated_at: Option<DateTime<Utc>>,
+    pub handling_minutes: Option<i64>,
+}
+
+/// One hand-over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoverFact {
+    pub at: DateTime<Utc>,
+    /// The giving agency.
+    pub agency: String,
+    pub level: String,
+    pub procedure: String,
+    pub electronic: bool,
+}
+
+/// The raw counts of one group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub received: i64,
+    pub received_counter: i64,
+    pub received_online: i64,
+    pub received_post: i64,
+    pub carried_over: i64,
+    pub handled: i64,
+    pub finished_early: i64,
+    pub finished_on_time: i64,
+    pub finished_late: i64,
+    pub refused: i64,
+    pub stopped: i64,
+    pub in_progress_within_time: i64,
+    pub in_progress_overdue: i64,
+    pub supplement_requested: i64,
+    pub handovers_total: i64,
+    pub handovers_electronic: i64,
+    pub results_total: i64,
+    pub results_electronic: i64,
+    pub digitised: i64,
+    pub reusing_data: i64,
+    pub ratings_total: i64,
+    pub ratings_satisfied: i64,
+    pub fee_bearing: i64,
+    pub paid_online: i64,
+    /// Sum of handling working minutes and how many dossiers, for the average.
+    pub handling_minutes: i64,
+    pub handling_count: i64,
+}
+
+impl Counts {
+    pub fn finished(&self) -> i64 {
+        self.finished_early + self.finished_on_time + self.finished_late
+    }
+}
+
+/// Rates in percent (two decimals); `None` when the denominator is zero.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Rates {
+    pub on_time_rate: Option<f64>,
+    pub online_rate: Option<f64>,
+    pub electronic_handover_rate: Option<f64>,
+    pub digitisation_rate: Option<f64>,
+    pub reuse_rate: Option<f64>,
+    pub satisfaction_rate: Option<f64>,
+    pub online_payment_rate: Option<f64>,
+    pub result_digitisation_rate: Option<f64>,
+    /// QĐ 766 2.1: finished early or on time, plus still within time, ÷ handled.
+    pub qd766_on_time_rate: Option<f64>,
+    pub avg_handling_working_days: Option<f64>,
+}
+
+/// `n ÷ d` in percent, rounded half away from zero to two decimals.
+pub fn percent(n: i64, d: i64) -> Option<f64> {
+    (d > 0).then(|| ((n as f64) * 10000.0 / (d as f64)).round() / 100.0)
+}
+
+pub fn rates(c: &Counts, minutes_per_day: i64) -> Rates {
+    Rates {
+        on_time_rate: percent(c.finished_early + c.finished_on_time, c.finished()),
+        online_rate: percent(c.received_online, c.received),
+        electronic_handover_rate: percent(c.handovers_electronic, c.handovers_total),
+        digitisation_rate: percent(c.digitised, c.received),
+        reuse_rate: percent(c.reusing_data, c.received),
+        satisfaction_rate: percent(c.ratings_satisfied, c.ratings_total),
+        online_payment_rate: percent(c.paid_online, c.fee_bearing),
+        result_digitisation_rate: percent(c.results_electronic, c.results_total),
+        qd766_on_time_rate: percent(
+            c.finished_early + c.finished_on_time + c.in_progress_within_time,
+            c.handled,
+        ),
+        avg_handling_working_days: (c.handling_count > 0 && minutes_per_day > 0).then(|| {
+            ((c.handling_minutes as f64) * 100.0
+                / (c.handling_count as f64 * minutes_per_day as f64))
+                .round()
+                / 100.0
+        }),
+    }
+}
+
+/// How figures are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    /// One group, `total`.
+    Total,
+    Agency,
+    Procedure,
+    /// `YYYY-MM` buckets within the period, each with its own carried-over and in-progress.
+    Month,
+    /// The owner agency's level (`commune`, `department`, …).
+    Level,
+}
+
+impl GroupBy {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "" | "total" => Some(GroupBy::Total),
+            "agency" => Some(GroupBy::Agency),
+            "procedure" => Some(GroupBy::Procedure),
+            "month" => Some(GroupBy::Month),
+            "level" => Some(GroupBy::Level),
+            _ => None,
+        }
+    }
+}
+
+/// A report period: local dates `from` to `to`, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+fn midnight(d: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
+    crate::core::calendar::start_of_day_utc(d, offset)
+}
+
+/// The buckets of a period: `(key, start, end)`.
+fn buckets(
+    period: Period,
+    group_by: GroupBy,
+    offset: FixedOffset,
+) -> Vec<(Option<String>, DateTime<Utc>, DateTime<Utc>)> {
+    let end_date = period.to.succ_opt().unwrap_or(period.to);
+    if group_by != GroupBy::Month {
+        return vec![(
+            None,
+            midnight(period.from, offset),
+            midnight(end_date, offset),
+        )];
+    }
+    let mut out = Vec::new();
+    let mut start = period.from;
+    while start < end_date {
+        let next_month = if start.month() == 12 {
+            NaiveDate::from_ymd_opt(start.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(start.year(), start.month() + 1, 1)
+        }
+        .unwrap_or(end_date);
+        let end = next_month.min(end_date);
+        out.push((
+            Some(format!("{:04}-{:02}", start.year(), start.month())),
+            midnight(start, offset),
+            midnight(end, offset),
+        ));
+        start = end;
+    }
+    out
+}
+
+fn key_of(group_by: GroupBy, agency: &str, procedure: &str, level: &str) -> String {
+    match group_by {
+        GroupBy::Total | GroupBy::Month => "total".into(),
+        GroupBy::Agency => agency.into(),
+        GroupBy::Procedure => procedure.into(),
+        GroupBy::Level => level.into(),
+    }
+}
+
+/// The counts of every group over `period`, as of moment `now` (for the overdue check of
+/// buckets that end later).
+pub fn aggregate(
+    dossiers: &[DossierFacts],
+    handovers: &[HandoverFact],
+    period: Period,
+    group_by: GroupBy,
+    offset: FixedOffset,
+    now: DateTime<Utc>,
+) -> BTreeMap<String, Counts> {
+    let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+    for (month, start, end) in buckets(period, group_by, offset) {
+        let as_of = end.min(now);
+        let within = |t: DateTime<Utc>| start <= t && t < end;
+        for d in dossiers {
+            let key = month
+                .clone()
+                .unwrap_or_else(|| key_of(group_by, &d.agency, &d.procedure, &d.level));
+            let open_at =
+                |t: DateTime<Utc>| d.received_at < t && d.finished_at.is_none_or(|f| f >= t);
+            let received = within(d.received_at);
+            let carried = open_at(start);
+            let finished = d.finished_at.is_some_and(within);
+            let in_progress = open_at(end);
+            if !(received || carried || finished || in_progress || d.rated_at.is_some_and(within)) {
+                continue;
+            }
+            let c = out.entry(key).or_default();
+            if received {
+                c.received += 1;
+                match d.channel.as_str() {
+                    "online" => c.received_online += 1,
+                    "post" => c.received_post += 1,
+                    _ => c.received_counter += 1,
+                }
+                c.supplement_requested += i64::from(d.supplement_requested);
+                c.digitised += i64::from(d.digitised);
+                c.reusing_data += i64::from(d.reused);
+                c.fee_bearing += i64::from(d.fee_bearing);
+                c.paid_online += i64::from(d.fee_bearing && d.paid_online);
+            }
+            if carried {
+                c.carried_over += 1;
+            }
+            if finished {
+                if d.status == "stopped" {
+                    c.stopped += 1;
+                } else {
+                    match d.outcome.as_deref() {
+                        Some("early") => c.finished_early += 1,
+                        Some("on_time") => c.finished_on_time += 1,
+                        _ => c.finished_late += 1,
+                    }
+                    if d.decision.as_deref() == Some("refused") {
+                        c.refused += 1;
+                    }
+                    c.results_total += i64::from(d.results > 0);
+                    c.results_electronic += i64::from(d.results_electronic > 0);
+                    if let Some(m) = d.handling_minutes {
+                        c.handling_minutes += m;
+                        c.handling_count += 1;
+                    }
+                }
+            }
+            if in_progress {
+                if d.late_by_rule || d.due_at < as_of {
+                    c.in_progress_overdue += 1;
+                } else {
+                    c.in_progress_within_time += 1;
+                }
+            }
+            if d.rated_at.is_some_and(within) {
+                c.ratings_total += 1;
+                if matches!(d.rating.as_deref(), Some("very_satisfied" | "satisfied")) {
+                    c.ratings_satisfied += 1;
+                }
+            }
+        }
+        for h in handovers.iter().filter(|h| within(h.at)) {
+            let key = month
+                .clone()
+                .unwrap_or_else(|| key_of(group_by, &h.agency, &h.procedure, &h.level));
+            let c = out.entry(key).or_default();
+            c.handovers_total += 1;
+            c.handovers_electronic += i64::from(h.electronic);
+        }
+    }
+    for c in out.values_mut() {
+        c.handled = c.received + c.carried_over;
+    }
+    out
+}
+
+/// One indicator's definition: its name, formula and source, for the report and the docs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Definition {
+    pub name: &'static str,
+    pub formula: &'static str,
+    pub source: &'static str,
+}
+
+pub const DEFINITIONS: &[Definition] = &[
+    Definition {
+        name: "on_time_rate",
+        formula: "(finished_early + finished_on_time) ÷ (finished_early + finished_on_time + finished_late) × 100",
+        source: "KH 136/KH-UBND 2021 I.2: 100% hồ sơ trả kết quả đúng hạn, trước hạn",
+    },
+    Definition {
+        name: "qd766_on_time_rate",
+        formula: "(finished_early + finished_on_time + in_progress_within_time) ÷ handled × 100",
+        source: "QĐ 766/QĐ-TTg 2022, chỉ số 2.1 (as restated publicly)",
+    },
+    Definition {
+        name: "online_rate",
+        formula: "received_online ÷ received × 100",
+        source: "KH 136 I.2 (≥ 50%); QĐ 766 chỉ số 3.3",
+    },
+    Definition {
+        name: "electronic_handover_rate",
+        formula: "handovers_electronic ÷ handovers_total × 100",
+        source: "KH 136 I.2: ≥ 80% hồ sơ luân chuyển bằng phương thức điện tử",
+    },
+    Definition {
+        name: "digitisation_rate",
+        formula: "digitised ÷ received × 100 (digitised: every paper has a file or a reused document)",
+        source: "KH 136 I.2: 100% hồ sơ được số hóa; QĐ 766 chỉ số 4.2",
+    },
+    Definition {
+        name: "result_digitisation_rate",
+        formula: "results_electronic ÷ results_total × 100",
+        source: "KH 136 I.2: số hóa kết quả giải quyết TTHC; QĐ 766 chỉ số 4.1",
+    },
+    Definition {
+        name: "reuse_rate",
+        formula: "reusing_data ÷ received × 100",
+        source: "KH 136 I.2: có giá trị tái sử dụng; QĐ 766 chỉ số 4.3–4.4",
+    },
+    Definition {
+        name: "satisfaction_rate",
+        formula: "ratings_satisfied ÷ ratings_total × 100",
+        source: "KH 136 I.2: > 85% (2023), ≥ 95% (2025); QĐ 766 nhóm 5",
+    },
+    Definition {
+        name: "online_payment_rate",
+        formula: "paid_online ÷ fee_bearing × 100",
+        source: "QĐ 766 chỉ số 3.6",
+    },
+    Definition {
+        name: "avg_handling_working_days",
+        formula: "Σ (working minutes receipt→return − stopped-clock minutes) ÷ returned ÷ minutes of a working day",
+        source: "QĐ 766 chỉ số 2.2",
+    },
+];
+
+/// QĐ 766 scoring where a target `t` (percent) exists: full points at or above it,
+/// otherwise proportionally.
+pub fn score(rate: f64, target: f64, points: f64) -> f64 {
+    if target <= 0.0 || rate >= target {
+        points
+    } else {
+        ((rate * points / target) * 100.0).round() / 100.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(&format!("{s}:00+07:00"))
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn dossier(
+        code: &str,
+        received: &str,
+        finished: Option<&str>,
+        outcome: Option<&str>,
+    ) -> DossierFacts {
+        DossierFacts {
+            code: code.into(),
+            agency: "A".into(),
+            level: "commune".into(),
+            procedure: "P".into(),
+            channel: "counter".into(),
+            received_at: t(received),
+            finished_at: finished.map(t),
+            status: if finished.is_some() {
+                "returned"
+            } else {
+                "in_progress"
+            }
+            .into(),
+            outcome: outcome.map(String::from),
+            decision: finished.map(|_| "approved".into()),
+            due_at: t("2026-02-10T17:00"),
+            late_by_rule: false,
+            supplement_requested: false,
+            digitised: false,
+            reused: false,
+            results: 0,
+            results_electronic: 0,
+            fee_bearing: false,
+            paid_online: false,
+            rating: None,
+            rated_at: None,
+            handling_minutes: None,
+        }
+    }
+
+    #[test]
+    fn buckets_carry_over_and_the_identity_holds() {
+        let ds = vec![
+            // Received in December, finished in January: carried into January.
+            dossier(
+                "a",
+                "2025-12-30T09:00",
+                Some("2026-01-05T10:00"),
+                Some("on_time"),
+            ),
+            // Received in January, still open at the end of February, due 10/02: overdue.
+            dossier("b", "2026-01-20T09:00", None, None),
+            // Received and finished in February, late.
+            dossier(
+                "c",
+                "2026-02-02T09:00",
+                Some("2026-02-20T10:00"),
+                Some("late"),
+            ),
+        ];
+        let p = Period {
+            from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+        };
+        let off = FixedOffset::east_opt(7 * 3600).unwrap();
+        let now = t("2026-11-01T00:00");
+        let m = aggregate(&ds, &[], p, GroupBy::Month, off, now);
+        let jan = &m["2026-01"];
+        assert_eq!(
+            (
+                jan.received,
+                jan.carried_over,
+                jan.finished_on_time,
+                jan.in_progress_within_time
+            ),
+            (1, 1, 1, 1)
+        );
+        let feb = &m["2026-02"];
+        assert_eq!(
+            (
+                feb.received,
+                feb.carried_over,
+                feb.finished_late,
+                feb.in_progress_overdue
+            ),
+            (1, 1, 1, 1)
+        );
+        for c in m.values() {
+            assert_eq!(
+                c.handled,
+                c.finished() + c.stopped + c.in_progress_within_time + c.in_progress_overdue
+            );
+        }
+        let total = &aggregate(&ds, &[], p, GroupBy::Total, off, now)["total"];
+        assert_eq!(
+            (
+                total.received,
+                total.carried_over,
+                total.finished(),
+                total.in_progress_overdue
+            ),
+            (2, 1, 2, 1)
+        );
+        let r = rates(total, 480);
+        assert_eq!(r.on_time_rate, Some(50.0));
+        assert_eq!(r.qd766_on_time_rate, Some(33.33));
+    }
+
+    #[test]
+    fn percentages_and_scores() {
+        assert_eq!(percent(2, 3), Some(66.67));
+        assert_eq!(percent(1, 0), None);
+        assert_eq!(score(40.0, 50.0, 10.0), 8.0);
+        assert_eq!(score(60.0, 50.0, 10.0), 10.0);
+    }
+}

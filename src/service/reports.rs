@@ -1,0 +1,422 @@
+//! Reports: the indicators of an agency (and the agencies below it) over a period,
+//! grouped, with the plan's targets and the QĐ 766 scores; the monthly public disclosure.
+//! Counting rules live in [`crate::core::indicators`].
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{Caller, Role};
+use crate::app::App;
+use crate::core::indicators::{
+    aggregate, percent, rates, score, Counts, DossierFacts, GroupBy, HandoverFact, Period, Rates,
+};
+use crate::error::{AppError, AppResult};
+use crate::store::{from_db, to_db};
+
+/// A request for indicators.
+#[derive(Debug, Clone)]
+pub struct IndicatorQuery {
+    pub agency: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub descendants: bool,
+    pub group_by: GroupBy,
+}
+
+/// A figure against its target.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetCheck {
+    pub indicator: String,
+    pub target: f64,
+    pub value: Option<f64>,
+    pub met: bool,
+    /// Percentage points short of the target (0 when met).
+    pub gap: Option<f64>,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub key: String,
+    pub name: Option<String>,
+    pub counts: Counts,
+    pub rates: Rates,
+    pub targets: Vec<TargetCheck>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Qd766Score {
+    pub code: String,
+    pub indicator: String,
+    pub points: f64,
+    pub target: f64,
+    pub value: Option<f64>,
+    pub score: Option<f64>,
+}
+
+/// Catalogue figures of the procedures in scope.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CatalogueFigures {
+    pub procedures: i64,
+    pub online_full: i64,
+    pub online_partial: i64,
+    pub national_portal: i64,
+    /// Statutory time or fee lower than at the baseline date.
+    pub simplified: i64,
+    pub baseline_date: Option<NaiveDate>,
+    pub online_full_rate: Option<f64>,
+    pub national_portal_rate: Option<f64>,
+    pub simplified_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorReport {
+    pub agency: String,
+    pub descendants: bool,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub total: Group,
+    pub groups: Vec<Group>,
+    pub catalogue: CatalogueFigures,
+    pub qd766: Vec<Qd766Score>,
+}
+
+fn value_of(r: &Rates, name: &str) -> Option<f64> {
+    match name {
+        "on_time_rate" => r.on_time_rate,
+        "online_rate" => r.online_rate,
+        "electronic_handover_rate" => r.electronic_handover_rate,
+        "digitisation_rate" => r.digitisation_rate,
+        "reuse_rate" => r.reuse_rate,
+        "satisfaction_rate" => r.satisfaction_rate,
+        "online_payment_rate" => r.online_payment_rate,
+        "result_digitisation_rate" => r.result_digitisation_rate,
+        "qd766_on_time_rate" => r.qd766_on_time_rate,
+        "avg_handling_working_days" => r.avg_handling_working_days,
+        _ => None,
+    }
+}
+
+impl App {
+    fn group(
+        &self,
+        key: String,
+        name: Option<String>,
+        counts: Counts,
+        level: Option<&str>,
+        year: i32,
+    ) -> Group {
+        let r = rates(&counts, self.calendar.hours().minutes_per_day());
+        let mut names: Vec<&str> = self
+            .targets
+            .targets
+            .iter()
+            .map(|t| t.indicator.as_str())
+            .collect();
+        names.dedup();
+        let mut checks = Vec::new();
+        for n in names {
+            if checks.iter().any(|c: &TargetCheck| c.indicator == n) {
+                continue;
+            }
+            if let Some(t) = self.targets.for_indicator(n, level, year) {
+                let value = value_of(&r, n);
+                checks.push(TargetCheck {
+                    indicator: n.to_string(),
+                    target: t.min,
+                    value,
+                    met: value.is_some_and(|v| v >= t.min),
+                    gap: value.map(|v| ((t.min - v).max(0.0) * 100.0).round() / 100.0),
+                    source: t.source.clone(),
+                });
+            }
+        }
+        Group {
+            key,
+            name,
+            counts,
+            rates: r,
+            targets: checks,
+        }
+    }
+
+    /// The agencies a report covers, checked against what `caller` may see.
+    fn report_scope(
+        &self,
+        caller: &Caller,
+        agency: &str,
+        descendants: bool,
+    ) -> AppResult<Vec<String>> {
+        if !matches!(
+            caller.role,
+            Role::Leader | Role::Inspector | Role::Admin | Role::Official | Role::Clerk
+        ) {
+            return Err(AppError::forbidden("Tài khoản này không xem báo cáo"));
+        }
+        let own = self.scope_of(caller);
+        if self.agencies.get(agency).is_none() {
+            return Err(AppError::bad_request(
+                "invalid_agency",
+                format!("Cơ quan {agency} không tồn tại"),
+            ));
+        }
+        if !own.iter().any(|a| a == agency) {
+            return Err(AppError::forbidden(
+                "Cơ quan này nằm ngoài phạm vi của tài khoản",
+            ));
+        }
+        Ok(if descendants {
+            self.agencies
+                .descendants(agency)
+                .into_iter()
+                .map(|a| a.code.clone())
+                .collect()
+        } else {
+            vec![agency.to_string()]
+        })
+    }
+
+    /// Counts per group over `period` for the agencies `scope` (`None`: all).
+    pub fn indicator_counts(
+        &self,
+        scope: Option<&[String]>,
+        period: Period,
+        group_by: GroupBy,
+        now: DateTime<Utc>,
+    ) -> AppResult<BTreeMap<String, Counts>> {
+        let offset = self.settings.offset;
+        let start = crate::core::calendar::start_of_day_utc(period.from, offset);
+        let end = crate::core::calendar::start_of_day_utc(
+            period.to.succ_opt().unwrap_or(period.to),
+            offset,
+        );
+        let level_of = |a: &str| {
+            self.agencies
+                .get(a)
+                .map(|x| x.level.clone())
+                .unwrap_or_default()
+        };
+        let facts: Vec<DossierFacts> = self
+            .store
+            .indicator_facts(scope, to_db(start), to_db(end))?
+            .into_iter()
+            .map(|(a, b, c, d)| {
+                let owner = a.2.clone().unwrap_or_else(|| a.1.clone());
+                DossierFacts {
+                    code: a.0,
+                    level: level_of(&owner),
+                    agency: owner,
+                    procedure: a.3,
+                    channel: a.4,
+                    received_at: from_db(b.0),
+                    finished_at: b.1.map(from_db),
+                    status: b.2,
+                    outcome: b.3,
+                    due_at: from_db(b.4),
+                    late_by_rule: c.0,
+                    supplement_requested: c.1 > 0,
+                    digitised: c.2,
+                    reused: c.3,
+                    results: c.4,
+                    results_electronic: c.5,
+                    fee_bearing: d.0,
+                    paid_online: d.1,
+                    rating: d.2,
+                    rated_at: d.3.map(from_db),
+                    handling_minutes: d.4,
+                    decision: d.5,
+                }
+            })
+            .collect();
+        let handovers: Vec<HandoverFact> = self
+            .store
+            .handover_facts(scope, to_db(start), to_db(end))?
+            .into_iter()
+            .map(|(at, agency, procedure, electronic)| HandoverFact {
+                at: from_db(at),
+                level: level_of(&agency),
+                agency,
+                procedure,
+                electronic,
+            })
+            .collect();
+        Ok(aggregate(&facts, &handovers, period, group_by, offset, now))
+    }
+
+    /// `GET /api/v1/reports/indicators`.
+    pub fn indicators(
+        &self,
+        caller: &Caller,
+        q: &IndicatorQuery,
+        now: DateTime<Utc>,
+    ) -> AppResult<IndicatorReport> {
+        if q.to < q.from || (q.to - q.from).num_days() > 3660 {
+            return Err(AppError::bad_request(
+                "invalid_period",
+                "Kỳ báo cáo: from ≤ to, tối đa 10 năm",
+            ));
+        }
+        let agency = q.agency.clone().unwrap_or_else(|| caller.agency.clone());
+        let scope = self.report_scope(caller, &agency, q.descendants)?;
+        let period = Period {
+            from: q.from,
+            to: q.to,
+        };
+        let year = q.to.year();
+        let by_group = self.indicator_counts(Some(&scope), period, q.group_by, now)?;
+        let total_counts = if q.group_by == GroupBy::Total {
+            by_group.get("total").cloned().unwrap_or_default()
+        } else {
+            self.indicator_counts(Some(&scope), period, GroupBy::Total, now)?
+                .remove("total")
+                .unwrap_or_default()
+        };
+        let root_level = self.agencies.get(&agency).map(|a| a.level.clone());
+        let groups = by_group
+            .into_iter()
+            .map(|(key, counts)| {
+                let (name, level) = match q.group_by {
+                    GroupBy::Agency => (
+                        self.agencies.get(&key).map(|a| a.name.clone()),
+                        self.agencies.get(&key).map(|a| a.level.clone()),
+                    ),
+                    GroupBy::Procedure => (
+                        self.catalogue.get(&key).map(|p| p.name.clone()),
+                        root_level.clone(),
+                    ),
+                    GroupBy::Level => (
+                        self.agencies
+                            .levels
+                            .iter()
+                            .find(|l| l.id == key)
+                            .map(|l| l.name.clone()),
+                        Some(key.clone()),
+                    ),
+                    _ => (None, root_level.clone()),
+                };
+                self.group(key, name, counts, level.as_deref(), year)
+            })
+            .collect();
+        let total = self.group(
+            "total".into(),
+            self.agencies.get(&agency).map(|a| a.name.clone()),
+            total_counts,
+            root_level.as_deref(),
+            year,
+        );
+        let qd766 = self
+            .targets
+            .qd766
+            .iter()
+            .map(|item| {
+                let value = value_of(&total.rates, &item.indicator);
+                Qd766Score {
+                    code: item.code.clone(),
+                    indicator: item.indicator.clone(),
+                    points: item.points,
+                    target: item.target,
+                    value,
+                    score: value.map(|v| score(v, item.target, item.points)),
+                }
+            })
+            .collect();
+        Ok(IndicatorReport {
+            catalogue: self.catalogue_figures(&scope)?,
+            agency,
+            descendants: q.descendants,
+            from: q.from,
+            to: q.to,
+            total,
+            groups,
+            qd766,
+        })
+    }
+
+    /// Catalogue figures of the procedures decided by agencies of `scope` (named, or by
+    /// their level).
+    fn catalogue_figures(&self, scope: &[String]) -> AppResult<CatalogueFigures> {
+        let levels: Vec<String> = scope
+            .iter()
+            .filter_map(|a| self.agencies.get(a).map(|x| x.level.clone()))
+            .collect();
+        let baseline = self.targets.baseline_date;
+        let mut f = CatalogueFigures {
+            baseline_date: baseline,
+            ..CatalogueFigures::default()
+        };
+        for p in self.catalogue.procedures.values() {
+            let in_scope = p
+                .competent_agency
+                .as_ref()
+                .is_some_and(|a| scope.contains(a))
+                || p.competent_level
+                    .as_ref()
+                    .is_some_and(|l| levels.contains(l));
+            if !in_scope {
+                continue;
+            }
+            f.procedures += 1;
+            match p.online_level {
+                crate::core::catalogue::OnlineLevel::Full => f.online_full += 1,
+                crate::core::catalogue::OnlineLevel::Partial => f.online_partial += 1,
+                crate::core::catalogue::OnlineLevel::None => {}
+            }
+            f.national_portal += i64::from(p.portal_code.is_some());
+            if let Some(b) = baseline {
+                let at = to_db(crate::core::calendar::start_of_day_utc(
+                    b,
+                    self.settings.offset,
+                ));
+                if let Some(old) = self.store.procedure_version_at(&p.code, at)? {
+                    if let Ok(old) =
+                        serde_json::from_str::<crate::core::catalogue::Procedure>(&old.definition)
+                    {
+                        let (a, b) = (old.time(), p.time());
+                        let shorter = a.unit == b.unit && b.amount < a.amount;
+                        if shorter || p.fee < old.fee {
+                            f.simplified += 1;
+                        }
+                    }
+                }
+            }
+        }
+        f.online_full_rate = percent(f.online_full, f.procedures);
+        f.national_portal_rate = percent(f.national_portal, f.procedures);
+        f.simplified_rate = percent(f.simplified, f.procedures);
+        Ok(f)
+    }
+
+    /// `GET /api/v1/public/stats?month=YYYY-MM`: per agency, received, finished, on-time
+    /// and online rates; no personal data.
+    pub fn public_stats(&self, month: &str, now: DateTime<Utc>) -> AppResult<Vec<Group>> {
+        let bad = || AppError::bad_request("invalid_month", "month phải có dạng YYYY-MM");
+        let (y, m) = month.split_once('-').ok_or_else(bad)?;
+        let from = NaiveDate::from_ymd_opt(
+            y.parse().map_err(|_| bad())?,
+            m.parse().map_err(|_| bad())?,
+            1,
+        )
+        .ok_or_else(bad)?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(bad());
+        }
+        let to = if from.month() == 12 {
+            NaiveDate::from_ymd_opt(from.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(from.year(), from.month() + 1, 1)
+        }
+        .and_then(|d| d.pred_opt())
+        .ok_or_else(bad)?;
+        let counts = self.indicator_counts(None, Period { from, to }, GroupBy::Agency, now)?;
+        Ok(counts
+            .into_iter()
+            .map(|(key, c)| {
+                let name = self.agencies.get(&key).map(|a| a.name.clone());
+                let level = self.agencies.get(&key).map(|a| a.level.clone());
+                self.group(key, name, c, level.as_deref(), from.year())
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,761 @@
+//! The indicators, exactly: a known month of dossiers is built through the API (two
+//! wards and the land registration office; counter, online; on time, late, refused,
+//! stopped, carried over, still open; a supplement, a delay, hand-overs on paper and
+//! electronic, a scan, a reuse, an online payment, ratings) and every figure of the
+//! November 2026 report is checked against values worked out by hand, on both backends.
+
+mod common;
+
+use std::sync::Arc;
+
+use actix_http::Request;
+use actix_web::dev::{Service, ServiceResponse};
+use common::http::{event, get, login, post, send, service, users, PASSWORD};
+use common::local;
+use motcua::app::App;
+use motcua::service::Role;
+use serde_json::{json, Value};
+
+const A: &str = "000.00.51.H26";
+const B: &str = "000.00.52.H26";
+const CITY: &str = "000.00.00.H26";
+const OFFICE: &str = "000.20.06.H26";
+const BIRTH: &str = "1.001193.000.00.00.H26";
+const COPY: &str = "2.000815.000.00.00.H26";
+const TRANSFER: &str = "1.090301.000.00.00.H26";
+
+struct World<'a, S> {
+    svc: &'a S,
+    app: &'a Arc<App>,
+}
+
+impl<S> World<'_, S>
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    async fn token(&self, user: &str) -> String {
+        if user.starts_with("portal") {
+            let (status, b) = send(
+                self.svc,
+                actix_web::test::TestRequest::post()
+                    .uri("/api/v1/auth/token")
+                    .set_json(json!({"client_id": user, "client_secret": PASSWORD})),
+            )
+            .await;
+            assert_eq!(status, 200, "{b}");
+            return b["access_token"].as_str().unwrap().to_string();
+        }
+        login(self.svc, user).await
+    }
+
+    async fn receive(&self, at: &str, user: &str, body: Value) -> String {
+        self.app.clock.set(local(at));
+        let tok = self.token(user).await;
+        let (status, b) = send(self.svc, post(&tok, "/api/v1/dossiers", body.clone())).await;
+        assert_eq!(status, 201, "{at} {body}: {b}");
+        b["code"].as_str().unwrap().to_string()
+    }
+
+    async fn ev(&self, at: &str, user: &str, code: &str, body: Value) {
+        self.app.clock.set(local(at));
+        let tok = self.token(user).await;
+        let (status, b) = event(self.svc, &tok, code, body.clone()).await;
+        assert_eq!(status, 201, "{at} {user} {code} {body}: {b}");
+    }
+
+    async fn decide_and_return(
+        &self,
+        at_decide: &str,
+        at_return: &str,
+        leader: &str,
+        clerk: &str,
+        code: &str,
+    ) {
+        self.ev(
+            at_decide,
+            leader,
+            code,
+            json!({"type": "decide", "outcome": "approved"}),
+        )
+        .await;
+        self.ev(
+            at_return,
+            clerk,
+            code,
+            json!({"type": "return", "channel": "counter"}),
+        )
+        .await;
+    }
+}
+
+fn birth(name: &str, id: &str) -> Value {
+    json!({"procedure_code": BIRTH, "channel": "counter",
+           "applicant": {"full_name": name, "id_number": id},
+           "papers": [{"name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original"},
+                      {"name": "Giấy chứng sinh", "kind": "original"}]})
+}
+
+fn copy(name: &str, id: &str) -> Value {
+    json!({"procedure_code": COPY, "channel": "counter",
+           "applicant": {"full_name": name, "id_number": id},
+           "papers": [{"name": "Bản chính giấy tờ, văn bản làm cơ sở để chứng thực bản sao", "kind": "original"}]})
+}
+
+fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n".to_vec()
+}
+
+async fn upload<S>(svc: &S, token: &str, code: &str, target: &str)
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let boundary = "----motcua-indicators";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.pdf\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&pdf());
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let (status, b) = send(
+        svc,
+        actix_web::test::TestRequest::post()
+            .uri(&format!("/api/v1/dossiers/{code}/files?{target}"))
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .insert_header((
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ))
+            .set_payload(body),
+    )
+    .await;
+    assert_eq!(status, 201, "{b}");
+}
+
+async fn build_november<S>(w: &World<'_, S>)
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    // X0 — ward A, received Friday 30/10 16:00 (after the 15:00 cut-off: due Monday 2/11
+    // 17:00), returned 2/11 10:00: carried over, on time; 60 + 120 = 180 working minutes.
+    let x0 = w
+        .receive(
+            "2026-10-30T16:00",
+            "clerk.a",
+            birth("Phạm Văn Xuân", "001090000100"),
+        )
+        .await;
+    w.decide_and_return(
+        "2026-11-02T09:30",
+        "2026-11-02T10:00",
+        "leader.a",
+        "clerk.a",
+        &x0,
+    )
+    .await;
+    // a1 — 2/11 09:00 → 11:00, on time (120 min); its electronic result; rated satisfied.
+    let a1 = w
+        .receive(
+            "2026-11-02T09:00",
+            "clerk.a",
+            birth("Nguyễn Thị An", "001090000101"),
+        )
+        .await;
+    w.ev(
+        "2026-11-02T10:30",
+        "leader.a",
+        &a1,
+        json!({"type": "decide", "outcome": "approved"}),
+    )
+    .await;
+    let tok = w.token("leader.a").await;
+    upload(w.svc, &tok, &a1, "result").await;
+    w.ev(
+        "2026-11-02T11:00",
+        "clerk.a",
+        &a1,
+        json!({"type": "return", "channel": "counter"}),
+    )
+    .await;
+    // a2 — online through the portal to ward A, 09:30 → 14:00 (210 min); very satisfied.
+    let mut body = birth("Trần Văn Bình", "001090000102");
+    body["channel"] = json!("online");
+    body["receiving_agency"] = json!(A);
+    let a2 = w.receive("2026-11-02T09:30", "portal.dvc", body).await;
+    w.decide_and_return(
+        "2026-11-02T13:30",
+        "2026-11-02T14:00",
+        "leader.a",
+        "clerk.a",
+        &a2,
+    )
+    .await;
+    // a3 — certified copy (fee) 3/11 09:00, paid cash, returned 4/11 09:00: late (480 min);
+    // unsatisfied.
+    let a3 = w
+        .receive(
+            "2026-11-03T09:00",
+            "clerk.a",
+            copy("Lê Văn Cường", "001090000103"),
+        )
+        .await;
+    w.ev(
+        "2026-11-03T09:05",
+        "clerk.a",
+        &a3,
+        json!({"type": "payment", "amount": 2000, "method": "cash"}),
+    )
+    .await;
+    w.decide_and_return(
+        "2026-11-04T08:30",
+        "2026-11-04T09:00",
+        "leader.a",
+        "clerk.a",
+        &a3,
+    )
+    .await;
+    // a4 — certified copy online 3/11 10:00, paid online, its paper scanned (digitised),
+    // returned 16:00: on time (300 min).
+    let mut body = copy("Hoàng Thị Dung", "001090000104");
+    body["channel"] = json!("online");
+    body["receiving_agency"] = json!(A);
+    let a4 = w.receive("2026-11-03T10:00", "portal.dvc", body).await;
+    w.ev(
+        "2026-11-03T10:01",
+        "portal.dvc",
+        &a4,
+        json!({"type": "payment", "amount": 2000, "method": "online", "reference": "PAY-1"}),
+    )
+    .await;
+    let tok = w.token("clerk.a").await;
+    upload(w.svc, &tok, &a4, "paper=1").await;
+    w.decide_and_return(
+        "2026-11-03T15:30",
+        "2026-11-03T16:00",
+        "leader.a",
+        "clerk.a",
+        &a4,
+    )
+    .await;
+    // a5 — 4/11 09:00, supplement requested 10:00, received 5/11 10:00 (480 min stopped,
+    // due moves to 5/11 17:00), returned 5/11 16:00: on time; 840 − 480 = 360 min.
+    let a5 = w
+        .receive(
+            "2026-11-04T09:00",
+            "clerk.a",
+            birth("Vũ Văn Em", "001090000105"),
+        )
+        .await;
+    w.ev("2026-11-04T10:00", "official.a", &a5, json!({"type": "request_supplement", "items": ["Giấy chứng sinh bản chính"], "reason": "Bản chụp không rõ"})).await;
+    w.ev(
+        "2026-11-05T10:00",
+        "clerk.a",
+        &a5,
+        json!({"type": "supplement_received"}),
+    )
+    .await;
+    w.decide_and_return(
+        "2026-11-05T15:30",
+        "2026-11-05T16:00",
+        "leader.a",
+        "clerk.a",
+        &a5,
+    )
+    .await;
+    // a6 — 5/11 09:00, refused 10:00, returned 11:00: on time, refused (120 min).
+    let a6 = w
+        .receive(
+            "2026-11-05T09:00",
+            "clerk.a",
+            birth("Đặng Thị Giang", "001090000106"),
+        )
+        .await;
+    w.ev(
+        "2026-11-05T10:00",
+        "leader.a",
+        &a6,
+        json!({"type": "decide", "outcome": "refused", "reason": "Không thuộc thẩm quyền"}),
+    )
+    .await;
+    w.ev(
+        "2026-11-05T11:00",
+        "clerk.a",
+        &a6,
+        json!({"type": "return", "channel": "counter"}),
+    )
+    .await;
+    // a7 — 6/11 09:00, stopped at the applicant's request 10:00.
+    let a7 = w
+        .receive(
+            "2026-11-06T09:00",
+            "clerk.a",
+            birth("Bùi Văn Hải", "001090000107"),
+        )
+        .await;
+    w.ev(
+        "2026-11-06T10:00",
+        "clerk.a",
+        &a7,
+        json!({"type": "stop", "reason": "Người nộp xin rút hồ sơ"}),
+    )
+    .await;
+    // a10 — 9/11 09:00, one paper reused from a4's scan (same applicant), returned 10:00:
+    // on time (60 min), reusing data.
+    let mut body = birth("Hoàng Thị Dung", "001090000104");
+    body["papers"][1]["reuse_document_id"] = json!(format!("{a4}-TP1"));
+    let a10 = w.receive("2026-11-09T09:00", "clerk.a", body).await;
+    w.decide_and_return(
+        "2026-11-09T09:30",
+        "2026-11-09T10:00",
+        "leader.a",
+        "clerk.a",
+        &a10,
+    )
+    .await;
+    // a8 — Friday 27/11 09:00, due 17:00, still open on 30/11: overdue.
+    w.receive(
+        "2026-11-27T09:00",
+        "clerk.a",
+        birth("Ngô Văn Khánh", "001090000108"),
+    )
+    .await;
+    // a9 — certified copy Monday 30/11 16:00, due 1/12 17:00: still within time.
+    w.receive(
+        "2026-11-30T16:00",
+        "clerk.a",
+        copy("Đỗ Thị Lan", "001090000109"),
+    )
+    .await;
+
+    // b1 — ward B 2/11 09:00, handed electronically to ward A 10:00, back on paper 14:00,
+    // returned 16:00: on time (360 min).
+    let b1 = w
+        .receive(
+            "2026-11-02T09:00",
+            "clerk.b",
+            birth("Phan Văn Minh", "001090000201"),
+        )
+        .await;
+    w.ev(
+        "2026-11-02T10:00",
+        "clerk.b",
+        &b1,
+        json!({"type": "handover", "to_agency": A, "electronic": true}),
+    )
+    .await;
+    w.ev(
+        "2026-11-02T10:30",
+        "official.a",
+        &b1,
+        json!({"type": "accept"}),
+    )
+    .await;
+    w.ev(
+        "2026-11-02T14:00",
+        "official.a",
+        &b1,
+        json!({"type": "handover", "to_agency": B, "electronic": false}),
+    )
+    .await;
+    w.ev(
+        "2026-11-02T14:30",
+        "clerk.b",
+        &b1,
+        json!({"type": "accept"}),
+    )
+    .await;
+    w.decide_and_return(
+        "2026-11-02T15:30",
+        "2026-11-02T16:00",
+        "leader.b",
+        "clerk.b",
+        &b1,
+    )
+    .await;
+    // b2 — land transfer (the land registration office decides) received at ward B 10/11
+    // 09:00, due 24/11 17:00; delay on 12/11 to 26/11; returned 25/11 10:00: late, the
+    // re-appointment kept; 420 + 10 × 480 + 120 = 5340 min.
+    let b2 = w
+        .receive(
+            "2026-11-10T09:00",
+            "clerk.b",
+            json!({"procedure_code": TRANSFER, "channel": "counter",
+                   "applicant": {"full_name": "Lý Thị Ngọc", "id_number": "001090000202"},
+                   "papers": [
+                       {"name": "Đơn đăng ký biến động đất đai, tài sản gắn liền với đất theo mẫu", "kind": "original"},
+                       {"name": "Hợp đồng, văn bản chuyển nhượng, tặng cho, thừa kế quyền sử dụng đất đã được công chứng hoặc chứng thực", "kind": "original"},
+                       {"name": "Bản gốc Giấy chứng nhận đã cấp", "kind": "original"},
+                       {"name": "Tờ khai thuế thu nhập cá nhân từ chuyển nhượng, nhận thừa kế, quà tặng là bất động sản", "kind": "original"},
+                       {"name": "Tờ khai lệ phí trước bạ nhà, đất theo mẫu", "kind": "original"}]}),
+        )
+        .await;
+    w.ev("2026-11-12T09:00", "official.b", &b2, json!({"type": "delay", "reason": "Chờ xác minh", "new_due_at": "2026-11-26T17:00:00+07:00"})).await;
+    w.decide_and_return(
+        "2026-11-25T09:00",
+        "2026-11-25T10:00",
+        "leader.b",
+        "clerk.b",
+        &b2,
+    )
+    .await;
+
+    // Ratings from paper forms, recorded by the clerk: a1 satisfied, a2 very satisfied,
+    // a3 unsatisfied.
+    for (code, score) in [
+        (&a1, "satisfied"),
+        (&a2, "very_satisfied"),
+        (&a3, "unsatisfied"),
+    ] {
+        w.ev(
+            "2026-11-20T09:00",
+            "clerk.a",
+            code,
+            json!({"type": "rate", "score": score}),
+        )
+        .await;
+    }
+}
+
+fn counts(g: &Value) -> Vec<(String, i64)> {
+    [
+        "received",
+        "received_counter",
+        "received_online",
+        "received_post",
+        "carried_over",
+        "handled",
+        "finished_early",
+        "finished_on_time",
+        "finished_late",
+        "refused",
+        "stopped",
+        "in_progress_within_time",
+        "in_progress_overdue",
+        "supplement_requested",
+        "handovers_total",
+        "handovers_electronic",
+        "results_total",
+        "results_electronic",
+        "digitised",
+        "reusing_data",
+        "ratings_total",
+        "ratings_satisfied",
+        "fee_bearing",
+        "paid_online",
+        "handling_minutes",
+        "handling_count",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), g["counts"][*k].as_i64().unwrap_or(-1)))
+    .collect()
+}
+
+fn expect(pairs: &[(&str, i64)]) -> Vec<(String, i64)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+async fn november(db: common::TestDb) {
+    let app = common::app_at(&db, local("2026-10-01T07:00"));
+    users(
+        &app,
+        &[
+            ("clerk.a", Role::Clerk, A),
+            ("official.a", Role::Official, A),
+            ("leader.a", Role::Leader, A),
+            ("clerk.b", Role::Clerk, B),
+            ("official.b", Role::Official, B),
+            ("leader.b", Role::Leader, B),
+            ("portal.dvc", Role::Portal, CITY),
+            ("inspector", Role::Inspector, CITY),
+        ],
+    );
+    let svc = service(&app).await;
+    let w = World {
+        svc: &svc,
+        app: &app,
+    };
+    build_november(&w).await;
+
+    app.clock.set(local("2026-12-01T08:00"));
+    let tok = w.token("inspector").await;
+    let (status, r) = send(
+        &svc,
+        get(&tok, &format!("/api/v1/reports/indicators?agency={CITY}&from=2026-11-01&to=2026-11-30&descendants=true&group_by=agency")),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let group = |code: &str| {
+        r["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["key"] == code)
+            .unwrap_or_else(|| panic!("group {code} in {r}"))
+            .clone()
+    };
+    let a = group(A);
+    assert_eq!(
+        counts(&a),
+        expect(&[
+            ("received", 10),
+            ("received_counter", 8),
+            ("received_online", 2),
+            ("received_post", 0),
+            ("carried_over", 1),
+            ("handled", 11),
+            ("finished_early", 0),
+            ("finished_on_time", 7),
+            ("finished_late", 1),
+            ("refused", 1),
+            ("stopped", 1),
+            ("in_progress_within_time", 1),
+            ("in_progress_overdue", 1),
+            ("supplement_requested", 1),
+            ("handovers_total", 1),
+            ("handovers_electronic", 0),
+            ("results_total", 7),
+            ("results_electronic", 1),
+            ("digitised", 1),
+            ("reusing_data", 1),
+            ("ratings_total", 3),
+            ("ratings_satisfied", 2),
+            ("fee_bearing", 3),
+            ("paid_online", 1),
+            ("handling_minutes", 1830),
+            ("handling_count", 8),
+        ])
+    );
+    assert_eq!(a["rates"]["on_time_rate"], 87.5);
+    assert_eq!(a["rates"]["avg_handling_working_days"], 0.48);
+    let b = group(B);
+    assert_eq!(
+        counts(&b),
+        expect(&[
+            ("received", 1),
+            ("received_counter", 1),
+            ("received_online", 0),
+            ("received_post", 0),
+            ("carried_over", 0),
+            ("handled", 1),
+            ("finished_early", 0),
+            ("finished_on_time", 1),
+            ("finished_late", 0),
+            ("refused", 0),
+            ("stopped", 0),
+            ("in_progress_within_time", 0),
+            ("in_progress_overdue", 0),
+            ("supplement_requested", 0),
+            ("handovers_total", 1),
+            ("handovers_electronic", 1),
+            ("results_total", 1),
+            ("results_electronic", 0),
+            ("digitised", 0),
+            ("reusing_data", 0),
+            ("ratings_total", 0),
+            ("ratings_satisfied", 0),
+            ("fee_bearing", 0),
+            ("paid_online", 0),
+            ("handling_minutes", 360),
+            ("handling_count", 1),
+        ])
+    );
+    let office = group(OFFICE);
+    assert_eq!(
+        counts(&office),
+        expect(&[
+            ("received", 1),
+            ("received_counter", 1),
+            ("received_online", 0),
+            ("received_post", 0),
+            ("carried_over", 0),
+            ("handled", 1),
+            ("finished_early", 0),
+            ("finished_on_time", 0),
+            ("finished_late", 1),
+            ("refused", 0),
+            ("stopped", 0),
+            ("in_progress_within_time", 0),
+            ("in_progress_overdue", 0),
+            ("supplement_requested", 0),
+            ("handovers_total", 0),
+            ("handovers_electronic", 0),
+            ("results_total", 1),
+            ("results_electronic", 0),
+            ("digitised", 0),
+            ("reusing_data", 0),
+            ("ratings_total", 0),
+            ("ratings_satisfied", 0),
+            ("fee_bearing", 1),
+            ("paid_online", 0),
+            ("handling_minutes", 5340),
+            ("handling_count", 1),
+        ])
+    );
+    assert_eq!(office["rates"]["avg_handling_working_days"], 11.13);
+    assert_eq!(r["groups"].as_array().unwrap().len(), 3);
+
+    // The whole city.
+    let t = &r["total"];
+    assert_eq!(
+        counts(t),
+        expect(&[
+            ("received", 12),
+            ("received_counter", 10),
+            ("received_online", 2),
+            ("received_post", 0),
+            ("carried_over", 1),
+            ("handled", 13),
+            ("finished_early", 0),
+            ("finished_on_time", 8),
+            ("finished_late", 2),
+            ("refused", 1),
+            ("stopped", 1),
+            ("in_progress_within_time", 1),
+            ("in_progress_overdue", 1),
+            ("supplement_requested", 1),
+            ("handovers_total", 2),
+            ("handovers_electronic", 1),
+            ("results_total", 9),
+            ("results_electronic", 1),
+            ("digitised", 1),
+            ("reusing_data", 1),
+            ("ratings_total", 3),
+            ("ratings_satisfied", 2),
+            ("fee_bearing", 4),
+            ("paid_online", 1),
+            ("handling_minutes", 7530),
+            ("handling_count", 10),
+        ])
+    );
+    let rates = &t["rates"];
+    for (k, v) in [
+        ("on_time_rate", 80.0),
+        ("online_rate", 16.67),
+        ("electronic_handover_rate", 50.0),
+        ("digitisation_rate", 8.33),
+        ("reuse_rate", 8.33),
+        ("satisfaction_rate", 66.67),
+        ("online_payment_rate", 25.0),
+        ("result_digitisation_rate", 11.11),
+        ("qd766_on_time_rate", 69.23),
+        ("avg_handling_working_days", 1.57),
+    ] {
+        assert_eq!(rates[k].as_f64(), Some(v), "{k}: {rates}");
+    }
+    // Against the plan's targets: on time 80 < 100 (gap 20), online 16.67 < 50.
+    let target = |name: &str| {
+        t["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["indicator"] == name)
+            .unwrap_or_else(|| panic!("{name} in {t}"))
+            .clone()
+    };
+    assert_eq!(
+        (
+            target("on_time_rate")["met"].as_bool(),
+            target("on_time_rate")["gap"].as_f64()
+        ),
+        (Some(false), Some(20.0))
+    );
+    assert_eq!(target("online_rate")["gap"].as_f64(), Some(33.33));
+    assert_eq!(target("satisfaction_rate")["target"].as_f64(), Some(95.0));
+    // QĐ 766 3.3: online 16.67 of a 50 % threshold for 6 points → 2.0.
+    let q33 = r["qd766"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "3.3")
+        .unwrap()
+        .clone();
+    assert_eq!(q33["score"].as_f64(), Some(2.0));
+
+    // By month: November alone equals the period; by level: communes and the unit.
+    let (_, m) = send(
+        &svc,
+        get(&tok, &format!("/api/v1/reports/indicators?agency={CITY}&from=2026-10-01&to=2026-11-30&group_by=month")),
+    )
+    .await;
+    let months = m["groups"].as_array().unwrap();
+    assert_eq!(
+        months
+            .iter()
+            .map(|g| g["key"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["2026-10", "2026-11"]
+    );
+    assert_eq!(counts(&months[1]), counts(t));
+    assert_eq!(
+        (
+            months[0]["counts"]["received"].as_i64(),
+            months[0]["counts"]["in_progress_within_time"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+
+    // A ward's leader sees only their ward; another ward is forbidden.
+    let (status, r) = send(
+        &svc,
+        get(
+            &w.token("leader.a").await,
+            "/api/v1/reports/indicators?from=2026-11-01&to=2026-11-30",
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["total"]["counts"]["received"], 10);
+    let (status, _) = send(
+        &svc,
+        get(
+            &w.token("leader.a").await,
+            &format!("/api/v1/reports/indicators?agency={B}&from=2026-11-01&to=2026-11-30"),
+        ),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // The public disclosure: per agency, no personal data.
+    let (status, p) = send(
+        &svc,
+        actix_web::test::TestRequest::get().uri("/api/v1/public/stats?month=2026-11"),
+    )
+    .await;
+    assert_eq!(status, 200, "{p}");
+    let pa = p["agencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["agency"]["code"] == A)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            pa["received"].as_i64(),
+            pa["finished"].as_i64(),
+            pa["on_time_rate"].as_f64(),
+            pa["online_rate"].as_f64()
+        ),
+        (Some(10), Some(8), Some(87.5), Some(20.0))
+    );
+    let text = p.to_string();
+    for private in ["Nguyễn Thị An", "001090000101", "clerk.a"] {
+        assert!(!text.contains(private), "{private} in {text}");
+    }
+    let (status, b) = send(
+        &svc,
+        actix_web::test::TestRequest::get().uri("/api/v1/public/stats?month=2026-13"),
+    )
+    .await;
+    assert_eq!((status, b["error"].as_str()), (400, Some("invalid_month")));
+}
+
+#[actix_rt::test]
+async fn november_figures_are_exact_on_sqlite() {
+    november(common::TestDb::sqlite()).await;
+}
+
+#[actix_rt::test]
+#[ignore = "needs PostgreSQL"]
+async fn november_figures_are_exact_on_postgres() {
+    november(common::TestDb::postgres()).await;
+}
