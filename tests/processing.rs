@@ -18,9 +18,12 @@ const OTHER: &str = "000.00.52.H26";
 const BIRTH: &str = "1.001193.000.00.00.H26";
 const PASSWORD: &str = "mat-khau-du-dai";
 
+/// The application on a manual clock showing Monday 02/11/2026 09:00, before the
+/// same-day cut-off: due moments and urgencies do not depend on when the tests run.
 fn app() -> (Arc<App>, common::TestDb) {
     let db = common::TestDb::sqlite();
-    let app = common::app_for(&db);
+    let app = common::app_at(&db, common::local("2026-11-02T08:00"));
+    app.clock.set(common::local("2026-11-02T09:00"));
     for (username, role, agency) in [
         ("clerk1", Role::Clerk, COMMUNE),
         ("official1", Role::Official, COMMUNE),
