@@ -670,6 +670,35 @@ async fn november(db: common::TestDb) {
         .clone();
     assert_eq!(q33["score"].as_f64(), Some(2.0));
 
+    // The daily rollup (what the report reads) equals the full recomputation from the
+    // dossiers, for every grouping and for periods cutting through the data.
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    for (from, to) in [
+        ("2026-11-01", "2026-11-30"),
+        ("2026-10-01", "2026-11-30"),
+        ("2026-11-03", "2026-11-05"),
+        ("2026-10-31", "2026-11-02"),
+        ("2026-12-01", "2026-12-31"),
+    ] {
+        let period = motcua::core::indicators::Period {
+            from: day(from),
+            to: day(to),
+        };
+        for g in ["total", "agency", "procedure", "month", "level"] {
+            let g = motcua::core::indicators::GroupBy::parse(g).unwrap();
+            let now = local("2026-12-01T08:00");
+            let full = app.indicator_counts(None, period, g, now).unwrap();
+            let rolled = app.indicator_counts_rollup(None, period, g, now).unwrap();
+            assert_eq!(rolled, full, "{from}..{to} {g:?}");
+        }
+    }
+    let (_, again) = send(
+        &svc,
+        get(&tok, &format!("/api/v1/reports/indicators?agency={CITY}&from=2026-11-01&to=2026-11-30&source=recompute")),
+    )
+    .await;
+    assert_eq!(counts(&again["total"]), counts(t));
+
     // By month: November alone equals the period; by level: communes and the unit.
     let (_, m) = send(
         &svc,

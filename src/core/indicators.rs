@@ -523,3 +523,212 @@ mod tests {
         assert_eq!(score(60.0, 50.0, 10.0), 10.0);
     }
 }
+
+/// A column of the daily rollup (`stats_daily`): counts kept per owner agency (giving
+/// agency for hand-overs), procedure and local day, in the same transaction as the event
+/// that changes them. Summing them gives what [`aggregate`] counts from the dossiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Column {
+    Received,
+    ReceivedCounter,
+    ReceivedOnline,
+    ReceivedPost,
+    FinishedEarly,
+    FinishedOnTime,
+    FinishedLate,
+    Refused,
+    Stopped,
+    SupplementRequested,
+    HandoversTotal,
+    HandoversElectronic,
+    ResultsTotal,
+    ResultsElectronic,
+    Digitised,
+    ReusingData,
+    RatingsTotal,
+    RatingsSatisfied,
+    FeeBearing,
+    PaidOnline,
+    HandlingMinutes,
+    HandlingCount,
+}
+
+impl Column {
+    pub const ALL: [Column; 22] = [
+        Column::Received,
+        Column::ReceivedCounter,
+        Column::ReceivedOnline,
+        Column::ReceivedPost,
+        Column::FinishedEarly,
+        Column::FinishedOnTime,
+        Column::FinishedLate,
+        Column::Refused,
+        Column::Stopped,
+        Column::SupplementRequested,
+        Column::HandoversTotal,
+        Column::HandoversElectronic,
+        Column::ResultsTotal,
+        Column::ResultsElectronic,
+        Column::Digitised,
+        Column::ReusingData,
+        Column::RatingsTotal,
+        Column::RatingsSatisfied,
+        Column::FeeBearing,
+        Column::PaidOnline,
+        Column::HandlingMinutes,
+        Column::HandlingCount,
+    ];
+
+    /// The column's name in `stats_daily` (and in [`Counts`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::Received => "received",
+            Column::ReceivedCounter => "received_counter",
+            Column::ReceivedOnline => "received_online",
+            Column::ReceivedPost => "received_post",
+            Column::FinishedEarly => "finished_early",
+            Column::FinishedOnTime => "finished_on_time",
+            Column::FinishedLate => "finished_late",
+            Column::Refused => "refused",
+            Column::Stopped => "stopped",
+            Column::SupplementRequested => "supplement_requested",
+            Column::HandoversTotal => "handovers_total",
+            Column::HandoversElectronic => "handovers_electronic",
+            Column::ResultsTotal => "results_total",
+            Column::ResultsElectronic => "results_electronic",
+            Column::Digitised => "digitised",
+            Column::ReusingData => "reusing_data",
+            Column::RatingsTotal => "ratings_total",
+            Column::RatingsSatisfied => "ratings_satisfied",
+            Column::FeeBearing => "fee_bearing",
+            Column::PaidOnline => "paid_online",
+            Column::HandlingMinutes => "handling_minutes",
+            Column::HandlingCount => "handling_count",
+        }
+    }
+
+    /// Adds `v` to this column of `c`.
+    pub fn add_to(self, c: &mut Counts, v: i64) {
+        let f = match self {
+            Column::Received => &mut c.received,
+            Column::ReceivedCounter => &mut c.received_counter,
+            Column::ReceivedOnline => &mut c.received_online,
+            Column::ReceivedPost => &mut c.received_post,
+            Column::FinishedEarly => &mut c.finished_early,
+            Column::FinishedOnTime => &mut c.finished_on_time,
+            Column::FinishedLate => &mut c.finished_late,
+            Column::Refused => &mut c.refused,
+            Column::Stopped => &mut c.stopped,
+            Column::SupplementRequested => &mut c.supplement_requested,
+            Column::HandoversTotal => &mut c.handovers_total,
+            Column::HandoversElectronic => &mut c.handovers_electronic,
+            Column::ResultsTotal => &mut c.results_total,
+            Column::ResultsElectronic => &mut c.results_electronic,
+            Column::Digitised => &mut c.digitised,
+            Column::ReusingData => &mut c.reusing_data,
+            Column::RatingsTotal => &mut c.ratings_total,
+            Column::RatingsSatisfied => &mut c.ratings_satisfied,
+            Column::FeeBearing => &mut c.fee_bearing,
+            Column::PaidOnline => &mut c.paid_online,
+            Column::HandlingMinutes => &mut c.handling_minutes,
+            Column::HandlingCount => &mut c.handling_count,
+        };
+        *f += v;
+    }
+}
+
+/// A change to one cell of the daily rollup: (agency, procedure, local day) → column += delta.
+pub type RollupKey = (String, String, NaiveDate);
+
+/// What one dossier's facts add to the daily rollup (hand-overs are added as they happen).
+pub fn contributions(d: &DossierFacts, offset: FixedOffset) -> BTreeMap<(RollupKey, Column), i64> {
+    let mut out = BTreeMap::new();
+    let day = |t: DateTime<Utc>| t.with_timezone(&offset).date_naive();
+    let mut add = |t: DateTime<Utc>, c: Column, v: i64| {
+        if v != 0 {
+            *out.entry(((d.agency.clone(), d.procedure.clone(), day(t)), c))
+                .or_insert(0) += v;
+        }
+    };
+    let r = d.received_at;
+    add(r, Column::Received, 1);
+    add(
+        r,
+        match d.channel.as_str() {
+            "online" => Column::ReceivedOnline,
+            "post" => Column::ReceivedPost,
+            _ => Column::ReceivedCounter,
+        },
+        1,
+    );
+    add(
+        r,
+        Column::SupplementRequested,
+        i64::from(d.supplement_requested),
+    );
+    add(r, Column::Digitised, i64::from(d.digitised));
+    add(r, Column::ReusingData, i64::from(d.reused));
+    add(r, Column::FeeBearing, i64::from(d.fee_bearing));
+    add(
+        r,
+        Column::PaidOnline,
+        i64::from(d.fee_bearing && d.paid_online),
+    );
+    if let Some(f) = d.finished_at {
+        if d.status == "stopped" {
+            add(f, Column::Stopped, 1);
+        } else {
+            let c = match d.outcome.as_deref() {
+                Some("early") => Column::FinishedEarly,
+                Some("on_time") => Column::FinishedOnTime,
+                _ => Column::FinishedLate,
+            };
+            add(f, c, 1);
+            add(
+                f,
+                Column::Refused,
+                i64::from(d.decision.as_deref() == Some("refused")),
+            );
+            add(f, Column::ResultsTotal, i64::from(d.results > 0));
+            add(
+                f,
+                Column::ResultsElectronic,
+                i64::from(d.results_electronic > 0),
+            );
+            if let Some(m) = d.handling_minutes {
+                add(f, Column::HandlingMinutes, m);
+                add(f, Column::HandlingCount, 1);
+            }
+        }
+    }
+    if let Some(t) = d.rated_at {
+        add(t, Column::RatingsTotal, 1);
+        add(
+            t,
+            Column::RatingsSatisfied,
+            i64::from(matches!(
+                d.rating.as_deref(),
+                Some("very_satisfied" | "satisfied")
+            )),
+        );
+    }
+    out
+}
+
+/// The rollup changes that take a dossier from `before` (none when new) to `after`.
+pub fn rollup_delta(
+    before: Option<&DossierFacts>,
+    after: &DossierFacts,
+    offset: FixedOffset,
+) -> Vec<(RollupKey, Column, i64)> {
+    let mut m = contributions(after, offset);
+    if let Some(b) = before {
+        for (k, v) in contributions(b, offset) {
+            *m.entry(k).or_insert(0) -= v;
+        }
+    }
+    m.into_iter()
+        .filter(|(_, v)| *v != 0)
+        .map(|((key, col), v)| (key, col, v))
+        .collect()
+}

@@ -54,6 +54,16 @@ pub async fn indicators(
         to: date(&q, "to")?,
         descendants,
         group_by,
+        recompute: match q.get("source").map(|s| s.trim()) {
+            None | Some("") | Some("rollup") => false,
+            Some("recompute") => true,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_source",
+                    "source là rollup (mặc định) hoặc recompute",
+                ))
+            }
+        },
     };
     let a = app.get_ref().clone();
     let report = blocking(move || a.indicators(&who.0, &query, a.clock.now())).await?;

@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::files::{FileProblem, StoredBlob};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::documents::{self, BlobRow, DocumentRow, FileRow};
-use crate::store::dossiers::DossierRow;
+use crate::store::dossiers::{self, DossierRow};
 use crate::store::{to_db, StoreError};
 
 /// What an uploaded file is for.
@@ -198,7 +198,16 @@ impl App {
                 uploaded_by: caller.username.clone(),
             };
             documents::insert_file(conn, &row)?;
-            documents::refresh_digitisation(conn, &d.code)?;
+            let before = dossiers::dossier_for_update(conn, &d.code)?;
+            let dg = documents::refresh_digitisation(conn, &d.code)?;
+            if let Some((drow, p)) = before {
+                let mut after = p.clone();
+                after.digitised = dg.digitised;
+                after.reused = dg.reused;
+                after.results = dg.results;
+                after.results_electronic = dg.results_electronic;
+                self.roll(conn, Some((&drow, &p)), (&drow, &after))?;
+            }
             audit::append(
                 conn,
                 AuditEntry {

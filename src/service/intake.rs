@@ -509,8 +509,11 @@ impl App {
                 .collect();
             dossiers::insert_dossier(conn, &row, &progress, &paper_rows, &step_rows, &event)?;
             if reuse.iter().any(Option::is_some) {
-                crate::store::documents::refresh_digitisation(conn, &code)?;
+                let dg = crate::store::documents::refresh_digitisation(conn, &code)?;
+                progress.digitised = dg.digitised;
+                progress.reused = dg.reused;
             }
+            self.roll(conn, None, (&row, &progress))?;
             audit::append(
                 conn,
                 AuditEntry {

@@ -354,6 +354,7 @@ impl App {
                     return Ok(Err(AppError::not_found()));
                 }
             }
+            let before = (row.clone(), progress.clone());
             let step_rows = dossiers::steps_of(conn, code)?;
             let state = state_of(&row, &progress, &step_rows, offset);
             let allowed = match event {
@@ -491,12 +492,26 @@ impl App {
                     payload: data.to_string(),
                 },
             )?;
+            self.roll(conn, Some((&before.0, &before.1)), (&row, &progress))?;
             if let Event::Handover {
                 to_agency,
                 electronic,
                 ..
             } = event
             {
+                let mut cells = vec![(
+                    (state.current_agency.clone(), row.procedure_code.clone(), at.date_naive()),
+                    crate::core::indicators::Column::HandoversTotal,
+                    1,
+                )];
+                if *electronic {
+                    cells.push((
+                        (state.current_agency.clone(), row.procedure_code.clone(), at.date_naive()),
+                        crate::core::indicators::Column::HandoversElectronic,
+                        1,
+                    ));
+                }
+                crate::store::reports::apply_rollup(conn, &cells)?;
                 dossiers::insert_handover(
                     conn,
                     &dossiers::HandoverRow {

@@ -23,6 +23,8 @@ pub struct IndicatorQuery {
     pub to: NaiveDate,
     pub descendants: bool,
     pub group_by: GroupBy,
+    /// Count from every dossier instead of the daily rollup (slower; for checking).
+    pub recompute: bool,
 }
 
 /// A figure against its target.
@@ -99,7 +101,63 @@ fn value_of(r: &Rates, name: &str) -> Option<f64> {
     }
 }
 
+/// A dossier's facts for the indicators, from its stored rows.
+pub fn facts_of(
+    d: &crate::store::dossiers::DossierRow,
+    p: &crate::store::dossiers::ProgressRow,
+    level: String,
+) -> DossierFacts {
+    DossierFacts {
+        code: d.code.clone(),
+        agency: d
+            .competent_agency
+            .clone()
+            .unwrap_or_else(|| d.receiving_agency.clone()),
+        level,
+        procedure: d.procedure_code.clone(),
+        channel: d.channel.clone(),
+        received_at: from_db(d.received_at),
+        finished_at: d.finished_at.map(from_db),
+        status: d.status.clone(),
+        outcome: d.outcome.clone(),
+        decision: p.decision.clone(),
+        due_at: from_db(d.due_at),
+        late_by_rule: p.late_by_rule,
+        supplement_requested: p.supplement_requests > 0,
+        digitised: p.digitised,
+        reused: p.reused,
+        results: p.results,
+        results_electronic: p.results_electronic,
+        fee_bearing: p.fee_bearing,
+        paid_online: p.paid_online,
+        rating: p.rating.clone(),
+        rated_at: p.rated_at.map(from_db),
+        handling_minutes: p.handling_minutes,
+    }
+}
+
 impl App {
+    /// Keeps the daily rollup in step with a dossier's change from `before` (none when
+    /// new) to `after`, inside the caller's transaction.
+    pub fn roll(
+        &self,
+        conn: &mut crate::store::DbConnection,
+        before: Option<(
+            &crate::store::dossiers::DossierRow,
+            &crate::store::dossiers::ProgressRow,
+        )>,
+        after: (
+            &crate::store::dossiers::DossierRow,
+            &crate::store::dossiers::ProgressRow,
+        ),
+    ) -> Result<(), crate::store::StoreError> {
+        let offset = self.settings.offset;
+        let b = before.map(|(d, p)| facts_of(d, p, String::new()));
+        let a = facts_of(after.0, after.1, String::new());
+        let changes = crate::core::indicators::rollup_delta(b.as_ref(), &a, offset);
+        crate::store::reports::apply_rollup(conn, &changes)
+    }
+
     fn group(
         &self,
         key: String,
@@ -178,7 +236,127 @@ impl App {
         })
     }
 
-    /// Counts per group over `period` for the agencies `scope` (`None`: all).
+    /// Counts per group over `period` for the agencies `scope` (`None`: all), from the
+    /// daily rollup: sums of its rows, carried-over and in-progress from the cumulative
+    /// sums before each bucket, overdue from the index of dossiers that are or were
+    /// overdue. Equal to [`App::indicator_counts`] (the full recomputation).
+    pub fn indicator_counts_rollup(
+        &self,
+        scope: Option<&[String]>,
+        period: Period,
+        group_by: GroupBy,
+        now: DateTime<Utc>,
+    ) -> AppResult<BTreeMap<String, Counts>> {
+        use crate::core::indicators::Column;
+        let offset = self.settings.offset;
+        let all: Vec<String>;
+        let scope: &[String] = match scope {
+            Some(s) => s,
+            None => {
+                all = self
+                    .agencies
+                    .agencies
+                    .iter()
+                    .map(|a| a.code.clone())
+                    .collect();
+                &all
+            }
+        };
+        let level_of = |a: &str| {
+            self.agencies
+                .get(a)
+                .map(|x| x.level.clone())
+                .unwrap_or_default()
+        };
+        let key_of = |month: Option<&str>, agency: &str, procedure: &str| -> String {
+            match (month, group_by) {
+                (Some(m), _) => m.to_string(),
+                (None, GroupBy::Agency) => agency.to_string(),
+                (None, GroupBy::Procedure) => procedure.to_string(),
+                (None, GroupBy::Level) => level_of(agency),
+                _ => "total".into(),
+            }
+        };
+        let idx = |c: Column| Column::ALL.iter().position(|x| *x == c).expect("listed");
+        let open_change = |v: &[i64; 22]| {
+            v[idx(Column::Received)]
+                - v[idx(Column::FinishedEarly)]
+                - v[idx(Column::FinishedOnTime)]
+                - v[idx(Column::FinishedLate)]
+                - v[idx(Column::Stopped)]
+        };
+        let origin = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
+        // Open dossiers per (agency, procedure) at the start of the period.
+        let mut open: BTreeMap<(String, String), i64> = BTreeMap::new();
+        if let Some(before) = period.from.pred_opt() {
+            for (a, p, v) in self.store.rollup_sums(scope, origin, before)? {
+                *open.entry((a, p)).or_insert(0) += open_change(&v);
+            }
+        }
+        // The buckets: the whole period, or each month of it.
+        let mut buckets: Vec<(Option<String>, NaiveDate, NaiveDate)> = Vec::new();
+        if group_by == GroupBy::Month {
+            let mut start = period.from;
+            while start <= period.to {
+                let next = if start.month() == 12 {
+                    NaiveDate::from_ymd_opt(start.year() + 1, 1, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(start.year(), start.month() + 1, 1)
+                }
+                .expect("valid");
+                let last = next.pred_opt().expect("valid").min(period.to);
+                buckets.push((
+                    Some(format!("{:04}-{:02}", start.year(), start.month())),
+                    start,
+                    last,
+                ));
+                start = next;
+            }
+        } else {
+            buckets.push((None, period.from, period.to));
+        }
+        let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+        for (month, first, last) in buckets {
+            let end =
+                crate::core::calendar::start_of_day_utc(last.succ_opt().unwrap_or(last), offset);
+            let as_of = end.min(now);
+            let sums = self.store.rollup_sums(scope, first, last)?;
+            let overdue = self
+                .store
+                .overdue_at(Some(scope), to_db(end), to_db(as_of))?;
+            let mut keys: std::collections::BTreeSet<(String, String)> =
+                open.keys().cloned().collect();
+            keys.extend(sums.iter().map(|(a, p, _)| (a.clone(), p.clone())));
+            let by_key: BTreeMap<(String, String), [i64; 22]> =
+                sums.into_iter().map(|(a, p, v)| ((a, p), v)).collect();
+            let overdue: BTreeMap<(String, String), i64> =
+                overdue.into_iter().map(|(a, p, n)| ((a, p), n)).collect();
+            for k in keys {
+                let carried = open.get(&k).copied().unwrap_or(0);
+                let v = by_key.get(&k).copied().unwrap_or([0; 22]);
+                let at_end = carried + open_change(&v);
+                let late = overdue.get(&k).copied().unwrap_or(0);
+                if carried == 0 && at_end == 0 && v.iter().all(|x| *x == 0) {
+                    continue;
+                }
+                let c = out.entry(key_of(month.as_deref(), &k.0, &k.1)).or_default();
+                for (i, col) in Column::ALL.iter().enumerate() {
+                    col.add_to(c, v[i]);
+                }
+                c.carried_over += carried;
+                c.in_progress_overdue += late;
+                c.in_progress_within_time += at_end - late;
+                open.insert(k, at_end);
+            }
+        }
+        for c in out.values_mut() {
+            c.handled = c.received + c.carried_over;
+        }
+        Ok(out)
+    }
+
+    /// Counts per group over `period` for the agencies `scope` (`None`: all), recomputed
+    /// from every relevant dossier.
     pub fn indicator_counts(
         &self,
         scope: Option<&[String]>,
@@ -265,13 +443,18 @@ impl App {
             to: q.to,
         };
         let year = q.to.year();
-        let by_group = self.indicator_counts(Some(&scope), period, q.group_by, now)?;
+        let count = |g: GroupBy| {
+            if q.recompute {
+                self.indicator_counts(Some(&scope), period, g, now)
+            } else {
+                self.indicator_counts_rollup(Some(&scope), period, g, now)
+            }
+        };
+        let by_group = count(q.group_by)?;
         let total_counts = if q.group_by == GroupBy::Total {
             by_group.get("total").cloned().unwrap_or_default()
         } else {
-            self.indicator_counts(Some(&scope), period, GroupBy::Total, now)?
-                .remove("total")
-                .unwrap_or_default()
+            count(GroupBy::Total)?.remove("total").unwrap_or_default()
         };
         let root_level = self.agencies.get(&agency).map(|a| a.level.clone());
         let groups = by_group
@@ -409,7 +592,8 @@ impl App {
         }
         .and_then(|d| d.pred_opt())
         .ok_or_else(bad)?;
-        let counts = self.indicator_counts(None, Period { from, to }, GroupBy::Agency, now)?;
+        let counts =
+            self.indicator_counts_rollup(None, Period { from, to }, GroupBy::Agency, now)?;
         Ok(counts
             .into_iter()
             .map(|(key, c)| {

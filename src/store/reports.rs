@@ -4,8 +4,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{dossier_progress, dossiers, handovers};
+use super::schema::{dossier_progress, dossiers, handovers, stats_daily};
+use super::DbConnection;
 use super::{Store, StoreResult};
+use crate::core::indicators::{Column, RollupKey};
+use diesel::dsl::sql;
+use diesel::sql_types::{BigInt, Text};
 
 /// One dossier's facts as stored (times in UTC, as in the database).
 pub type FactRow = (
@@ -123,5 +127,183 @@ impl Store {
             handovers::electronic,
         ))
         .load(&mut *conn)?)
+    }
+}
+
+/// Applies rollup changes (inside the caller's transaction): one upsert per cell key.
+pub fn apply_rollup(
+    conn: &mut DbConnection,
+    changes: &[(RollupKey, Column, i64)],
+) -> StoreResult<()> {
+    let mut by_key: std::collections::BTreeMap<&RollupKey, Vec<(Column, i64)>> = Default::default();
+    for (k, c, v) in changes {
+        by_key.entry(k).or_default().push((*c, *v));
+    }
+    for ((agency, procedure, day), cells) in by_key {
+        let pg = matches!(conn, DbConnection::Postgresql(_));
+        let p = |i: usize| if pg { format!("${i}") } else { "?".to_string() };
+        let names: Vec<&str> = cells.iter().map(|(c, _)| c.name()).collect();
+        let values: Vec<String> = (0..cells.len())
+            .map(|i| format!("{}", cells[i].1))
+            .collect();
+        // Column names come from a fixed list and values are integers: nothing from a
+        // user reaches the SQL text.
+        let sql_text = format!(
+            "INSERT INTO stats_daily (agency_code, procedure_code, day, {}) VALUES ({}, {}, {}, {}) \
+             ON CONFLICT (agency_code, procedure_code, day) DO UPDATE SET {}",
+            names.join(", "),
+            p(1),
+            p(2),
+            p(3),
+            values.join(", "),
+            names
+                .iter()
+                .map(|n| format!("{n} = stats_daily.{n} + excluded.{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let q = diesel::sql_query(sql_text)
+            .bind::<Text, _>(agency)
+            .bind::<Text, _>(procedure)
+            .bind::<diesel::sql_types::Date, _>(*day);
+        match conn {
+            DbConnection::Postgresql(c) => {
+                q.execute(c)?;
+            }
+            DbConnection::Sqlite(c) => {
+                q.execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rollup sums per (agency, procedure), in [`Column::ALL`] order.
+pub type RollupSums = (String, String, [i64; 22]);
+
+type Eleven = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+
+#[derive(QueryableByName)]
+struct OverdueRow {
+    #[diesel(sql_type = Text)]
+    agency: String,
+    #[diesel(sql_type = Text)]
+    procedure_code: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+impl Store {
+    /// The rollup summed per agency and procedure over the local days `[from, to]`, for
+    /// the agencies of `scope`.
+    pub fn rollup_sums(
+        &self,
+        scope: &[String],
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> StoreResult<Vec<RollupSums>> {
+        let mut conn = self.conn()?;
+        let rows: Vec<(String, String, Eleven, Eleven)> = stats_daily::table
+            .filter(stats_daily::day.ge(from).and(stats_daily::day.le(to)))
+            .filter(stats_daily::agency_code.eq_any(scope))
+            .group_by((stats_daily::agency_code, stats_daily::procedure_code))
+            .select((
+                stats_daily::agency_code,
+                stats_daily::procedure_code,
+                (
+                    sql::<BigInt>("CAST(COALESCE(SUM(received), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(received_counter), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(received_online), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(received_post), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(finished_early), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(finished_on_time), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(finished_late), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(refused), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(stopped), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(supplement_requested), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(handovers_total), 0) AS BIGINT)"),
+                ),
+                (
+                    sql::<BigInt>("CAST(COALESCE(SUM(handovers_electronic), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(results_total), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(results_electronic), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(digitised), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(reusing_data), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(ratings_total), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(ratings_satisfied), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(fee_bearing), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(paid_online), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(handling_minutes), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(handling_count), 0) AS BIGINT)"),
+                ),
+            ))
+            .load(&mut *conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(a, p, x, y)| {
+                let v = [
+                    x.0, x.1, x.2, x.3, x.4, x.5, x.6, x.7, x.8, x.9, x.10, y.0, y.1, y.2, y.3,
+                    y.4, y.5, y.6, y.7, y.8, y.9, y.10,
+                ];
+                (a, p, v)
+            })
+            .collect())
+    }
+
+    /// Dossiers not finished before `end` (received before it) that are overdue as of
+    /// `as_of` (due before it, or late by rule), per owner agency and procedure. Reads the
+    /// partial index of dossiers that are or were overdue.
+    pub fn overdue_at(
+        &self,
+        scope: Option<&[String]>,
+        end: NaiveDateTime,
+        as_of: NaiveDateTime,
+    ) -> StoreResult<Vec<(String, String, i64)>> {
+        let mut conn = self.conn()?;
+        let pg = matches!(&*conn, DbConnection::Postgresql(_));
+        let (p1, p2, p3, p4) = if pg {
+            ("$1", "$2", "$3", "$4")
+        } else {
+            ("?", "?", "?", "?")
+        };
+        // The first part reads the partial index `dossiers_overdue` (its predicate is
+        // repeated word for word); the second the dossiers late by rule and not yet due.
+        let text = format!(
+            "SELECT COALESCE(d.competent_agency, d.receiving_agency) AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n \
+             FROM dossiers d \
+             WHERE (finished_at IS NULL OR finished_at > due_at) AND d.due_at < {p1} \
+               AND d.received_at < {p2} AND (d.finished_at IS NULL OR d.finished_at >= {p2}) \
+             GROUP BY COALESCE(d.competent_agency, d.receiving_agency), d.procedure_code \
+             UNION ALL \
+             SELECT COALESCE(d.competent_agency, d.receiving_agency) AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n \
+             FROM dossier_progress p JOIN dossiers d ON d.code = p.dossier_code \
+             WHERE p.late_by_rule AND d.due_at >= {p3} \
+               AND d.received_at < {p4} AND (d.finished_at IS NULL OR d.finished_at >= {p4}) \
+             GROUP BY COALESCE(d.competent_agency, d.receiving_agency), d.procedure_code"
+        );
+        use diesel::sql_types::Timestamp;
+        let rows: Vec<OverdueRow> = match &mut *conn {
+            DbConnection::Postgresql(c) => diesel::sql_query(text)
+                .bind::<Timestamp, _>(as_of)
+                .bind::<Timestamp, _>(end)
+                .bind::<Timestamp, _>(as_of)
+                .bind::<Timestamp, _>(end)
+                .load(c)?,
+            DbConnection::Sqlite(c) => diesel::sql_query(text)
+                .bind::<Timestamp, _>(as_of)
+                .bind::<Timestamp, _>(end)
+                .bind::<Timestamp, _>(end)
+                .bind::<Timestamp, _>(as_of)
+                .bind::<Timestamp, _>(end)
+                .bind::<Timestamp, _>(end)
+                .load(c)?,
+        };
+        let mut out: std::collections::BTreeMap<(String, String), i64> = Default::default();
+        for r in rows {
+            if scope.is_none_or(|s| s.contains(&r.agency)) {
+                *out.entry((r.agency, r.procedure_code)).or_insert(0) += r.n;
+            }
+        }
+        Ok(out.into_iter().map(|((a, p), n)| (a, p, n)).collect())
     }
 }

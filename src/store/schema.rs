@@ -54,6 +54,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stats_daily (agency_code, procedure_code, day) {
+        agency_code -> Text,
+        procedure_code -> Text,
+        day -> Date,
+        received -> BigInt,
+        received_counter -> BigInt,
+        received_online -> BigInt,
+        received_post -> BigInt,
+        finished_early -> BigInt,
+        finished_on_time -> BigInt,
+        finished_late -> BigInt,
+        refused -> BigInt,
+        stopped -> BigInt,
+        supplement_requested -> BigInt,
+        handovers_total -> BigInt,
+        handovers_electronic -> BigInt,
+        results_total -> BigInt,
+        results_electronic -> BigInt,
+        digitised -> BigInt,
+        reusing_data -> BigInt,
+        ratings_total -> BigInt,
+        ratings_satisfied -> BigInt,
+        fee_bearing -> BigInt,
+        paid_online -> BigInt,
+        handling_minutes -> BigInt,
+        handling_count -> BigInt,
+    }
+}
+
 diesel::joinable!(procedure_versions -> procedures (procedure_code));
 
 diesel::table! {
@@ -314,6 +344,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     dossier_files,
     handovers,
+    stats_daily,
     dossier_papers,
     dossier_events,
     intake_outcomes,
