@@ -51,6 +51,16 @@ enum Command {
     /// Stored files past their retention.
     #[command(subcommand)]
     Archive(ArchiveCommand),
+    /// Generate N synthetic dossiers with their events and rollups (load tests only:
+    /// never on a production database).
+    SeedLoad {
+        n: usize,
+        /// The year the dossiers are received in.
+        #[arg(long, default_value_t = 2025)]
+        year: i32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -169,6 +179,7 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Archive(ArchiveCommand::Sweep { apply }) => archive_sweep(config, apply),
+        Command::SeedLoad { n, year, seed } => seed_load(config, n, year, seed),
         Command::CheckConfig => {
             println!(
                 "ok: {} cơ quan, {} thủ tục, lịch các năm {:?}",
@@ -223,6 +234,22 @@ fn import_results(config: Config, file: &std::path::Path) -> anyhow::Result<usiz
         report.rejected.len()
     );
     Ok(report.rejected.len())
+}
+
+fn seed_load(config: Config, n: usize, year: i32, seed: u64) -> anyhow::Result<()> {
+    let app = App::start(config, chrono::Utc::now())?;
+    let bar =
+        indicatif::ProgressBar::new(n as u64).with_style(indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} hồ sơ ({per_sec}, còn {eta})",
+        )?);
+    let started = std::time::Instant::now();
+    let done = app.seed_load(n, year, seed, &mut |d| bar.set_position(d as u64))?;
+    bar.finish_and_clear();
+    println!(
+        "{done} hồ sơ thử nghiệm năm {year} trong {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn archive_sweep(config: Config, apply: bool) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod archive;
 pub mod documents;
 pub mod dossiers;
+pub mod exports;
 pub mod forms;
 pub mod import;
 pub mod intake;
@@ -13,6 +14,7 @@ pub mod notices;
 pub mod processing;
 pub mod queue;
 pub mod reports;
+pub mod seed;
 
 use serde::{Deserialize, Serialize};
 

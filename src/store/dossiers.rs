@@ -311,6 +311,45 @@ pub struct HandoverRow {
     pub outcome: Option<String>,
 }
 
+/// Bulk insert of generated dossiers (load tests): rows, progress, events, hand-overs.
+pub fn insert_many(
+    conn: &mut DbConnection,
+    rows: &[DossierRow],
+    progress: &[ProgressRow],
+    events: &[EventRow],
+    handovers: &[HandoverRow],
+) -> StoreResult<()> {
+    macro_rules! batch {
+        ($c:expr) => {{
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(dossiers::table)
+                    .values(chunk)
+                    .execute($c)?;
+            }
+            for chunk in progress.chunks(500) {
+                diesel::insert_into(dossier_progress::table)
+                    .values(chunk)
+                    .execute($c)?;
+            }
+            for chunk in events.chunks(2000) {
+                diesel::insert_into(dossier_events::table)
+                    .values(chunk)
+                    .execute($c)?;
+            }
+            for chunk in handovers.chunks(2000) {
+                diesel::insert_into(super::schema::handovers::table)
+                    .values(chunk)
+                    .execute($c)?;
+            }
+        }};
+    }
+    match conn {
+        DbConnection::Postgresql(c) => batch!(c),
+        DbConnection::Sqlite(c) => batch!(c),
+    }
+    Ok(())
+}
+
 pub fn insert_handover(conn: &mut DbConnection, h: &HandoverRow) -> StoreResult<()> {
     diesel::insert_into(super::schema::handovers::table)
         .values(h)

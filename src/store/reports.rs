@@ -266,20 +266,24 @@ impl Store {
         } else {
             ("?", "?", "?", "?")
         };
-        // The first part reads the partial index `dossiers_overdue` (its predicate is
-        // repeated word for word); the second the dossiers late by rule and not yet due.
+        // Three parts, each reading a partial index (its predicate repeated word for word):
+        // open dossiers due before `as_of`; dossiers finished late, after `end`, due before
+        // `as_of`; dossiers late by rule, not yet due, open at `end`.
+        let owner = "COALESCE(d.competent_agency, d.receiving_agency)";
         let text = format!(
-            "SELECT COALESCE(d.competent_agency, d.receiving_agency) AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n \
-             FROM dossiers d \
-             WHERE (finished_at IS NULL OR finished_at > due_at) AND d.due_at < {p1} \
-               AND d.received_at < {p2} AND (d.finished_at IS NULL OR d.finished_at >= {p2}) \
-             GROUP BY COALESCE(d.competent_agency, d.receiving_agency), d.procedure_code \
+            "SELECT {owner} AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n FROM dossiers d \
+             WHERE finished_at IS NULL AND d.due_at < {p1} AND d.received_at < {p2} \
+             GROUP BY {owner}, d.procedure_code \
              UNION ALL \
-             SELECT COALESCE(d.competent_agency, d.receiving_agency) AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n \
+             SELECT {owner} AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n FROM dossiers d \
+             WHERE finished_at > due_at AND d.finished_at >= {p2} AND d.due_at < {p1} AND d.received_at < {p2} \
+             GROUP BY {owner}, d.procedure_code \
+             UNION ALL \
+             SELECT {owner} AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n \
              FROM dossier_progress p JOIN dossiers d ON d.code = p.dossier_code \
              WHERE p.late_by_rule AND d.due_at >= {p3} \
                AND d.received_at < {p4} AND (d.finished_at IS NULL OR d.finished_at >= {p4}) \
-             GROUP BY COALESCE(d.competent_agency, d.receiving_agency), d.procedure_code"
+             GROUP BY {owner}, d.procedure_code"
         );
         use diesel::sql_types::Timestamp;
         let rows: Vec<OverdueRow> = match &mut *conn {
@@ -292,6 +296,8 @@ impl Store {
             DbConnection::Sqlite(c) => diesel::sql_query(text)
                 .bind::<Timestamp, _>(as_of)
                 .bind::<Timestamp, _>(end)
+                .bind::<Timestamp, _>(end)
+                .bind::<Timestamp, _>(as_of)
                 .bind::<Timestamp, _>(end)
                 .bind::<Timestamp, _>(as_of)
                 .bind::<Timestamp, _>(end)

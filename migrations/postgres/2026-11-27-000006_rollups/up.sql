@@ -32,8 +32,9 @@ CREATE TABLE stats_daily (
 );
 CREATE INDEX stats_daily_day ON stats_daily (day);
 
--- Dossiers that are or were ever overdue (still open, or finished after their due
--- moment): what "in progress, overdue at the end of a period" reads.
-CREATE INDEX dossiers_overdue ON dossiers (due_at) WHERE finished_at IS NULL OR finished_at > due_at;
+-- What "in progress, overdue at the end of a period" reads: open dossiers by due moment,
+-- and dossiers finished after their due moment by finish.
+CREATE INDEX dossiers_open_due ON dossiers (due_at) WHERE finished_at IS NULL;
+CREATE INDEX dossiers_finished_late ON dossiers (finished_at) WHERE finished_at > due_at;
 -- Dossiers late by rule (more than one supplement request, older rules).
 CREATE INDEX dossier_progress_late_by_rule ON dossier_progress (dossier_code) WHERE late_by_rule;
