@@ -7,6 +7,7 @@ mod calendar;
 mod catalogue;
 mod dossiers;
 pub mod error;
+mod exports;
 mod files;
 mod public;
 mod reports;
@@ -99,6 +100,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/queue", web::get().to(dossiers::queue))
             .route("/reports/indicators", web::get().to(reports::indicators))
+            .route(
+                "/reports/indicators.xlsx",
+                web::get().to(exports::indicators_xlsx),
+            )
+            .route(
+                "/reports/indicators.csv",
+                web::get().to(exports::indicators_csv),
+            )
+            .route(
+                "/reports/indicators.pdf",
+                web::get().to(exports::indicators_pdf),
+            )
+            .route(
+                "/reports/tracking-book.xlsx",
+                web::get().to(exports::tracking_book),
+            )
+            .route(
+                "/reports/raw/dossiers.csv",
+                web::get().to(exports::raw_dossiers),
+            )
+            .route(
+                "/reports/raw/handovers.csv",
+                web::get().to(exports::raw_handovers),
+            )
             .route("/public/stats", web::get().to(reports::public_stats))
             .route("/portal/changes", web::get().to(dossiers::portal_changes))
             .route("/intake/guidance", web::post().to(dossiers::guidance))

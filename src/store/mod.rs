@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod documents;
 pub mod dossiers;
+pub mod exports;
 pub mod reports;
 pub mod schema;
 pub mod throttle;
