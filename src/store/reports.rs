@@ -279,9 +279,9 @@ impl Store {
              WHERE finished_at > due_at AND d.finished_at >= {p2} AND d.due_at < {p1} AND d.received_at < {p2} \
              GROUP BY {owner}, d.procedure_code \
              UNION ALL \
-             SELECT {owner} AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n \
-             FROM dossier_progress p JOIN dossiers d ON d.code = p.dossier_code \
-             WHERE p.late_by_rule AND d.due_at >= {p3} \
+             SELECT {owner} AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n FROM dossiers d \
+             WHERE d.code IN (SELECT p.dossier_code FROM dossier_progress p WHERE p.late_by_rule) \
+               AND d.due_at >= {p3} \
                AND d.received_at < {p4} AND (d.finished_at IS NULL OR d.finished_at >= {p4}) \
              GROUP BY {owner}, d.procedure_code"
         );
