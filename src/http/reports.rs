@@ -3,24 +3,12 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
-use chrono::NaiveDate;
 use serde_json::json;
 
 use super::auth::Authenticated;
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::{blocking, AppData};
-use crate::core::indicators::{GroupBy, DEFINITIONS};
-use crate::service::reports::IndicatorQuery;
-
-fn date(q: &HashMap<String, String>, key: &'static str) -> ApiResult<NaiveDate> {
-    let v = q.get(key).map(|s| s.trim()).unwrap_or_default();
-    NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-        ApiError::bad_request(
-            "invalid_period",
-            format!("{key} phải là ngày dạng YYYY-MM-DD"),
-        )
-    })
-}
+use crate::core::indicators::DEFINITIONS;
 
 /// `GET /api/v1/reports/indicators?agency=&from=&to=&descendants=&group_by=`.
 pub async fn indicators(
@@ -28,43 +16,7 @@ pub async fn indicators(
     who: Authenticated,
     q: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
-    let group_by =
-        GroupBy::parse(q.get("group_by").map(|s| s.trim()).unwrap_or("")).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_group_by",
-                "group_by là agency, procedure, month hoặc level",
-            )
-        })?;
-    let descendants = match q.get("descendants").map(|s| s.trim()) {
-        None | Some("") | Some("true") => true,
-        Some("false") => false,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_descendants",
-                "descendants là true hoặc false",
-            ))
-        }
-    };
-    let query = IndicatorQuery {
-        agency: q
-            .get("agency")
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty()),
-        from: date(&q, "from")?,
-        to: date(&q, "to")?,
-        descendants,
-        group_by,
-        recompute: match q.get("source").map(|s| s.trim()) {
-            None | Some("") | Some("rollup") => false,
-            Some("recompute") => true,
-            Some(_) => {
-                return Err(ApiError::bad_request(
-                    "invalid_source",
-                    "source là rollup (mặc định) hoặc recompute",
-                ))
-            }
-        },
-    };
+    let query = super::exports::parse_indicator_query(&q)?;
     let a = app.get_ref().clone();
     let report = blocking(move || a.indicators(&who.0, &query, a.clock.now())).await?;
     let mut body = serde_json::to_value(&report).unwrap_or_default();

@@ -59,9 +59,24 @@ impl App {
     /// dossier `code`: staff of an agency in scope for a paper's scan, staff of the agency
     /// holding the dossier for a result; the paper or result must exist.
     pub fn check_attach(&self, caller: &Caller, code: &str, target: &FileTarget) -> AppResult<()> {
+        self.attach_target(caller, code, target).map(|_| ())
+    }
+
+    /// [`App::check_attach`], giving what it read: the dossier, its papers and, for a
+    /// result file, the result document.
+    fn attach_target(
+        &self,
+        caller: &Caller,
+        code: &str,
+        target: &FileTarget,
+    ) -> AppResult<(
+        DossierRow,
+        Vec<crate::store::dossiers::PaperRow>,
+        Option<DocumentRow>,
+    )> {
         staff_only(caller)?;
         let (d, papers, _) = self.dossier_for(caller, code)?;
-        match target {
+        let result = match target {
             FileTarget::Paper(pos) => {
                 if !papers.iter().any(|p| p.position == *pos) {
                     return Err(AppError::invalid(
@@ -75,6 +90,7 @@ impl App {
                         "Hồ sơ đã kết thúc: không bổ sung bản số hóa thành phần hồ sơ",
                     ));
                 }
+                None
             }
             FileTarget::Result(id) => {
                 if d.current_agency != caller.agency {
@@ -82,10 +98,10 @@ impl App {
                         "Chỉ cơ quan đang giữ hồ sơ mới đính kèm kết quả điện tử",
                     ));
                 }
-                self.result_target(&d, id.as_deref())?;
+                Some(self.result_target(&d, id.as_deref())?)
             }
-        }
-        Ok(())
+        };
+        Ok((d, papers, result))
     }
 
     fn result_target(&self, d: &DossierRow, id: Option<&str>) -> AppResult<DocumentRow> {
@@ -115,13 +131,8 @@ impl App {
         blob: &StoredBlob,
         now: DateTime<Utc>,
     ) -> AppResult<FileRow> {
-        self.check_attach(caller, code, target)?;
-        let (d, papers, _) = self.dossier_for(caller, code)?;
+        let (d, papers, result_doc) = self.attach_target(caller, code, target)?;
         let at = to_db(now);
-        let result_doc = match target {
-            FileTarget::Result(id) => Some(self.result_target(&d, id.as_deref())?),
-            FileTarget::Paper(_) => None,
-        };
         let id = random_id()?;
         let actor = caller.actor();
         let row = self.store.write(None, |conn| {

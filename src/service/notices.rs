@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::forms::moment_vi;
 use super::Caller;
 use crate::app::App;
-use crate::core::deadline::Outcome;
 use crate::error::{AppError, AppResult};
 use crate::forms::FormData;
 use crate::store::dossiers::{DossierRow, EventRow};
@@ -229,12 +228,7 @@ impl App {
             v.get("step")
                 .and_then(|s| s.get("outcome"))
                 .and_then(Value::as_str)
-                .and_then(|o| match o {
-                    "early" => Some(Outcome::Early),
-                    "on_time" => Some(Outcome::OnTime),
-                    "late" => Some(Outcome::Late),
-                    _ => None,
-                })
+                .and_then(super::processing::outcome_of)
                 .map(|o| o.label_vi().to_string())
                 .unwrap_or_default()
         };

@@ -68,7 +68,8 @@ fn roles_for(event: &Event) -> &'static [Role] {
     }
 }
 
-fn outcome_of(s: &str) -> Option<Outcome> {
+/// An outcome from its stored name.
+pub fn outcome_of(s: &str) -> Option<Outcome> {
     match s {
         "early" => Some(Outcome::Early),
         "on_time" => Some(Outcome::OnTime),
