@@ -128,6 +128,7 @@ impl App {
             &StoreOptions {
                 pool_size: settings.pool_size,
                 busy_timeout_ms: settings.busy_timeout_ms,
+                sqlite_cache_mb: settings.sqlite_cache_mb,
                 ..StoreOptions::default()
             },
         )

@@ -257,6 +257,8 @@ struct DatabaseSection {
     pool_size: u32,
     #[serde(default = "default_busy_timeout")]
     busy_timeout_ms: u32,
+    #[serde(default = "default_sqlite_cache_mb")]
+    sqlite_cache_mb: u32,
 }
 
 fn default_pool_size() -> u32 {
@@ -264,6 +266,9 @@ fn default_pool_size() -> u32 {
 }
 fn default_busy_timeout() -> u32 {
     5000
+}
+fn default_sqlite_cache_mb() -> u32 {
+    64
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -359,6 +364,8 @@ pub struct Settings {
     pub database_url: String,
     pub pool_size: u32,
     pub busy_timeout_ms: u32,
+    /// SQLite: page cache per connection, in MB (`[database] sqlite_cache_mb`).
+    pub sqlite_cache_mb: u32,
     pub data_dir: PathBuf,
     /// Form templates and fonts (`forms/`).
     pub forms_dir: PathBuf,
@@ -451,6 +458,12 @@ impl Settings {
             WorkingHours::new(sessions).map_err(|m| err("time.working_hours", m))?;
         let dossier_code =
             CodeFormat::parse(&file.codes.dossier).map_err(|m| err("codes.dossier", m))?;
+        if file.database.sqlite_cache_mb == 0 || file.database.sqlite_cache_mb > 65536 {
+            return Err(err(
+                "database.sqlite_cache_mb",
+                "phải từ 1 đến 65536".into(),
+            ));
+        }
         if file.database.pool_size == 0 || file.database.pool_size > 256 {
             return Err(err("database.pool_size", "phải từ 1 đến 256".into()));
         }
@@ -549,6 +562,7 @@ impl Settings {
             database_url,
             pool_size: file.database.pool_size,
             busy_timeout_ms: file.database.busy_timeout_ms,
+            sqlite_cache_mb: file.database.sqlite_cache_mb,
             data_dir: PathBuf::from(data_dir),
             forms_dir: PathBuf::from(&file.paths.forms_dir),
             time_zone: file.time.time_zone,

@@ -236,7 +236,10 @@ fn import_results(config: Config, file: &std::path::Path) -> anyhow::Result<usiz
     Ok(report.rejected.len())
 }
 
-fn seed_load(config: Config, n: usize, year: i32, seed: u64) -> anyhow::Result<()> {
+fn seed_load(mut config: Config, n: usize, year: i32, seed: u64) -> anyhow::Result<()> {
+    // A million dossiers' indexes do not fit SQLite's usual page cache: writing them
+    // through a small one turns every insert into disk reads.
+    config.settings.sqlite_cache_mb = config.settings.sqlite_cache_mb.max(1024);
     let app = App::start(config, chrono::Utc::now())?;
     let bar =
         indicatif::ProgressBar::new(n as u64).with_style(indicatif::ProgressStyle::with_template(

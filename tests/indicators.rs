@@ -6,11 +6,12 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use actix_http::Request;
 use actix_web::dev::{Service, ServiceResponse};
-use common::http::{event, get, login, post, send, service, users, PASSWORD};
+use common::http::{event, get, login, post, send, send_raw, service, users, PASSWORD};
 use common::local;
 use motcua::app::App;
 use motcua::service::Role;
@@ -449,6 +450,154 @@ fn counts(g: &Value) -> Vec<(String, i64)> {
     .collect()
 }
 
+/// Every count of a report recomputed from the raw export (the two CSV files) with SQL of
+/// its own, not through motcua's code: the files are loaded as text into an in-memory
+/// SQLite database and counted by the definitions of docs/indicators.md, per owner agency
+/// (hand-overs per giving agency) over `[start, end)`, overdue as of `as_of` (RFC 3339).
+fn recount_with_sql(
+    dossiers_csv: &[u8],
+    handovers_csv: &[u8],
+    start: &str,
+    end: &str,
+    as_of: &str,
+) -> BTreeMap<String, Vec<(String, i64)>> {
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+    let mut db = SqliteConnection::establish(":memory:").unwrap();
+    let quote = |v: &str| format!("'{}'", v.replace('\'', "''"));
+    for (table, bytes) in [("d", dossiers_csv), ("h", handovers_csv)] {
+        let mut reader = csv::Reader::from_reader(bytes);
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(|h| format!("\"{h}\" TEXT NOT NULL"))
+            .collect();
+        diesel::sql_query(format!("CREATE TABLE {table} ({})", header.join(", ")))
+            .execute(&mut db)
+            .unwrap();
+        for record in reader.records() {
+            let values: Vec<String> = record.unwrap().iter().map(quote).collect();
+            diesel::sql_query(format!(
+                "INSERT INTO {table} VALUES ({})",
+                values.join(", ")
+            ))
+            .execute(&mut db)
+            .unwrap();
+        }
+    }
+    let (s, e, a) = (quote(start), quote(end), quote(as_of));
+    let text = format!(
+        "WITH x AS (
+           SELECT owner_agency AS agency, channel, status, outcome, decision, rating,
+             julianday(received_at) AS r,
+             CASE finished_at WHEN '' THEN NULL ELSE julianday(finished_at) END AS f,
+             julianday(due_at) AS due,
+             CASE rated_at WHEN '' THEN NULL ELSE julianday(rated_at) END AS rated,
+             late_by_rule = 'true' AS by_rule,
+             CAST(supplement_requests AS INTEGER) > 0 AS supplemented,
+             digitised = 'true' AS scanned, reused = 'true' AS reusing,
+             CAST(results AS INTEGER) > 0 AS has_result,
+             CAST(results_electronic AS INTEGER) > 0 AS has_e_result,
+             fee_bearing = 'true' AS fee, paid_online = 'true' AS paid,
+             CASE handling_minutes WHEN '' THEN NULL
+               ELSE CAST(handling_minutes AS INTEGER) END AS minutes
+           FROM d),
+         y AS (
+           SELECT x.*,
+             r >= julianday({s}) AND r < julianday({e}) AS rec,
+             r < julianday({s}) AND (f IS NULL OR f >= julianday({s})) AS carried,
+             IFNULL(f >= julianday({s}) AND f < julianday({e}), 0) AS fin,
+             IFNULL(f >= julianday({s}) AND f < julianday({e}) AND status <> 'stopped', 0)
+               AS done,
+             r < julianday({e}) AND (f IS NULL OR f >= julianday({e})) AS open_end,
+             IFNULL(rated >= julianday({s}) AND rated < julianday({e}), 0) AS rat
+           FROM x),
+         dg AS (
+           SELECT agency,
+             SUM(rec) AS received,
+             SUM(rec AND channel NOT IN ('online', 'post')) AS received_counter,
+             SUM(rec AND channel = 'online') AS received_online,
+             SUM(rec AND channel = 'post') AS received_post,
+             SUM(carried) AS carried_over,
+             SUM(done AND outcome = 'early') AS finished_early,
+             SUM(done AND outcome = 'on_time') AS finished_on_time,
+             SUM(done AND outcome NOT IN ('early', 'on_time')) AS finished_late,
+             SUM(done AND decision = 'refused') AS refused,
+             SUM(fin AND status = 'stopped') AS stopped,
+             SUM(open_end AND NOT (by_rule OR due < julianday({a}))) AS within_time,
+             SUM(open_end AND (by_rule OR due < julianday({a}))) AS overdue,
+             SUM(rec AND supplemented) AS supplement_requested,
+             SUM(done AND has_result) AS results_total,
+             SUM(done AND has_e_result) AS results_electronic,
+             SUM(rec AND scanned) AS digitised,
+             SUM(rec AND reusing) AS reusing_data,
+             SUM(rat) AS ratings_total,
+             SUM(rat AND rating IN ('very_satisfied', 'satisfied')) AS ratings_satisfied,
+             SUM(rec AND fee) AS fee_bearing,
+             SUM(rec AND fee AND paid) AS paid_online,
+             SUM(CASE WHEN done AND minutes IS NOT NULL THEN minutes ELSE 0 END)
+               AS handling_minutes,
+             SUM(done AND minutes IS NOT NULL) AS handling_count
+           FROM y WHERE rec OR carried OR fin OR open_end OR rat
+           GROUP BY agency),
+         hg AS (
+           SELECT from_agency AS agency, COUNT(*) AS total, SUM(electronic = 'true') AS electronic
+           FROM h WHERE julianday(at) >= julianday({s}) AND julianday(at) < julianday({e})
+           GROUP BY from_agency),
+         k AS (SELECT agency FROM dg UNION SELECT agency FROM hg)
+         SELECT k.agency AS key, json_object(
+           'received', IFNULL(received, 0),
+           'received_counter', IFNULL(received_counter, 0),
+           'received_online', IFNULL(received_online, 0),
+           'received_post', IFNULL(received_post, 0),
+           'carried_over', IFNULL(carried_over, 0),
+           'handled', IFNULL(received, 0) + IFNULL(carried_over, 0),
+           'finished_early', IFNULL(finished_early, 0),
+           'finished_on_time', IFNULL(finished_on_time, 0),
+           'finished_late', IFNULL(finished_late, 0),
+           'refused', IFNULL(refused, 0),
+           'stopped', IFNULL(stopped, 0),
+           'in_progress_within_time', IFNULL(within_time, 0),
+           'in_progress_overdue', IFNULL(overdue, 0),
+           'supplement_requested', IFNULL(supplement_requested, 0),
+           'handovers_total', IFNULL(hg.total, 0),
+           'handovers_electronic', IFNULL(hg.electronic, 0),
+           'results_total', IFNULL(results_total, 0),
+           'results_electronic', IFNULL(results_electronic, 0),
+           'digitised', IFNULL(digitised, 0),
+           'reusing_data', IFNULL(reusing_data, 0),
+           'ratings_total', IFNULL(ratings_total, 0),
+           'ratings_satisfied', IFNULL(ratings_satisfied, 0),
+           'fee_bearing', IFNULL(fee_bearing, 0),
+           'paid_online', IFNULL(paid_online, 0),
+           'handling_minutes', IFNULL(handling_minutes, 0),
+           'handling_count', IFNULL(handling_count, 0)) AS counts
+         FROM k LEFT JOIN dg ON dg.agency = k.agency LEFT JOIN hg ON hg.agency = k.agency"
+    );
+    #[derive(diesel::QueryableByName)]
+    struct Group {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        key: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        counts: String,
+    }
+    let groups: Vec<Group> = diesel::sql_query(text).load(&mut db).unwrap();
+    let mut out = BTreeMap::new();
+    let mut total: Vec<(String, i64)> = Vec::new();
+    for g in groups {
+        let c = counts(&json!({ "counts": serde_json::from_str::<Value>(&g.counts).unwrap() }));
+        if total.is_empty() {
+            total = c.iter().map(|(k, _)| (k.clone(), 0)).collect();
+        }
+        for (t, (_, v)) in total.iter_mut().zip(&c) {
+            t.1 += v;
+        }
+        out.insert(g.key, c);
+    }
+    out.insert("total".into(), total);
+    out
+}
+
 fn expect(pairs: &[(&str, i64)]) -> Vec<(String, i64)> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
@@ -626,6 +775,32 @@ async fn november(db: common::TestDb) {
             ("handling_count", 10),
         ])
     );
+    // The same figures recomputed from the raw export with independent SQL.
+    let raw = |what: &str| {
+        get(
+            &tok,
+            &format!("/api/v1/reports/raw/{what}.csv?from=2026-11-01&to=2026-11-30"),
+        )
+    };
+    let (status, _, dossiers_csv) = send_raw(&svc, raw("dossiers")).await;
+    assert_eq!(status, 200);
+    let (status, _, handovers_csv) = send_raw(&svc, raw("handovers")).await;
+    assert_eq!(status, 200);
+    let recount = recount_with_sql(
+        &dossiers_csv,
+        &handovers_csv,
+        "2026-11-01T00:00:00+07:00",
+        "2026-12-01T00:00:00+07:00",
+        "2026-12-01T00:00:00+07:00",
+    );
+    let mut reported: BTreeMap<String, Vec<(String, i64)>> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["key"].as_str().unwrap().to_string(), counts(g)))
+        .collect();
+    reported.insert("total".into(), counts(t));
+    assert_eq!(recount, reported);
     let rates = &t["rates"];
     for (k, v) in [
         ("on_time_rate", 80.0),
@@ -637,6 +812,8 @@ async fn november(db: common::TestDb) {
         ("online_payment_rate", 25.0),
         ("result_digitisation_rate", 11.11),
         ("qd766_on_time_rate", 69.23),
+        // 13 handled, 2 finished late, 1 overdue, 1 unsatisfied rating: 9 ÷ 13.
+        ("qd766_satisfaction_index", 69.23),
         ("avg_handling_working_days", 1.57),
     ] {
         assert_eq!(rates[k].as_f64(), Some(v), "{k}: {rates}");
@@ -669,6 +846,18 @@ async fn november(db: common::TestDb) {
         .unwrap()
         .clone();
     assert_eq!(q33["score"].as_f64(), Some(2.0));
+    // 5.4: 69.23 of 100 for 8 points → 5.54; 4.4 is the reuse rate (8.33 of 100 for 5).
+    let qd = |code: &str| {
+        r["qd766"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["code"] == code)
+            .unwrap_or_else(|| panic!("{code} in {}", r["qd766"]))
+            .clone()
+    };
+    assert_eq!(qd("5.4")["score"].as_f64(), Some(5.54));
+    assert_eq!(qd("4.4")["score"].as_f64(), Some(0.42));
 
     // The daily rollup (what the report reads) equals the full recomputation from the
     // dossiers, for every grouping and for periods cutting through the data.

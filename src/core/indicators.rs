@@ -74,6 +74,31 @@ pub struct HandoverFact {
     pub electronic: bool,
 }
 
+/// A dossier that may be in progress and overdue at the end of a report's bucket, as the
+/// rollup-based report reads it (the rollup holds flows; this stock is counted apart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueCandidate {
+    /// The owner agency.
+    pub agency: String,
+    pub procedure: String,
+    pub received_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Read as late by rule: counts only while its due moment has not passed (after that
+    /// it is read, and counted, through its due moment).
+    pub via_rule: bool,
+}
+
+impl OverdueCandidate {
+    /// In progress at `end` (received before it, not finished before it) and overdue as
+    /// of `as_of` (`end`, or the report's moment if earlier).
+    pub fn overdue_at(&self, end: DateTime<Utc>, as_of: DateTime<Utc>) -> bool {
+        self.received_at < end
+            && self.finished_at.is_none_or(|f| f >= end)
+            && (self.due_at < as_of) != self.via_rule
+    }
+}
+
 /// The raw counts of one group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
@@ -125,6 +150,8 @@ pub struct Rates {
     pub result_digitisation_rate: Option<f64>,
     /// QĐ 766 2.1: finished early or on time, plus still within time, ÷ handled.
     pub qd766_on_time_rate: Option<f64>,
+    /// QĐ 766 5.4: 100 − (late rate + negative-rating rate), both over handled.
+    pub qd766_satisfaction_index: Option<f64>,
     pub avg_handling_working_days: Option<f64>,
 }
 
@@ -145,6 +172,14 @@ pub fn rates(c: &Counts, minutes_per_day: i64) -> Rates {
         result_digitisation_rate: percent(c.results_electronic, c.results_total),
         qd766_on_time_rate: percent(
             c.finished_early + c.finished_on_time + c.in_progress_within_time,
+            c.handled,
+        ),
+        qd766_satisfaction_index: percent(
+            (c.handled
+                - c.finished_late
+                - c.in_progress_overdue
+                - (c.ratings_total - c.ratings_satisfied))
+                .max(0),
             c.handled,
         ),
         avg_handling_working_days: (c.handling_count > 0 && minutes_per_day > 0).then(|| {
@@ -379,6 +414,11 @@ pub const DEFINITIONS: &[Definition] = &[
         source: "KH 136 I.2: > 85% (2023), ≥ 95% (2025); QĐ 766 nhóm 5",
     },
     Definition {
+        name: "qd766_satisfaction_index",
+        formula: "(handled − finished_late − in_progress_overdue − (ratings_total − ratings_satisfied)) ÷ handled × 100, at least 0 (= 100 − late rate − negative-rating rate)",
+        source: "QĐ 766 chỉ số 5.4 (as restated publicly; petitions are not recorded yet, so only negative ratings count)",
+    },
+    Definition {
         name: "online_payment_rate",
         formula: "paid_online ÷ fee_bearing × 100",
         source: "QĐ 766 chỉ số 3.6",
@@ -513,6 +553,27 @@ mod tests {
         let r = rates(total, 480);
         assert_eq!(r.on_time_rate, Some(50.0));
         assert_eq!(r.qd766_on_time_rate, Some(33.33));
+        // 3 handled, 1 finished late, 1 overdue, no ratings: 100 − 66.67.
+        assert_eq!(r.qd766_satisfaction_index, Some(33.33));
+    }
+
+    #[test]
+    fn the_docs_page_carries_every_definition_word_for_word() {
+        let page = include_str!("../../docs/indicators.md");
+        for d in DEFINITIONS {
+            let row = format!("| `{}` | {} | {} |", d.name, d.formula, d.source);
+            assert!(
+                page.contains(&row),
+                "docs/indicators.md lacks the row {row}"
+            );
+        }
+        let counts = serde_json::to_value(Counts::default()).unwrap();
+        for name in counts.as_object().unwrap().keys() {
+            assert!(
+                page.contains(&format!("`{name}`")),
+                "docs/indicators.md does not define {name}"
+            );
+        }
     }
 
     #[test]

@@ -87,6 +87,10 @@ pub const RATE_COLUMNS: &[(&str, &str)] = &[
     ("result_digitisation_rate", "Tỷ lệ số hóa kết quả (%)"),
     ("qd766_on_time_rate", "Tỷ lệ đúng hạn theo QĐ 766 (%)"),
     (
+        "qd766_satisfaction_index",
+        "Chỉ số hài lòng theo QĐ 766 (%)",
+    ),
+    (
         "avg_handling_working_days",
         "Thời gian giải quyết bình quân (ngày làm việc)",
     ),

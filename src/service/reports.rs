@@ -96,6 +96,7 @@ fn value_of(r: &Rates, name: &str) -> Option<f64> {
         "online_payment_rate" => r.online_payment_rate,
         "result_digitisation_rate" => r.result_digitisation_rate,
         "qd766_on_time_rate" => r.qd766_on_time_rate,
+        "qd766_satisfaction_index" => r.qd766_satisfaction_index,
         "avg_handling_working_days" => r.avg_handling_working_days,
         _ => None,
     }
@@ -315,22 +316,41 @@ impl App {
         } else {
             buckets.push((None, period.from, period.to));
         }
+        // The bucket ends, the moments overdue is judged at, and the dossiers that may be
+        // overdue at one of them, read once for all buckets.
+        let ends: Vec<(DateTime<Utc>, DateTime<Utc>)> = buckets
+            .iter()
+            .map(|(_, _, last)| {
+                let end = crate::core::calendar::start_of_day_utc(
+                    last.succ_opt().unwrap_or(*last),
+                    offset,
+                );
+                (end, end.min(now))
+            })
+            .collect();
+        let candidates = match (ends.first(), ends.last()) {
+            (Some(first), Some(last)) => self.store.overdue_candidates(
+                Some(scope),
+                to_db(first.0),
+                to_db(last.0),
+                to_db(ends.iter().map(|e| e.1).max().unwrap_or(last.1)),
+            )?,
+            _ => Vec::new(),
+        };
         let mut out: BTreeMap<String, Counts> = BTreeMap::new();
-        for (month, first, last) in buckets {
-            let end =
-                crate::core::calendar::start_of_day_utc(last.succ_opt().unwrap_or(last), offset);
-            let as_of = end.min(now);
+        for ((month, first, last), (end, as_of)) in buckets.into_iter().zip(ends) {
             let sums = self.store.rollup_sums(scope, first, last)?;
-            let overdue = self
-                .store
-                .overdue_at(Some(scope), to_db(end), to_db(as_of))?;
+            let mut overdue: BTreeMap<(String, String), i64> = BTreeMap::new();
+            for c in candidates.iter().filter(|c| c.overdue_at(end, as_of)) {
+                *overdue
+                    .entry((c.agency.clone(), c.procedure.clone()))
+                    .or_insert(0) += 1;
+            }
             let mut keys: std::collections::BTreeSet<(String, String)> =
                 open.keys().cloned().collect();
             keys.extend(sums.iter().map(|(a, p, _)| (a.clone(), p.clone())));
             let by_key: BTreeMap<(String, String), [i64; 22]> =
                 sums.into_iter().map(|(a, p, v)| ((a, p), v)).collect();
-            let overdue: BTreeMap<(String, String), i64> =
-                overdue.into_iter().map(|(a, p, n)| ((a, p), n)).collect();
             for k in keys {
                 let carried = open.get(&k).copied().unwrap_or(0);
                 let v = by_key.get(&k).copied().unwrap_or([0; 22]);

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use super::schema::{dossier_progress, dossiers, handovers, stats_daily};
 use super::DbConnection;
-use super::{Store, StoreResult};
-use crate::core::indicators::{Column, RollupKey};
+use super::{from_db, Store, StoreResult};
+use crate::core::indicators::{Column, OverdueCandidate, RollupKey};
 use diesel::dsl::sql;
 use diesel::sql_types::{BigInt, Text};
 
@@ -184,13 +184,19 @@ pub type RollupSums = (String, String, [i64; 22]);
 type Eleven = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
 
 #[derive(QueryableByName)]
-struct OverdueRow {
+struct CandidateRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    via_rule: i32,
     #[diesel(sql_type = Text)]
     agency: String,
     #[diesel(sql_type = Text)]
     procedure_code: String,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    received_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    due_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+    finished_at: Option<NaiveDateTime>,
 }
 
 impl Store {
@@ -250,66 +256,69 @@ impl Store {
             .collect())
     }
 
-    /// Dossiers not finished before `end` (received before it) that are overdue as of
-    /// `as_of` (due before it, or late by rule), per owner agency and procedure. Reads the
-    /// partial index of dossiers that are or were overdue.
-    pub fn overdue_at(
+    /// The dossiers that may be in progress and overdue at the end of one of a report's
+    /// buckets, whose ends lie in `[min_end, max_end]` and whose moments of judgement are
+    /// at most `max_as_of`: open dossiers due before `max_as_of`; dossiers finished late,
+    /// at or after `min_end`, due before `max_as_of`; and dossiers late by rule, received
+    /// before `max_end`, not finished before `min_end` (these count only while their due
+    /// moment has not passed: otherwise they are read with the first two). Reads the two
+    /// covering partial indexes and the late-by-rule one, once for all buckets; the caller
+    /// counts them per bucket with `OverdueCandidate::overdue_at`.
+    pub fn overdue_candidates(
         &self,
         scope: Option<&[String]>,
-        end: NaiveDateTime,
-        as_of: NaiveDateTime,
-    ) -> StoreResult<Vec<(String, String, i64)>> {
+        min_end: NaiveDateTime,
+        max_end: NaiveDateTime,
+        max_as_of: NaiveDateTime,
+    ) -> StoreResult<Vec<OverdueCandidate>> {
         let mut conn = self.conn()?;
-        let pg = matches!(&*conn, DbConnection::Postgresql(_));
-        let (p1, p2, p3, p4) = if pg {
-            ("$1", "$2", "$3", "$4")
-        } else {
-            ("?", "?", "?", "?")
+        let p = match &*conn {
+            DbConnection::Postgresql(_) => "$",
+            DbConnection::Sqlite(_) => "?",
         };
-        // Three parts, each reading a partial index (its predicate repeated word for word):
-        // open dossiers due before `as_of`; dossiers finished late, after `end`, due before
-        // `as_of`; dossiers late by rule, not yet due, open at `end`.
+        // Each part repeats its partial index's predicate word for word.
         let owner = "COALESCE(d.competent_agency, d.receiving_agency)";
+        let columns =
+            format!("{owner} AS agency, d.procedure_code, d.received_at, d.due_at, d.finished_at");
         let text = format!(
-            "SELECT {owner} AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n FROM dossiers d \
-             WHERE finished_at IS NULL AND d.due_at < {p1} AND d.received_at < {p2} \
-             GROUP BY {owner}, d.procedure_code \
+            "SELECT 0 AS via_rule, {columns} FROM dossiers d \
+             WHERE finished_at IS NULL AND d.due_at < {p}1 AND d.received_at < {p}2 \
              UNION ALL \
-             SELECT {owner} AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n FROM dossiers d \
-             WHERE finished_at > due_at AND d.finished_at >= {p2} AND d.due_at < {p1} AND d.received_at < {p2} \
-             GROUP BY {owner}, d.procedure_code \
+             SELECT 0 AS via_rule, {columns} FROM dossiers d \
+             WHERE finished_at > due_at AND d.finished_at >= {p}3 AND d.due_at < {p}1 \
+               AND d.received_at < {p}2 \
              UNION ALL \
-             SELECT {owner} AS agency, d.procedure_code, CAST(COUNT(*) AS BIGINT) AS n FROM dossiers d \
-             WHERE d.code IN (SELECT p.dossier_code FROM dossier_progress p WHERE p.late_by_rule) \
-               AND d.due_at >= {p3} \
-               AND d.received_at < {p4} AND (d.finished_at IS NULL OR d.finished_at >= {p4}) \
-             GROUP BY {owner}, d.procedure_code"
+             SELECT 1 AS via_rule, {columns} FROM dossiers d \
+             WHERE d.code IN (SELECT l.dossier_code FROM dossier_progress l WHERE l.late_by_rule) \
+               AND d.received_at < {p}2 AND (d.finished_at IS NULL OR d.finished_at >= {p}3)"
         );
         use diesel::sql_types::Timestamp;
-        let rows: Vec<OverdueRow> = match &mut *conn {
-            DbConnection::Postgresql(c) => diesel::sql_query(text)
-                .bind::<Timestamp, _>(as_of)
-                .bind::<Timestamp, _>(end)
-                .bind::<Timestamp, _>(as_of)
-                .bind::<Timestamp, _>(end)
-                .load(c)?,
-            DbConnection::Sqlite(c) => diesel::sql_query(text)
-                .bind::<Timestamp, _>(as_of)
-                .bind::<Timestamp, _>(end)
-                .bind::<Timestamp, _>(end)
-                .bind::<Timestamp, _>(as_of)
-                .bind::<Timestamp, _>(end)
-                .bind::<Timestamp, _>(as_of)
-                .bind::<Timestamp, _>(end)
-                .bind::<Timestamp, _>(end)
-                .load(c)?,
-        };
-        let mut out: std::collections::BTreeMap<(String, String), i64> = Default::default();
-        for r in rows {
-            if scope.is_none_or(|s| s.contains(&r.agency)) {
-                *out.entry((r.agency, r.procedure_code)).or_insert(0) += r.n;
-            }
+        macro_rules! load {
+            ($c:expr) => {
+                diesel::sql_query(text)
+                    .bind::<Timestamp, _>(max_as_of)
+                    .bind::<Timestamp, _>(max_end)
+                    .bind::<Timestamp, _>(min_end)
+                    .load::<CandidateRow>($c)?
+            };
         }
-        Ok(out.into_iter().map(|((a, p), n)| (a, p, n)).collect())
+        let rows = match &mut *conn {
+            DbConnection::Postgresql(c) => load!(c),
+            DbConnection::Sqlite(c) => load!(c),
+        };
+        let scope: Option<std::collections::HashSet<&str>> =
+            scope.map(|s| s.iter().map(String::as_str).collect());
+        Ok(rows
+            .into_iter()
+            .filter(|r| scope.as_ref().is_none_or(|s| s.contains(r.agency.as_str())))
+            .map(|r| OverdueCandidate {
+                agency: r.agency,
+                procedure: r.procedure_code,
+                received_at: from_db(r.received_at),
+                due_at: from_db(r.due_at),
+                finished_at: r.finished_at.map(from_db),
+                via_rule: r.via_rule != 0,
+            })
+            .collect())
     }
 }
