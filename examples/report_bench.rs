@@ -9,7 +9,8 @@
 //!   cargo run --release --example report_bench -- 1000000
 //! ```
 //! SQLite always; PostgreSQL when `MOTCUA_TEST_PG_URL` names a role that may create
-//! databases (a fresh one is created and dropped).
+//! databases (a fresh one is created and dropped). `--keep` keeps both databases and
+//! prints their URLs; `--reuse URL` measures a kept one again without seeding.
 
 use std::path::Path;
 use std::time::Instant;
@@ -19,6 +20,8 @@ use diesel::{Connection, RunQueryDsl};
 use motcua::app::App;
 use motcua::config::{Config, Overrides};
 use motcua::core::indicators::{GroupBy, Period};
+use motcua::service::reports::IndicatorQuery;
+use motcua::service::{Caller, Role};
 
 #[derive(diesel::QueryableByName)]
 struct N {
@@ -26,19 +29,24 @@ struct N {
     n: i64,
 }
 
-fn run(label: &str, url: &str, dir: &Path, n: usize) -> anyhow::Result<()> {
+/// The server secret of the benchmark's databases (so that a kept one can be reused);
+/// `MOTCUA_SECRET` replaces it.
+const SECRET: &str = "report-bench-secret-not-for-production-0123456789";
+
+fn run(label: &str, url: &str, dir: &Path, n: Option<usize>) -> anyhow::Result<()> {
     let load = || {
         Config::load(
             Path::new("config"),
             &Overrides {
                 database_url: Some(url.to_string()),
                 data_dir: Some(dir.display().to_string()),
+                secret: Some(std::env::var("MOTCUA_SECRET").unwrap_or_else(|_| SECRET.into())),
                 ..Overrides::default()
             },
         )
     };
     let start = Utc.with_ymd_and_hms(2024, 12, 1, 0, 0, 0).unwrap();
-    {
+    if let Some(n) = n {
         // The load, as `motcua seed-load` runs it (with a larger SQLite page cache).
         let mut config = load()?;
         config.settings.sqlite_cache_mb = config.settings.sqlite_cache_mb.max(1024);
@@ -68,6 +76,46 @@ fn run(label: &str, url: &str, dir: &Path, n: usize) -> anyhow::Result<()> {
         rolled = Some(r);
     }
     times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    // The whole report as `GET /api/v1/reports/indicators` makes it for the province's
+    // inspector (scope, counts, rates, targets, catalogue figures, QĐ 766), as JSON.
+    let root = app
+        .agencies
+        .agencies
+        .iter()
+        .find(|a| a.parent.is_none())
+        .map(|a| a.code.clone())
+        .unwrap_or_default();
+    let inspector = Caller {
+        username: "inspector".into(),
+        full_name: "Thanh tra".into(),
+        role: Role::Inspector,
+        agency: root,
+        address: None,
+    };
+    let mut whole = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let report = app.indicators(
+            &inspector,
+            &IndicatorQuery {
+                agency: None,
+                from: period.from,
+                to: period.to,
+                descendants: true,
+                group_by: GroupBy::Agency,
+                recompute: false,
+            },
+            now,
+        )?;
+        bytes = serde_json::to_vec(&report)?.len();
+        whole.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    whole.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "{label}: the whole report (JSON, {bytes} bytes, by agency): median {:.0} ms (min {:.0}, max {:.0})",
+        whole[2], whole[0], whole[4]
+    );
     let t = Instant::now();
     let full = app.indicator_counts(None, period, GroupBy::Agency, now)?;
     let full_ms = t.elapsed().as_secs_f64() * 1000.0;
@@ -108,18 +156,33 @@ fn run(label: &str, url: &str, dir: &Path, n: usize) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let keep = args.iter().any(|a| a == "--keep");
+    if let Some(i) = args.iter().position(|a| a == "--reuse") {
+        let url = args
+            .get(i + 1)
+            .ok_or_else(|| anyhow::anyhow!("--reuse URL"))?;
+        let dir = tempfile::tempdir()?;
+        let label = if url.starts_with("sqlite") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        };
+        return run(label, url, dir.path(), None);
+    }
+    let n: usize = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
         .map(|a| a.parse())
         .transpose()?
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir()?;
-    run(
-        "SQLite",
-        &format!("sqlite://{}/bench.db", dir.path().display()),
-        dir.path(),
-        n,
-    )?;
+    let url = format!("sqlite://{}/bench.db", dir.path().display());
+    run("SQLite", &url, dir.path(), Some(n))?;
+    if keep {
+        println!("kept: --reuse {url}");
+        let _ = dir.keep();
+    }
     if let Ok(admin) = std::env::var("MOTCUA_TEST_PG_URL") {
         let name = format!("motcua_report_bench_{}", std::process::id());
         let mut c = diesel::PgConnection::establish(&admin)?;
@@ -129,9 +192,18 @@ fn main() -> anyhow::Result<()> {
             .map(|(b, _)| b.to_string())
             .unwrap_or(admin.clone());
         let pg_dir = tempfile::tempdir()?;
-        let result = run("PostgreSQL", &format!("{base}/{name}"), pg_dir.path(), n);
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut c);
+        let result = run(
+            "PostgreSQL",
+            &format!("{base}/{name}"),
+            pg_dir.path(),
+            Some(n),
+        );
+        if keep {
+            println!("kept: --reuse {base}/{name}");
+        } else {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut c);
+        }
         result?;
     }
     Ok(())

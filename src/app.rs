@@ -145,6 +145,14 @@ impl App {
         for v in &applied {
             tracing::info!(version = %v, "migration applied");
         }
+        if let Some(n) = crate::store::reports::fill_due_flows(&store, settings.offset)
+            .context("filling the rollup's overdue flows")?
+        {
+            tracing::info!(
+                dossiers = n,
+                "rollup: overdue flows filled from the dossiers"
+            );
+        }
         let a = store
             .sync_agencies(&agencies, now)
             .context("loading config/agencies.toml into the database")?;

@@ -881,6 +881,47 @@ async fn november(db: common::TestDb) {
             assert_eq!(rolled, full, "{from}..{to} {g:?}");
         }
     }
+    // A database from before the overdue flows (migration 000007 adds them empty): the
+    // next start fills them from the dossiers, once, and the figures are the same.
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.store.conn().unwrap();
+        for q in [
+            "UPDATE stats_daily SET became_due = 0, cleared_due = 0",
+            "DELETE FROM instance_facts WHERE name = 'rollup_due_flows'",
+        ] {
+            diesel::sql_query(q).execute(&mut *conn).unwrap();
+        }
+    }
+    let period = motcua::core::indicators::Period {
+        from: day("2026-10-01"),
+        to: day("2026-11-30"),
+    };
+    let month = motcua::core::indicators::GroupBy::Month;
+    let now = local("2026-12-01T08:00");
+    assert_ne!(
+        app.indicator_counts_rollup(None, period, month, now)
+            .unwrap(),
+        app.indicator_counts(None, period, month, now).unwrap(),
+        "emptied flows must show"
+    );
+    let restarted = common::app_at(&db, now);
+    let filled = restarted
+        .indicator_counts_rollup(None, period, month, now)
+        .unwrap();
+    assert_eq!(
+        filled,
+        app.indicator_counts(None, period, month, now).unwrap()
+    );
+    let again = common::app_at(&db, now);
+    assert_eq!(
+        again
+            .indicator_counts_rollup(None, period, month, now)
+            .unwrap(),
+        filled,
+        "filled once, not twice"
+    );
+
     let (_, again) = send(
         &svc,
         get(&tok, &format!("/api/v1/reports/indicators?agency={CITY}&from=2026-11-01&to=2026-11-30&source=recompute")),

@@ -557,6 +557,39 @@ mod tests {
         assert_eq!(r.qd766_satisfaction_index, Some(33.33));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// The rollup's overdue flows, summed over the local days before a midnight E,
+        /// count exactly the dossiers in progress at E and past their due moment.
+        #[test]
+        fn the_overdue_flows_count_the_overdue_stock(
+            dossiers in proptest::collection::vec(
+                (0i64..60 * 24 * 60, 0i64..20 * 24 * 60, proptest::option::of(0i64..40 * 24 * 60)),
+                0..40,
+            ),
+            end_day in 0i64..70,
+        ) {
+            let off = FixedOffset::east_opt(7 * 3600).unwrap();
+            let origin = t("2026-01-01T00:00");
+            let end = origin + chrono::Duration::days(end_day);
+            let mut flows = 0i64;
+            let mut stock = 0i64;
+            for (r, due_after, fin_after) in &dossiers {
+                let received = origin + chrono::Duration::minutes(*r);
+                let due = received + chrono::Duration::minutes(*due_after);
+                let finished = fin_after.map(|f| received + chrono::Duration::minutes(f));
+                for (at, c) in due_flows(due, finished) {
+                    if at.with_timezone(&off).date_naive() < end.with_timezone(&off).date_naive() {
+                        flows += if c == Column::BecameDue { 1 } else { -1 };
+                    }
+                }
+                let in_progress = received < end && finished.is_none_or(|f| f >= end);
+                stock += i64::from(in_progress && due < end);
+            }
+            proptest::prop_assert_eq!(flows, stock);
+        }
+    }
+
     #[test]
     fn the_docs_page_carries_every_definition_word_for_word() {
         let page = include_str!("../../docs/indicators.md");
@@ -612,10 +645,15 @@ pub enum Column {
     PaidOnline,
     HandlingMinutes,
     HandlingCount,
+    /// Dossiers whose due moment falls on the day (the overdue stock's inflow).
+    BecameDue,
+    /// Dossiers past their due moment that stop being in progress on the day: the later of
+    /// the due moment and the finish (the overdue stock's outflow).
+    ClearedDue,
 }
 
 impl Column {
-    pub const ALL: [Column; 22] = [
+    pub const ALL: [Column; 24] = [
         Column::Received,
         Column::ReceivedCounter,
         Column::ReceivedOnline,
@@ -638,6 +676,8 @@ impl Column {
         Column::PaidOnline,
         Column::HandlingMinutes,
         Column::HandlingCount,
+        Column::BecameDue,
+        Column::ClearedDue,
     ];
 
     /// The column's name in `stats_daily` (and in [`Counts`]).
@@ -665,12 +705,16 @@ impl Column {
             Column::PaidOnline => "paid_online",
             Column::HandlingMinutes => "handling_minutes",
             Column::HandlingCount => "handling_count",
+            Column::BecameDue => "became_due",
+            Column::ClearedDue => "cleared_due",
         }
     }
 
-    /// Adds `v` to this column of `c`.
+    /// Adds `v` to this column of `c` (the overdue flows are not counts of their own: the
+    /// report turns their running difference into `in_progress_overdue`).
     pub fn add_to(self, c: &mut Counts, v: i64) {
         let f = match self {
+            Column::BecameDue | Column::ClearedDue => return,
             Column::Received => &mut c.received,
             Column::ReceivedCounter => &mut c.received_counter,
             Column::ReceivedOnline => &mut c.received_online,
@@ -762,6 +806,9 @@ pub fn contributions(d: &DossierFacts, offset: FixedOffset) -> BTreeMap<(RollupK
             }
         }
     }
+    for (t, c) in due_flows(d.due_at, d.finished_at) {
+        add(t, c, 1);
+    }
     if let Some(t) = d.rated_at {
         add(t, Column::RatingsTotal, 1);
         add(
@@ -772,6 +819,22 @@ pub fn contributions(d: &DossierFacts, offset: FixedOffset) -> BTreeMap<(RollupK
                 Some("very_satisfied" | "satisfied")
             )),
         );
+    }
+    out
+}
+
+/// A dossier's overdue flows: it becomes due at its due moment and stops counting as
+/// overdue at the later of its due moment and its finish. Summed over the days before a
+/// moment E, `BecameDue − ClearedDue` counts the dossiers due before E and not finished
+/// before E: in progress at E and overdue as of E (received before E, since a dossier
+/// is never due before its receipt).
+pub fn due_flows(
+    due_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+) -> Vec<(DateTime<Utc>, Column)> {
+    let mut out = vec![(due_at, Column::BecameDue)];
+    if let Some(f) = finished_at {
+        out.push((f.max(due_at), Column::ClearedDue));
     }
     out
 }

@@ -279,18 +279,22 @@ impl App {
             }
         };
         let idx = |c: Column| Column::ALL.iter().position(|x| *x == c).expect("listed");
-        let open_change = |v: &[i64; 22]| {
+        let open_change = |v: &[i64; 24]| {
             v[idx(Column::Received)]
                 - v[idx(Column::FinishedEarly)]
                 - v[idx(Column::FinishedOnTime)]
                 - v[idx(Column::FinishedLate)]
                 - v[idx(Column::Stopped)]
         };
+        let due_change = |v: &[i64; 24]| v[idx(Column::BecameDue)] - v[idx(Column::ClearedDue)];
         let origin = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
-        // Open dossiers per (agency, procedure) at the start of the period.
+        // Per (agency, procedure) at the start of the period: the open dossiers, and those
+        // of them past their due moment.
         let mut open: BTreeMap<(String, String), i64> = BTreeMap::new();
+        let mut past_due: BTreeMap<(String, String), i64> = BTreeMap::new();
         if let Some(before) = period.from.pred_opt() {
             for (a, p, v) in self.store.rollup_sums(scope, origin, before)? {
+                *past_due.entry((a.clone(), p.clone())).or_insert(0) += due_change(&v);
                 *open.entry((a, p)).or_insert(0) += open_change(&v);
             }
         }
@@ -316,8 +320,10 @@ impl App {
         } else {
             buckets.push((None, period.from, period.to));
         }
-        // The bucket ends, the moments overdue is judged at, and the dossiers that may be
-        // overdue at one of them, read once for all buckets.
+        // The bucket ends and the moments overdue is judged at (the end, or the report's
+        // moment if earlier). Up to the report's moment the rollup's flows count the
+        // dossiers past their due moment; the store reads what they do not (late by rule;
+        // buckets ending after the report's moment), once for all buckets.
         let ends: Vec<(DateTime<Utc>, DateTime<Utc>)> = buckets
             .iter()
             .map(|(_, _, last)| {
@@ -334,14 +340,19 @@ impl App {
                 to_db(first.0),
                 to_db(last.0),
                 to_db(ends.iter().map(|e| e.1).max().unwrap_or(last.1)),
+                ends.iter().find(|e| e.0 > now).map(|e| to_db(e.0)),
             )?,
             _ => Vec::new(),
         };
         let mut out: BTreeMap<String, Counts> = BTreeMap::new();
         for ((month, first, last), (end, as_of)) in buckets.into_iter().zip(ends) {
             let sums = self.store.rollup_sums(scope, first, last)?;
+            let by_flows = end <= now;
             let mut overdue: BTreeMap<(String, String), i64> = BTreeMap::new();
-            for c in candidates.iter().filter(|c| c.overdue_at(end, as_of)) {
+            for c in candidates
+                .iter()
+                .filter(|c| (c.via_rule || !by_flows) && c.overdue_at(end, as_of))
+            {
                 *overdue
                     .entry((c.agency.clone(), c.procedure.clone()))
                     .or_insert(0) += 1;
@@ -349,14 +360,21 @@ impl App {
             let mut keys: std::collections::BTreeSet<(String, String)> =
                 open.keys().cloned().collect();
             keys.extend(sums.iter().map(|(a, p, _)| (a.clone(), p.clone())));
-            let by_key: BTreeMap<(String, String), [i64; 22]> =
+            let by_key: BTreeMap<(String, String), [i64; 24]> =
                 sums.into_iter().map(|(a, p, v)| ((a, p), v)).collect();
             for k in keys {
                 let carried = open.get(&k).copied().unwrap_or(0);
-                let v = by_key.get(&k).copied().unwrap_or([0; 22]);
+                let v = by_key.get(&k).copied().unwrap_or([0; 24]);
                 let at_end = carried + open_change(&v);
-                let late = overdue.get(&k).copied().unwrap_or(0);
-                if carried == 0 && at_end == 0 && v.iter().all(|x| *x == 0) {
+                let due_at_end = past_due.get(&k).copied().unwrap_or(0) + due_change(&v);
+                past_due.insert(k.clone(), due_at_end);
+                let late =
+                    overdue.get(&k).copied().unwrap_or(0) + if by_flows { due_at_end } else { 0 };
+                let reported = Column::ALL
+                    .iter()
+                    .zip(&v)
+                    .any(|(c, x)| *x != 0 && !matches!(c, Column::BecameDue | Column::ClearedDue));
+                if carried == 0 && at_end == 0 && !reported {
                     continue;
                 }
                 let c = out.entry(key_of(month.as_deref(), &k.0, &k.1)).or_default();

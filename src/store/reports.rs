@@ -178,10 +178,83 @@ pub fn apply_rollup(
     Ok(())
 }
 
+/// Fills the rollup's overdue flows (`became_due`, `cleared_due`) from every dossier,
+/// once per database: migration 000007 added them empty, and only the application knows
+/// the time zone that makes a moment a day. One transaction holding the rollup (other
+/// writers wait), which sets the flows rather than adding to them (so events recorded
+/// since the migration are not counted twice), and records the instance fact
+/// `rollup_due_flows`. Returns how many dossiers were counted, or `None` when it was
+/// already done.
+pub fn fill_due_flows(store: &Store, offset: chrono::FixedOffset) -> StoreResult<Option<usize>> {
+    use super::schema::instance_facts;
+    const FACT: &str = "rollup_due_flows";
+    store.write(Some(super::locks::CATALOGUE), |conn| {
+        let done: Option<String> = instance_facts::table
+            .find(FACT)
+            .select(instance_facts::value)
+            .first(conn)
+            .optional()?;
+        if done.is_some() {
+            return Ok(None);
+        }
+        if let DbConnection::Postgresql(c) = conn {
+            diesel::RunQueryDsl::execute(
+                diesel::sql_query("LOCK TABLE stats_daily IN EXCLUSIVE MODE"),
+                c,
+            )?;
+        }
+        diesel::update(stats_daily::table)
+            .set((
+                stats_daily::became_due.eq(0),
+                stats_daily::cleared_due.eq(0),
+            ))
+            .execute(conn)?;
+        let rows: Vec<DueRow> = dossiers::table
+            .select((
+                dossiers::receiving_agency,
+                dossiers::competent_agency,
+                dossiers::procedure_code,
+                dossiers::due_at,
+                dossiers::finished_at,
+            ))
+            .load(conn)?;
+        let mut cells: std::collections::BTreeMap<(RollupKey, Column), i64> = Default::default();
+        for (receiving, competent, procedure, due, finished) in &rows {
+            let agency = competent.clone().unwrap_or_else(|| receiving.clone());
+            for (t, c) in crate::core::indicators::due_flows(from_db(*due), finished.map(from_db)) {
+                let day = t.with_timezone(&offset).date_naive();
+                *cells
+                    .entry(((agency.clone(), procedure.clone(), day), c))
+                    .or_insert(0) += 1;
+            }
+        }
+        let changes: Vec<(RollupKey, Column, i64)> =
+            cells.into_iter().map(|((k, c), v)| (k, c, v)).collect();
+        apply_rollup(conn, &changes)?;
+        diesel::insert_into(instance_facts::table)
+            .values((
+                instance_facts::name.eq(FACT),
+                instance_facts::value.eq(rows.len().to_string()),
+            ))
+            .execute(conn)?;
+        Ok(Some(rows.len()))
+    })
+}
+
 /// Rollup sums per (agency, procedure), in [`Column::ALL`] order.
-pub type RollupSums = (String, String, [i64; 22]);
+pub type RollupSums = (String, String, [i64; 24]);
 
 type Eleven = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+/// One row of the rollup sums as loaded: agency, procedure and the 24 columns.
+type SumsRow = (String, String, Eleven, Eleven, (i64, i64));
+/// A dossier's overdue-flow facts: receiving and competent agency, procedure, due, finish.
+type DueRow = (
+    String,
+    Option<String>,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
 
 #[derive(QueryableByName)]
 struct CandidateRow {
@@ -209,7 +282,7 @@ impl Store {
         to: chrono::NaiveDate,
     ) -> StoreResult<Vec<RollupSums>> {
         let mut conn = self.conn()?;
-        let rows: Vec<(String, String, Eleven, Eleven)> = stats_daily::table
+        let rows: Vec<SumsRow> = stats_daily::table
             .filter(stats_daily::day.ge(from).and(stats_daily::day.le(to)))
             .filter(stats_daily::agency_code.eq_any(scope))
             .group_by((stats_daily::agency_code, stats_daily::procedure_code))
@@ -242,56 +315,71 @@ impl Store {
                     sql::<BigInt>("CAST(COALESCE(SUM(handling_minutes), 0) AS BIGINT)"),
                     sql::<BigInt>("CAST(COALESCE(SUM(handling_count), 0) AS BIGINT)"),
                 ),
+                (
+                    sql::<BigInt>("CAST(COALESCE(SUM(became_due), 0) AS BIGINT)"),
+                    sql::<BigInt>("CAST(COALESCE(SUM(cleared_due), 0) AS BIGINT)"),
+                ),
             ))
             .load(&mut *conn)?;
         Ok(rows
             .into_iter()
-            .map(|(a, p, x, y)| {
+            .map(|(a, p, x, y, z)| {
                 let v = [
                     x.0, x.1, x.2, x.3, x.4, x.5, x.6, x.7, x.8, x.9, x.10, y.0, y.1, y.2, y.3,
-                    y.4, y.5, y.6, y.7, y.8, y.9, y.10,
+                    y.4, y.5, y.6, y.7, y.8, y.9, y.10, z.0, z.1,
                 ];
                 (a, p, v)
             })
             .collect())
     }
 
-    /// The dossiers that may be in progress and overdue at the end of one of a report's
-    /// buckets, whose ends lie in `[min_end, max_end]` and whose moments of judgement are
-    /// at most `max_as_of`: open dossiers due before `max_as_of`; dossiers finished late,
-    /// at or after `min_end`, due before `max_as_of`; and dossiers late by rule, received
-    /// before `max_end`, not finished before `min_end` (these count only while their due
-    /// moment has not passed: otherwise they are read with the first two). Reads the two
-    /// covering partial indexes and the late-by-rule one, once for all buckets; the caller
-    /// counts them per bucket with `OverdueCandidate::overdue_at`.
+    /// The dossiers the daily rollup's overdue flows do not count, for a report whose
+    /// bucket ends lie in `[min_end, max_end]`: dossiers late by rule, received before
+    /// `max_end`, not finished before `min_end` (overdue whatever their due moment; those
+    /// past it are counted by the flows, or by the next parts); and, when some bucket ends
+    /// after the report's moment (`due_parts_from`: the first such end), the dossiers
+    /// overdue as of a moment before their bucket's end: open dossiers due before
+    /// `max_as_of`, and dossiers finished late at or after `due_parts_from`, due before
+    /// `max_as_of`. Reads the late-by-rule partial index and the two covering partial
+    /// indexes, once for all buckets; the caller counts per bucket with
+    /// `OverdueCandidate::overdue_at`.
     pub fn overdue_candidates(
         &self,
         scope: Option<&[String]>,
         min_end: NaiveDateTime,
         max_end: NaiveDateTime,
         max_as_of: NaiveDateTime,
+        due_parts_from: Option<NaiveDateTime>,
     ) -> StoreResult<Vec<OverdueCandidate>> {
         let mut conn = self.conn()?;
-        let p = match &*conn {
-            DbConnection::Postgresql(_) => "$",
-            DbConnection::Sqlite(_) => "?",
+        let (p, open_index) = match &*conn {
+            DbConnection::Postgresql(_) => ("$", ""),
+            // SQLite would rather read the plain finished_at index for `IS NULL`.
+            DbConnection::Sqlite(_) => ("?", " INDEXED BY dossiers_open_due"),
         };
         // Each part repeats its partial index's predicate word for word.
         let owner = "COALESCE(d.competent_agency, d.receiving_agency)";
         let columns =
             format!("{owner} AS agency, d.procedure_code, d.received_at, d.due_at, d.finished_at");
-        let text = format!(
-            "SELECT 0 AS via_rule, {columns} FROM dossiers d \
-             WHERE finished_at IS NULL AND d.due_at < {p}1 AND d.received_at < {p}2 \
-             UNION ALL \
-             SELECT 0 AS via_rule, {columns} FROM dossiers d \
-             WHERE finished_at > due_at AND d.finished_at >= {p}3 AND d.due_at < {p}1 \
-               AND d.received_at < {p}2 \
-             UNION ALL \
-             SELECT 1 AS via_rule, {columns} FROM dossiers d \
+        let mut text = format!(
+            "SELECT 1 AS via_rule, {columns} FROM dossiers d \
              WHERE d.code IN (SELECT l.dossier_code FROM dossier_progress l WHERE l.late_by_rule) \
                AND d.received_at < {p}2 AND (d.finished_at IS NULL OR d.finished_at >= {p}3)"
         );
+        if due_parts_from.is_some() {
+            text.push_str(&format!(
+                " UNION ALL \
+                 SELECT 0 AS via_rule, {columns} FROM dossiers d{open_index} \
+                 WHERE finished_at IS NULL AND d.due_at < {p}1 AND d.received_at < {p}2 \
+                 UNION ALL \
+                 SELECT 0 AS via_rule, {columns} FROM dossiers d \
+                 WHERE finished_at > due_at AND d.finished_at >= {p}4 AND d.due_at < {p}1 \
+                   AND d.received_at < {p}2"
+            ));
+        } else {
+            // Keep the four parameters bound either way.
+            text.push_str(&format!(" AND {p}1 = {p}1 AND {p}4 = {p}4"));
+        }
         use diesel::sql_types::Timestamp;
         macro_rules! load {
             ($c:expr) => {
@@ -299,6 +387,7 @@ impl Store {
                     .bind::<Timestamp, _>(max_as_of)
                     .bind::<Timestamp, _>(max_end)
                     .bind::<Timestamp, _>(min_end)
+                    .bind::<Timestamp, _>(due_parts_from.unwrap_or(min_end))
                     .load::<CandidateRow>($c)?
             };
         }

@@ -81,6 +81,8 @@ diesel::table! {
         paid_online -> BigInt,
         handling_minutes -> BigInt,
         handling_count -> BigInt,
+        became_due -> BigInt,
+        cleared_due -> BigInt,
     }
 }
 
