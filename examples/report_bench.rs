@@ -94,6 +94,7 @@ fn run(label: &str, url: &str, dir: &Path, n: Option<usize>) -> anyhow::Result<(
     };
     let mut whole = Vec::new();
     let mut bytes = 0;
+    let mut whole_total = None;
     for _ in 0..5 {
         let t = Instant::now();
         let report = app.indicators(
@@ -109,6 +110,7 @@ fn run(label: &str, url: &str, dir: &Path, n: Option<usize>) -> anyhow::Result<(
             now,
         )?;
         bytes = serde_json::to_vec(&report)?.len();
+        whole_total = Some(report.total.counts.clone());
         whole.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     whole.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -124,11 +126,19 @@ fn run(label: &str, url: &str, dir: &Path, n: Option<usize>) -> anyhow::Result<(
         .get_result(&mut *app.store.conn()?)?;
     let scan_ms = t.elapsed().as_secs_f64() * 1000.0;
     let rolled = rolled.unwrap();
+    let full_total = app
+        .indicator_counts(None, period, GroupBy::Total, now)?
+        .remove("total")
+        .unwrap_or_default();
+    anyhow::ensure!(
+        whole_total.as_ref() == Some(&full_total),
+        "the whole report's total differs from the full recomputation"
+    );
     let received: i64 = rolled.values().map(|c| c.received).sum();
     println!(
         "{label}: one-year province report by agency over {} dossiers ({received} received in 2025): \
          rollup median {:.0} ms (min {:.0}, max {:.0}); full recomputation {:.0} ms; \
-         ceiling COUNT(*) of dossiers {:.0} ms; equal: {}",
+         ceiling COUNT(*) of dossiers {:.0} ms; equal: {} (and the whole report's total: true)",
         count.n,
         times[2],
         times[0],

@@ -135,6 +135,38 @@ impl Counts {
     pub fn finished(&self) -> i64 {
         self.finished_early + self.finished_on_time + self.finished_late
     }
+
+    /// Adds the counts of a disjoint group: for a grouping that splits the dossiers and
+    /// hand-overs (by agency, procedure or level, not by month), the total is the sum of
+    /// the groups, stocks included.
+    pub fn add(&mut self, o: &Counts) {
+        self.received += o.received;
+        self.received_counter += o.received_counter;
+        self.received_online += o.received_online;
+        self.received_post += o.received_post;
+        self.carried_over += o.carried_over;
+        self.handled += o.handled;
+        self.finished_early += o.finished_early;
+        self.finished_on_time += o.finished_on_time;
+        self.finished_late += o.finished_late;
+        self.refused += o.refused;
+        self.stopped += o.stopped;
+        self.in_progress_within_time += o.in_progress_within_time;
+        self.in_progress_overdue += o.in_progress_overdue;
+        self.supplement_requested += o.supplement_requested;
+        self.handovers_total += o.handovers_total;
+        self.handovers_electronic += o.handovers_electronic;
+        self.results_total += o.results_total;
+        self.results_electronic += o.results_electronic;
+        self.digitised += o.digitised;
+        self.reusing_data += o.reusing_data;
+        self.ratings_total += o.ratings_total;
+        self.ratings_satisfied += o.ratings_satisfied;
+        self.fee_bearing += o.fee_bearing;
+        self.paid_online += o.paid_online;
+        self.handling_minutes += o.handling_minutes;
+        self.handling_count += o.handling_count;
+    }
 }
 
 /// Rates in percent (two decimals); `None` when the denominator is zero.
@@ -539,6 +571,30 @@ mod tests {
                 c.handled,
                 c.finished() + c.stopped + c.in_progress_within_time + c.in_progress_overdue
             );
+        }
+        let total = &aggregate(&ds, &[], p, GroupBy::Total, off, now)["total"];
+        // Split across agencies, procedures and levels: each grouping sums to the total.
+        let mut split = ds.clone();
+        split[1].agency = "B".into();
+        split[1].level = "unit".into();
+        split[2].procedure = "Q".into();
+        let handovers = [HandoverFact {
+            at: t("2026-01-21T09:00"),
+            agency: "B".into(),
+            level: "unit".into(),
+            procedure: "P".into(),
+            electronic: true,
+        }];
+        let total = &aggregate(&split, &handovers, p, GroupBy::Total, off, now)["total"];
+        assert_eq!(total.handovers_total, 1);
+        for g in [GroupBy::Agency, GroupBy::Procedure, GroupBy::Level] {
+            let groups = aggregate(&split, &handovers, p, g, off, now);
+            assert_eq!(groups.len(), 2, "{g:?}");
+            let mut sum = Counts::default();
+            for c in groups.values() {
+                sum.add(c);
+            }
+            assert_eq!(&sum, total, "{g:?}");
         }
         let total = &aggregate(&ds, &[], p, GroupBy::Total, off, now)["total"];
         assert_eq!(

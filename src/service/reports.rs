@@ -489,10 +489,18 @@ impl App {
             }
         };
         let by_group = count(q.group_by)?;
-        let total_counts = if q.group_by == GroupBy::Total {
-            by_group.get("total").cloned().unwrap_or_default()
-        } else {
-            count(GroupBy::Total)?.remove("total").unwrap_or_default()
+        let total_counts = match q.group_by {
+            GroupBy::Total => by_group.get("total").cloned().unwrap_or_default(),
+            // Months share their stocks (carried over, in progress): counted apart.
+            GroupBy::Month => count(GroupBy::Total)?.remove("total").unwrap_or_default(),
+            // The other groupings split the dossiers and hand-overs: the total is the sum.
+            GroupBy::Agency | GroupBy::Procedure | GroupBy::Level => {
+                let mut t = Counts::default();
+                for c in by_group.values() {
+                    t.add(c);
+                }
+                t
+            }
         };
         let root_level = self.agencies.get(&agency).map(|a| a.level.clone());
         let groups = by_group
