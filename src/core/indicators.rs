@@ -894,6 +894,24 @@ pub fn due_flows(
     out
 }
 
+/// The overdue flows of many dossiers at once, as rollup changes: each dossier given as
+/// (owner agency, procedure, due moment, finish), counted on local days of `offset`.
+pub fn due_flow_changes<'a>(
+    dossiers: impl IntoIterator<Item = (&'a str, &'a str, DateTime<Utc>, Option<DateTime<Utc>>)>,
+    offset: FixedOffset,
+) -> Vec<(RollupKey, Column, i64)> {
+    let mut cells: BTreeMap<(RollupKey, Column), i64> = BTreeMap::new();
+    for (agency, procedure, due, finished) in dossiers {
+        for (t, c) in due_flows(due, finished) {
+            let day = t.with_timezone(&offset).date_naive();
+            *cells
+                .entry(((agency.to_string(), procedure.to_string(), day), c))
+                .or_insert(0) += 1;
+        }
+    }
+    cells.into_iter().map(|((k, c), v)| (k, c, v)).collect()
+}
+
 /// The rollup changes that take a dossier from `before` (none when new) to `after`.
 pub fn rollup_delta(
     before: Option<&DossierFacts>,

@@ -218,18 +218,18 @@ pub fn fill_due_flows(store: &Store, offset: chrono::FixedOffset) -> StoreResult
                 dossiers::finished_at,
             ))
             .load(conn)?;
-        let mut cells: std::collections::BTreeMap<(RollupKey, Column), i64> = Default::default();
-        for (receiving, competent, procedure, due, finished) in &rows {
-            let agency = competent.clone().unwrap_or_else(|| receiving.clone());
-            for (t, c) in crate::core::indicators::due_flows(from_db(*due), finished.map(from_db)) {
-                let day = t.with_timezone(&offset).date_naive();
-                *cells
-                    .entry(((agency.clone(), procedure.clone(), day), c))
-                    .or_insert(0) += 1;
-            }
-        }
-        let changes: Vec<(RollupKey, Column, i64)> =
-            cells.into_iter().map(|((k, c), v)| (k, c, v)).collect();
+        let changes = crate::core::indicators::due_flow_changes(
+            rows.iter()
+                .map(|(receiving, competent, procedure, due, finished)| {
+                    (
+                        competent.as_deref().unwrap_or(receiving.as_str()),
+                        procedure.as_str(),
+                        from_db(*due),
+                        finished.map(from_db),
+                    )
+                }),
+            offset,
+        );
         apply_rollup(conn, &changes)?;
         diesel::insert_into(instance_facts::table)
             .values((
