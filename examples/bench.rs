@@ -806,6 +806,7 @@ fn direct_intake(
                 let seq = dossiers::next_sequence(conn, &receiving.code, &day_scope)?;
                 let code = app.settings.dossier_code.format(
                     &receiving.code,
+                    &receiving.code,
                     local.date_naive(),
                     seq as u64,
                 );
@@ -872,10 +873,17 @@ fn direct_intake(
                     })
                     .to_string(),
                 };
-                let state = motcua::core::machine::State::received(&receiving.code, due)
-                    .with_route(route.clone(), local.fixed_offset());
+                let state = motcua::core::machine::State::received(
+                    &receiving.code,
+                    local.fixed_offset(),
+                    time,
+                    due,
+                )
+                .with_route(route.clone(), local.fixed_offset());
                 let mut progress = dossiers::ProgressRow::new(&code);
                 progress.fee_bearing = procedure.fee > 0;
+                progress.yields_document = procedure.result_document.is_some();
+                progress.first_due_at = Some(due_db);
                 progress.current_step = state.current_step.map(|i| i as i32);
                 let step_rows: Vec<_> = state
                     .steps

@@ -183,6 +183,16 @@ impl App {
             files,
             targets,
         };
+        for (fact, n) in app
+            .fill_rollup_columns()
+            .map_err(|e| anyhow::anyhow!("filling the rollup's new columns: {e}"))?
+        {
+            tracing::info!(
+                fact,
+                dossiers = n,
+                "rollup: new columns filled from the dossiers"
+            );
+        }
         if !app.store.has_admin()? {
             tracing::warn!(
                 "chưa có tài khoản quản trị: tạo bằng lệnh `motcua user add --username admin --full-name \"…\" --role admin --agency {}` (mật khẩu đọc từ đầu vào chuẩn)",

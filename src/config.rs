@@ -293,13 +293,26 @@ struct TimeSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CodesSection {
+    #[serde(default = "default_dossier_template")]
     dossier: String,
+    #[serde(default = "default_national_portal_agency")]
+    national_portal_agency: String,
+}
+
+fn default_dossier_template() -> String {
+    crate::core::code::DEFAULT_DOSSIER_TEMPLATE.into()
+}
+
+/// A sample identifier of the national public-service portal (to be verified).
+fn default_national_portal_agency() -> String {
+    "000.00.00.G22".into()
 }
 
 impl Default for CodesSection {
     fn default() -> Self {
         Self {
-            dossier: crate::core::code::DEFAULT_DOSSIER_TEMPLATE.into(),
+            dossier: default_dossier_template(),
+            national_portal_agency: default_national_portal_agency(),
         }
     }
 }
@@ -373,6 +386,9 @@ pub struct Settings {
     pub offset: FixedOffset,
     pub working_hours: WorkingHours,
     pub dossier_code: CodeFormat,
+    /// The national portal's identifier, which leads the code of an inter-agency group's
+    /// dossier filed online (`[codes] national_portal_agency`, NĐ 118/2025 Art. 28(2)).
+    pub national_portal_agency: String,
     pub log_filter: String,
     pub log_format: String,
     /// The server secret when configured (`auth.secret` or `MOTCUA_SECRET`); otherwise
@@ -458,6 +474,15 @@ impl Settings {
             WorkingHours::new(sessions).map_err(|m| err("time.working_hours", m))?;
         let dossier_code =
             CodeFormat::parse(&file.codes.dossier).map_err(|m| err("codes.dossier", m))?;
+        let national_portal_agency = file.codes.national_portal_agency.trim().to_string();
+        if !crate::core::code::is_valid_agency_code(&national_portal_agency) {
+            return Err(err(
+                "codes.national_portal_agency",
+                format!(
+                    "mã định danh \"{national_portal_agency}\" không đúng dạng QCVN 102 (ví dụ 000.00.00.G22)"
+                ),
+            ));
+        }
         if file.database.sqlite_cache_mb == 0 || file.database.sqlite_cache_mb > 65536 {
             return Err(err(
                 "database.sqlite_cache_mb",
@@ -569,6 +594,7 @@ impl Settings {
             offset,
             working_hours,
             dossier_code,
+            national_portal_agency,
             log_filter: file.log.filter,
             log_format: file.log.format,
         })
@@ -758,6 +784,26 @@ pub fn load_rules(dir: &Path) -> Result<Vec<RuleSet>, ConfigError> {
                 "hai bộ quy định cùng ngày bắt đầu".into(),
             ));
         }
+        if let Some(w) = &r.supplement_request_within {
+            if let Err(e) = w.to_time() {
+                return Err(err(
+                    format!("rule_set[{i}].supplement_request_within"),
+                    e.to_string(),
+                ));
+            }
+        }
+        if r.supplement_wait_days.is_some_and(|d| d == 0 || d > 3650) {
+            return Err(err(
+                format!("rule_set[{i}].supplement_wait_days"),
+                "phải từ 1 đến 3650 ngày".into(),
+            ));
+        }
+        if r.delay_days_before_due > 365 {
+            return Err(err(
+                format!("rule_set[{i}].delay_days_before_due"),
+                "phải từ 0 đến 365 ngày".into(),
+            ));
+        }
     }
     Ok(file.rule_sets)
 }
@@ -807,6 +853,11 @@ pub struct Qd766Item {
     pub points: f64,
     /// Percent at which the full points are earned.
     pub target: f64,
+    /// Where the threshold and the points come from.
+    pub source: String,
+    /// The threshold or the points could not be verified against the text: a sample.
+    #[serde(default)]
+    pub sample: bool,
 }
 
 impl Targets {

@@ -175,6 +175,22 @@ async fn calendar_of_a_year() {
         .unwrap()
         .iter()
         .any(|d| d["date"] == "2026-01-10"));
+    // The Quốc khánh break of the 2026 holiday plan: Monday 31/8 off, in exchange for
+    // Saturday 22/8 worked.
+    assert!(
+        rest.iter()
+            .any(|d| d["date"] == "2026-08-31" && d["kind"] == "holiday"),
+        "31/8/2026 is a rest day"
+    );
+    assert!(
+        !rest.iter().any(|d| d["date"] == "2026-08-22"),
+        "the make-up Saturday 22/8/2026 is not a rest day"
+    );
+    assert!(body["working_days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["date"] == "2026-08-22"));
 
     let (status, body) = get("/api/v1/calendar/2031").await;
     assert_eq!(status, 200);

@@ -215,7 +215,8 @@ where
     )
     .await;
     // a4 — certified copy online 3/11 10:00, paid online, its paper scanned (digitised),
-    // returned 16:00: on time (300 min).
+    // its electronic result uploaded (so it counts for QĐ 766 4.2: the procedure yields
+    // a document), returned 16:00: on time (300 min).
     let mut body = copy("Hoàng Thị Dung", "001090000104");
     body["channel"] = json!("online");
     body["receiving_agency"] = json!(A);
@@ -229,12 +230,20 @@ where
     .await;
     let tok = w.token("clerk.a").await;
     upload(w.svc, &tok, &a4, "paper=1").await;
-    w.decide_and_return(
+    w.ev(
         "2026-11-03T15:30",
-        "2026-11-03T16:00",
         "leader.a",
+        &a4,
+        json!({"type": "decide", "outcome": "approved"}),
+    )
+    .await;
+    let tok = w.token("leader.a").await;
+    upload(w.svc, &tok, &a4, "result").await;
+    w.ev(
+        "2026-11-03T16:00",
         "clerk.a",
         &a4,
+        json!({"type": "return", "channel": "counter"}),
     )
     .await;
     // a5 — 4/11 09:00, supplement requested 10:00, received 5/11 10:00 (480 min stopped,
@@ -310,6 +319,74 @@ where
         "leader.a",
         "clerk.a",
         &a10,
+    )
+    .await;
+    // a11 — 3/11 09:30, supplement requested 10:30 (within 3 working days); the applicant
+    // never comes back. Closing on 17/11 (day 14) is refused; on 18/11 (day 15) the clerk
+    // closes it: closed_incomplete, neither finished nor late (NĐ 118/2025 Art. 19(5)).
+    let a11 = w
+        .receive(
+            "2026-11-03T09:30",
+            "clerk.a",
+            birth("Tạ Văn Phúc", "001090000111"),
+        )
+        .await;
+    w.ev("2026-11-03T10:30", "official.a", &a11, json!({"type": "request_supplement", "items": ["Giấy chứng sinh"], "reason": "Thiếu giấy chứng sinh"})).await;
+    w.app.clock.set(local("2026-11-17T16:00"));
+    let tok = w.token("clerk.a").await;
+    let close = json!({"type": "close", "reason": "Quá 15 ngày không bổ sung hồ sơ"});
+    let (status, b) = event(w.svc, &tok, &a11, close.clone()).await;
+    assert_eq!(
+        (status, b["error"].as_str()),
+        (409, Some("close_too_early")),
+        "{b}"
+    );
+    // On day 15 the clerk's queue flags it, and the clerk closes it.
+    w.app.clock.set(local("2026-11-18T08:30"));
+    let tok = w.token("clerk.a").await;
+    let (status, q) = send(w.svc, get(&tok, "/api/v1/queue")).await;
+    assert_eq!(status, 200, "{q}");
+    let entry = q["queue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["code"] == a11.as_str())
+        .unwrap_or_else(|| panic!("{a11} in {q}"))
+        .clone();
+    assert_eq!(entry["urgency"], "to_close");
+    w.ev("2026-11-18T09:00", "clerk.a", &a11, close).await;
+    // a12 — 9/11 09:00; the supplement is requested on Fri 13/11, the 4th working day
+    // (the limit is Thu 12/11 17:00): a late request, by ward A. Complete on Mon 16/11
+    // 09:00, the same-day time counts again (due 16/11 17:00); returned 10:00: on time.
+    // 420 + 4 × 480 + 120 = 2460 working minutes, less 480 stopped: 1980.
+    let a12 = w
+        .receive(
+            "2026-11-09T09:00",
+            "clerk.a",
+            birth("Lò Thị Quyên", "001090000112"),
+        )
+        .await;
+    w.app.clock.set(local("2026-11-13T09:00"));
+    let tok = w.token("official.a").await;
+    let (status, b) = event(w.svc, &tok, &a12, json!({"type": "request_supplement", "items": ["Giấy chứng sinh"], "reason": "Bản chụp không rõ"})).await;
+    assert_eq!(
+        (status, b["late_request"].as_bool()),
+        (201, Some(true)),
+        "{b}"
+    );
+    w.ev(
+        "2026-11-16T09:00",
+        "clerk.a",
+        &a12,
+        json!({"type": "supplement_received"}),
+    )
+    .await;
+    w.decide_and_return(
+        "2026-11-16T09:30",
+        "2026-11-16T10:00",
+        "leader.a",
+        "clerk.a",
+        &a12,
     )
     .await;
     // a8 — Friday 27/11 09:00, due 17:00, still open on 30/11: overdue.
@@ -429,14 +506,18 @@ fn counts(g: &Value) -> Vec<(String, i64)> {
         "finished_late",
         "refused",
         "stopped",
+        "stopped_on_time",
+        "closed_incomplete",
         "in_progress_within_time",
         "in_progress_overdue",
         "supplement_requested",
+        "supplement_requests_late",
         "handovers_total",
         "handovers_electronic",
         "results_total",
         "results_electronic",
         "digitised",
+        "digitised_with_result",
         "reusing_data",
         "ratings_total",
         "ratings_satisfied",
@@ -450,13 +531,15 @@ fn counts(g: &Value) -> Vec<(String, i64)> {
     .collect()
 }
 
-/// Every count of a report recomputed from the raw export (the two CSV files) with SQL of
+/// Every count of a report recomputed from the raw export (the three CSV files) with SQL of
 /// its own, not through motcua's code: the files are loaded as text into an in-memory
 /// SQLite database and counted by the definitions of docs/indicators.md, per owner agency
-/// (hand-overs per giving agency) over `[start, end)`, overdue as of `as_of` (RFC 3339).
+/// (hand-overs per giving agency, supplement requests per requesting agency) over
+/// `[start, end)`, overdue as of `as_of` (RFC 3339).
 fn recount_with_sql(
     dossiers_csv: &[u8],
     handovers_csv: &[u8],
+    supplements_csv: &[u8],
     start: &str,
     end: &str,
     as_of: &str,
@@ -464,7 +547,11 @@ fn recount_with_sql(
     use diesel::{Connection, RunQueryDsl, SqliteConnection};
     let mut db = SqliteConnection::establish(":memory:").unwrap();
     let quote = |v: &str| format!("'{}'", v.replace('\'', "''"));
-    for (table, bytes) in [("d", dossiers_csv), ("h", handovers_csv)] {
+    for (table, bytes) in [
+        ("d", dossiers_csv),
+        ("h", handovers_csv),
+        ("sr", supplements_csv),
+    ] {
         let mut reader = csv::Reader::from_reader(bytes);
         let header: Vec<String> = reader
             .headers()
@@ -498,6 +585,7 @@ fn recount_with_sql(
              digitised = 'true' AS scanned, reused = 'true' AS reusing,
              CAST(results AS INTEGER) > 0 AS has_result,
              CAST(results_electronic AS INTEGER) > 0 AS has_e_result,
+             yields_document = 'true' AS yields,
              fee_bearing = 'true' AS fee, paid_online = 'true' AS paid,
              CASE handling_minutes WHEN '' THEN NULL
                ELSE CAST(handling_minutes AS INTEGER) END AS minutes
@@ -507,8 +595,8 @@ fn recount_with_sql(
              r >= julianday({s}) AND r < julianday({e}) AS rec,
              r < julianday({s}) AND (f IS NULL OR f >= julianday({s})) AS carried,
              IFNULL(f >= julianday({s}) AND f < julianday({e}), 0) AS fin,
-             IFNULL(f >= julianday({s}) AND f < julianday({e}) AND status <> 'stopped', 0)
-               AS done,
+             IFNULL(f >= julianday({s}) AND f < julianday({e})
+               AND status NOT IN ('stopped', 'closed'), 0) AS done,
              r < julianday({e}) AND (f IS NULL OR f >= julianday({e})) AS open_end,
              IFNULL(rated >= julianday({s}) AND rated < julianday({e}), 0) AS rat
            FROM x),
@@ -524,12 +612,15 @@ fn recount_with_sql(
              SUM(done AND outcome NOT IN ('early', 'on_time')) AS finished_late,
              SUM(done AND decision = 'refused') AS refused,
              SUM(fin AND status = 'stopped') AS stopped,
+             SUM(fin AND status = 'stopped' AND f <= due) AS stopped_on_time,
+             SUM(fin AND status = 'closed') AS closed_incomplete,
              SUM(open_end AND NOT (by_rule OR due < julianday({a}))) AS within_time,
              SUM(open_end AND (by_rule OR due < julianday({a}))) AS overdue,
              SUM(rec AND supplemented) AS supplement_requested,
              SUM(done AND has_result) AS results_total,
              SUM(done AND has_e_result) AS results_electronic,
              SUM(rec AND scanned) AS digitised,
+             SUM(rec AND scanned AND (NOT yields OR has_e_result)) AS digitised_with_result,
              SUM(rec AND reusing) AS reusing_data,
              SUM(rat) AS ratings_total,
              SUM(rat AND rating IN ('very_satisfied', 'satisfied')) AS ratings_satisfied,
@@ -544,7 +635,11 @@ fn recount_with_sql(
            SELECT from_agency AS agency, COUNT(*) AS total, SUM(electronic = 'true') AS electronic
            FROM h WHERE julianday(at) >= julianday({s}) AND julianday(at) < julianday({e})
            GROUP BY from_agency),
-         k AS (SELECT agency FROM dg UNION SELECT agency FROM hg)
+         sg AS (
+           SELECT agency, SUM(late = 'true') AS late
+           FROM sr WHERE julianday(at) >= julianday({s}) AND julianday(at) < julianday({e})
+           GROUP BY agency HAVING SUM(late = 'true') > 0),
+         k AS (SELECT agency FROM dg UNION SELECT agency FROM hg UNION SELECT agency FROM sg)
          SELECT k.agency AS key, json_object(
            'received', IFNULL(received, 0),
            'received_counter', IFNULL(received_counter, 0),
@@ -557,14 +652,18 @@ fn recount_with_sql(
            'finished_late', IFNULL(finished_late, 0),
            'refused', IFNULL(refused, 0),
            'stopped', IFNULL(stopped, 0),
+           'stopped_on_time', IFNULL(stopped_on_time, 0),
+           'closed_incomplete', IFNULL(closed_incomplete, 0),
            'in_progress_within_time', IFNULL(within_time, 0),
            'in_progress_overdue', IFNULL(overdue, 0),
            'supplement_requested', IFNULL(supplement_requested, 0),
+           'supplement_requests_late', IFNULL(sg.late, 0),
            'handovers_total', IFNULL(hg.total, 0),
            'handovers_electronic', IFNULL(hg.electronic, 0),
            'results_total', IFNULL(results_total, 0),
            'results_electronic', IFNULL(results_electronic, 0),
            'digitised', IFNULL(digitised, 0),
+           'digitised_with_result', IFNULL(digitised_with_result, 0),
            'reusing_data', IFNULL(reusing_data, 0),
            'ratings_total', IFNULL(ratings_total, 0),
            'ratings_satisfied', IFNULL(ratings_satisfied, 0),
@@ -572,7 +671,8 @@ fn recount_with_sql(
            'paid_online', IFNULL(paid_online, 0),
            'handling_minutes', IFNULL(handling_minutes, 0),
            'handling_count', IFNULL(handling_count, 0)) AS counts
-         FROM k LEFT JOIN dg ON dg.agency = k.agency LEFT JOIN hg ON hg.agency = k.agency"
+         FROM k LEFT JOIN dg ON dg.agency = k.agency LEFT JOIN hg ON hg.agency = k.agency
+           LEFT JOIN sg ON sg.agency = k.agency"
     );
     #[derive(diesel::QueryableByName)]
     struct Group {
@@ -645,36 +745,43 @@ async fn november(db: common::TestDb) {
     assert_eq!(
         counts(&a),
         expect(&[
-            ("received", 10),
-            ("received_counter", 8),
+            ("received", 12),
+            ("received_counter", 10),
             ("received_online", 2),
             ("received_post", 0),
             ("carried_over", 1),
-            ("handled", 11),
+            ("handled", 13),
             ("finished_early", 0),
-            ("finished_on_time", 7),
+            ("finished_on_time", 8),
             ("finished_late", 1),
             ("refused", 1),
             ("stopped", 1),
+            // a7 stopped at 10:00 before its 17:00 due moment.
+            ("stopped_on_time", 1),
+            ("closed_incomplete", 1),
             ("in_progress_within_time", 1),
             ("in_progress_overdue", 1),
-            ("supplement_requested", 1),
+            // a5, a11, a12.
+            ("supplement_requested", 3),
+            ("supplement_requests_late", 1),
             ("handovers_total", 1),
             ("handovers_electronic", 0),
-            ("results_total", 7),
-            ("results_electronic", 1),
+            ("results_total", 8),
+            ("results_electronic", 2),
             ("digitised", 1),
+            ("digitised_with_result", 1),
             ("reusing_data", 1),
             ("ratings_total", 3),
             ("ratings_satisfied", 2),
             ("fee_bearing", 3),
             ("paid_online", 1),
-            ("handling_minutes", 1830),
-            ("handling_count", 8),
+            ("handling_minutes", 3810),
+            ("handling_count", 9),
         ])
     );
-    assert_eq!(a["rates"]["on_time_rate"], 87.5);
-    assert_eq!(a["rates"]["avg_handling_working_days"], 0.48);
+    // 8 of 9 finished on time; 3810 ÷ 9 ÷ 480 = 0.88 working days.
+    assert_eq!(a["rates"]["on_time_rate"], 88.89);
+    assert_eq!(a["rates"]["avg_handling_working_days"], 0.88);
     let b = group(B);
     assert_eq!(
         counts(&b),
@@ -690,14 +797,18 @@ async fn november(db: common::TestDb) {
             ("finished_late", 0),
             ("refused", 0),
             ("stopped", 0),
+            ("stopped_on_time", 0),
+            ("closed_incomplete", 0),
             ("in_progress_within_time", 0),
             ("in_progress_overdue", 0),
             ("supplement_requested", 0),
+            ("supplement_requests_late", 0),
             ("handovers_total", 1),
             ("handovers_electronic", 1),
             ("results_total", 1),
             ("results_electronic", 0),
             ("digitised", 0),
+            ("digitised_with_result", 0),
             ("reusing_data", 0),
             ("ratings_total", 0),
             ("ratings_satisfied", 0),
@@ -722,14 +833,18 @@ async fn november(db: common::TestDb) {
             ("finished_late", 1),
             ("refused", 0),
             ("stopped", 0),
+            ("stopped_on_time", 0),
+            ("closed_incomplete", 0),
             ("in_progress_within_time", 0),
             ("in_progress_overdue", 0),
             ("supplement_requested", 0),
+            ("supplement_requests_late", 0),
             ("handovers_total", 0),
             ("handovers_electronic", 0),
             ("results_total", 1),
             ("results_electronic", 0),
             ("digitised", 0),
+            ("digitised_with_result", 0),
             ("reusing_data", 0),
             ("ratings_total", 0),
             ("ratings_satisfied", 0),
@@ -747,32 +862,36 @@ async fn november(db: common::TestDb) {
     assert_eq!(
         counts(t),
         expect(&[
-            ("received", 12),
-            ("received_counter", 10),
+            ("received", 14),
+            ("received_counter", 12),
             ("received_online", 2),
             ("received_post", 0),
             ("carried_over", 1),
-            ("handled", 13),
+            ("handled", 15),
             ("finished_early", 0),
-            ("finished_on_time", 8),
+            ("finished_on_time", 9),
             ("finished_late", 2),
             ("refused", 1),
             ("stopped", 1),
+            ("stopped_on_time", 1),
+            ("closed_incomplete", 1),
             ("in_progress_within_time", 1),
             ("in_progress_overdue", 1),
-            ("supplement_requested", 1),
+            ("supplement_requested", 3),
+            ("supplement_requests_late", 1),
             ("handovers_total", 2),
             ("handovers_electronic", 1),
-            ("results_total", 9),
-            ("results_electronic", 1),
+            ("results_total", 10),
+            ("results_electronic", 2),
             ("digitised", 1),
+            ("digitised_with_result", 1),
             ("reusing_data", 1),
             ("ratings_total", 3),
             ("ratings_satisfied", 2),
             ("fee_bearing", 4),
             ("paid_online", 1),
-            ("handling_minutes", 7530),
-            ("handling_count", 10),
+            ("handling_minutes", 9510),
+            ("handling_count", 11),
         ])
     );
     // The same figures recomputed from the raw export with independent SQL.
@@ -786,9 +905,12 @@ async fn november(db: common::TestDb) {
     assert_eq!(status, 200);
     let (status, _, handovers_csv) = send_raw(&svc, raw("handovers")).await;
     assert_eq!(status, 200);
+    let (status, _, supplements_csv) = send_raw(&svc, raw("supplement_requests")).await;
+    assert_eq!(status, 200);
     let recount = recount_with_sql(
         &dossiers_csv,
         &handovers_csv,
+        &supplements_csv,
         "2026-11-01T00:00:00+07:00",
         "2026-12-01T00:00:00+07:00",
         "2026-12-01T00:00:00+07:00",
@@ -803,22 +925,27 @@ async fn november(db: common::TestDb) {
     assert_eq!(recount, reported);
     let rates = &t["rates"];
     for (k, v) in [
-        ("on_time_rate", 80.0),
-        ("online_rate", 16.67),
+        ("on_time_rate", 81.82),
+        ("online_rate", 14.29),
         ("electronic_handover_rate", 50.0),
-        ("digitisation_rate", 8.33),
-        ("reuse_rate", 8.33),
+        ("digitisation_rate", 7.14),
+        ("reuse_rate", 7.14),
         ("satisfaction_rate", 66.67),
         ("online_payment_rate", 25.0),
-        ("result_digitisation_rate", 11.11),
-        ("qd766_on_time_rate", 69.23),
-        // 13 handled, 2 finished late, 1 overdue, 1 unsatisfied rating: 9 ÷ 13.
-        ("qd766_satisfaction_index", 69.23),
-        ("avg_handling_working_days", 1.57),
+        ("result_digitisation_rate", 20.0),
+        // 9 on time + a7 stopped before its due moment + a11 closed + a9 within time:
+        // 12 of 15 handled (the 2 finished late and a8 overdue are late).
+        ("qd766_on_time_rate", 80.0),
+        // a4 alone is digitised with its electronic result: 1 of 14 received.
+        ("qd766_digitisation_rate", 7.14),
+        // 12 not late, less 1 unsatisfied rating: 11 ÷ 15.
+        ("qd766_satisfaction_index", 73.33),
+        // 9510 ÷ 11 ÷ 480.
+        ("avg_handling_working_days", 1.8),
     ] {
         assert_eq!(rates[k].as_f64(), Some(v), "{k}: {rates}");
     }
-    // Against the plan's targets: on time 80 < 100 (gap 20), online 16.67 < 50.
+    // Against the plan's targets: on time 81.82 < 100 (gap 18.18), online 14.29 < 50.
     let target = |name: &str| {
         t["targets"]
             .as_array()
@@ -833,11 +960,11 @@ async fn november(db: common::TestDb) {
             target("on_time_rate")["met"].as_bool(),
             target("on_time_rate")["gap"].as_f64()
         ),
-        (Some(false), Some(20.0))
+        (Some(false), Some(18.18))
     );
-    assert_eq!(target("online_rate")["gap"].as_f64(), Some(33.33));
+    assert_eq!(target("online_rate")["gap"].as_f64(), Some(35.71));
     assert_eq!(target("satisfaction_rate")["target"].as_f64(), Some(95.0));
-    // QĐ 766 3.3: online 16.67 of a 50 % threshold for 6 points → 2.0.
+    // QĐ 766 3.3: online 14.29 of a 50 % threshold for 6 points → 1.71.
     let q33 = r["qd766"]
         .as_array()
         .unwrap()
@@ -845,8 +972,10 @@ async fn november(db: common::TestDb) {
         .find(|x| x["code"] == "3.3")
         .unwrap()
         .clone();
-    assert_eq!(q33["score"].as_f64(), Some(2.0));
-    // 5.4: 69.23 of 100 for 8 points → 5.54; 4.4 is the reuse rate (8.33 of 100 for 5).
+    assert_eq!(q33["score"].as_f64(), Some(1.71));
+    // 5.4: 73.33 of a 90 % threshold for 8 points → 6.52; 4.4 is the reuse rate (7.14 of
+    // 100 for 5 → 0.36); 4.2 full points from 80 % (7.14 × 6 ÷ 80 → 0.54); 2.1: 80 of
+    // 100 for 10 → 8.0. Each entry says where its threshold comes from.
     let qd = |code: &str| {
         r["qd766"]
             .as_array()
@@ -856,8 +985,25 @@ async fn november(db: common::TestDb) {
             .unwrap_or_else(|| panic!("{code} in {}", r["qd766"]))
             .clone()
     };
-    assert_eq!(qd("5.4")["score"].as_f64(), Some(5.54));
-    assert_eq!(qd("4.4")["score"].as_f64(), Some(0.42));
+    assert_eq!(qd("5.4")["score"].as_f64(), Some(6.52));
+    assert_eq!(qd("5.4")["target"].as_f64(), Some(90.0));
+    assert_eq!(qd("4.4")["score"].as_f64(), Some(0.36));
+    assert_eq!(
+        (
+            qd("4.2")["indicator"].as_str(),
+            qd("4.2")["target"].as_f64()
+        ),
+        (Some("qd766_digitisation_rate"), Some(80.0))
+    );
+    assert_eq!(qd("4.2")["score"].as_f64(), Some(0.54));
+    assert_eq!(qd("4.3")["target"].as_f64(), Some(80.0));
+    assert_eq!(qd("2.1")["score"].as_f64(), Some(8.0));
+    for code in ["2.1", "3.3", "3.6", "4.1", "4.2", "4.3", "4.4", "5.4"] {
+        assert!(
+            !qd(code)["source"].as_str().unwrap_or_default().is_empty(),
+            "{code} cites its source"
+        );
+    }
 
     // The daily rollup (what the report reads) equals the full recomputation from the
     // dossiers, for every grouping and for periods cutting through the data.
@@ -881,14 +1027,18 @@ async fn november(db: common::TestDb) {
             assert_eq!(rolled, full, "{from}..{to} {g:?}");
         }
     }
-    // A database from before the overdue flows (migration 000007 adds them empty): the
-    // next start fills them from the dossiers, once, and the figures are the same.
+    // A database from before the overdue flows (migration 000007 adds them empty) and
+    // before the counts of migration 000008 (stopped on time, digitised with the
+    // electronic result): the next start fills them from the dossiers, once, and the
+    // figures are the same.
     {
         use diesel::RunQueryDsl;
         let mut conn = app.store.conn().unwrap();
         for q in [
             "UPDATE stats_daily SET became_due = 0, cleared_due = 0",
             "DELETE FROM instance_facts WHERE name = 'rollup_due_flows'",
+            "UPDATE stats_daily SET stopped_on_time = 0, digitised_with_result = 0",
+            "DELETE FROM instance_facts WHERE name = 'rollup_columns_000008'",
         ] {
             diesel::sql_query(q).execute(&mut *conn).unwrap();
         }
@@ -962,7 +1112,7 @@ async fn november(db: common::TestDb) {
     )
     .await;
     assert_eq!(status, 200, "{r}");
-    assert_eq!(r["total"]["counts"]["received"], 10);
+    assert_eq!(r["total"]["counts"]["received"], 12);
     let (status, _) = send(
         &svc,
         get(
@@ -994,7 +1144,7 @@ async fn november(db: common::TestDb) {
             pa["on_time_rate"].as_f64(),
             pa["online_rate"].as_f64()
         ),
-        (Some(10), Some(8), Some(87.5), Some(20.0))
+        (Some(12), Some(9), Some(88.89), Some(16.67))
     );
     let text = p.to_string();
     for private in ["Nguyễn Thị An", "001090000101", "clerk.a"] {

@@ -487,7 +487,12 @@ async fn a_portal_submits_online_dossiers_with_client_credentials() {
     req["competent_agency"] = json!(COMMUNE);
     let (status, body) = json_call(&svc, post_dossier(token, &req)).await;
     assert_eq!(status, 201, "{body}");
-    assert!(body["code"].as_str().unwrap().starts_with(CITY));
+    // The code names the agency competent to resolve the procedure (NĐ 118/2025
+    // Art. 28(2)): the ward, not the city whose portal received it.
+    assert!(
+        body["code"].as_str().unwrap().starts_with(COMMUNE),
+        "{body}"
+    );
     assert_eq!(body["channel"], "online");
     assert_eq!(body["competent_agency"], COMMUNE);
     req["channel"] = json!("counter");

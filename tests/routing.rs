@@ -99,7 +99,8 @@ fn accept() -> Value {
     json!({"type": "accept"})
 }
 
-async fn land_registration_round_trip(db: common::TestDb) {
+/// The round trip; `read_back` also reads form 06 back with pdftotext.
+async fn land_registration_round_trip(db: common::TestDb, read_back: bool) {
     let app = common::app_at(&db, local("2026-11-02T07:00"));
     users(
         &app,
@@ -194,8 +195,8 @@ async fn land_registration_round_trip(db: common::TestDb) {
     );
     s.at("2026-11-02T10:30", "official.cn", accept()).await;
 
-    // Supplement requested Tue 09:00, received Thu 09:00: the clock stood still for
-    // 420 + 480 + 60 = 960 working minutes (two working days); every open step moves.
+    // Supplement requested Tue 03/11 09:00, within 3 working days of receipt (by Thu
+    // 05/11 17:00): not a late request.
     let b = s
         .at(
             "2026-11-03T09:00",
@@ -207,13 +208,26 @@ async fn land_registration_round_trip(db: common::TestDb) {
         b["form_url"],
         format!("/api/v1/dossiers/{}/forms/supplement.pdf", s.code)
     );
-    // A second request is refused under NĐ 118/2025.
-    s.at(
-        "2026-11-05T09:00",
-        "official.cn",
-        json!({"type": "supplement_received", "papers": ["Trích lục bản đồ địa chính"]}),
-    )
-    .await;
+    assert_eq!(b["late_request"], false);
+    // The complete dossier arrives Thu 05/11 09:00. Under NĐ 118/2025 Art. 19(5) the
+    // statutory time is counted again from that moment: 10 working days, day 1 Fri 06/11
+    // … day 10 Thu 19/11, due 17:00. From Thu 09:00 to then: 420 + 10 × 480 = 5220
+    // working minutes, shared by the open steps 2–6 (30 / 20 / 20 / 15 / 10, Σ 95):
+    //   1648 = 420 + 2×480 + 268 → Tue 10/11 13:28
+    //   2747 = 420 + 4×480 + 407 → Thu 12/11 15:47
+    //   3846 = 420 + 7×480 + 66  → Tue 17/11 09:06
+    //   4670 = 420 + 8×480 + 410 → Wed 18/11 15:50
+    //   the last at 19/11 17:00. Step 1 had ended: it keeps 13:52 02/11.
+    let b = s
+        .at(
+            "2026-11-05T09:00",
+            "official.cn",
+            json!({"type": "supplement_received", "papers": ["Trích lục bản đồ địa chính"]}),
+        )
+        .await;
+    assert_eq!(b["dossier"]["due_at"], t("2026-11-19T17:00"));
+    assert_eq!(b["dossier"]["first_due_at"], t("2026-11-16T17:00"));
+    // A second request is refused under NĐ 118/2025 (Art. 11(2)(c)).
     assert_eq!(
         s.refused(
             "2026-11-05T09:30",
@@ -228,26 +242,49 @@ async fn land_registration_round_trip(db: common::TestDb) {
         step_dues(&d),
         [
             "2026-11-02T13:52",
-            "2026-11-09T16:07",
-            "2026-11-12T08:37",
-            "2026-11-16T10:07",
-            "2026-11-17T16:15",
-            "2026-11-18T17:00"
+            "2026-11-10T13:28",
+            "2026-11-12T15:47",
+            "2026-11-17T09:06",
+            "2026-11-18T15:50",
+            "2026-11-19T17:00"
         ]
         .map(t)
     );
-    assert_eq!(d["due_at"], t("2026-11-18T17:00"));
+    assert_eq!(d["due_at"], t("2026-11-19T17:00"));
+    // The first due moment stays readable, in the staff read and in the history.
+    assert_eq!(d["first_due_at"], t("2026-11-16T17:00"));
+    let back = d["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "supplement_received")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            back["data"]["first_due_at"].as_str(),
+            back["data"]["previous_due_at"].as_str(),
+            back["data"]["due_at"].as_str(),
+            back["data"]["supplement_clock"].as_str(),
+        ),
+        (
+            Some(t("2026-11-16T17:00").as_str()),
+            Some(t("2026-11-16T17:00").as_str()),
+            Some(t("2026-11-19T17:00").as_str()),
+            Some("restart"),
+        )
+    );
 
-    // The branch hands to the tax office Mon 09/11 14:00 (paper): before 16:07, on time.
+    // The branch hands to the tax office Tue 10/11 11:00 (paper): before 13:28, on time.
     let b = s
-        .at("2026-11-09T14:00", "official.cn", handover(TAX, false))
+        .at("2026-11-10T11:00", "official.cn", handover(TAX, false))
         .await;
     assert_eq!(b["step"]["outcome"], "on_time");
-    assert_eq!(b["step"]["due_at"], t("2026-11-09T16:07"));
-    s.at("2026-11-09T15:00", "official.thue", accept()).await;
-    // The tax official's queue shows the dossier with its own step: due Thu 12/11 08:37,
-    // 120 + 480 + 480 + 37 = 1117 working minutes away; the dossier's due moment is
-    // 120 + 7 × 480 = 3480 minutes away.
+    assert_eq!(b["step"]["due_at"], t("2026-11-10T13:28"));
+    s.at("2026-11-10T11:30", "official.thue", accept()).await;
+    // The tax official's queue shows the dossier with its own step: due Thu 12/11 15:47,
+    // 30 + 240 + 480 + 240 + 167 = 1157 working minutes away; the dossier's new due
+    // moment is 270 + 7 × 480 = 3630 minutes away.
     let tok = login(&svc, "official.thue").await;
     let (status, q) = send(&svc, get(&tok, "/api/v1/queue")).await;
     assert_eq!(status, 200, "{q}");
@@ -255,65 +292,71 @@ async fn land_registration_round_trip(db: common::TestDb) {
     assert_eq!(items.len(), 1, "{q}");
     assert_eq!(
         (
+            items[0]["due_at"].as_str(),
             items[0]["step"]["no"].as_i64(),
             items[0]["step"]["due_at"].as_str(),
             items[0]["step"]["remaining_working_minutes"].as_i64(),
             items[0]["step"]["urgency"].as_str(),
             items[0]["remaining_working_minutes"].as_i64(),
+            items[0]["urgency"].as_str(),
         ),
         (
+            Some(t("2026-11-19T17:00").as_str()),
             Some(3),
-            Some(t("2026-11-12T08:37").as_str()),
-            Some(1117),
+            Some(t("2026-11-12T15:47").as_str()),
+            Some(1157),
             Some("ok"),
-            Some(3480)
+            Some(3630),
+            Some("ok"),
         )
     );
 
-    // The tax office pauses while the applicant pays: Tue 10:00 → Thu 10:00 is again
-    // 360 + 480 + 120 = 960 working minutes.
+    // The tax office pauses while the applicant pays: Wed 11/11 10:00 → Fri 13/11 10:00 is
+    // 360 + 480 + 120 = 960 working minutes, and a lawful pause moves the due moment and
+    // the open steps by that much: 19/11 17:00 → Mon 23/11 17:00; step 3 Thu 12/11 15:47
+    // → Mon 16/11 15:47; step 4 → Thu 19/11 09:06; step 5 → Fri 20/11 15:50.
     s.at(
-        "2026-11-10T10:00",
+        "2026-11-11T10:00",
         "official.thue",
         json!({"type": "pause", "reason": "Chờ người sử dụng đất nộp thuế thu nhập cá nhân và lệ phí trước bạ",
                "legal_basis": "Luật Đất đai 2024, Điều 131 khoản 4"}),
     )
     .await;
-    // While paused the clock is stopped and a hand-over of a paused dossier is still possible,
-    // but the branch cannot act on a dossier the tax office holds.
+    // The branch cannot act on a dossier the tax office holds.
     assert_eq!(
-        s.refused("2026-11-11T09:00", "official.cn", handover(OFFICE, true))
+        s.refused("2026-11-12T09:00", "official.cn", handover(OFFICE, true))
             .await,
         (403, "forbidden".into())
     );
     let b = s
         .at(
-            "2026-11-12T10:00",
+            "2026-11-13T10:00",
             "official.thue",
             json!({"type": "resume"}),
         )
         .await;
-    assert_eq!(b["dossier"]["due_at"], t("2026-11-20T17:00"));
+    assert_eq!(b["dossier"]["due_at"], t("2026-11-23T17:00"));
+    assert_eq!(b["dossier"]["first_due_at"], t("2026-11-16T17:00"));
     let (_, d) = s.read("official.thue").await;
     assert_eq!(
         step_dues(&d),
         [
             "2026-11-02T13:52",
-            "2026-11-09T16:07",
-            "2026-11-16T08:37",
-            "2026-11-18T10:07",
-            "2026-11-19T16:15",
-            "2026-11-20T17:00"
+            "2026-11-10T13:28",
+            "2026-11-16T15:47",
+            "2026-11-19T09:06",
+            "2026-11-20T15:50",
+            "2026-11-23T17:00"
         ]
         .map(t)
     );
 
-    // Back to the branch Fri 13/11 09:00, a working day before the step's Mon 16/11: early.
+    // Back to the branch Fri 13/11 14:00, a working day before the step's Mon 16/11: early.
     let b = s
-        .at("2026-11-13T09:00", "official.thue", handover(BRANCH, true))
+        .at("2026-11-13T14:00", "official.thue", handover(BRANCH, true))
         .await;
     assert_eq!(b["step"]["outcome"], "early");
-    s.at("2026-11-13T10:00", "official.cn", accept()).await;
+    s.at("2026-11-13T15:00", "official.cn", accept()).await;
     let (_, d) = s.read("official.cn").await;
     assert_eq!(d["current_step"], 4);
 
@@ -321,50 +364,52 @@ async fn land_registration_round_trip(db: common::TestDb) {
     assert_eq!(s.read("official.thue").await.0, 200);
     assert_eq!(s.read("official.hk").await.0, 404);
 
-    // To the land registration office Wed 18/11 14:00, after the step's 10:07: late.
+    // To the land registration office Thu 19/11 14:00, after the step's 09:06: late.
     let b = s
-        .at("2026-11-18T14:00", "official.cn", handover(OFFICE, true))
+        .at("2026-11-19T14:00", "official.cn", handover(OFFICE, true))
         .await;
     assert_eq!(
         (b["step"]["outcome"].as_str(), b["step"]["due_at"].as_str()),
-        (Some("late"), Some(t("2026-11-18T10:07").as_str()))
+        (Some("late"), Some(t("2026-11-19T09:06").as_str()))
     );
-    s.at("2026-11-18T15:00", "leader.vp", accept()).await;
+    s.at("2026-11-19T15:00", "leader.vp", accept()).await;
     s.at(
-        "2026-11-19T09:00",
+        "2026-11-20T09:00",
         "leader.vp",
         json!({"type": "decide", "outcome": "approved"}),
     )
     .await;
-    // Back to the counter Thu 19/11 10:00, before 16:15: on time.
+    // Back to the counter Fri 20/11 10:00, before 15:50: on time.
     let b = s
-        .at("2026-11-19T10:00", "leader.vp", handover(COUNTER, true))
+        .at("2026-11-20T10:00", "leader.vp", handover(COUNTER, true))
         .await;
     assert_eq!(b["step"]["outcome"], "on_time");
-    s.at("2026-11-19T10:30", "clerk.hd", accept()).await;
+    s.at("2026-11-20T10:30", "clerk.hd", accept()).await;
 
-    // The fee is paid at the counter, then the result returned Fri 20/11 09:00.
+    // The fee is paid at the counter, then the result returned Mon 23/11 09:00: on time
+    // against the due moment counted again (against the first one, 16/11, it would have
+    // been late).
     s.at(
-        "2026-11-20T08:55",
+        "2026-11-23T08:55",
         "clerk.hd",
         json!({"type": "payment", "amount": 50000, "method": "cash", "reference": "BL-000123"}),
     )
     .await;
     let b = s
         .at(
-            "2026-11-20T09:00",
+            "2026-11-23T09:00",
             "clerk.hd",
             json!({"type": "return", "channel": "counter"}),
         )
         .await;
     assert_eq!(b["step"]["outcome"], "on_time");
     assert_eq!(b["dossier"]["outcome"], "on_time");
-    assert_eq!(b["dossier"]["finished_at"], t("2026-11-20T09:00"));
-    assert_eq!(b["dossier"]["due_at"], t("2026-11-20T17:00"));
+    assert_eq!(b["dossier"]["finished_at"], t("2026-11-23T09:00"));
+    assert_eq!(b["dossier"]["due_at"], t("2026-11-23T17:00"));
     // A second return is refused; the outcome stays.
     assert_eq!(
         s.refused(
-            "2026-11-20T09:10",
+            "2026-11-23T09:10",
             "clerk.hd",
             json!({"type": "return", "channel": "counter"})
         )
@@ -387,11 +432,11 @@ async fn land_registration_round_trip(db: common::TestDb) {
         ended,
         [
             "2026-11-02T10:00",
-            "2026-11-09T14:00",
-            "2026-11-13T09:00",
-            "2026-11-18T14:00",
-            "2026-11-19T10:00",
-            "2026-11-20T09:00"
+            "2026-11-10T11:00",
+            "2026-11-13T14:00",
+            "2026-11-19T14:00",
+            "2026-11-20T10:00",
+            "2026-11-23T09:00"
         ]
         .map(t)
     );
@@ -433,12 +478,14 @@ async fn land_registration_round_trip(db: common::TestDb) {
         assert_eq!((h.0.as_str(), h.1.as_str(), h.2, h.3.as_str()), e);
     }
 
-    // The forms: 02 for the supplement and 06 from the hand-overs; no delay was given.
+    // The forms: 02 for the supplement and 06 from the hand-overs; no delay was given,
+    // nothing was refused.
     for (form, want) in [
         ("supplement", 200),
         ("control", 200),
         ("delay", 404),
         ("stop", 404),
+        ("refusal", 404),
     ] {
         let tok = login(&svc, "clerk.hd").await;
         let (status, ct, body) = send_raw(
@@ -457,6 +504,69 @@ async fn land_registration_round_trip(db: common::TestDb) {
             assert_eq!(ct, "application/pdf");
             assert!(body.starts_with(b"%PDF"), "{form}");
         }
+        if form == "control" && read_back {
+            // Form 06 read back: the due moment in force, and every hand-over with its
+            // moments and its result.
+            let text = common::http::pdf_text(&body);
+            // Cells wrap, so each row is checked as pieces in reading order.
+            let mut rest = text.as_str();
+            for needle in [
+                "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
+                s.code.as_str(),
+                "Thời gian hẹn trả kết quả: 17 giờ 00 phút, ngày 23/11/2026",
+                "Giao: 10 giờ 00",
+                "Đúng hạn",
+                "02/11/2026",
+                "Giao: 11 giờ 00",
+                "Đúng hạn",
+                "10/11/2026",
+                "Giao: 14 giờ 00",
+                "Trước hạn",
+                "13/11/2026",
+                "Giao: 14 giờ 00",
+                "Quá hạn",
+                "19/11/2026",
+                "Giao: 10 giờ 00",
+                "Đúng hạn",
+                "20/11/2026",
+                "Trả kết quả",
+                "09 giờ 00 phút,",
+                "Đúng hạn",
+                "23/11/2026",
+            ] {
+                let at = rest
+                    .find(needle)
+                    .unwrap_or_else(|| panic!("form 06 lacks `{needle}` in order:\n{text}"));
+                rest = &rest[at + needle.len()..];
+            }
+        }
+    }
+
+    // The land registration office's report counts it returned on time (the office owns
+    // it: it is competent), from the rollup and from the full recomputation alike.
+    let tok = login(&svc, "leader.vp").await;
+    for source in ["", "&source=recompute"] {
+        let (status, r) = send(
+            &svc,
+            get(
+                &tok,
+                &format!("/api/v1/reports/indicators?agency={OFFICE}&from=2026-11-01&to=2026-11-30{source}"),
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "{r}");
+        let c = &r["total"]["counts"];
+        assert_eq!(
+            (
+                c["received"].as_i64(),
+                c["finished_on_time"].as_i64(),
+                c["finished_late"].as_i64(),
+                c["supplement_requested"].as_i64(),
+                c["supplement_requests_late"].as_i64(),
+            ),
+            (Some(1), Some(1), Some(0), Some(1), Some(0)),
+            "{source}: {c}"
+        );
     }
 
     // The applicant rates once, with code and pin.
@@ -465,7 +575,7 @@ async fn land_registration_round_trip(db: common::TestDb) {
             .uri(&format!("/api/v1/public/dossiers/{}/rating", s.code))
             .set_json(json!({"pin": pin, "score": "very_satisfied", "comment": "Nhanh, chu đáo"}))
     };
-    app.clock.set(local("2026-11-20T10:00"));
+    app.clock.set(local("2026-11-23T10:00"));
     assert_eq!(send(&svc, rate("AAAAAA")).await.0, 404);
     let (status, b) = send(&svc, rate(&pin)).await;
     assert_eq!(status, 201, "{b}");
@@ -474,7 +584,7 @@ async fn land_registration_round_trip(db: common::TestDb) {
     // Neither may the clerk record a second one from paper.
     assert_eq!(
         s.refused(
-            "2026-11-20T10:05",
+            "2026-11-23T10:05",
             "clerk.hd",
             json!({"type": "rate", "score": "satisfied"})
         )
@@ -490,10 +600,10 @@ async fn land_registration_round_trip(db: common::TestDb) {
     assert!(report.problems.is_empty(), "{report:?}");
 }
 
-/// A dossier that will be late: the branch apologises and re-appoints at least a working
-/// day before the due moment; returned by the new date it is still `late` (the statutory
+/// A dossier that will be late: the branch apologises and re-appoints at the latest the
+/// day before the due date; returned by the new date it is still `late` (the statutory
 /// due moment stays for statistics) with `reappointment_kept = true`. Form 04 is issued.
-async fn a_kept_reappointment_is_still_late(db: common::TestDb) {
+async fn a_kept_reappointment_is_still_late(db: common::TestDb, read_back: bool) {
     let app = common::app_at(&db, local("2026-11-02T07:00"));
     users(
         &app,
@@ -582,7 +692,8 @@ async fn a_kept_reappointment_is_still_late(db: common::TestDb) {
         .await,
         (409, "delay_already_given".into())
     );
-    // Less than one working day before the due moment: too late to apologise.
+    // On the due date itself, even first thing in the morning: too late to apologise
+    // ("chậm nhất 01 ngày trước ngày hết hạn", NĐ 118/2025 Art. 19(6)).
     assert_eq!(
         too_late
             .refused(
@@ -639,11 +750,31 @@ async fn a_kept_reappointment_is_still_late(db: common::TestDb) {
     .await;
     assert_eq!((status, ct.as_str()), (200, "application/pdf"));
     assert!(body.starts_with(b"%PDF"));
+    if let Ok(dir) = std::env::var("MOTCUA_PREVIEW_DIR") {
+        std::fs::write(format!("{dir}/delay.pdf"), &body).unwrap();
+    }
+    if read_back {
+        // Form 04 under its TT 03/2025 title, with both due moments.
+        let text = common::http::pdf_text(&body);
+        for needle in [
+            "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT",
+            late.code.as_str(),
+            "17 giờ 00 phút, ngày 16/11/2026",
+            "17 giờ 00 phút, ngày 20/11/2026",
+            "Phải xác minh lại ranh giới thửa đất với hộ liền kề",
+        ] {
+            assert!(text.contains(needle), "form 04 lacks `{needle}`:\n{text}");
+        }
+        assert!(!text.contains("PHIẾU XIN LỖI"), "{text}");
+    }
 }
 
 #[test]
 fn a_kept_reappointment_is_still_late_on_sqlite() {
-    actix_rt::System::new().block_on(a_kept_reappointment_is_still_late(common::TestDb::sqlite()));
+    actix_rt::System::new().block_on(a_kept_reappointment_is_still_late(
+        common::TestDb::sqlite(),
+        false,
+    ));
 }
 
 #[test]
@@ -651,16 +782,158 @@ fn a_kept_reappointment_is_still_late_on_sqlite() {
 fn a_kept_reappointment_is_still_late_on_postgres() {
     actix_rt::System::new().block_on(a_kept_reappointment_is_still_late(
         common::TestDb::postgres(),
+        false,
+    ));
+}
+
+#[test]
+#[ignore = "needs pdftotext (poppler-utils)"]
+fn form_04_reads_back_with_its_tt03_title() {
+    actix_rt::System::new().block_on(a_kept_reappointment_is_still_late(
+        common::TestDb::sqlite(),
+        true,
+    ));
+}
+
+/// A refusal after appraisal (NĐ 118/2025 Art. 19(3)): the decision produces form 03
+/// (*phiếu từ chối giải quyết hồ sơ*) with its reason, sent through the one-stop desk. The
+/// form does not exist before the refusal, nor for an approval.
+async fn a_refusal_after_appraisal_issues_form_03(db: common::TestDb, read_back: bool) {
+    const BIRTH: &str = "1.001193.000.00.00.H26";
+    let app = common::app_at(&db, local("2026-11-02T07:00"));
+    users(
+        &app,
+        &[
+            ("clerk.hd", Role::Clerk, COUNTER),
+            ("leader.hd", Role::Leader, COUNTER),
+        ],
+    );
+    let svc = service(&app).await;
+    app.clock.set(local("2026-11-04T09:00"));
+    let clerk = login(&svc, "clerk.hd").await;
+    let mut codes = Vec::new();
+    for name in ["Đinh Văn Sơn", "Mai Thị Thu"] {
+        let (status, r) = send(
+            &svc,
+            common::http::post(
+                &clerk,
+                "/api/v1/dossiers",
+                json!({"procedure_code": BIRTH, "channel": "counter",
+                       "applicant": {"full_name": name, "id_number": "001190077777"},
+                       "papers": [{"name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original"},
+                                  {"name": "Giấy chứng sinh", "kind": "original"}]}),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{r}");
+        codes.push(r["code"].as_str().unwrap().to_string());
+    }
+    let (refused, approved) = (
+        Scenario {
+            svc: &svc,
+            app: &app,
+            code: codes[0].clone(),
+        },
+        Scenario {
+            svc: &svc,
+            app: &app,
+            code: codes[1].clone(),
+        },
+    );
+    let form = |code: &str| format!("/api/v1/dossiers/{code}/forms/refusal.pdf");
+    let (status, b) = send(&svc, get(&clerk, &form(&refused.code))).await;
+    assert_eq!(
+        (status, b["error"].as_str()),
+        (404, Some("no_such_form")),
+        "{b}"
+    );
+    let reason = "Người được khai sinh đã được đăng ký khai sinh tại Ủy ban nhân dân xã Tân Lập";
+    let b = refused
+        .at(
+            "2026-11-04T10:00",
+            "leader.hd",
+            json!({"type": "decide", "outcome": "refused", "reason": reason}),
+        )
+        .await;
+    assert_eq!(b["form_url"], form(&refused.code));
+    let b = approved
+        .at(
+            "2026-11-04T10:05",
+            "leader.hd",
+            json!({"type": "decide", "outcome": "approved"}),
+        )
+        .await;
+    assert!(b.get("form_url").is_none(), "{b}");
+    let clerk = login(&svc, "clerk.hd").await;
+    let (status, b) = send(&svc, get(&clerk, &form(&approved.code))).await;
+    assert_eq!((status, b["error"].as_str()), (404, Some("no_such_form")));
+    let (status, ct, body) = send_raw(&svc, get(&clerk, &form(&refused.code))).await;
+    assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+    assert!(body.starts_with(b"%PDF"));
+    if let Ok(dir) = std::env::var("MOTCUA_PREVIEW_DIR") {
+        std::fs::write(format!("{dir}/refusal.pdf"), &body).unwrap();
+    }
+    if read_back {
+        let text = common::http::pdf_text(&body);
+        for needle in [
+            "PHIẾU TỪ CHỐI GIẢI QUYẾT HỒ SƠ",
+            refused.code.as_str(),
+            "Đinh Văn Sơn",
+            "Qua thẩm định, Ủy ban nhân dân phường Hà Đông thông báo từ chối giải quyết hồ sơ",
+            reason,
+            "09 giờ 00 phút, ngày 04/11/2026",
+        ] {
+            assert!(text.contains(needle), "form 03 lacks `{needle}`:\n{text}");
+        }
+        assert!(!text.contains("TIẾP NHẬN GIẢI QUYẾT"), "{text}");
+    }
+}
+
+#[test]
+fn a_refusal_after_appraisal_issues_form_03_on_sqlite() {
+    actix_rt::System::new().block_on(a_refusal_after_appraisal_issues_form_03(
+        common::TestDb::sqlite(),
+        false,
+    ));
+}
+
+#[test]
+#[ignore = "needs PostgreSQL"]
+fn a_refusal_after_appraisal_issues_form_03_on_postgres() {
+    actix_rt::System::new().block_on(a_refusal_after_appraisal_issues_form_03(
+        common::TestDb::postgres(),
+        false,
+    ));
+}
+
+#[test]
+#[ignore = "needs pdftotext (poppler-utils)"]
+fn form_03_after_a_refusal_reads_back() {
+    actix_rt::System::new().block_on(a_refusal_after_appraisal_issues_form_03(
+        common::TestDb::sqlite(),
+        true,
     ));
 }
 
 #[test]
 fn land_registration_round_trip_on_sqlite() {
-    actix_rt::System::new().block_on(land_registration_round_trip(common::TestDb::sqlite()));
+    actix_rt::System::new().block_on(land_registration_round_trip(
+        common::TestDb::sqlite(),
+        false,
+    ));
 }
 
 #[test]
 #[ignore = "needs PostgreSQL"]
 fn land_registration_round_trip_on_postgres() {
-    actix_rt::System::new().block_on(land_registration_round_trip(common::TestDb::postgres()));
+    actix_rt::System::new().block_on(land_registration_round_trip(
+        common::TestDb::postgres(),
+        false,
+    ));
+}
+
+#[test]
+#[ignore = "needs pdftotext (poppler-utils)"]
+fn land_registration_round_trip_form_06_reads_back() {
+    actix_rt::System::new().block_on(land_registration_round_trip(common::TestDb::sqlite(), true));
 }

@@ -322,6 +322,11 @@ pub struct Procedure {
     /// Retention class of the result and papers.
     #[serde(default = "permanent")]
     pub retention: String,
+    /// Within how long after receipt a supplement may be requested without counting as a
+    /// late request, when a specialised law sets it; default: the rule set's
+    /// (`supplement_request_within` in config/rules.toml, NĐ 118/2025 Art. 19(5)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplement_request_within: Option<super::deadline::TimeLimit>,
     /// From when this definition applies (local date); default: when first loaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<NaiveDate>,
@@ -455,6 +460,10 @@ impl Procedure {
         self.statutory_time
             .to_time()
             .map_err(|(k, m)| Problem::new(p(&format!("statutory_time.{k}")), m))?;
+        if let Some(w) = &self.supplement_request_within {
+            w.to_time()
+                .map_err(|e| Problem::new(p("supplement_request_within"), e.to_string()))?;
+        }
         if !RETENTION_CLASSES.contains(&self.retention.as_str()) {
             return Err(Problem::new(
                 p("retention"),

@@ -180,6 +180,38 @@ impl fmt::Display for StatutoryTime {
     }
 }
 
+/// A time limit of the rules themselves (not a procedure's statutory time): e.g. a
+/// supplement requested within 3 working days of receipt (NĐ 118/2025 Art. 19(5)), an
+/// online dossier received officially within 8 working hours of its arrival (Art. 17(2)).
+/// Counted like a statutory time of the same unit; `same_day` has no meaning here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeLimit {
+    pub amount: u32,
+    pub unit: PeriodUnit,
+}
+
+impl TimeLimit {
+    /// The limit as a period the engine counts.
+    pub fn to_time(self) -> Result<StatutoryTime, DeadlineError> {
+        if self.unit == PeriodUnit::SameDay {
+            return Err(DeadlineError::InvalidAmount(
+                "giới hạn thời gian không dùng đơn vị same_day".into(),
+            ));
+        }
+        StatutoryTime::new(self.amount, self.unit, None)
+    }
+}
+
+impl fmt::Display for TimeLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_time() {
+            Ok(t) => t.fmt(f),
+            Err(_) => write!(f, "{} {}", self.amount, self.unit),
+        }
+    }
+}
+
 /// The early / on-time / late result of a step or a dossier (*trước hạn / đúng hạn / quá hạn*).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -218,6 +250,11 @@ pub struct Deadlines<'a> {
 impl<'a> Deadlines<'a> {
     pub fn new(calendar: &'a WorkingCalendar, offset: FixedOffset) -> Self {
         Self { calendar, offset }
+    }
+
+    /// The local calendar date of a moment.
+    pub fn local_date(&self, t: DateTime<FixedOffset>) -> NaiveDate {
+        self.local(t).date()
     }
 
     fn local(&self, t: DateTime<FixedOffset>) -> NaiveDateTime {

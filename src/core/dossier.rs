@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::catalogue::{PaperKind, RequiredPaper};
+use super::deadline::TimeLimit;
 use super::text;
 
 /// How the dossier came in (*hình thức tiếp nhận*).
@@ -64,10 +65,14 @@ pub enum Status {
     Returned,
     /// Dừng giải quyết theo yêu cầu của người nộp.
     Stopped,
+    /// Đóng hồ sơ: the applicant did not complete the dossier within the time allowed
+    /// after a supplement request (NĐ 118/2025 Art. 19(5)). Terminal; neither finished
+    /// nor late.
+    Closed,
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Received,
         Status::InProgress,
         Status::SupplementRequested,
@@ -76,6 +81,7 @@ impl Status {
         Status::Refused,
         Status::Returned,
         Status::Stopped,
+        Status::Closed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +94,7 @@ impl Status {
             Status::Refused => "refused",
             Status::Returned => "returned",
             Status::Stopped => "stopped",
+            Status::Closed => "closed",
         }
     }
 
@@ -106,6 +113,29 @@ impl Status {
             Status::Refused => "Từ chối giải quyết",
             Status::Returned => "Đã trả kết quả",
             Status::Stopped => "Dừng giải quyết",
+            Status::Closed => "Đã đóng hồ sơ (không bổ sung đủ)",
+        }
+    }
+}
+
+/// What a supplement after appraisal does to the statutory time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupplementClock {
+    /// *Thời hạn giải quyết được tính lại từ đầu sau khi nhận đủ hồ sơ* (NĐ 118/2025
+    /// Art. 19(5)): the statutory time is counted again, from the moment the complete
+    /// dossier arrives, as at intake.
+    Restart,
+    /// The clock stops while the applicant completes the dossier; the due moment moves
+    /// later by the working time stopped (the reading of NĐ 61/2018 kept for its dossiers).
+    Pause,
+}
+
+impl SupplementClock {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupplementClock::Restart => "restart",
+            SupplementClock::Pause => "pause",
         }
     }
 }
@@ -121,8 +151,30 @@ pub struct RuleSet {
     /// First local date of application; none for the oldest.
     #[serde(default)]
     pub from: Option<NaiveDate>,
-    /// How many supplement requests a dossier may get; 0 = no limit.
+    /// How many supplement requests a dossier may get; 0 = no limit (NĐ 118/2025
+    /// Art. 11(2)(c): once).
     pub supplement_requests: u32,
+    /// What the complete supplement does to the statutory time.
+    pub supplement_clock: SupplementClock,
+    /// A supplement requested later than this after receipt is still accepted, but
+    /// recorded as a late request and counted (NĐ 118/2025 Art. 19(5): 3 working days);
+    /// a procedure of a specialised law may set its own in the catalogue. None: no limit.
+    #[serde(default)]
+    pub supplement_request_within: Option<TimeLimit>,
+    /// Calendar days after a supplement request without the complete dossier from which
+    /// the one-stop desk closes the dossier (*đóng hồ sơ*, NĐ 118/2025 Art. 19(5): 15).
+    /// None: a dossier is never closed for want of a supplement.
+    #[serde(default)]
+    pub supplement_wait_days: Option<u32>,
+    /// A re-appointment (*xin lỗi và đề nghị gia hạn*) must be given at least this many
+    /// calendar days before the due date (NĐ 118/2025 Art. 19(6): "chậm nhất 01 ngày
+    /// trước ngày hết hạn").
+    #[serde(default = "one_day")]
+    pub delay_days_before_due: u32,
+}
+
+fn one_day() -> u32 {
+    1
 }
 
 /// The rule set in force on `date`: the one with the latest `from` not after it.
@@ -263,12 +315,20 @@ mod tests {
                 name: "61".into(),
                 from: None,
                 supplement_requests: 0,
+                supplement_clock: SupplementClock::Pause,
+                supplement_request_within: None,
+                supplement_wait_days: None,
+                delay_days_before_due: 1,
             },
             RuleSet {
                 id: "new".into(),
                 name: "118".into(),
                 from: NaiveDate::from_ymd_opt(2025, 7, 1),
                 supplement_requests: 1,
+                supplement_clock: SupplementClock::Restart,
+                supplement_request_within: None,
+                supplement_wait_days: Some(15),
+                delay_days_before_due: 1,
             },
         ];
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();

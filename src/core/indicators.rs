@@ -12,13 +12,22 @@
 //! - `handled` = `received` + `carried_over` (*số hồ sơ phải giải quyết*).
 //! - `finished_early` / `finished_on_time` / `finished_late`: returned in the bucket, by
 //!   the outcome fixed at return (a dossier with more than one supplement request is late,
-//!   QĐ 766 2.1). `refused`: of those, decided as refused. `stopped`: stopped in the bucket.
+//!   QĐ 766 2.1). `refused`: of those, decided as refused. `stopped`: stopped in the bucket;
+//!   `stopped_on_time`: of those, stopped at or before the due moment (on time for QĐ 766
+//!   2.1). `closed_incomplete`: closed in the bucket for want of a supplement (NĐ 118/2025
+//!   Art. 19(5)), neither finished nor late.
 //! - `in_progress_within_time` / `in_progress_overdue`: received before `end` and not
-//!   finished before `end`; overdue when its due moment (after stopped-clock time) is
-//!   before `end` (or before the report's moment, if earlier), or late by rule.
-//!   Identity: handled = finished_* + stopped + in_progress_*.
-//! - `supplement_requested`, `digitised`, `reusing_data`, `fee_bearing`, `paid_online`
-//!   (fee-bearing and paid online): among those received in the bucket.
+//!   finished (returned, stopped or closed) before `end`; overdue when its due moment
+//!   (after a supplement: counted again, or moved by stopped-clock time) is before `end`
+//!   (or before the report's moment, if earlier), or late by rule.
+//!   Identity: handled = finished_* + stopped + closed_incomplete + in_progress_*.
+//! - `supplement_requested`, `digitised`, `digitised_with_result` (digitised, and with
+//!   the electronic result when the procedure yields a document: QĐ 766 4.2),
+//!   `reusing_data`, `fee_bearing`, `paid_online` (fee-bearing and paid online): among
+//!   those received in the bucket.
+//! - `supplement_requests_late`: supplement requests made in the bucket later than the
+//!   rule set's limit after receipt (NĐ 118/2025 Art. 19(5): 3 working days), by the
+//!   agency that made them.
 //! - `results_total` / `results_electronic`: returned in the bucket having issued a result
 //!   / with its electronic copy (QĐ 766 4.1).
 //! - `handovers_total` / `handovers_electronic`: hand-overs given in the bucket.
@@ -61,6 +70,32 @@ pub struct DossierFacts {
     pub rating: Option<String>,
     pub rated_at: Option<DateTime<Utc>>,
     pub handling_minutes: Option<i64>,
+    /// The procedure yields a document (QĐ 766 4.1–4.2).
+    pub yields_document: bool,
+}
+
+impl DossierFacts {
+    /// Digitised, and with its electronic result where the procedure yields a document
+    /// (the numerator of QĐ 766 4.2).
+    pub fn digitised_with_result(&self) -> bool {
+        self.digitised && (!self.yields_document || self.results_electronic > 0)
+    }
+
+    /// Stopped at the applicant's request at or before its due moment (QĐ 766 2.1
+    /// counts it as on time).
+    pub fn stopped_on_time(&self) -> bool {
+        self.status == "stopped" && self.finished_at.is_some_and(|f| f <= self.due_at)
+    }
+}
+
+/// A supplement request made after the limit (*yêu cầu bổ sung quá hạn*), by the agency
+/// that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateRequestFact {
+    pub at: DateTime<Utc>,
+    pub agency: String,
+    pub level: String,
+    pub procedure: String,
 }
 
 /// One hand-over.
@@ -113,14 +148,18 @@ pub struct Counts {
     pub finished_late: i64,
     pub refused: i64,
     pub stopped: i64,
+    pub stopped_on_time: i64,
+    pub closed_incomplete: i64,
     pub in_progress_within_time: i64,
     pub in_progress_overdue: i64,
     pub supplement_requested: i64,
+    pub supplement_requests_late: i64,
     pub handovers_total: i64,
     pub handovers_electronic: i64,
     pub results_total: i64,
     pub results_electronic: i64,
     pub digitised: i64,
+    pub digitised_with_result: i64,
     pub reusing_data: i64,
     pub ratings_total: i64,
     pub ratings_satisfied: i64,
@@ -151,14 +190,18 @@ impl Counts {
         self.finished_late += o.finished_late;
         self.refused += o.refused;
         self.stopped += o.stopped;
+        self.stopped_on_time += o.stopped_on_time;
+        self.closed_incomplete += o.closed_incomplete;
         self.in_progress_within_time += o.in_progress_within_time;
         self.in_progress_overdue += o.in_progress_overdue;
         self.supplement_requested += o.supplement_requested;
+        self.supplement_requests_late += o.supplement_requests_late;
         self.handovers_total += o.handovers_total;
         self.handovers_electronic += o.handovers_electronic;
         self.results_total += o.results_total;
         self.results_electronic += o.results_electronic;
         self.digitised += o.digitised;
+        self.digitised_with_result += o.digitised_with_result;
         self.reusing_data += o.reusing_data;
         self.ratings_total += o.ratings_total;
         self.ratings_satisfied += o.ratings_satisfied;
@@ -180,8 +223,12 @@ pub struct Rates {
     pub satisfaction_rate: Option<f64>,
     pub online_payment_rate: Option<f64>,
     pub result_digitisation_rate: Option<f64>,
-    /// QĐ 766 2.1: finished early or on time, plus still within time, ÷ handled.
+    /// QĐ 766 2.1: finished early or on time, stopped on time, closed, plus still within
+    /// time, ÷ handled.
     pub qd766_on_time_rate: Option<f64>,
+    /// QĐ 766 4.2: digitised with the electronic result (where the procedure yields a
+    /// document) ÷ received.
+    pub qd766_digitisation_rate: Option<f64>,
     /// QĐ 766 5.4: 100 − (late rate + negative-rating rate), both over handled.
     pub qd766_satisfaction_index: Option<f64>,
     pub avg_handling_working_days: Option<f64>,
@@ -190,6 +237,17 @@ pub struct Rates {
 /// `n ÷ d` in percent, rounded half away from zero to two decimals.
 pub fn percent(n: i64, d: i64) -> Option<f64> {
     (d > 0).then(|| ((n as f64) * 10000.0 / (d as f64)).round() / 100.0)
+}
+
+/// The dossiers QĐ 766 2.1 counts as on time: finished early or on time, stopped at or
+/// before the due moment, closed for want of a supplement (not late), and in progress
+/// within time. The rest of `handled` is late.
+fn qd766_on_time(c: &Counts) -> i64 {
+    c.finished_early
+        + c.finished_on_time
+        + c.stopped_on_time
+        + c.closed_incomplete
+        + c.in_progress_within_time
 }
 
 pub fn rates(c: &Counts, minutes_per_day: i64) -> Rates {
@@ -202,16 +260,10 @@ pub fn rates(c: &Counts, minutes_per_day: i64) -> Rates {
         satisfaction_rate: percent(c.ratings_satisfied, c.ratings_total),
         online_payment_rate: percent(c.paid_online, c.fee_bearing),
         result_digitisation_rate: percent(c.results_electronic, c.results_total),
-        qd766_on_time_rate: percent(
-            c.finished_early + c.finished_on_time + c.in_progress_within_time,
-            c.handled,
-        ),
+        qd766_on_time_rate: percent(qd766_on_time(c), c.handled),
+        qd766_digitisation_rate: percent(c.digitised_with_result, c.received),
         qd766_satisfaction_index: percent(
-            (c.handled
-                - c.finished_late
-                - c.in_progress_overdue
-                - (c.ratings_total - c.ratings_satisfied))
-                .max(0),
+            (qd766_on_time(c) - (c.ratings_total - c.ratings_satisfied)).max(0),
             c.handled,
         ),
         avg_handling_working_days: (c.handling_count > 0 && minutes_per_day > 0).then(|| {
@@ -308,6 +360,7 @@ fn key_of(group_by: GroupBy, agency: &str, procedure: &str, level: &str) -> Stri
 pub fn aggregate(
     dossiers: &[DossierFacts],
     handovers: &[HandoverFact],
+    late_requests: &[LateRequestFact],
     period: Period,
     group_by: GroupBy,
     offset: FixedOffset,
@@ -340,6 +393,7 @@ pub fn aggregate(
                 }
                 c.supplement_requested += i64::from(d.supplement_requested);
                 c.digitised += i64::from(d.digitised);
+                c.digitised_with_result += i64::from(d.digitised_with_result());
                 c.reusing_data += i64::from(d.reused);
                 c.fee_bearing += i64::from(d.fee_bearing);
                 c.paid_online += i64::from(d.fee_bearing && d.paid_online);
@@ -350,6 +404,9 @@ pub fn aggregate(
             if finished {
                 if d.status == "stopped" {
                     c.stopped += 1;
+                    c.stopped_on_time += i64::from(d.stopped_on_time());
+                } else if d.status == "closed" {
+                    c.closed_incomplete += 1;
                 } else {
                     match d.outcome.as_deref() {
                         Some("early") => c.finished_early += 1,
@@ -389,6 +446,12 @@ pub fn aggregate(
             c.handovers_total += 1;
             c.handovers_electronic += i64::from(h.electronic);
         }
+        for r in late_requests.iter().filter(|r| within(r.at)) {
+            let key = month
+                .clone()
+                .unwrap_or_else(|| key_of(group_by, &r.agency, &r.procedure, &r.level));
+            out.entry(key).or_default().supplement_requests_late += 1;
+        }
     }
     for c in out.values_mut() {
         c.handled = c.received + c.carried_over;
@@ -412,8 +475,8 @@ pub const DEFINITIONS: &[Definition] = &[
     },
     Definition {
         name: "qd766_on_time_rate",
-        formula: "(finished_early + finished_on_time + in_progress_within_time) ÷ handled × 100",
-        source: "QĐ 766/QĐ-TTg 2022, chỉ số 2.1 (as restated publicly)",
+        formula: "(finished_early + finished_on_time + stopped_on_time + closed_incomplete + in_progress_within_time) ÷ handled × 100",
+        source: "QĐ 766/QĐ-TTg 2022, chỉ số 2.1, per the national portal's formula description: a stopped or withdrawn dossier is on time when it ended at or before its due moment; more than one supplement request ⇒ late",
     },
     Definition {
         name: "online_rate",
@@ -429,6 +492,11 @@ pub const DEFINITIONS: &[Definition] = &[
         name: "digitisation_rate",
         formula: "digitised ÷ received × 100 (digitised: every paper has a file or a reused document)",
         source: "KH 136 I.2: 100% hồ sơ được số hóa; QĐ 766 chỉ số 4.2",
+    },
+    Definition {
+        name: "qd766_digitisation_rate",
+        formula: "digitised_with_result ÷ received × 100 (digitised, and with the electronic result where the procedure yields a document)",
+        source: "QĐ 766 chỉ số 4.2, per the national portal's formula description",
     },
     Definition {
         name: "result_digitisation_rate",
@@ -447,7 +515,7 @@ pub const DEFINITIONS: &[Definition] = &[
     },
     Definition {
         name: "qd766_satisfaction_index",
-        formula: "(handled − finished_late − in_progress_overdue − (ratings_total − ratings_satisfied)) ÷ handled × 100, at least 0 (= 100 − late rate − negative-rating rate)",
+        formula: "(finished_early + finished_on_time + stopped_on_time + closed_incomplete + in_progress_within_time − (ratings_total − ratings_satisfied)) ÷ handled × 100, at least 0 (= 100 − late rate − negative-rating rate; late as in 2.1)",
         source: "QĐ 766 chỉ số 5.4 (as restated publicly; petitions are not recorded yet, so only negative ratings count)",
     },
     Definition {
@@ -516,6 +584,7 @@ mod tests {
             rating: None,
             rated_at: None,
             handling_minutes: None,
+            yields_document: false,
         }
     }
 
@@ -545,7 +614,7 @@ mod tests {
         };
         let off = FixedOffset::east_opt(7 * 3600).unwrap();
         let now = t("2026-11-01T00:00");
-        let m = aggregate(&ds, &[], p, GroupBy::Month, off, now);
+        let m = aggregate(&ds, &[], &[], p, GroupBy::Month, off, now);
         let jan = &m["2026-01"];
         assert_eq!(
             (
@@ -584,10 +653,10 @@ mod tests {
             procedure: "P".into(),
             electronic: true,
         }];
-        let total = &aggregate(&split, &handovers, p, GroupBy::Total, off, now)["total"];
+        let total = &aggregate(&split, &handovers, &[], p, GroupBy::Total, off, now)["total"];
         assert_eq!(total.handovers_total, 1);
         for g in [GroupBy::Agency, GroupBy::Procedure, GroupBy::Level] {
-            let groups = aggregate(&split, &handovers, p, g, off, now);
+            let groups = aggregate(&split, &handovers, &[], p, g, off, now);
             assert_eq!(groups.len(), 2, "{g:?}");
             let mut sum = Counts::default();
             for c in groups.values() {
@@ -595,7 +664,7 @@ mod tests {
             }
             assert_eq!(&sum, total, "{g:?}");
         }
-        let total = &aggregate(&ds, &[], p, GroupBy::Total, off, now)["total"];
+        let total = &aggregate(&ds, &[], &[], p, GroupBy::Total, off, now)["total"];
         assert_eq!(
             (
                 total.received,
@@ -610,6 +679,115 @@ mod tests {
         assert_eq!(r.qd766_on_time_rate, Some(33.33));
         // 3 handled, 1 finished late, 1 overdue, no ratings: 100 − 66.67.
         assert_eq!(r.qd766_satisfaction_index, Some(33.33));
+    }
+
+    #[test]
+    fn stopped_closed_and_late_requests_count_as_the_law_says() {
+        let off = FixedOffset::east_opt(7 * 3600).unwrap();
+        let now = t("2026-11-30T00:00");
+        let p = Period {
+            from: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+        };
+        // All due 10/02 17:00.
+        let stopped_early = DossierFacts {
+            status: "stopped".into(),
+            outcome: None,
+            decision: None,
+            ..dossier("s1", "2026-02-02T09:00", Some("2026-02-10T17:00"), None)
+        };
+        let stopped_late = DossierFacts {
+            status: "stopped".into(),
+            outcome: None,
+            decision: None,
+            ..dossier("s2", "2026-02-02T09:00", Some("2026-02-11T08:00"), None)
+        };
+        let closed = DossierFacts {
+            status: "closed".into(),
+            outcome: None,
+            decision: None,
+            // Closed after the due moment: still not late.
+            ..dossier("c1", "2026-02-02T09:00", Some("2026-02-20T08:00"), None)
+        };
+        // Digitised, the procedure yields a document: counted for 4.2 only once its
+        // electronic result exists.
+        let without_result = DossierFacts {
+            digitised: true,
+            yields_document: true,
+            ..dossier(
+                "d1",
+                "2026-02-03T09:00",
+                Some("2026-02-09T09:00"),
+                Some("early"),
+            )
+        };
+        let with_result = DossierFacts {
+            results: 1,
+            results_electronic: 1,
+            ..without_result.clone()
+        };
+        let no_document = DossierFacts {
+            digitised: true,
+            ..dossier(
+                "d2",
+                "2026-02-03T09:00",
+                Some("2026-02-09T09:00"),
+                Some("early"),
+            )
+        };
+        let ds = vec![
+            stopped_early,
+            stopped_late,
+            closed,
+            without_result,
+            no_document,
+        ];
+        let late = [LateRequestFact {
+            at: t("2026-02-06T09:00"),
+            agency: "B".into(),
+            level: "unit".into(),
+            procedure: "P".into(),
+        }];
+        let m = aggregate(&ds, &[], &late, p, GroupBy::Agency, off, now);
+        let a = &m["A"];
+        assert_eq!((a.stopped, a.stopped_on_time), (2, 1));
+        assert_eq!(a.closed_incomplete, 1);
+        assert_eq!(a.finished(), 2);
+        assert_eq!(
+            a.handled,
+            a.finished()
+                + a.stopped
+                + a.closed_incomplete
+                + a.in_progress_within_time
+                + a.in_progress_overdue
+        );
+        assert_eq!((a.digitised, a.digitised_with_result), (2, 1));
+        assert_eq!(m["B"].supplement_requests_late, 1);
+        assert_eq!(a.supplement_requests_late, 0);
+        // 2.1: 2 early + 1 stopped on time + 1 closed of 5 handled; the late stop is late.
+        let r = rates(a, 480);
+        assert_eq!(r.qd766_on_time_rate, Some(80.0));
+        assert_eq!(r.qd766_digitisation_rate, Some(20.0));
+        assert_eq!(r.qd766_satisfaction_index, Some(80.0));
+        let mut ds2 = ds.clone();
+        ds2[3] = with_result;
+        let a = &aggregate(&ds2, &[], &late, p, GroupBy::Agency, off, now)["A"];
+        assert_eq!(a.digitised_with_result, 2);
+        // The rollup's contributions give the same counts.
+        let mut sum = Counts::default();
+        for d in &ds2 {
+            for ((_, c), v) in contributions(d, off) {
+                c.add_to(&mut sum, v);
+            }
+        }
+        assert_eq!(
+            (
+                sum.stopped_on_time,
+                sum.closed_incomplete,
+                sum.digitised_with_result
+            ),
+            (1, 1, 2)
+        );
     }
 
     proptest::proptest! {
@@ -705,10 +883,16 @@ pub enum Column {
     /// Dossiers past their due moment that stop being in progress on the day: the later of
     /// the due moment and the finish (the overdue stock's outflow).
     ClearedDue,
+    StoppedOnTime,
+    ClosedIncomplete,
+    /// Late supplement requests, on the day of the request, by the requesting agency
+    /// (added as they happen, like hand-overs).
+    SupplementRequestsLate,
+    DigitisedWithResult,
 }
 
 impl Column {
-    pub const ALL: [Column; 24] = [
+    pub const ALL: [Column; 28] = [
         Column::Received,
         Column::ReceivedCounter,
         Column::ReceivedOnline,
@@ -733,6 +917,10 @@ impl Column {
         Column::HandlingCount,
         Column::BecameDue,
         Column::ClearedDue,
+        Column::StoppedOnTime,
+        Column::ClosedIncomplete,
+        Column::SupplementRequestsLate,
+        Column::DigitisedWithResult,
     ];
 
     /// The column's name in `stats_daily` (and in [`Counts`]).
@@ -762,6 +950,10 @@ impl Column {
             Column::HandlingCount => "handling_count",
             Column::BecameDue => "became_due",
             Column::ClearedDue => "cleared_due",
+            Column::StoppedOnTime => "stopped_on_time",
+            Column::ClosedIncomplete => "closed_incomplete",
+            Column::SupplementRequestsLate => "supplement_requests_late",
+            Column::DigitisedWithResult => "digitised_with_result",
         }
     }
 
@@ -792,6 +984,10 @@ impl Column {
             Column::PaidOnline => &mut c.paid_online,
             Column::HandlingMinutes => &mut c.handling_minutes,
             Column::HandlingCount => &mut c.handling_count,
+            Column::StoppedOnTime => &mut c.stopped_on_time,
+            Column::ClosedIncomplete => &mut c.closed_incomplete,
+            Column::SupplementRequestsLate => &mut c.supplement_requests_late,
+            Column::DigitisedWithResult => &mut c.digitised_with_result,
         };
         *f += v;
     }
@@ -827,6 +1023,11 @@ pub fn contributions(d: &DossierFacts, offset: FixedOffset) -> BTreeMap<(RollupK
         i64::from(d.supplement_requested),
     );
     add(r, Column::Digitised, i64::from(d.digitised));
+    add(
+        r,
+        Column::DigitisedWithResult,
+        i64::from(d.digitised_with_result()),
+    );
     add(r, Column::ReusingData, i64::from(d.reused));
     add(r, Column::FeeBearing, i64::from(d.fee_bearing));
     add(
@@ -837,6 +1038,9 @@ pub fn contributions(d: &DossierFacts, offset: FixedOffset) -> BTreeMap<(RollupK
     if let Some(f) = d.finished_at {
         if d.status == "stopped" {
             add(f, Column::Stopped, 1);
+            add(f, Column::StoppedOnTime, i64::from(d.stopped_on_time()));
+        } else if d.status == "closed" {
+            add(f, Column::ClosedIncomplete, 1);
         } else {
             let c = match d.outcome.as_deref() {
                 Some("early") => Column::FinishedEarly,

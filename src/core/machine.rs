@@ -1,17 +1,25 @@
-//! The dossier's state machine (NĐ 118/2025 Art. 9–20; DOMAIN.md section 4): which event
+//! The dossier's state machine (NĐ 118/2025 Art. 16–20; DOMAIN.md section 4): which event
 //! may happen in which state, and what it changes. Pure: the caller passes the moment and
 //! the deadline engine; persistence and authorisation of actors live elsewhere.
 //!
-//! The clock stops during a supplement request (*yêu cầu bổ sung*) and a pause (*tạm
-//! dừng*); when it restarts, the due moment moves later by the working minutes stopped.
-//! A delay (*xin lỗi và hẹn lại*) keeps the statutory due moment for statistics and sets
-//! `reappointed_at`. The outcome is fixed once, at return (or stop), and never changes.
+//! - Supplement (*yêu cầu bổ sung*, Art. 19(5); once, Art. 11(2)(c)): the clock waits for
+//!   the applicant. When the complete dossier arrives, the rule set says what happens:
+//!   `restart` counts the statutory time again from that moment, as at intake, and spreads
+//!   it over the route's open steps; `pause` moves the due moment later by the working
+//!   minutes stopped. A request later than the rule set's limit after receipt is accepted
+//!   but marked late. After the rule set's wait without the complete dossier, the one-stop
+//!   desk may close it (*đóng hồ sơ*): terminal, neither finished nor late.
+//! - Pause (*tạm dừng*) for another lawful reason stops the clock the `pause` way.
+//! - A delay (*xin lỗi và đề nghị gia hạn*, Art. 19(6)) is given at the latest the day
+//!   before the due date, once; it keeps the statutory due moment for statistics and sets
+//!   `reappointed_at`.
+//! - The outcome is fixed once, at return (or stop), and never changes.
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use super::deadline::{Deadlines, Outcome};
-use super::dossier::{Channel, RuleSet, Status};
+use super::deadline::{DeadlineError, Deadlines, Outcome, StatutoryTime, TimeLimit};
+use super::dossier::{Channel, RuleSet, Status, SupplementClock};
 use super::route::{self, StageResult, Step};
 
 /// An event of the dossier's life (*sự kiện*), as requested.
@@ -49,6 +57,9 @@ pub enum Event {
     },
     /// Dừng giải quyết at the applicant's request (form 05), while no decision exists.
     Stop { reason: String },
+    /// Đóng hồ sơ: the one-stop desk closes a dossier whose supplement has not come
+    /// within the rule set's wait after the request (NĐ 118/2025 Art. 19(5)).
+    Close { reason: String },
     /// Quyết định: approved (a result) or refused (with a reason).
     Decide {
         outcome: Decision,
@@ -137,6 +148,12 @@ pub enum Decision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
     pub status: Status,
+    /// When the dossier was received (the statutory time runs from here).
+    pub received_at: DateTime<FixedOffset>,
+    /// The procedure's statutory time, as at intake (counted again on a `restart`).
+    pub time: StatutoryTime,
+    /// A supplement requested after this moment is a late request; none: no limit.
+    pub supplement_request_by: Option<DateTime<FixedOffset>>,
     pub current_agency: String,
     /// A hand-over waiting for the receiving agency to accept it.
     pub pending_handover: Option<String>,
@@ -162,10 +179,19 @@ pub struct State {
 }
 
 impl State {
-    /// A dossier just received at `agency`, due at `due_at`.
-    pub fn received(agency: &str, due_at: DateTime<FixedOffset>) -> Self {
+    /// A dossier just received at `agency` at `received_at` with statutory time `time`,
+    /// due at `due_at`.
+    pub fn received(
+        agency: &str,
+        received_at: DateTime<FixedOffset>,
+        time: StatutoryTime,
+        due_at: DateTime<FixedOffset>,
+    ) -> Self {
         Self {
             status: Status::Received,
+            received_at,
+            time,
+            supplement_request_by: None,
             current_agency: agency.to_string(),
             pending_handover: None,
             assignee: None,
@@ -181,6 +207,12 @@ impl State {
             current_step: None,
             rated: false,
         }
+    }
+
+    /// The same dossier with the moment after which a supplement request is late.
+    pub fn with_supplement_request_by(mut self, by: Option<DateTime<FixedOffset>>) -> Self {
+        self.supplement_request_by = by;
+        self
     }
 
     /// The same dossier with its planned route: it starts in the first step when that
@@ -237,6 +269,62 @@ fn wrong_state(state: &State, what: &str) -> Refusal {
     )
 }
 
+/// What an accepted event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub state: State,
+    /// The route stage the event ended (a hand-over or the return), if any.
+    pub stage: Option<StageResult>,
+    /// A supplement request made after the rule set's limit (NĐ 118/2025 Art. 19(5)).
+    pub late_request: bool,
+}
+
+/// The moment after which a supplement request for a dossier received at `received_at`
+/// is late: the limit counted like a statutory time of its unit (3 working days: the
+/// close of the third working day after the day of receipt). None without a limit.
+pub fn supplement_request_by(
+    received_at: DateTime<FixedOffset>,
+    within: Option<&TimeLimit>,
+    engine: &Deadlines<'_>,
+) -> Result<Option<DateTime<FixedOffset>>, DeadlineError> {
+    within
+        .map(|w| engine.due_at(received_at, &w.to_time()?))
+        .transpose()
+}
+
+/// The first local date on which a dossier whose supplement was requested at
+/// `requested_at` may be closed: `wait_days` calendar days later (the day of the request
+/// is day 0).
+pub fn close_allowed_on(
+    requested_at: DateTime<FixedOffset>,
+    wait_days: u32,
+    engine: &Deadlines<'_>,
+) -> Option<chrono::NaiveDate> {
+    engine
+        .local_date(requested_at)
+        .checked_add_days(chrono::Days::new(u64::from(wait_days)))
+}
+
+/// Whether the one-stop desk may close `state` at `at` under `rules` (its supplement is
+/// awaited and the wait is over).
+pub fn may_close(
+    state: &State,
+    at: DateTime<FixedOffset>,
+    rules: &RuleSet,
+    engine: &Deadlines<'_>,
+) -> bool {
+    match (
+        state.status,
+        state.clock_stopped_at,
+        rules.supplement_wait_days,
+    ) {
+        (Status::SupplementRequested, Some(since), Some(wait)) => {
+            close_allowed_on(since, wait, engine).is_some_and(|d| engine.local_date(at) >= d)
+        }
+        _ => false,
+    }
+}
+
 /// Applies `event` at moment `at` under `rules`; the new state, or why not.
 pub fn apply(
     state: &State,
@@ -245,25 +333,33 @@ pub fn apply(
     rules: &RuleSet,
     engine: &Deadlines<'_>,
 ) -> Result<State, Refusal> {
-    apply_full(state, event, at, rules, engine).map(|(s, _)| s)
+    apply_full(state, event, at, rules, engine).map(|a| a.state)
 }
 
-/// [`apply`], also giving the result of the route stage that the event ended (a
-/// hand-over or the return), if any.
+/// [`apply`], also telling what the event did besides the new state: the route stage it
+/// ended, whether a supplement request was late.
 pub fn apply_full(
     state: &State,
     event: &Event,
     at: DateTime<FixedOffset>,
     rules: &RuleSet,
     engine: &Deadlines<'_>,
-) -> Result<(State, Option<StageResult>), Refusal> {
+) -> Result<Applied, Refusal> {
     let mut s = state.clone();
     let mut stage = None;
-    if state.status == Status::Stopped {
-        return Err(refuse(
-            "dossier_stopped",
-            "Hồ sơ đã dừng giải quyết: không ghi nhận thêm sự kiện",
-        ));
+    let mut late_request = false;
+    match state.status {
+        Status::Stopped => {
+            return Err(refuse(
+                "dossier_stopped",
+                "Hồ sơ đã dừng giải quyết: không ghi nhận thêm sự kiện",
+            ))
+        }
+        Status::Closed => return Err(refuse(
+            "dossier_closed",
+            "Hồ sơ đã được đóng do không bổ sung đủ trong thời hạn: không ghi nhận thêm sự kiện",
+        )),
+        _ => {}
     }
     let restart = |s: &mut State| -> Result<(), Refusal> {
         let since = s.clock_stopped_at.take().expect("clock stopped");
@@ -353,6 +449,7 @@ pub fn apply_full(
             if s.supplement_requests > 1 {
                 s.late_by_rule = true;
             }
+            late_request = state.supplement_request_by.is_some_and(|by| at > by);
             s.status = Status::SupplementRequested;
             s.clock_stopped_at = Some(at);
         }
@@ -360,7 +457,22 @@ pub fn apply_full(
             if state.status != Status::SupplementRequested {
                 return Err(wrong_state(state, "nhận hồ sơ bổ sung"));
             }
-            restart(&mut s)?;
+            match rules.supplement_clock {
+                SupplementClock::Pause => restart(&mut s)?,
+                SupplementClock::Restart => {
+                    s.clock_stopped_at = None;
+                    let out_of_range = |e: DeadlineError| refuse("out_of_range", e.to_string());
+                    let due = engine.due_at(at, &state.time).map_err(out_of_range)?;
+                    // A re-appointment keeps its working distance past the due moment.
+                    if let Some(r) = state.reappointed_at {
+                        let gap = engine.working_minutes_between(state.due_at, r);
+                        s.reappointed_at =
+                            Some(engine.add_working_minutes(due, gap).map_err(out_of_range)?);
+                    }
+                    s.due_at = due;
+                    route::replan(&mut s.steps, at, due, engine).map_err(out_of_range)?;
+                }
+            }
             s.status = Status::InProgress;
         }
         Event::Pause {
@@ -399,12 +511,19 @@ pub fn apply_full(
             if reason.trim().is_empty() {
                 return Err(refuse("invalid_delay", "Cần nêu lý do chậm trễ"));
             }
-            // At least one working day before the due moment (NĐ 118/2025 Art. 19).
-            let left = engine.working_minutes_between(at, state.due_at);
-            if at >= state.due_at || left < engine.calendar.hours().minutes_per_day() {
+            // "Chậm nhất 01 ngày trước ngày hết hạn" (NĐ 118/2025 Art. 19(6)): on a local
+            // date at least that many days before the due date.
+            let latest = engine
+                .local_date(state.due_at)
+                .checked_sub_days(chrono::Days::new(u64::from(rules.delay_days_before_due)));
+            if latest.is_none_or(|d| engine.local_date(at) > d) {
                 return Err(refuse(
                     "delay_too_late",
-                    "Phải xin lỗi và hẹn lại chậm nhất 01 ngày làm việc trước thời hạn trả kết quả",
+                    format!(
+                        "Phải xin lỗi và đề nghị gia hạn chậm nhất {:02} ngày trước ngày hết hạn ({})",
+                        rules.delay_days_before_due,
+                        engine.local_date(state.due_at).format("%d/%m/%Y")
+                    ),
                 ));
             }
             if *new_due_at <= state.due_at {
@@ -429,6 +548,36 @@ pub fn apply_full(
             s.clock_stopped_at = None;
             s.status = Status::Stopped;
             s.finished_at = Some(at);
+        }
+        Event::Close { reason } => {
+            if state.status != Status::SupplementRequested {
+                return Err(wrong_state(state, "đóng hồ sơ"));
+            }
+            let (Some(wait), Some(since)) = (rules.supplement_wait_days, state.clock_stopped_at)
+            else {
+                return Err(refuse(
+                    "close_not_allowed",
+                    format!("Theo {} không đóng hồ sơ khi chờ bổ sung", rules.name),
+                ));
+            };
+            if !may_close(state, at, rules, engine) {
+                let from = close_allowed_on(since, wait, engine)
+                    .map(|d| d.format("%d/%m/%Y").to_string())
+                    .unwrap_or_default();
+                return Err(refuse(
+                    "close_too_early",
+                    format!(
+                        "Chỉ được đóng hồ sơ khi đã quá {wait} ngày kể từ khi yêu cầu bổ sung mà chưa nhận đủ hồ sơ: từ ngày {from}"
+                    ),
+                ));
+            }
+            if reason.trim().is_empty() {
+                return Err(refuse("invalid_close", "Cần nêu lý do đóng hồ sơ"));
+            }
+            s.clock_stopped_at = None;
+            s.status = Status::Closed;
+            s.finished_at = Some(at);
+            s.current_step = None;
         }
         Event::Decide {
             outcome, reason, ..
@@ -492,7 +641,11 @@ pub fn apply_full(
             s.rated = true;
         }
     }
-    Ok((s, stage))
+    Ok(Applied {
+        state: s,
+        stage,
+        late_request,
+    })
 }
 
 /// The largest payment accepted, in đồng: beyond this it is surely a typing error.
@@ -518,6 +671,13 @@ mod tests {
             name: "NĐ 118/2025".into(),
             from: NaiveDate::from_ymd_opt(2025, 7, 1),
             supplement_requests: 1,
+            supplement_clock: SupplementClock::Restart,
+            supplement_request_within: Some(TimeLimit {
+                amount: 3,
+                unit: crate::core::deadline::PeriodUnit::WorkingDays,
+            }),
+            supplement_wait_days: Some(15),
+            delay_days_before_due: 1,
         }
     }
 
@@ -527,7 +687,32 @@ mod tests {
             name: "NĐ 61/2018".into(),
             from: None,
             supplement_requests: 0,
+            supplement_clock: SupplementClock::Pause,
+            supplement_request_within: None,
+            supplement_wait_days: None,
+            delay_days_before_due: 1,
         }
+    }
+
+    /// Five working days, the statutory time of the dossiers of these tests.
+    fn five_days() -> StatutoryTime {
+        StatutoryTime::new(5, crate::core::deadline::PeriodUnit::WorkingDays, None).unwrap()
+    }
+
+    /// A dossier received at `agency` on Monday 04/03/2030 08:00, due at `due`.
+    fn received(agency: &str, due: DateTime<FixedOffset>) -> State {
+        State::received(agency, at("2030-03-04T08:00"), five_days(), due)
+    }
+
+    /// [`apply_full`] as (state, stage).
+    fn full(
+        s: &State,
+        ev: &Event,
+        t: DateTime<FixedOffset>,
+        r: &RuleSet,
+        e: &Deadlines<'_>,
+    ) -> Result<(State, Option<StageResult>), Refusal> {
+        apply_full(s, ev, t, r, e).map(|a| (a.state, a.stage))
     }
 
     fn supplement() -> Event {
@@ -537,15 +722,122 @@ mod tests {
         }
     }
 
-    // 2030-03-04 is a Monday with no holiday nearby in the derived calendar.
+    // 2030-03-04 is a Monday with no holiday nearby in the derived calendar; working hours
+    // 08:00–12:00 and 13:00–17:00.
+    /// The complete supplement under each rule set, for every unit of statutory time, to
+    /// the minute: `restart` (NĐ 118/2025 Art. 19(5)) counts the whole time again from the
+    /// moment the dossier is complete, as at intake; `pause` (NĐ 61/2018) moves the due
+    /// moment by the working time the clock stood still.
     #[test]
-    fn supplement_stops_the_clock_once_under_current_rules() {
+    fn a_complete_supplement_restarts_or_resumes_the_clock_by_rule_set() {
+        use crate::core::deadline::PeriodUnit::*;
         let c = cal();
         let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
-        let s = State::received("X", at("2030-03-08T17:00"));
+        let cutoff = chrono::NaiveTime::from_hms_opt(15, 0, 0);
+        // (unit, amount, cutoff, received, requested, complete, due at receipt,
+        //  due after pause, due after restart)
+        let table = [
+            // 5 working days from Mon 09:00: day 1 Tue 05 … day 5 Mon 11/03, 17:00.
+            // Stopped Tue 10:00 → Thu 14:00: 360 + 480 + 300 = 1140 working minutes, from
+            // Mon 11 17:00: Tue 12 (480), Wed 13 (480), Thu 14 08:00 + 180 = 11:00.
+            // Restart Thu 07 14:00: day 1 Fri 08 … day 5 Thu 14/03, 17:00.
+            (
+                WorkingDays,
+                5,
+                None,
+                "2030-03-04T09:00",
+                "2030-03-05T10:00",
+                "2030-03-07T14:00",
+                "2030-03-11T17:00",
+                "2030-03-14T11:00",
+                "2030-03-14T17:00",
+            ),
+            // 16 working hours from Mon 09:00: 420 + 480 + 60 → Wed 06/03 09:00. Plus 1140:
+            // Wed 420, Thu 480, Fri 08:00 + 240 → 12:00. Restart Thu 14:00: 180 + 480 +
+            // 240 + 60 → Mon 11/03 14:00.
+            (
+                WorkingHours,
+                16,
+                None,
+                "2030-03-04T09:00",
+                "2030-03-05T10:00",
+                "2030-03-07T14:00",
+                "2030-03-06T09:00",
+                "2030-03-08T12:00",
+                "2030-03-11T14:00",
+            ),
+            // Same day, cut-off 15:00: received Mon 09:00 → Mon 17:00. Stopped Mon 10:00 →
+            // Tue 14:00: 360 + 300 = 660, from Mon 17:00: Tue 480, Wed 08:00 + 180 = 11:00.
+            // Restart Tue 14:00, before the cut-off: Tue 17:00.
+            (
+                SameDay,
+                0,
+                cutoff,
+                "2030-03-04T09:00",
+                "2030-03-04T10:00",
+                "2030-03-05T14:00",
+                "2030-03-04T17:00",
+                "2030-03-06T11:00",
+                "2030-03-05T17:00",
+            ),
+            // The same with the supplement after the cut-off (Tue 15:30): stopped 360 + 390
+            // = 750 → Tue 480, Wed 270 → 08:00 + 240 + 30 → 13:30. Restart: Wed 17:00.
+            (
+                SameDay,
+                0,
+                cutoff,
+                "2030-03-04T09:00",
+                "2030-03-04T10:00",
+                "2030-03-05T15:30",
+                "2030-03-04T17:00",
+                "2030-03-06T13:30",
+                "2030-03-06T17:00",
+            ),
+            // 10 days from Mon 04: Thu 14/03, a working day, 17:00. Plus 1140: Fri 15 (480),
+            // Mon 18 (480), Tue 19 08:00 + 180 = 11:00. Restart Thu 07: the 10th day is
+            // Sun 17/03, rolled to Mon 18/03 (Civil Code Art. 148(5)).
+            (
+                CalendarDays,
+                10,
+                None,
+                "2030-03-04T09:00",
+                "2030-03-05T10:00",
+                "2030-03-07T14:00",
+                "2030-03-14T17:00",
+                "2030-03-19T11:00",
+                "2030-03-18T17:00",
+            ),
+        ];
+        for (unit, amount, cutoff, rec, req, back, due0, paused, restarted) in table {
+            let time = StatutoryTime::new(amount, unit, cutoff).unwrap();
+            let due = e.due_at(at(rec), &time).unwrap();
+            assert_eq!(due, at(due0), "{unit} at receipt");
+            for (rules, want) in [(old_rules(), paused), (new_rules(), restarted)] {
+                let s = State::received("X", at(rec), time, due);
+                let s = apply(&s, &supplement(), at(req), &rules, &e).unwrap();
+                assert_eq!(s.status, Status::SupplementRequested);
+                assert_eq!(s.due_at, at(due0), "nothing moves while waiting");
+                let s = apply(
+                    &s,
+                    &Event::SupplementReceived { papers: vec![] },
+                    at(back),
+                    &rules,
+                    &e,
+                )
+                .unwrap();
+                assert_eq!(
+                    s.due_at,
+                    at(want),
+                    "{unit} {amount} under {}",
+                    rules.supplement_clock.as_str()
+                );
+                assert_eq!(s.status, Status::InProgress);
+                assert_eq!(s.clock_stopped_at, None);
+            }
+        }
+        // Once only under NĐ 118/2025 (Art. 11(2)(c)).
+        let s = received("X", at("2030-03-08T17:00"));
         let s = apply(&s, &supplement(), at("2030-03-05T10:00"), &new_rules(), &e).unwrap();
-        assert_eq!(s.status, Status::SupplementRequested);
-        // Two working days later the supplement arrives: due moves two working days.
         let s = apply(
             &s,
             &Event::SupplementReceived { papers: vec![] },
@@ -554,17 +846,208 @@ mod tests {
             &e,
         )
         .unwrap();
-        assert_eq!(s.due_at, at("2030-03-12T17:00"));
-        assert_eq!(s.status, Status::InProgress);
         let err = apply(&s, &supplement(), at("2030-03-07T11:00"), &new_rules(), &e).unwrap_err();
         assert_eq!(err.code, "supplement_limit");
+    }
+
+    #[test]
+    fn a_restart_spreads_the_new_time_over_the_open_steps_and_moves_a_reappointment() {
+        use crate::core::route::{plan, PlannedStep};
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let step = |a: &str, share| PlannedStep {
+            name: a.into(),
+            agency: a.into(),
+            role: "official".into(),
+            share,
+        };
+        let rec = at("2030-03-04T08:00");
+        let due = at("2030-03-08T17:00");
+        let steps = plan(&[step("C", 10), step("L", 60), step("C", 30)], rec, due, &e).unwrap();
+        let s = State::received("C", rec, five_days(), due).with_route(steps, rec);
+        let r = new_rules();
+        let s = apply(
+            &s,
+            &Event::Handover {
+                to_agency: "L".into(),
+                to_user: None,
+                electronic: true,
+                note: None,
+            },
+            at("2030-03-04T10:00"),
+            &r,
+            &e,
+        )
+        .unwrap();
+        let s = apply(&s, &Event::Accept, at("2030-03-04T11:00"), &r, &e).unwrap();
+        let s = apply(&s, &supplement(), at("2030-03-05T09:00"), &r, &e).unwrap();
+        let s = apply(
+            &s,
+            &Event::SupplementReceived { papers: vec![] },
+            at("2030-03-06T10:00"),
+            &r,
+            &e,
+        )
+        .unwrap();
+        // Again 5 working days from Wed 06/03 10:00: due Wed 13/03 17:00; 360 + 5 × 480
+        // = 2760 working minutes over the open steps' shares 60 / 30: 1840 = 360 + 3 ×
+        // 480 + 40 → Tue 12/03 08:40; the last at the new due moment.
+        assert_eq!(s.due_at, at("2030-03-13T17:00"));
+        assert_eq!(
+            s.steps[0].due_at,
+            at("2030-03-04T12:00"),
+            "step 1 had ended"
+        );
+        assert_eq!(s.steps[1].due_at, at("2030-03-12T08:40"));
+        assert_eq!(s.steps[2].due_at, at("2030-03-13T17:00"));
+        // A re-appointment given before the supplement keeps its distance past the due.
+        let mut d = received("X", at("2030-03-08T17:00"));
+        d.reappointed_at = Some(at("2030-03-11T12:00"));
+        d.delayed = true;
+        let d = apply(&d, &supplement(), at("2030-03-05T09:00"), &r, &e).unwrap();
+        let d = apply(
+            &d,
+            &Event::SupplementReceived { papers: vec![] },
+            at("2030-03-06T10:00"),
+            &r,
+            &e,
+        )
+        .unwrap();
+        assert_eq!(d.reappointed_at, Some(at("2030-03-14T12:00")));
+    }
+
+    #[test]
+    fn a_request_on_the_third_working_day_is_not_late_on_the_fourth_it_is() {
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let r = new_rules();
+        // Received Mon 04/03 10:00: days 1–3 are Tue, Wed, Thu; the limit is Thu 17:00.
+        let rec = at("2030-03-04T10:00");
+        let by = supplement_request_by(rec, r.supplement_request_within.as_ref(), &e).unwrap();
+        assert_eq!(by, Some(at("2030-03-07T17:00")));
+        let s = State::received("X", rec, five_days(), at("2030-03-11T17:00"))
+            .with_supplement_request_by(by);
+        for (when, late) in [
+            ("2030-03-04T15:00", false),
+            ("2030-03-07T16:30", false),
+            ("2030-03-07T17:00", false),
+            ("2030-03-08T08:00", true),
+            ("2030-03-08T16:00", true),
+        ] {
+            let a = apply_full(&s, &supplement(), at(when), &r, &e).unwrap();
+            assert_eq!(a.late_request, late, "{when}");
+            assert_eq!(
+                a.state.status,
+                Status::SupplementRequested,
+                "accepted either way"
+            );
+        }
+        // Without a limit (old rules) no request is late.
+        let s = s.with_supplement_request_by(None);
+        assert!(
+            !apply_full(&s, &supplement(), at("2030-03-20T09:00"), &old_rules(), &e)
+                .unwrap()
+                .late_request
+        );
+    }
+
+    #[test]
+    fn close_on_day_14_is_refused_on_day_15_it_is_allowed() {
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let r = new_rules();
+        let close = Event::Close {
+            reason: "Quá 15 ngày chưa bổ sung".into(),
+        };
+        let s = received("X", at("2030-03-11T17:00"));
+        // Not waiting for a supplement: nothing to close.
+        assert_eq!(
+            apply(&s, &close, at("2030-03-20T09:00"), &r, &e)
+                .unwrap_err()
+                .code,
+            "invalid_state"
+        );
+        // Requested Tue 05/03 (day 0): day 14 is Tue 19/03, day 15 Wed 20/03.
+        let s = apply(&s, &supplement(), at("2030-03-05T10:00"), &r, &e).unwrap();
+        assert!(!may_close(&s, at("2030-03-19T16:59"), &r, &e));
+        assert!(may_close(&s, at("2030-03-20T08:00"), &r, &e));
+        let err = apply(&s, &close, at("2030-03-19T16:00"), &r, &e).unwrap_err();
+        assert_eq!(err.code, "close_too_early");
+        assert!(err.message.contains("20/03/2030"), "{}", err.message);
+        assert_eq!(
+            apply(
+                &s,
+                &Event::Close { reason: " ".into() },
+                at("2030-03-20T08:00"),
+                &r,
+                &e
+            )
+            .unwrap_err()
+            .code,
+            "invalid_close"
+        );
+        let closed = apply(&s, &close, at("2030-03-20T08:00"), &r, &e).unwrap();
+        assert_eq!(closed.status, Status::Closed);
+        assert_eq!(closed.finished_at, Some(at("2030-03-20T08:00")));
+        assert_eq!(closed.outcome, None, "neither finished nor late");
+        assert_eq!(closed.clock_stopped_at, None);
+        for ev in [
+            Event::SupplementReceived { papers: vec![] },
+            Event::Return {
+                channel: Channel::Counter,
+            },
+            close.clone(),
+        ] {
+            assert_eq!(
+                apply(&closed, &ev, at("2030-03-21T08:00"), &r, &e)
+                    .unwrap_err()
+                    .code,
+                "dossier_closed"
+            );
+        }
+        // The old rules have no closing.
+        let s = apply(
+            &received("X", at("2030-03-11T17:00")),
+            &supplement(),
+            at("2030-03-05T10:00"),
+            &old_rules(),
+            &e,
+        )
+        .unwrap();
+        assert_eq!(
+            apply(&s, &close, at("2030-04-30T08:00"), &old_rules(), &e)
+                .unwrap_err()
+                .code,
+            "close_not_allowed"
+        );
+    }
+
+    #[test]
+    fn a_delay_is_given_at_the_latest_the_day_before_the_due_date() {
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let r = new_rules();
+        let s = received("X", at("2030-03-08T17:00"));
+        let delay = Event::Delay {
+            reason: "Chờ ý kiến cơ quan phối hợp".into(),
+            new_due_at: at("2030-03-13T17:00"),
+        };
+        // The day before the due date, late in the afternoon: allowed.
+        assert!(apply(&s, &delay, at("2030-03-07T16:30"), &r, &e).is_ok());
+        assert!(apply(&s, &delay, at("2030-03-07T23:59"), &r, &e).is_ok());
+        // On the due date itself, even first thing in the morning: refused.
+        for when in ["2030-03-08T00:00", "2030-03-08T08:00", "2030-03-08T16:59"] {
+            let err = apply(&s, &delay, at(when), &r, &e).unwrap_err();
+            assert_eq!(err.code, "delay_too_late", "{when}");
+            assert!(err.message.contains("08/03/2030"), "{}", err.message);
+        }
     }
 
     #[test]
     fn a_second_supplement_under_old_rules_makes_the_dossier_late() {
         let c = cal();
         let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
-        let mut s = State::received("X", at("2030-03-15T17:00"));
+        let mut s = received("X", at("2030-03-15T17:00"));
         for (req, back) in [
             ("2030-03-05T09:00", "2030-03-05T10:00"),
             ("2030-03-06T09:00", "2030-03-06T10:00"),
@@ -608,7 +1091,7 @@ mod tests {
     fn a_kept_reappointment_is_still_late() {
         let c = cal();
         let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
-        let s = State::received("X", at("2030-03-08T17:00"));
+        let s = received("X", at("2030-03-08T17:00"));
         let late_delay = Event::Delay {
             reason: "Chờ ý kiến".into(),
             new_due_at: at("2030-03-13T17:00"),
@@ -662,7 +1145,7 @@ mod tests {
         let c = cal();
         let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
         let r = new_rules();
-        let s = State::received("X", at("2030-03-08T17:00"));
+        let s = received("X", at("2030-03-08T17:00"));
         let t = at("2030-03-05T09:00");
         assert_eq!(
             apply(
@@ -787,7 +1270,7 @@ mod tests {
         let c = cal();
         let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
         let r = new_rules();
-        let s = State::received("COUNTER", at("2030-03-08T17:00"));
+        let s = received("COUNTER", at("2030-03-08T17:00"));
         let h = Event::Handover {
             to_agency: "LAND".into(),
             to_user: None,
@@ -829,7 +1312,7 @@ mod tests {
             &e,
         )
         .unwrap();
-        let s = State::received("C", due).with_route(steps, received);
+        let s = State::received("C", received, five_days(), due).with_route(steps, received);
         assert_eq!(s.current_step, Some(0));
         let r = new_rules();
         let handover = |to: &str| Event::Handover {
@@ -838,7 +1321,7 @@ mod tests {
             electronic: true,
             note: None,
         };
-        let (s, st) = apply_full(&s, &handover("L"), at("2030-03-04T11:00"), &r, &e).unwrap();
+        let (s, st) = full(&s, &handover("L"), at("2030-03-04T11:00"), &r, &e).unwrap();
         let st = st.unwrap();
         assert_eq!((st.steps, st.outcome), (vec![1], Outcome::OnTime));
         assert_eq!(s.current_step, None);
@@ -881,11 +1364,11 @@ mod tests {
             &e,
         )
         .unwrap();
-        let (s, st) = apply_full(&s, &handover("C"), at("2030-03-08T09:30"), &r, &e).unwrap();
+        let (s, st) = full(&s, &handover("C"), at("2030-03-08T09:30"), &r, &e).unwrap();
         assert_eq!(st.unwrap().outcome, Outcome::Late);
         let s = apply(&s, &Event::Accept, at("2030-03-08T10:00"), &r, &e).unwrap();
         assert_eq!(s.current_step, Some(2));
-        let (s, st) = apply_full(
+        let (s, st) = full(
             &s,
             &Event::Return {
                 channel: Channel::Counter,

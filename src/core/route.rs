@@ -57,21 +57,13 @@ pub fn plan(
     due_at: DateTime<FixedOffset>,
     engine: &Deadlines<'_>,
 ) -> Result<Vec<Step>, DeadlineError> {
-    let total_share: u64 = steps.iter().map(|s| u64::from(s.share)).sum();
-    let total = engine.working_minutes_between(received_at, due_at).max(0) as u64;
-    let mut cumulative = 0u64;
-    let mut out = Vec::with_capacity(steps.len());
-    for (i, s) in steps.iter().enumerate() {
-        cumulative += u64::from(s.share);
-        let due = if i + 1 == steps.len() || total_share == 0 {
-            due_at
-        } else {
-            let minutes = total * cumulative / total_share;
-            engine
-                .add_working_minutes(received_at, minutes as i64)?
-                .min(due_at)
-        };
-        out.push(Step {
+    let shares: Vec<u32> = steps.iter().map(|s| s.share).collect();
+    let dues = spread(&shares, received_at, due_at, engine)?;
+    Ok(steps
+        .iter()
+        .zip(dues)
+        .enumerate()
+        .map(|(i, (s, due))| Step {
             no: i as u32 + 1,
             name: s.name.clone(),
             agency: s.agency.clone(),
@@ -81,9 +73,54 @@ pub fn plan(
             started_at: None,
             ended_at: None,
             outcome: None,
+        })
+        .collect())
+}
+
+/// The due moments of consecutive steps with `shares` of the working time from `start`
+/// to `due`: step k at `T × (share₁ + … + shareₖ) / Σ share` working minutes after
+/// `start` (rounded down to the minute), the last exactly at `due`.
+fn spread(
+    shares: &[u32],
+    start: DateTime<FixedOffset>,
+    due: DateTime<FixedOffset>,
+    engine: &Deadlines<'_>,
+) -> Result<Vec<DateTime<FixedOffset>>, DeadlineError> {
+    let total_share: u64 = shares.iter().map(|s| u64::from(*s)).sum();
+    let total = engine.working_minutes_between(start, due).max(0) as u64;
+    let mut cumulative = 0u64;
+    let mut out = Vec::with_capacity(shares.len());
+    for (i, share) in shares.iter().enumerate() {
+        cumulative += u64::from(*share);
+        out.push(if i + 1 == shares.len() || total_share == 0 {
+            due
+        } else {
+            let minutes = total * cumulative / total_share;
+            engine.add_working_minutes(start, minutes as i64)?.min(due)
         });
     }
     Ok(out)
+}
+
+/// When the statutory time is counted again from `start` (a supplement completed under
+/// NĐ 118/2025 Art. 19(5)) with the new due moment `due`: every step not yet ended gets
+/// a new due moment, the remaining steps sharing the time from `start` to `due` by their
+/// shares, the last of them exactly at `due`. Ended steps keep theirs.
+pub fn replan(
+    steps: &mut [Step],
+    start: DateTime<FixedOffset>,
+    due: DateTime<FixedOffset>,
+    engine: &Deadlines<'_>,
+) -> Result<(), DeadlineError> {
+    let open: Vec<usize> = (0..steps.len())
+        .filter(|&i| steps[i].ended_at.is_none())
+        .collect();
+    let shares: Vec<u32> = open.iter().map(|&i| steps[i].share).collect();
+    let dues = spread(&shares, start, due, engine)?;
+    for (i, d) in open.into_iter().zip(dues) {
+        steps[i].due_at = d;
+    }
+    Ok(())
 }
 
 /// The first step at `agency` at or after position `from` (0-based).
@@ -250,6 +287,40 @@ mod tests {
         // Ended on an earlier date than its due: early.
         let r = end_stage(&mut late, 3, at("2030-03-08T16:00"), &e);
         assert_eq!(r.outcome, Outcome::Early);
+    }
+
+    #[test]
+    fn replanning_spreads_the_new_time_over_the_open_steps_only() {
+        let c = WorkingCalendar::new(WorkingHours::standard(), Vec::new());
+        let e = Deadlines::new(&c, *at("2030-03-04T08:00").offset());
+        let mut steps = plan(
+            &[step("A", 10), step("B", 45), step("B", 20), step("A", 25)],
+            at("2030-03-04T08:00"),
+            at("2030-03-08T17:00"),
+            &e,
+        )
+        .unwrap();
+        end_stage(&mut steps, 0, at("2030-03-04T10:00"), &e);
+        let first = steps[0].due_at;
+        // Counted again from Wed 06/03 10:00 to Wed 13/03 17:00: 360 + 5 × 480 = 2760
+        // working minutes over shares 45 / 20 / 25 (Σ 90): 1380 = 360 + 2 × 480 + 60 →
+        // Mon 11/03 09:00; 1993 = 360 + 3 × 480 + 193 → Tue 12/03 11:13; the last at due.
+        replan(
+            &mut steps,
+            at("2030-03-06T10:00"),
+            at("2030-03-13T17:00"),
+            &e,
+        )
+        .unwrap();
+        assert_eq!(steps[0].due_at, first, "an ended step keeps its due moment");
+        assert_eq!(
+            steps[1..].iter().map(|s| s.due_at).collect::<Vec<_>>(),
+            [
+                at("2030-03-11T09:00"),
+                at("2030-03-12T11:13"),
+                at("2030-03-13T17:00")
+            ]
+        );
     }
 
     #[test]

@@ -416,5 +416,5 @@ fn delay_notice_text_extracts_with_pdftotext() {
     for needle in [CODE, APPLICANT, DUE_AT, NEW_DUE_AT] {
         assert!(text.contains(needle), "`{needle}` not in:\n{text}");
     }
-    assert!(text.contains("PHIẾU XIN LỖI"), "{text}");
+    assert!(text.contains("VĂN BẢN XIN LỖI"), "{text}");
 }

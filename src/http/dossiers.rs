@@ -53,6 +53,14 @@ fn agency_json(app: &AppData, code: Option<&str>) -> Value {
     }
 }
 
+/// The due moment set at receipt (before a supplement counted the time again).
+fn first_due_at(app: &AppData, d: &DossierRow, p: &crate::store::dossiers::ProgressRow) -> String {
+    rfc3339(
+        from_db(p.first_due_at.unwrap_or(d.due_at)).fixed_offset(),
+        app.settings.offset,
+    )
+}
+
 /// The staff view of a dossier row.
 pub fn dossier_json(app: &AppData, d: &DossierRow) -> Value {
     let offset = app.settings.offset;
@@ -139,6 +147,8 @@ pub async fn get(
     let mut body = dossier_json(&app, &d);
     body["pending_handover"] = agency_json(&app, progress.pending_handover.as_deref());
     body["assignee"] = json!(progress.assignee);
+    body["first_due_at"] = json!(first_due_at(&app, &d, &progress));
+    body["supplement_request_by"] = json!(progress.supplement_request_by.map(t));
     body["clock_stopped_at"] = json!(progress.clock_stopped_at.map(t));
     body["supplement_requests"] = json!(progress.supplement_requests);
     body["delayed"] = json!(progress.delayed);
@@ -338,7 +348,8 @@ pub async fn event(
 ) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
     let event = body.into_inner();
-    let kind = event.kind();
+    let form = crate::service::notices::Notice::for_event(&event);
+    let supplement = matches!(event, crate::core::machine::Event::RequestSupplement { .. });
     let a = app.get_ref().clone();
     let r = blocking(move || a.record_event(&who.0, &code, &event, a.clock.now())).await?;
     let mut body = dossier_json(&app, &r.dossier);
@@ -346,9 +357,13 @@ pub async fn event(
     body["assignee"] = json!(r.progress.assignee);
     body["supplement_requests"] = json!(r.progress.supplement_requests);
     body["reappointment_kept"] = json!(r.reappointment_kept);
+    body["first_due_at"] = json!(first_due_at(&app, &r.dossier, &r.progress));
     let mut answer = json!({ "seq": r.seq, "dossier": body });
-    if let Some(n) = crate::service::notices::Notice::for_event(kind) {
+    if let Some(n) = form {
         answer["form_url"] = json!(n.url(&r.dossier.code));
+    }
+    if supplement {
+        answer["late_request"] = json!(r.late_request);
     }
     if let Some(step) = r.step {
         answer["step"] = step;

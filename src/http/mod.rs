@@ -124,6 +124,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/reports/raw/handovers.csv",
                 web::get().to(exports::raw_handovers),
             )
+            .route(
+                "/reports/raw/supplement_requests.csv",
+                web::get().to(exports::raw_supplement_requests),
+            )
             .route("/public/stats", web::get().to(reports::public_stats))
             .route("/portal/changes", web::get().to(dossiers::portal_changes))
             .route("/intake/guidance", web::post().to(dossiers::guidance))

@@ -3,8 +3,8 @@
 //! - the tracking book (*Sổ theo dõi hồ sơ*, TT 01/2018 Mẫu 06 / TT 03/2025 Mẫu 07) of a
 //!   receiving agency as XLSX: personal data by nature, staff only, audited;
 //! - the indicator tables (one row per group and a total) as XLSX, CSV and PDF;
-//! - the raw export: every dossier and hand-over the indicators count over a period, as
-//!   CSV, without personal data, so that every figure can be recomputed.
+//! - the raw export: every dossier, hand-over and supplement request the indicators count
+//!   over a period, as CSV, without personal data, so that every figure can be recomputed.
 //!
 //! The store queries live in [`crate::store::exports`].
 
@@ -58,14 +58,24 @@ pub const COUNT_COLUMNS: &[(&str, &str)] = &[
     ("finished_late", "Đã giải quyết quá hạn"),
     ("refused", "Trong đó: từ chối giải quyết"),
     ("stopped", "Dừng giải quyết"),
+    ("stopped_on_time", "Trong đó: dừng trước hoặc đúng hạn"),
+    ("closed_incomplete", "Đóng hồ sơ do không bổ sung đủ"),
     ("in_progress_within_time", "Đang giải quyết trong hạn"),
     ("in_progress_overdue", "Đang giải quyết quá hạn"),
     ("supplement_requested", "Có yêu cầu bổ sung"),
+    (
+        "supplement_requests_late",
+        "Yêu cầu bổ sung quá 03 ngày làm việc",
+    ),
     ("handovers_total", "Số lượt luân chuyển"),
     ("handovers_electronic", "Luân chuyển điện tử"),
     ("results_total", "Hồ sơ có kết quả đã trả"),
     ("results_electronic", "Kết quả có bản điện tử"),
     ("digitised", "Hồ sơ được số hóa"),
+    (
+        "digitised_with_result",
+        "Số hóa, có kết quả điện tử (QĐ 766 4.2)",
+    ),
     ("reusing_data", "Hồ sơ tái sử dụng dữ liệu"),
     ("ratings_total", "Lượt đánh giá"),
     ("ratings_satisfied", "Lượt hài lòng"),
@@ -86,6 +96,10 @@ pub const RATE_COLUMNS: &[(&str, &str)] = &[
     ("online_payment_rate", "Tỷ lệ thanh toán trực tuyến (%)"),
     ("result_digitisation_rate", "Tỷ lệ số hóa kết quả (%)"),
     ("qd766_on_time_rate", "Tỷ lệ đúng hạn theo QĐ 766 (%)"),
+    (
+        "qd766_digitisation_rate",
+        "Tỷ lệ số hóa theo QĐ 766 4.2 (%)",
+    ),
     (
         "qd766_satisfaction_index",
         "Chỉ số hài lòng theo QĐ 766 (%)",
@@ -113,7 +127,7 @@ const PDF_RATES: [&str; 4] = [
 ];
 
 /// The columns of `dossiers.csv` of the raw export.
-pub const RAW_DOSSIER_COLUMNS: [&str; 23] = [
+pub const RAW_DOSSIER_COLUMNS: [&str; 24] = [
     "code",
     "owner_agency",
     "owner_level",
@@ -137,7 +151,11 @@ pub const RAW_DOSSIER_COLUMNS: [&str; 23] = [
     "rating",
     "rated_at",
     "handling_minutes",
+    "yields_document",
 ];
+
+/// The columns of `supplement_requests.csv` of the raw export.
+pub const RAW_SUPPLEMENT_COLUMNS: [&str; 5] = ["code", "seq", "at", "agency", "late"];
 
 /// The columns of `handovers.csv` of the raw export.
 pub const RAW_HANDOVER_COLUMNS: [&str; 7] = [
@@ -681,6 +699,7 @@ impl App {
                 rated_at,
                 handling_minutes,
                 decision,
+                yields_document,
             } = d;
             let owner = competent_agency.unwrap_or_else(|| receiving_agency.clone());
             let level = self
@@ -712,6 +731,35 @@ impl App {
                 rating.unwrap_or_default(),
                 opt_time(rated_at),
                 handling_minutes.map(|m| m.to_string()).unwrap_or_default(),
+                yields_document.to_string(),
+            ])
+            .map_err(csv_error)?;
+        }
+        csv_bytes(w)
+    }
+
+    /// `GET /api/v1/reports/raw/supplement_requests.csv`: every supplement request made by
+    /// an agency of the caller's scope within the period, and whether it came after the
+    /// limit (NĐ 118/2025 Art. 19(5)).
+    pub fn raw_supplement_requests_csv(
+        &self,
+        caller: &Caller,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> AppResult<Vec<u8>> {
+        let scope = self.raw_scope(caller, from, to)?;
+        let (start, end) = self.period_bounds(from, to);
+        let rows = self.store.raw_supplement_requests(&scope, start, end)?;
+        let offset = self.settings.offset;
+        let mut w = csv_writer();
+        w.write_record(RAW_SUPPLEMENT_COLUMNS).map_err(csv_error)?;
+        for r in rows {
+            w.write_record([
+                r.dossier_code,
+                r.seq.to_string(),
+                rfc3339(r.at, offset),
+                r.agency_code,
+                r.late.to_string(),
             ])
             .map_err(csv_error)?;
         }

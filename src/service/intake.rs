@@ -1,4 +1,4 @@
-//! Counter intake (*tiếp nhận hồ sơ*, NĐ 118/2025 Art. 9–10; TT 03/2025 forms 01–03):
+//! Counter intake (*tiếp nhận hồ sơ*, NĐ 118/2025 Art. 16–17; TT 03/2025 forms 01–03):
 //! register a dossier with its statutory code, pin and due moment, or record guidance to
 //! complete (form 02) or a refusal (form 03) without registering anything.
 
@@ -406,12 +406,37 @@ impl App {
                 DeadlineError::OutOfRange => AppError::invalid("out_of_range", e.to_string()),
                 _ => AppError::internal(),
             })?;
-        let rule_set = rule_set_for(&self.rule_sets, local.date_naive())
-            .ok_or_else(AppError::internal)?
-            .id
-            .clone();
+        let rules =
+            rule_set_for(&self.rule_sets, local.date_naive()).ok_or_else(AppError::internal)?;
+        let rule_set = rules.id.clone();
+        // A supplement requested after this is late (NĐ 118/2025 Art. 19(5)); a
+        // specialised law's own limit, in the catalogue, wins over the rule set's.
+        let supplement_request_by = crate::core::machine::supplement_request_by(
+            local.fixed_offset(),
+            procedure
+                .supplement_request_within
+                .as_ref()
+                .or(rules.supplement_request_within.as_ref()),
+            &self.deadlines(),
+        )
+        .map_err(|e| AppError::invalid("out_of_range", e.to_string()))?;
         let competent =
             self.competent_for(&procedure, receiving, req.competent_agency.as_deref())?;
+        // The code names the agency of NĐ 118/2025 Art. 28(2) and numbers the dossier in
+        // that agency's sequence of the day.
+        let code_agency = crate::core::code::code_agency(
+            procedure.inter_agency,
+            channel == Channel::Online,
+            &receiving.code,
+            competent.as_deref(),
+            &self.settings.national_portal_agency,
+        )
+        .to_string();
+        let sequence_agency = self
+            .settings
+            .dossier_code
+            .sequence_agency(&code_agency, &receiving.code)
+            .to_string();
         let route = self.plan_route(
             &procedure,
             &receiving.code,
@@ -428,11 +453,13 @@ impl App {
             .as_ref()
             .map(|p| serde_json::to_string(p).expect("serialisable"));
         let receipt = self.store.write(None, |conn| {
-            let seq = dossiers::next_sequence(conn, &receiving.code, &day_scope)?;
-            let code =
-                self.settings
-                    .dossier_code
-                    .format(&receiving.code, local.date_naive(), seq as u64);
+            let seq = dossiers::next_sequence(conn, &sequence_agency, &day_scope)?;
+            let code = self.settings.dossier_code.format(
+                &code_agency,
+                &receiving.code,
+                local.date_naive(),
+                seq as u64,
+            );
             let book_line = dossiers::next_sequence(conn, &receiving.code, &year_scope)?;
             let row = DossierRow {
                 code: code.clone(),
@@ -493,14 +520,25 @@ impl App {
                     "procedure_version": version.version,
                     "due_at": due.to_rfc3339(),
                     "rule_set": rule_set,
+                    "supplement_request_by": supplement_request_by.map(|t| t.to_rfc3339()),
                     "reused": reuse.iter().flatten().collect::<Vec<_>>(),
                 })
                 .to_string(),
             };
-            let state = crate::core::machine::State::received(&receiving.code, due)
-                .with_route(route.clone(), local.fixed_offset());
+            let state = crate::core::machine::State::received(
+                &receiving.code,
+                local.fixed_offset(),
+                time,
+                due,
+            )
+            .with_supplement_request_by(supplement_request_by)
+            .with_route(route.clone(), local.fixed_offset());
             let mut progress = dossiers::ProgressRow::new(&code);
             progress.fee_bearing = procedure.fee > 0;
+            progress.yields_document = procedure.result_document.is_some();
+            progress.first_due_at = Some(due_db);
+            progress.supplement_request_by =
+                supplement_request_by.map(|t| to_db(t.with_timezone(&Utc)));
             progress.current_step = state.current_step.map(|i| i as i32);
             let step_rows: Vec<_> = state
                 .steps

@@ -1,6 +1,7 @@
 //! The forms produced while a dossier is processed, filled from its event history
-//! (TT 03/2025 Appendix I): 02 supplement request, 04 apology and re-appointment,
-//! 05 stop notice, 06 process-control slip (one row per hand-over with its result).
+//! (TT 03/2025 Appendix I): 02 supplement request, 03 refusal after appraisal (NĐ 118/2025
+//! Art. 19(3)), 04 apology and re-appointment, 05 stop notice, 06 process-control slip
+//! (one row per hand-over with its result).
 
 use std::collections::HashMap;
 
@@ -20,6 +21,8 @@ use crate::store::from_db;
 pub enum Notice {
     /// Mẫu 02, for the dossier's supplement request.
     Supplement,
+    /// Mẫu 03, for a refusal after appraisal (*phiếu từ chối giải quyết hồ sơ*).
+    Refusal,
     /// Mẫu 04, for its delay.
     Delay,
     /// Mẫu 05, for its stop.
@@ -32,6 +35,7 @@ impl Notice {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "supplement" => Some(Notice::Supplement),
+            "refusal" => Some(Notice::Refusal),
             "delay" => Some(Notice::Delay),
             "stop" => Some(Notice::Stop),
             "control" => Some(Notice::Control),
@@ -42,6 +46,7 @@ impl Notice {
     pub fn as_str(self) -> &'static str {
         match self {
             Notice::Supplement => "supplement",
+            Notice::Refusal => "refusal",
             Notice::Delay => "delay",
             Notice::Stop => "stop",
             Notice::Control => "control",
@@ -52,6 +57,7 @@ impl Notice {
     fn event_kind(self) -> Option<&'static str> {
         match self {
             Notice::Supplement => Some("request_supplement"),
+            Notice::Refusal => Some("decide"),
             Notice::Delay => Some("delay"),
             Notice::Stop => Some("stop"),
             Notice::Control => None,
@@ -64,12 +70,26 @@ impl Notice {
     }
 
     /// The form an event produces, if any.
-    pub fn for_event(kind: &str) -> Option<Self> {
-        match kind {
-            "request_supplement" => Some(Notice::Supplement),
-            "delay" => Some(Notice::Delay),
-            "stop" => Some(Notice::Stop),
+    pub fn for_event(event: &crate::core::machine::Event) -> Option<Self> {
+        use crate::core::machine::{Decision, Event};
+        match event {
+            Event::RequestSupplement { .. } => Some(Notice::Supplement),
+            Event::Decide {
+                outcome: Decision::Refused,
+                ..
+            } => Some(Notice::Refusal),
+            Event::Delay { .. } => Some(Notice::Delay),
+            Event::Stop { .. } => Some(Notice::Stop),
             _ => None,
+        }
+    }
+
+    /// Whether a recorded event of the form's kind is the one the form is for (a decision
+    /// gives form 03 only when it refuses).
+    fn issued_by(self, payload: &Value) -> bool {
+        match self {
+            Notice::Refusal => payload.get("outcome").and_then(Value::as_str) == Some("refused"),
+            _ => true,
         }
     }
 }
@@ -149,19 +169,26 @@ impl App {
         let offset = self.settings.offset;
         let names = self.staff_names(&events)?;
         let name_of = |u: &str| names.get(u).cloned().unwrap_or_else(|| u.to_string());
-        let event =
-            match notice.event_kind() {
-                Some(kind) => Some(events.iter().rev().find(|e| e.kind == kind).ok_or_else(
-                    || {
+        let event = match notice.event_kind() {
+            Some(kind) => Some(
+                events
+                    .iter()
+                    .rev()
+                    .find(|e| {
+                        e.kind == kind
+                            && notice
+                                .issued_by(&serde_json::from_str(&e.payload).unwrap_or(Value::Null))
+                    })
+                    .ok_or_else(|| {
                         AppError::new(
                             crate::error::ErrorKind::NotFound,
                             "no_such_form",
                             "Hồ sơ chưa có sự kiện tương ứng với biểu mẫu này",
                         )
-                    },
-                )?),
-                None => None,
-            };
+                    })?,
+            ),
+            None => None,
+        };
         let payload: Value = event
             .map(|e| serde_json::from_str(&e.payload).unwrap_or(Value::Null))
             .unwrap_or(Value::Null);
@@ -183,6 +210,15 @@ impl App {
                     .with_rows("items", items)
                     .with_text("contact_name", name_of(&e.actor))
                     .with_text("guide_name", name_of(&e.actor))
+            }
+            Notice::Refusal => {
+                let e = event.expect("checked");
+                self.dossier_form(&d, &e.agency_code, from_db(e.at))
+                    .with_text("decided", "1")
+                    .with_text("deciding_agency", self.agency_name(&e.agency_code))
+                    .with_text("refusal_reason", text(&payload, "reason"))
+                    .with_text("signer_name", name_of(&e.actor))
+                    .with_text("receiver_name", name_of(&e.actor))
             }
             Notice::Delay => {
                 let e = event.expect("checked");
@@ -208,6 +244,7 @@ impl App {
         };
         let id = match notice {
             Notice::Supplement => "02",
+            Notice::Refusal => "03",
             Notice::Delay => "04",
             Notice::Stop => "05",
             Notice::Control => "06",

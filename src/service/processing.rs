@@ -7,14 +7,16 @@ use serde_json::json;
 
 use super::{Caller, Role};
 use crate::app::App;
-use crate::core::deadline::Outcome;
+use crate::core::deadline::{Outcome, StatutoryTime};
 use crate::core::dossier::Status;
 use crate::core::machine::{apply_full, Event, State};
 use crate::core::route::Step;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::documents::{self, DocumentRow};
-use crate::store::dossiers::{self, DossierRow, EventRow, ProgressRow, StepRow};
+use crate::store::dossiers::{
+    self, DossierRow, EventRow, ProgressRow, StepRow, SupplementRequestRow,
+};
 use crate::store::{from_db, to_db, StoreError};
 
 /// The result of a recorded event.
@@ -26,6 +28,8 @@ pub struct Recorded {
     pub reappointment_kept: Option<bool>,
     /// The route stage the event ended, if any: `{steps, name, due_at, outcome}`.
     pub step: Option<serde_json::Value>,
+    /// A supplement request made after the limit (NĐ 118/2025 Art. 19(5)).
+    pub late_request: bool,
 }
 
 impl Event {
@@ -41,6 +45,7 @@ impl Event {
             Event::Resume => "resume",
             Event::Delay { .. } => "delay",
             Event::Stop { .. } => "stop",
+            Event::Close { .. } => "close",
             Event::Decide { .. } => "decide",
             Event::Return { .. } => "return",
             Event::Payment { .. } => "payment",
@@ -53,7 +58,7 @@ impl Event {
 fn roles_for(event: &Event) -> &'static [Role] {
     match event {
         Event::Decide { .. } => &[Role::Leader],
-        Event::Return { .. } => &[Role::Clerk],
+        Event::Return { .. } | Event::Close { .. } => &[Role::Clerk],
         Event::Assign { .. } => &[Role::Leader],
         Event::RequestSupplement { .. }
         | Event::Pause { .. }
@@ -110,10 +115,28 @@ pub fn step_of(r: &StepRow, offset: FixedOffset) -> Step {
     }
 }
 
-fn state_of(d: &DossierRow, p: &ProgressRow, steps: &[StepRow], offset: FixedOffset) -> State {
+/// The statutory time a dossier was received with, as stored.
+pub fn time_of(d: &DossierRow) -> Option<StatutoryTime> {
+    let unit = d.time_unit.parse().ok()?;
+    let cutoff = match &d.time_cutoff {
+        Some(c) => Some(crate::core::calendar::parse_hhmm(c).ok()?),
+        None => None,
+    };
+    StatutoryTime::new(u32::try_from(d.time_amount).ok()?, unit, cutoff).ok()
+}
+
+fn state_of(
+    d: &DossierRow,
+    p: &ProgressRow,
+    steps: &[StepRow],
+    offset: FixedOffset,
+) -> Option<State> {
     let t = |n| from_db(n).with_timezone(&offset);
-    State {
-        status: Status::parse(&d.status).unwrap_or(Status::Received),
+    Some(State {
+        status: Status::parse(&d.status)?,
+        received_at: t(d.received_at),
+        time: time_of(d)?,
+        supplement_request_by: p.supplement_request_by.map(t),
         current_agency: d.current_agency.clone(),
         pending_handover: p.pending_handover.clone(),
         assignee: p.assignee.clone(),
@@ -131,7 +154,7 @@ fn state_of(d: &DossierRow, p: &ProgressRow, steps: &[StepRow], offset: FixedOff
             .and_then(|i| usize::try_from(i).ok())
             .filter(|i| *i < steps.len()),
         rated: p.rated,
-    }
+    })
 }
 
 /// Text of an event normalised (NFC, trimmed) and bounded, as everything people type.
@@ -207,6 +230,9 @@ fn clean_event(event: &Event) -> AppResult<Event> {
             new_due_at: *new_due_at,
         },
         Event::Stop { reason } => Event::Stop {
+            reason: text(reason, 2000, "Lý do")?,
+        },
+        Event::Close { reason } => Event::Close {
             reason: text(reason, 2000, "Lý do")?,
         },
         Event::Decide {
@@ -357,8 +383,14 @@ impl App {
             }
             let before = (row.clone(), progress.clone());
             let step_rows = dossiers::steps_of(conn, code)?;
-            let state = state_of(&row, &progress, &step_rows, offset);
+            let Some(state) = state_of(&row, &progress, &step_rows, offset) else {
+                tracing::error!(code = %row.code, "stored dossier state unreadable");
+                return Ok(Err(AppError::internal()));
+            };
             let allowed = match event {
+                // The one-stop desk that received the dossier closes it (NĐ 118/2025
+                // Art. 19(5)), wherever the dossier waits for its supplement.
+                Event::Close { .. } => caller.agency == row.receiving_agency,
                 // Fees are paid wherever the dossier is; a portal reports its online payments.
                 Event::Payment { .. } => true,
                 // The applicant rates; a clerk of the counter that returned it records a paper rating.
@@ -374,10 +406,11 @@ impl App {
             let Some(rules) = self.rule_sets.iter().find(|r| r.id == row.rule_set) else {
                 return Ok(Err(AppError::internal()));
             };
-            let (next, stage) = match apply_full(&state, event, at, rules, &engine) {
+            let applied = match apply_full(&state, event, at, rules, &engine) {
                 Ok(s) => s,
                 Err(r) => return Ok(Err(AppError::conflict(r.code, r.message))),
             };
+            let (next, stage, late_request) = (applied.state, applied.stage, applied.late_request);
             row.status = next.status.as_str().to_string();
             row.current_agency = next.current_agency.clone();
             row.due_at = db(next.due_at);
@@ -478,6 +511,19 @@ impl App {
             ) {
                 data["due_at"] = json!(next.due_at.to_rfc3339());
             }
+            if let Event::SupplementReceived { .. } = event {
+                // The due moment before this one, and the first (at receipt): both stay
+                // readable in the history.
+                data["previous_due_at"] = json!(state.due_at.to_rfc3339());
+                data["first_due_at"] = json!(progress
+                    .first_due_at
+                    .map(|t| from_db(t).with_timezone(&offset).to_rfc3339()));
+                data["supplement_clock"] = json!(rules.supplement_clock.as_str());
+            }
+            if let Event::RequestSupplement { .. } = event {
+                data["late_request"] = json!(late_request);
+                data["request_by"] = json!(state.supplement_request_by.map(|t| t.to_rfc3339()));
+            }
             let seq = dossiers::append_event(
                 conn,
                 &row,
@@ -494,6 +540,29 @@ impl App {
                 },
             )?;
             self.roll(conn, Some((&before.0, &before.1)), (&row, &progress))?;
+            if let Event::RequestSupplement { .. } = event {
+                dossiers::insert_supplement_request(
+                    conn,
+                    &SupplementRequestRow {
+                        dossier_code: row.code.clone(),
+                        seq,
+                        at: db(at),
+                        agency_code: caller.agency.clone(),
+                        late: late_request,
+                    },
+                )?;
+                if late_request {
+                    // Counted by the agency that made the request, on its day.
+                    crate::store::reports::apply_rollup(
+                        conn,
+                        &[(
+                            (caller.agency.clone(), row.procedure_code.clone(), at.date_naive()),
+                            crate::core::indicators::Column::SupplementRequestsLate,
+                            1,
+                        )],
+                    )?;
+                }
+            }
             if let Event::Handover {
                 to_agency,
                 electronic,
@@ -539,6 +608,7 @@ impl App {
             )?;
             Ok::<_, StoreError>(Ok(Recorded {
                 step: data.get("step").cloned(),
+                late_request,
                 seq,
                 reappointment_kept: next.reappointment_kept(),
                 dossier: row,

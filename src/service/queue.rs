@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::{Caller, Role};
 use crate::app::App;
 use crate::core::dossier::Status;
+use crate::core::machine::close_allowed_on;
 use crate::error::{AppError, AppResult};
 use crate::store::dossiers::{DossierRow, ProgressRow, StepRow};
 use crate::store::from_db;
@@ -19,6 +20,9 @@ pub enum Urgency {
     /// At most one working day left.
     DueSoon,
     Overdue,
+    /// Waiting for a supplement longer than the rule set allows: the receiving one-stop
+    /// desk closes it (*đóng hồ sơ*, NĐ 118/2025 Art. 19(5)).
+    ToClose,
 }
 
 /// One line of a queue.
@@ -140,9 +144,31 @@ impl App {
         };
         let offset_tz = self.settings.offset;
         let now = now.with_timezone(&offset_tz);
+        let engine = self.deadlines();
+        // The receiving desk's clerks also see, wherever they wait, the dossiers whose
+        // supplement has not come within their rule set's wait: requested before the
+        // start of the day `wait − 1` days ago.
+        let to_close: Vec<(String, chrono::NaiveDateTime)> = if caller.role == Role::Clerk
+            && (status.is_none() || status == Some(Status::SupplementRequested.as_str()))
+        {
+            self.rule_sets
+                .iter()
+                .filter_map(|r| {
+                    let wait = r.supplement_wait_days?;
+                    let day = engine
+                        .local_date(now)
+                        .checked_sub_days(chrono::Days::new(u64::from(wait) - 1))?;
+                    let start = crate::core::calendar::start_of_day_utc(day, offset_tz);
+                    Some((r.id.clone(), crate::store::to_db(start)))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let rows = self.store.queue(
             &caller.agency,
             &statuses,
+            &to_close,
             procedure,
             assignee,
             limit,
@@ -162,7 +188,23 @@ impl App {
                     .clock_stopped_at
                     .map(|t| from_db(t).with_timezone(&offset_tz))
                     .unwrap_or(now);
-                let (remaining_minutes, urgency) = self.urgency(at, due);
+                let (remaining_minutes, mut urgency) = self.urgency(at, due);
+                let closable = caller.role == Role::Clerk
+                    && d.receiving_agency == caller.agency
+                    && d.status == Status::SupplementRequested.as_str()
+                    && match (
+                        self.rule_sets.iter().find(|r| r.id == d.rule_set),
+                        p.clock_stopped_at,
+                    ) {
+                        (Some(r), Some(since)) => r.supplement_wait_days.is_some_and(|w| {
+                            close_allowed_on(from_db(since).with_timezone(&offset_tz), w, &engine)
+                                .is_some_and(|day| engine.local_date(now) >= day)
+                        }),
+                        _ => false,
+                    };
+                if closable {
+                    urgency = Urgency::ToClose;
+                }
                 let step = p.current_step.and_then(|i| {
                     let pos = steps
                         .iter()

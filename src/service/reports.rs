@@ -10,9 +10,11 @@ use serde::Serialize;
 use super::{Caller, Role};
 use crate::app::App;
 use crate::core::indicators::{
-    aggregate, percent, rates, score, Counts, DossierFacts, GroupBy, HandoverFact, Period, Rates,
+    aggregate, percent, rates, score, Counts, DossierFacts, GroupBy, HandoverFact, LateRequestFact,
+    Period, Rates,
 };
 use crate::error::{AppError, AppResult};
+use crate::store::reports::FactRow;
 use crate::store::{from_db, to_db};
 
 /// A request for indicators.
@@ -56,6 +58,10 @@ pub struct Qd766Score {
     pub target: f64,
     pub value: Option<f64>,
     pub score: Option<f64>,
+    /// Where the threshold and the points come from (config/targets.toml).
+    pub source: String,
+    /// The threshold or points are a sample, not verified against the text.
+    pub sample: bool,
 }
 
 /// Catalogue figures of the procedures in scope.
@@ -96,6 +102,7 @@ fn value_of(r: &Rates, name: &str) -> Option<f64> {
         "online_payment_rate" => r.online_payment_rate,
         "result_digitisation_rate" => r.result_digitisation_rate,
         "qd766_on_time_rate" => r.qd766_on_time_rate,
+        "qd766_digitisation_rate" => r.qd766_digitisation_rate,
         "qd766_satisfaction_index" => r.qd766_satisfaction_index,
         "avg_handling_working_days" => r.avg_handling_working_days,
         _ => None,
@@ -134,10 +141,79 @@ pub fn facts_of(
         rating: p.rating.clone(),
         rated_at: p.rated_at.map(from_db),
         handling_minutes: p.handling_minutes,
+        yields_document: p.yields_document,
     }
 }
 
+/// A dossier's facts from the row the store reads for the indicators; `level_of` gives
+/// the owner agency's level.
+pub fn facts_of_row(row: FactRow, level_of: &dyn Fn(&str) -> String) -> DossierFacts {
+    let (a, b, c, d) = row;
+    let owner = a.2.clone().unwrap_or_else(|| a.1.clone());
+    DossierFacts {
+        code: a.0,
+        level: level_of(&owner),
+        agency: owner,
+        procedure: a.3,
+        channel: a.4,
+        received_at: from_db(b.0),
+        finished_at: b.1.map(from_db),
+        status: b.2,
+        outcome: b.3,
+        due_at: from_db(b.4),
+        late_by_rule: c.0,
+        supplement_requested: c.1 > 0,
+        digitised: c.2,
+        reused: c.3,
+        results: c.4,
+        results_electronic: c.5,
+        fee_bearing: d.0,
+        paid_online: d.1,
+        rating: d.2,
+        rated_at: d.3.map(from_db),
+        handling_minutes: d.4,
+        decision: d.5,
+        yields_document: d.6,
+    }
+}
+
+/// Rollup columns that migrations added empty, with the instance fact that records their
+/// filling from the dossiers: stopped on time and digitised with the electronic result
+/// can be counted for dossiers that existed before migration 000008 (closures and late
+/// supplement requests did not exist).
+const FILLED_COLUMNS: &[(&str, &[crate::core::indicators::Column])] = &[(
+    "rollup_columns_000008",
+    &[
+        crate::core::indicators::Column::StoppedOnTime,
+        crate::core::indicators::Column::DigitisedWithResult,
+    ],
+)];
+
 impl App {
+    /// Fills the rollup columns added by migrations from the existing dossiers, once per
+    /// database; how many dossiers each filling read.
+    pub fn fill_rollup_columns(&self) -> AppResult<Vec<(&'static str, usize)>> {
+        let offset = self.settings.offset;
+        let mut out = Vec::new();
+        for (fact, columns) in FILLED_COLUMNS {
+            let n =
+                crate::store::reports::fill_rollup_columns(&self.store, fact, columns, |rows| {
+                    let mut cells = std::collections::BTreeMap::new();
+                    for row in rows {
+                        let f = facts_of_row(row.clone(), &|_| String::new());
+                        for (k, v) in crate::core::indicators::contributions(&f, offset) {
+                            *cells.entry(k).or_insert(0) += v;
+                        }
+                    }
+                    cells.into_iter().map(|((k, c), v)| (k, c, v)).collect()
+                })?;
+            if let Some(n) = n {
+                out.push((*fact, n));
+            }
+        }
+        Ok(out)
+    }
+
     /// Keeps the daily rollup in step with a dossier's change from `before` (none when
     /// new) to `after`, inside the caller's transaction.
     pub fn roll(
@@ -279,14 +355,15 @@ impl App {
             }
         };
         let idx = |c: Column| Column::ALL.iter().position(|x| *x == c).expect("listed");
-        let open_change = |v: &[i64; 24]| {
+        let open_change = |v: &[i64]| {
             v[idx(Column::Received)]
                 - v[idx(Column::FinishedEarly)]
                 - v[idx(Column::FinishedOnTime)]
                 - v[idx(Column::FinishedLate)]
                 - v[idx(Column::Stopped)]
+                - v[idx(Column::ClosedIncomplete)]
         };
-        let due_change = |v: &[i64; 24]| v[idx(Column::BecameDue)] - v[idx(Column::ClearedDue)];
+        let due_change = |v: &[i64]| v[idx(Column::BecameDue)] - v[idx(Column::ClearedDue)];
         let origin = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
         // Per (agency, procedure) at the start of the period: the open dossiers, and those
         // of them past their due moment.
@@ -360,19 +437,20 @@ impl App {
             let mut keys: std::collections::BTreeSet<(String, String)> =
                 open.keys().cloned().collect();
             keys.extend(sums.iter().map(|(a, p, _)| (a.clone(), p.clone())));
-            let by_key: BTreeMap<(String, String), [i64; 24]> =
+            let by_key: BTreeMap<(String, String), Vec<i64>> =
                 sums.into_iter().map(|(a, p, v)| ((a, p), v)).collect();
+            let zero = vec![0; Column::ALL.len()];
             for k in keys {
                 let carried = open.get(&k).copied().unwrap_or(0);
-                let v = by_key.get(&k).copied().unwrap_or([0; 24]);
-                let at_end = carried + open_change(&v);
-                let due_at_end = past_due.get(&k).copied().unwrap_or(0) + due_change(&v);
+                let v = by_key.get(&k).unwrap_or(&zero);
+                let at_end = carried + open_change(v);
+                let due_at_end = past_due.get(&k).copied().unwrap_or(0) + due_change(v);
                 past_due.insert(k.clone(), due_at_end);
                 let late =
                     overdue.get(&k).copied().unwrap_or(0) + if by_flows { due_at_end } else { 0 };
                 let reported = Column::ALL
                     .iter()
-                    .zip(&v)
+                    .zip(v)
                     .any(|(c, x)| *x != 0 && !matches!(c, Column::BecameDue | Column::ClearedDue));
                 if carried == 0 && at_end == 0 && !reported {
                     continue;
@@ -418,33 +496,7 @@ impl App {
             .store
             .indicator_facts(scope, to_db(start), to_db(end))?
             .into_iter()
-            .map(|(a, b, c, d)| {
-                let owner = a.2.clone().unwrap_or_else(|| a.1.clone());
-                DossierFacts {
-                    code: a.0,
-                    level: level_of(&owner),
-                    agency: owner,
-                    procedure: a.3,
-                    channel: a.4,
-                    received_at: from_db(b.0),
-                    finished_at: b.1.map(from_db),
-                    status: b.2,
-                    outcome: b.3,
-                    due_at: from_db(b.4),
-                    late_by_rule: c.0,
-                    supplement_requested: c.1 > 0,
-                    digitised: c.2,
-                    reused: c.3,
-                    results: c.4,
-                    results_electronic: c.5,
-                    fee_bearing: d.0,
-                    paid_online: d.1,
-                    rating: d.2,
-                    rated_at: d.3.map(from_db),
-                    handling_minutes: d.4,
-                    decision: d.5,
-                }
-            })
+            .map(|row| facts_of_row(row, &level_of))
             .collect();
         let handovers: Vec<HandoverFact> = self
             .store
@@ -458,7 +510,26 @@ impl App {
                 electronic,
             })
             .collect();
-        Ok(aggregate(&facts, &handovers, period, group_by, offset, now))
+        let late_requests: Vec<LateRequestFact> = self
+            .store
+            .late_request_facts(scope, to_db(start), to_db(end))?
+            .into_iter()
+            .map(|(at, agency, procedure)| LateRequestFact {
+                at: from_db(at),
+                level: level_of(&agency),
+                agency,
+                procedure,
+            })
+            .collect();
+        Ok(aggregate(
+            &facts,
+            &handovers,
+            &late_requests,
+            period,
+            group_by,
+            offset,
+            now,
+        ))
     }
 
     /// `GET /api/v1/reports/indicators`.
@@ -548,6 +619,8 @@ impl App {
                     target: item.target,
                     value,
                     score: value.map(|v| score(v, item.target, item.points)),
+                    source: item.source.clone(),
+                    sample: item.sample,
                 }
             })
             .collect();

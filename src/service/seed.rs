@@ -190,6 +190,8 @@ impl App {
                     updated_at: to_db(received.with_timezone(&Utc)),
                 };
                 let mut pr = ProgressRow::new(&code);
+                pr.first_due_at = Some(row.due_at);
+                pr.yields_document = p.result_document.is_some();
                 pr.supplement_requests = i32::from(rng.pct(10));
                 pr.digitised = rng.pct(70);
                 pr.reused = rng.pct(20);

@@ -82,6 +82,13 @@ pub struct ProgressRow {
     pub handling_minutes: Option<i64>,
     /// Working minutes the clock stood still (supplements, pauses).
     pub stopped_minutes: i64,
+    /// The due moment set at receipt, before any supplement counted the time again.
+    pub first_due_at: Option<NaiveDateTime>,
+    /// A supplement requested after this moment is a late request (NĐ 118/2025
+    /// Art. 19(5)); none: no limit.
+    pub supplement_request_by: Option<NaiveDateTime>,
+    /// The procedure yields a document (*kết quả là giấy tờ*), at intake.
+    pub yields_document: bool,
 }
 
 /// One step of a dossier's route with its due moment and, once ended, its result.
@@ -124,6 +131,9 @@ impl ProgressRow {
             rated_at: None,
             handling_minutes: None,
             stopped_minutes: 0,
+            first_due_at: None,
+            supplement_request_by: None,
+            yields_document: false,
         }
     }
 }
@@ -347,6 +357,28 @@ pub fn insert_many(
         DbConnection::Postgresql(c) => batch!(c),
         DbConnection::Sqlite(c) => batch!(c),
     }
+    Ok(())
+}
+
+/// One supplement request (*yêu cầu bổ sung*): by which agency, when, and whether after
+/// the limit.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::supplement_requests)]
+pub struct SupplementRequestRow {
+    pub dossier_code: String,
+    pub seq: i32,
+    pub at: NaiveDateTime,
+    pub agency_code: String,
+    pub late: bool,
+}
+
+pub fn insert_supplement_request(
+    conn: &mut DbConnection,
+    r: &SupplementRequestRow,
+) -> StoreResult<()> {
+    diesel::insert_into(super::schema::supplement_requests::table)
+        .values(r)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -595,11 +627,15 @@ impl Store {
     }
 
     /// The work waiting at `agency`: open dossiers it holds (statuses given) or that are
-    /// being handed to it, soonest due first, with their progress.
+    /// being handed to it, and, for each `(rule set, moment)` of `to_close`, the dossiers
+    /// it received under that rule set still waiting for a supplement requested before
+    /// the moment; soonest due first, with their progress.
+    #[allow(clippy::too_many_arguments)]
     pub fn queue(
         &self,
         agency: &str,
         statuses: &[&str],
+        to_close: &[(String, NaiveDateTime)],
         procedure: Option<&str>,
         assignee: Option<&str>,
         limit: i64,
@@ -615,6 +651,15 @@ impl Store {
                     .or(dossier_progress::pending_handover.eq(agency)),
             )
             .into_boxed();
+        for (rule_set, before) in to_close {
+            q = q.or_filter(
+                dossiers::receiving_agency
+                    .eq(agency)
+                    .and(dossiers::status.eq("supplement_requested"))
+                    .and(dossiers::rule_set.eq(rule_set.clone()))
+                    .and(dossier_progress::clock_stopped_at.lt(*before)),
+            );
+        }
         if let Some(p) = procedure {
             q = q.filter(dossiers::procedure_code.eq(p));
         }

@@ -57,6 +57,7 @@ pub struct RawDossierRow {
     pub rated_at: Option<NaiveDateTime>,
     pub handling_minutes: Option<i64>,
     pub decision: Option<String>,
+    pub yields_document: bool,
 }
 
 /// The payload of a dossier's `return` event: dossier code, JSON payload.
@@ -155,7 +156,28 @@ impl Store {
                 dossier_progress::rated_at,
                 dossier_progress::handling_minutes,
                 dossier_progress::decision,
+                dossier_progress::yields_document,
             ))
+            .load(&mut *conn)?)
+    }
+
+    /// Supplement requests made within `[start, end)` by agencies of `scope`, late or
+    /// not, in time order (the late ones are what [`Store::late_request_facts`] counts).
+    ///
+    /// [`Store::late_request_facts`]: super::Store::late_request_facts
+    pub fn raw_supplement_requests(
+        &self,
+        scope: &[String],
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    ) -> StoreResult<Vec<crate::store::dossiers::SupplementRequestRow>> {
+        use super::schema::supplement_requests as sr;
+        let mut conn = self.conn()?;
+        Ok(sr::table
+            .filter(sr::at.ge(start).and(sr::at.lt(end)))
+            .filter(sr::agency_code.eq_any(scope.to_vec()))
+            .order((sr::at.asc(), sr::dossier_code.asc(), sr::seq.asc()))
+            .select(crate::store::dossiers::SupplementRequestRow::as_select())
             .load(&mut *conn)?)
     }
 

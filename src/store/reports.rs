@@ -8,8 +8,7 @@ use super::schema::{dossier_progress, dossiers, handovers, stats_daily};
 use super::DbConnection;
 use super::{from_db, Store, StoreResult};
 use crate::core::indicators::{Column, OverdueCandidate, RollupKey};
-use diesel::dsl::sql;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 
 /// One dossier's facts as stored (times in UTC, as in the database).
 pub type FactRow = (
@@ -29,8 +28,48 @@ pub type FactRow = (
         Option<NaiveDateTime>,
         Option<i64>,
         Option<String>,
+        bool,
     ),
 );
+
+/// The columns of a [`FactRow`], in its order.
+macro_rules! fact_columns {
+    () => {
+        (
+            (
+                dossiers::code,
+                dossiers::receiving_agency,
+                dossiers::competent_agency,
+                dossiers::procedure_code,
+                dossiers::channel,
+            ),
+            (
+                dossiers::received_at,
+                dossiers::finished_at,
+                dossiers::status,
+                dossiers::outcome,
+                dossiers::due_at,
+            ),
+            (
+                dossier_progress::late_by_rule,
+                dossier_progress::supplement_requests,
+                dossier_progress::digitised,
+                dossier_progress::reused,
+                dossier_progress::results,
+                dossier_progress::results_electronic,
+            ),
+            (
+                dossier_progress::fee_bearing,
+                dossier_progress::paid_online,
+                dossier_progress::rating,
+                dossier_progress::rated_at,
+                dossier_progress::handling_minutes,
+                dossier_progress::decision,
+                dossier_progress::yields_document,
+            ),
+        )
+    };
+}
 
 /// One hand-over: moment, giving agency, procedure, electronic.
 pub type HandoverFactRow = (NaiveDateTime, String, String, bool);
@@ -70,39 +109,31 @@ impl Store {
                         .and(dossiers::receiving_agency.eq_any(scope.to_vec()))),
             );
         }
-        Ok(q.select((
-            (
-                dossiers::code,
-                dossiers::receiving_agency,
-                dossiers::competent_agency,
-                dossiers::procedure_code,
-                dossiers::channel,
-            ),
-            (
-                dossiers::received_at,
-                dossiers::finished_at,
-                dossiers::status,
-                dossiers::outcome,
-                dossiers::due_at,
-            ),
-            (
-                dossier_progress::late_by_rule,
-                dossier_progress::supplement_requests,
-                dossier_progress::digitised,
-                dossier_progress::reused,
-                dossier_progress::results,
-                dossier_progress::results_electronic,
-            ),
-            (
-                dossier_progress::fee_bearing,
-                dossier_progress::paid_online,
-                dossier_progress::rating,
-                dossier_progress::rated_at,
-                dossier_progress::handling_minutes,
-                dossier_progress::decision,
-            ),
-        ))
-        .load(&mut *conn)?)
+        Ok(q.select(fact_columns!()).load(&mut *conn)?)
+    }
+
+    /// Late supplement requests made within `[start, end)` by agencies of `scope` (when
+    /// given): moment, requesting agency, procedure.
+    pub fn late_request_facts(
+        &self,
+        scope: Option<&[String]>,
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    ) -> StoreResult<Vec<(NaiveDateTime, String, String)>> {
+        use super::schema::supplement_requests as sr;
+        let mut conn = self.conn()?;
+        let mut q = sr::table
+            .inner_join(dossiers::table)
+            .filter(sr::late.eq(true))
+            .filter(sr::at.ge(start).and(sr::at.lt(end)))
+            .into_boxed();
+        if let Some(scope) = scope {
+            q = q.filter(sr::agency_code.eq_any(scope.to_vec()));
+        }
+        Ok(
+            q.select((sr::at, sr::agency_code, dossiers::procedure_code))
+                .load(&mut *conn)?,
+        )
     }
 
     /// Hand-overs given within `[start, end)` by agencies of `scope` (when given).
@@ -241,12 +272,82 @@ pub fn fill_due_flows(store: &Store, offset: chrono::FixedOffset) -> StoreResult
     })
 }
 
-/// Rollup sums per (agency, procedure), in [`Column::ALL`] order.
-pub type RollupSums = (String, String, [i64; 24]);
+fn unreadable(m: String) -> super::StoreError {
+    super::StoreError::Database(diesel::result::Error::DeserializationError(m.into()))
+}
 
-type Eleven = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
-/// One row of the rollup sums as loaded: agency, procedure and the 24 columns.
-type SumsRow = (String, String, Eleven, Eleven, (i64, i64));
+/// Fills rollup `columns` that a migration added empty from every dossier's facts, once
+/// per database (instance fact `fact`): one transaction holding the rollup, which sets the
+/// columns rather than adding to them, reading the dossiers 20,000 at a time and turning
+/// each batch into rollup changes with `changes_of` (the caller's counting rules). Returns
+/// how many dossiers were read, or `None` when it was already done.
+pub fn fill_rollup_columns(
+    store: &Store,
+    fact: &str,
+    columns: &[Column],
+    mut changes_of: impl FnMut(&[FactRow]) -> Vec<(RollupKey, Column, i64)>,
+) -> StoreResult<Option<usize>> {
+    use super::schema::instance_facts;
+    store.write(Some(super::locks::CATALOGUE), |conn| {
+        let done: Option<String> = instance_facts::table
+            .find(fact)
+            .select(instance_facts::value)
+            .first(conn)
+            .optional()?;
+        if done.is_some() {
+            return Ok(None);
+        }
+        if let DbConnection::Postgresql(c) = conn {
+            diesel::RunQueryDsl::execute(
+                diesel::sql_query("LOCK TABLE stats_daily IN EXCLUSIVE MODE"),
+                c,
+            )?;
+        }
+        // Column names come from a fixed list: nothing from a user reaches the SQL text.
+        let set = columns
+            .iter()
+            .map(|c| format!("{} = 0", c.name()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !set.is_empty() {
+            let zero = diesel::sql_query(format!("UPDATE stats_daily SET {set}"));
+            match conn {
+                DbConnection::Postgresql(c) => zero.execute(c)?,
+                DbConnection::Sqlite(c) => zero.execute(c)?,
+            };
+        }
+        let mut read = 0;
+        let mut after = String::new();
+        loop {
+            let rows: Vec<FactRow> = dossiers::table
+                .inner_join(dossier_progress::table)
+                .filter(dossiers::code.gt(&after))
+                .order(dossiers::code)
+                .limit(20_000)
+                .select(fact_columns!())
+                .load(conn)?;
+            let Some(last) = rows.last() else { break };
+            after = last.0 .0.clone();
+            read += rows.len();
+            let changes: Vec<_> = changes_of(&rows)
+                .into_iter()
+                .filter(|(_, c, _)| columns.contains(c))
+                .collect();
+            apply_rollup(conn, &changes)?;
+        }
+        diesel::insert_into(instance_facts::table)
+            .values((
+                instance_facts::name.eq(fact),
+                instance_facts::value.eq(read.to_string()),
+            ))
+            .execute(conn)?;
+        Ok(Some(read))
+    })
+}
+
+/// Rollup sums per (agency, procedure), in [`Column::ALL`] order.
+pub type RollupSums = (String, String, Vec<i64>);
+
 /// A dossier's overdue-flow facts: receiving and competent agency, procedure, due, finish.
 type DueRow = (
     String,
@@ -255,6 +356,17 @@ type DueRow = (
     NaiveDateTime,
     Option<NaiveDateTime>,
 );
+
+#[derive(QueryableByName)]
+struct SumsRow {
+    #[diesel(sql_type = Text)]
+    agency_code: String,
+    #[diesel(sql_type = Text)]
+    procedure_code: String,
+    /// The sums of every column of [`Column::ALL`], in order, joined by commas.
+    #[diesel(sql_type = Text)]
+    sums: String,
+}
 
 #[derive(QueryableByName)]
 struct CandidateRow {
@@ -274,63 +386,67 @@ struct CandidateRow {
 
 impl Store {
     /// The rollup summed per agency and procedure over the local days `[from, to]`, for
-    /// the agencies of `scope`.
+    /// the agencies of `scope`. One query whatever the number of columns: each group's
+    /// sums come back as one text, in [`Column::ALL`] order.
     pub fn rollup_sums(
         &self,
         scope: &[String],
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> StoreResult<Vec<RollupSums>> {
+        if scope.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut conn = self.conn()?;
-        let rows: Vec<SumsRow> = stats_daily::table
-            .filter(stats_daily::day.ge(from).and(stats_daily::day.le(to)))
-            .filter(stats_daily::agency_code.eq_any(scope))
-            .group_by((stats_daily::agency_code, stats_daily::procedure_code))
-            .select((
-                stats_daily::agency_code,
-                stats_daily::procedure_code,
-                (
-                    sql::<BigInt>("CAST(COALESCE(SUM(received), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(received_counter), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(received_online), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(received_post), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(finished_early), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(finished_on_time), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(finished_late), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(refused), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(stopped), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(supplement_requested), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(handovers_total), 0) AS BIGINT)"),
-                ),
-                (
-                    sql::<BigInt>("CAST(COALESCE(SUM(handovers_electronic), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(results_total), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(results_electronic), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(digitised), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(reusing_data), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(ratings_total), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(ratings_satisfied), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(fee_bearing), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(paid_online), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(handling_minutes), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(handling_count), 0) AS BIGINT)"),
-                ),
-                (
-                    sql::<BigInt>("CAST(COALESCE(SUM(became_due), 0) AS BIGINT)"),
-                    sql::<BigInt>("CAST(COALESCE(SUM(cleared_due), 0) AS BIGINT)"),
-                ),
-            ))
-            .load(&mut *conn)?;
-        Ok(rows
-            .into_iter()
-            .map(|(a, p, x, y, z)| {
-                let v = [
-                    x.0, x.1, x.2, x.3, x.4, x.5, x.6, x.7, x.8, x.9, x.10, y.0, y.1, y.2, y.3,
-                    y.4, y.5, y.6, y.7, y.8, y.9, y.10, z.0, z.1,
-                ];
-                (a, p, v)
+        let pg = matches!(&*conn, DbConnection::Postgresql(_));
+        let p = |i: usize| if pg { format!("${i}") } else { "?".to_string() };
+        // Column names come from a fixed list: nothing from a user reaches the SQL text.
+        let sums = Column::ALL
+            .iter()
+            .map(|c| format!("CAST(COALESCE(SUM({}), 0) AS TEXT)", c.name()))
+            .collect::<Vec<_>>()
+            .join(" || ',' || ");
+        let agencies = (0..scope.len())
+            .map(|i| p(i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = format!(
+            "SELECT agency_code, procedure_code, {sums} AS sums FROM stats_daily \
+             WHERE day >= {} AND day <= {} AND agency_code IN ({agencies}) \
+             GROUP BY agency_code, procedure_code",
+            p(1),
+            p(2)
+        );
+        macro_rules! load {
+            ($c:expr) => {{
+                let mut q = diesel::sql_query(text)
+                    .bind::<diesel::sql_types::Date, _>(from)
+                    .bind::<diesel::sql_types::Date, _>(to)
+                    .into_boxed();
+                for a in scope {
+                    q = q.bind::<Text, _>(a);
+                }
+                q.load::<SumsRow>($c)?
+            }};
+        }
+        let rows = match &mut *conn {
+            DbConnection::Postgresql(c) => load!(c),
+            DbConnection::Sqlite(c) => load!(c),
+        };
+        rows.into_iter()
+            .map(|r| {
+                let v: Vec<i64> = r
+                    .sums
+                    .split(',')
+                    .map(|x| x.trim().parse::<i64>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| unreadable(format!("rollup sums unreadable: {e}")))?;
+                if v.len() != Column::ALL.len() {
+                    return Err(unreadable("rollup sums: wrong number of columns".into()));
+                }
+                Ok((r.agency_code, r.procedure_code, v))
             })
-            .collect())
+            .collect()
     }
 
     /// The dossiers the daily rollup's overdue flows do not count, for a report whose

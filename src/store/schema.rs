@@ -83,6 +83,10 @@ diesel::table! {
         handling_count -> BigInt,
         became_due -> BigInt,
         cleared_due -> BigInt,
+        stopped_on_time -> BigInt,
+        closed_incomplete -> BigInt,
+        supplement_requests_late -> BigInt,
+        digitised_with_result -> BigInt,
     }
 }
 
@@ -177,6 +181,19 @@ diesel::table! {
         rated_at -> Nullable<Timestamp>,
         handling_minutes -> Nullable<BigInt>,
         stopped_minutes -> BigInt,
+        first_due_at -> Nullable<Timestamp>,
+        supplement_request_by -> Nullable<Timestamp>,
+        yields_document -> Bool,
+    }
+}
+
+diesel::table! {
+    supplement_requests (dossier_code, seq) {
+        dossier_code -> Text,
+        seq -> Integer,
+        at -> Timestamp,
+        agency_code -> Text,
+        late -> Bool,
     }
 }
 
@@ -332,6 +349,7 @@ diesel::joinable!(dossier_events -> dossiers (dossier_code));
 diesel::joinable!(dossier_steps -> dossiers (dossier_code));
 diesel::joinable!(dossier_files -> dossiers (dossier_code));
 diesel::joinable!(handovers -> dossiers (dossier_code));
+diesel::joinable!(supplement_requests -> dossiers (dossier_code));
 diesel::joinable!(dossier_agencies -> dossiers (dossier_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -346,6 +364,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     dossier_files,
     handovers,
+    supplement_requests,
     stats_daily,
     dossier_papers,
     dossier_events,

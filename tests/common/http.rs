@@ -111,3 +111,20 @@ where
     )
     .await
 }
+
+/// The text of a PDF through poppler's pdftotext, NFC, whitespace collapsed (layout mode
+/// pads and wraps). Tests that call it are `#[ignore = "needs pdftotext (poppler-utils)"]`
+/// and run by .ci/run, which installs poppler-utils.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("form.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(out.status.success(), "pdftotext failed: {out:?}");
+    let text: String = String::from_utf8(out.stdout).unwrap().nfc().collect();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
