@@ -1,5 +1,9 @@
 //! Acceptance: 500 concurrent intakes through the real server binary give 500 distinct,
-//! gap-free dossier codes — one process on SQLite, two processes on one PostgreSQL.
+//! gap-free dossier codes — one process on SQLite, two processes on one PostgreSQL. And
+//! the codes of NĐ 118/2025 Art. 28(2): 200 concurrent intakes at the city's public service
+//! centre, mixed — ward-level procedures for two wards (coded with each ward's
+//! identifier), an inter-agency group filed in person (the centre's) and online (the
+//! national portal's) — stay gap-free per prefix.
 //!
 //! The servers are spawned from `CARGO_BIN_EXE_motcua` on free loopback ports with a fresh
 //! database and data directory; requests go over plain HTTP/1.1 from OS threads (a small
@@ -18,10 +22,18 @@ use chrono::{FixedOffset, NaiveDate, Utc};
 use serde_json::{json, Value};
 
 const AGENCY: &str = "000.00.51.H26";
+/// Trung tâm Phục vụ hành chính công thành phố Hà Nội.
+const CENTRE: &str = "000.00.01.H26";
+/// Phường Hoàn Kiếm and phường Ba Đình.
+const WARDS: [&str; 2] = ["000.00.51.H26", "000.00.52.H26"];
+/// `[codes] national_portal_agency` of the shipped config.
+const NATIONAL_PORTAL: &str = "000.00.00.G22";
+const PORTAL_CLIENT: &str = "portal.centre";
+/// Đăng ký biến động (chuyển nhượng…): a group of inter-agency procedures.
+const TRANSFER: &str = "1.090301.000.00.00.H26";
 const SECRET: &str = "concurrent-intake-test-secret-0123456789abcdef";
 const USERNAME: &str = "clerk.concurrent";
 const PASSWORD: &str = "mat-khau-thu-nghiem-2026";
-const INTAKES: usize = 500;
 /// Client threads, each with one request in flight at a time.
 const CLIENTS: usize = 100;
 
@@ -248,7 +260,7 @@ impl Drop for Server {
     }
 }
 
-fn add_clerk(db_url: &str, data_dir: &std::path::Path) {
+fn add_clerk(db_url: &str, data_dir: &std::path::Path, agency: &str) {
     let mut child = motcua(db_url, data_dir)
         .args(["user", "add", "--username", USERNAME])
         .args([
@@ -257,7 +269,7 @@ fn add_clerk(db_url: &str, data_dir: &std::path::Path) {
             "--role",
             "clerk",
         ])
-        .args(["--agency", AGENCY])
+        .args(["--agency", agency])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -279,6 +291,37 @@ fn add_clerk(db_url: &str, data_dir: &std::path::Path) {
     );
 }
 
+/// Registers the centre's portal client; its secret.
+fn add_portal(db_url: &str, data_dir: &std::path::Path) -> String {
+    let out = motcua(db_url, data_dir)
+        .args(["portal", "add", "--client-id", PORTAL_CLIENT])
+        .args(["--name", "Cổng dịch vụ công thử nghiệm", "--agency", CENTRE])
+        .output()
+        .expect("motcua portal add runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "motcua portal add: {stdout}");
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("client_secret: "))
+        .unwrap_or_else(|| panic!("no secret in {stdout}"))
+        .trim()
+        .to_string()
+}
+
+fn portal_token(addr: SocketAddr, secret: &str) -> String {
+    let r = http(
+        addr,
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        Some(&json!({ "client_id": PORTAL_CLIENT, "client_secret": secret })),
+    )
+    .expect("token request");
+    let body = r.json();
+    assert_eq!(r.status, 200, "token: {body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
 fn login(addr: SocketAddr) -> String {
     let r = http(
         addr,
@@ -294,6 +337,36 @@ fn login(addr: SocketAddr) -> String {
         .as_str()
         .expect("an access_token")
         .to_string()
+}
+
+/// The `i`-th intake of the mixed scenario at the centre: whether the portal sends it,
+/// its body, and the agency its code must name (NĐ 118/2025 Art. 28(2)).
+fn mixed_intake(i: usize) -> (bool, Value, &'static str) {
+    let transfer = |channel: &str| {
+        json!({
+            "procedure_code": TRANSFER,
+            "channel": channel,
+            "applicant": { "full_name": "Trần Thị Bình", "id_number": format!("0010910{:05}", i) },
+            "papers": [
+                { "name": "Đơn đăng ký biến động đất đai, tài sản gắn liền với đất theo mẫu", "kind": "original" },
+                { "name": "Hợp đồng, văn bản chuyển nhượng, tặng cho, thừa kế quyền sử dụng đất đã được công chứng hoặc chứng thực", "kind": "original" },
+                { "name": "Bản gốc Giấy chứng nhận đã cấp", "kind": "original" },
+                { "name": "Tờ khai thuế thu nhập cá nhân từ chuyển nhượng, nhận thừa kế, quà tặng là bất động sản", "kind": "original" },
+                { "name": "Tờ khai lệ phí trước bạ nhà, đất theo mẫu", "kind": "original" }
+            ]
+        })
+    };
+    match i % 4 {
+        // A ward-level procedure received at the centre: the ward competent to resolve it.
+        w @ (0 | 1) => {
+            let mut body = intake_body(i);
+            body["competent_agency"] = json!(WARDS[w]);
+            (false, body, WARDS[w])
+        }
+        // A group of inter-agency procedures: the desk in person, the portal online.
+        2 => (false, transfer("counter"), CENTRE),
+        _ => (true, transfer("online"), NATIONAL_PORTAL),
+    }
 }
 
 fn intake_body(i: usize) -> Value {
@@ -320,15 +393,19 @@ fn today_ict() -> NaiveDate {
 
 // ─── the scenario ───────────────────────────────────────────────────────────
 
-/// What one intake request gave.
+/// What one intake request gave, and the agency its code must name.
 struct Outcome {
+    prefix: &'static str,
     status: u16,
     body: Value,
 }
 
-fn run(db_url: &str, processes: usize) {
+/// `intakes` concurrent intakes over `processes` server processes: by a ward's clerk, or,
+/// `mixed`, at the centre by its clerk and its portal (see [`mixed_intake`]).
+fn run(db_url: &str, processes: usize, intakes: usize, mixed: bool) {
     let data_dir = tempfile::tempdir().expect("temp data dir");
-    add_clerk(db_url, data_dir.path());
+    add_clerk(db_url, data_dir.path(), if mixed { CENTRE } else { AGENCY });
+    let portal_secret = mixed.then(|| add_portal(db_url, data_dir.path()));
     let mut servers: Vec<Server> = (0..processes)
         .map(|i| Server::start(&format!("#{}", i + 1), db_url, data_dir.path()))
         .collect();
@@ -338,6 +415,14 @@ fn run(db_url: &str, processes: usize) {
     let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.addr).collect();
     // One token serves both processes: they share the secret.
     let token = Arc::new(login(addrs[0]));
+    let portal = Arc::new(portal_secret.map(|s| portal_token(addrs[0], &s)));
+    let body_of = move |i: usize| -> (bool, Value, &'static str) {
+        if mixed {
+            mixed_intake(i)
+        } else {
+            (false, intake_body(i), AGENCY)
+        }
+    };
 
     let day_before = today_ict();
     let barrier = Arc::new(Barrier::new(CLIENTS));
@@ -345,28 +430,31 @@ fn run(db_url: &str, processes: usize) {
         .map(|t| {
             let barrier = barrier.clone();
             let token = token.clone();
+            let portal = portal.clone();
             let addrs = addrs.clone();
             std::thread::spawn(move || {
                 barrier.wait();
                 let mut out = Vec::new();
                 let mut i = t;
-                while i < INTAKES {
+                while i < intakes {
                     let addr = addrs[i % addrs.len()];
-                    let r = http(
-                        addr,
-                        "POST",
-                        "/api/v1/dossiers",
-                        Some(&token),
-                        Some(&intake_body(i)),
-                    );
+                    let (by_portal, body, prefix) = body_of(i);
+                    let tok = if by_portal {
+                        portal.as_ref().as_deref().expect("the portal's token")
+                    } else {
+                        token.as_str()
+                    };
+                    let r = http(addr, "POST", "/api/v1/dossiers", Some(tok), Some(&body));
                     out.push(match r {
                         Ok(r) => Outcome {
+                            prefix,
                             status: r.status,
                             body: serde_json::from_slice(&r.body).unwrap_or_else(|_| {
                                 Value::String(String::from_utf8_lossy(&r.body).into_owned())
                             }),
                         },
                         Err(e) => Outcome {
+                            prefix,
                             status: 0,
                             body: Value::String(format!("{addr}: transport error: {e}")),
                         },
@@ -382,7 +470,7 @@ fn run(db_url: &str, processes: usize) {
         .flat_map(|h| h.join().expect("client thread"))
         .collect();
     let day_after = today_ict();
-    assert_eq!(outcomes.len(), INTAKES);
+    assert_eq!(outcomes.len(), intakes);
 
     let failures: Vec<String> = outcomes
         .iter()
@@ -395,7 +483,7 @@ fn run(db_url: &str, processes: usize) {
             .map(|s| format!("--- server {} output:\n{}", s.name, s.output()))
             .collect();
         panic!(
-            "{} of {INTAKES} intakes did not answer 201; first ones:\n{}\n{}",
+            "{} of {intakes} intakes did not answer 201; first ones:\n{}\n{}",
             failures.len(),
             failures
                 .iter()
@@ -407,22 +495,24 @@ fn run(db_url: &str, processes: usize) {
         );
     }
 
-    // Codes: distinct, today's prefix, gap-free per day.
+    // Codes: distinct, each with the agency prefix the law names and today's date,
+    // gap-free per prefix and day.
     let codes: Vec<String> = outcomes
         .iter()
         .map(|o| o.body["code"].as_str().expect("a code").to_string())
         .collect();
     let distinct: HashSet<&String> = codes.iter().collect();
-    assert_eq!(distinct.len(), INTAKES, "duplicate codes were handed out");
+    assert_eq!(distinct.len(), intakes, "duplicate codes were handed out");
     let days: Vec<String> = [day_before, day_after]
         .iter()
         .map(|d| d.format("%y%m%d").to_string())
         .collect();
     let mut per_day: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for code in &codes {
+    for (code, o) in codes.iter().zip(&outcomes) {
+        let prefix = o.prefix;
         let rest = code
-            .strip_prefix(&format!("{AGENCY}-"))
-            .unwrap_or_else(|| panic!("{code}: not the agency's prefix {AGENCY}-"));
+            .strip_prefix(&format!("{prefix}-"))
+            .unwrap_or_else(|| panic!("{code}: not the prefix {prefix}- ({})", o.body));
         let (day, seq) = rest
             .split_once('-')
             .unwrap_or_else(|| panic!("{code}: not agency-YYMMDD-NNNN"));
@@ -437,9 +527,20 @@ fn run(db_url: &str, processes: usize) {
             "{code}: the sequence must have 4 or more digits"
         );
         per_day
-            .entry(day.to_string())
+            .entry(format!("{prefix} {day}"))
             .or_default()
             .push(seq.parse().unwrap());
+    }
+    if mixed {
+        let prefixes: HashSet<&str> = per_day
+            .keys()
+            .map(|k| k.split_once(' ').unwrap().0)
+            .collect();
+        assert_eq!(
+            prefixes,
+            HashSet::from([WARDS[0], WARDS[1], CENTRE, NATIONAL_PORTAL]),
+            "every kind of prefix was handed out"
+        );
     }
     for (day, seqs) in &mut per_day {
         seqs.sort_unstable();
@@ -447,7 +548,7 @@ fn run(db_url: &str, processes: usize) {
         assert_eq!(
             *seqs,
             expected,
-            "day {day}: the sequence numbers are not exactly 1..={}",
+            "{day}: the sequence numbers are not exactly 1..={}",
             seqs.len()
         );
     }
@@ -492,18 +593,18 @@ fn run(db_url: &str, processes: usize) {
                 }
                 None => break,
             }
-            assert!(listed.len() <= INTAKES + 200, "the list does not end");
+            assert!(listed.len() <= intakes + 200, "the list does not end");
         }
         assert_eq!(
             listed.len(),
-            INTAKES,
+            intakes,
             "{addr}: the list has {} rows",
             listed.len()
         );
         let listed_set: HashSet<&String> = listed.iter().collect();
         assert_eq!(
             listed_set.len(),
-            INTAKES,
+            intakes,
             "{addr}: the list repeats dossiers"
         );
         assert_eq!(
@@ -527,12 +628,25 @@ fn run(db_url: &str, processes: usize) {
 #[test]
 fn five_hundred_concurrent_intakes_on_sqlite_one_process() {
     let db = common::TestDb::sqlite();
-    run(&db.url, 1);
+    run(&db.url, 1, 500, false);
 }
 
 #[test]
 #[ignore = "needs PostgreSQL"]
 fn five_hundred_concurrent_intakes_on_postgres_two_processes() {
     let db = common::TestDb::postgres();
-    run(&db.url, 2);
+    run(&db.url, 2, 500, false);
+}
+
+#[test]
+fn two_hundred_mixed_intakes_at_the_centre_are_gap_free_per_prefix_on_sqlite() {
+    let db = common::TestDb::sqlite();
+    run(&db.url, 1, 200, true);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL"]
+fn two_hundred_mixed_intakes_at_the_centre_are_gap_free_per_prefix_on_postgres_two_processes() {
+    let db = common::TestDb::postgres();
+    run(&db.url, 2, 200, true);
 }

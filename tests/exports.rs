@@ -39,7 +39,7 @@ const BOOK_HEADER: [&str; 12] = [
     "Ký nhận",
 ];
 
-const RAW_COLUMNS: [&str; 23] = [
+const RAW_COLUMNS: [&str; 24] = [
     "code",
     "owner_agency",
     "owner_level",
@@ -63,6 +63,7 @@ const RAW_COLUMNS: [&str; 23] = [
     "rating",
     "rated_at",
     "handling_minutes",
+    "yields_document",
 ];
 
 /// The applicants: name, ID number, phone, address.

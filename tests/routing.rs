@@ -542,6 +542,25 @@ async fn land_registration_round_trip(db: common::TestDb, read_back: bool) {
         }
     }
 
+    if read_back {
+        // The receipt reprinted now shows the due moment in force.
+        let tok = login(&svc, "clerk.hd").await;
+        let (status, _, body) = send_raw(
+            &svc,
+            get(
+                &tok,
+                &format!("/api/v1/dossiers/{}/forms/receipt.pdf", s.code),
+            ),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let text = common::http::pdf_text(&body);
+        assert!(
+            text.contains("17 giờ 00 phút, ngày 23/11/2026"),
+            "the reprinted receipt lacks the new due moment:\n{text}"
+        );
+    }
+
     // The land registration office's report counts it returned on time (the office owns
     // it: it is competent), from the rollup and from the full recomputation alike.
     let tok = login(&svc, "leader.vp").await;

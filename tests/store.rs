@@ -258,3 +258,79 @@ on_both_backends!(the_queue_query_uses_its_index, |url: &str| {
         "the queue must read the (current_agency, status, due_at) index:\n{plan}"
     );
 });
+
+/// Migration 000008 on a database with dossiers: the first due moment comes from each
+/// dossier's receipt (not its current due moment, moved by a supplement), and whether its
+/// procedure yields a document from the catalogue version it was received under.
+async fn migration_000008_fills_first_due_moments(db: common::TestDb) {
+    use common::http::{event, login, post, send, service, users};
+    use motcua::service::Role;
+    use serde_json::json;
+    const WARD: &str = "000.00.56.H26";
+    let app = common::app_at(&db, common::local("2026-11-04T07:00"));
+    users(
+        &app,
+        &[
+            ("clerk.hd", Role::Clerk, WARD),
+            ("official.hd", Role::Official, WARD),
+        ],
+    );
+    let svc = service(&app).await;
+    app.clock.set(common::local("2026-11-04T09:00"));
+    let clerk = login(&svc, "clerk.hd").await;
+    let (status, r) = send(
+        &svc,
+        post(
+            &clerk,
+            "/api/v1/dossiers",
+            json!({"procedure_code": "1.001193.000.00.00.H26", "channel": "counter",
+                   "applicant": {"full_name": "Kiều Văn Tâm", "id_number": "001190088888"},
+                   "papers": [{"name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original"},
+                              {"name": "Giấy chứng sinh", "kind": "original"}]}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    let code = r["code"].as_str().unwrap().to_string();
+    app.clock.set(common::local("2026-11-04T10:00"));
+    let official = login(&svc, "official.hd").await;
+    let (status, _) = event(
+        &svc,
+        &official,
+        &code,
+        json!({"type": "request_supplement", "items": ["Giấy chứng sinh"], "reason": "Mờ"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    app.clock.set(common::local("2026-11-05T10:00"));
+    let clerk = login(&svc, "clerk.hd").await;
+    let (status, b) = event(&svc, &clerk, &code, json!({"type": "supplement_received"})).await;
+    assert_eq!(status, 201, "{b}");
+    // Same day, counted again from 05/11 10:00: due 05/11 17:00; first due 04/11 17:00.
+    assert_eq!(b["dossier"]["due_at"], "2026-11-05T17:00:00+07:00");
+    let first = to_db(common::local("2026-11-04T17:00"));
+    // Down to 000007 and up again: the columns come back filled from the history.
+    assert!(app.store.revert_last().unwrap().contains("000008"));
+    assert_eq!(app.store.migrate().unwrap().len(), 1);
+    let (progress, _, _) = app.store.dossier_processing(&code).unwrap();
+    assert_eq!(progress.first_due_at, Some(first));
+    assert!(
+        progress.yields_document,
+        "a birth registration yields a document"
+    );
+}
+
+#[test]
+fn migration_000008_fills_first_due_moments_on_sqlite() {
+    actix_rt::System::new().block_on(migration_000008_fills_first_due_moments(
+        common::TestDb::sqlite(),
+    ));
+}
+
+#[test]
+#[ignore = "needs PostgreSQL"]
+fn migration_000008_fills_first_due_moments_on_postgres() {
+    actix_rt::System::new().block_on(migration_000008_fills_first_due_moments(
+        common::TestDb::postgres(),
+    ));
+}

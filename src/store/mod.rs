@@ -299,6 +299,21 @@ impl Store {
         Ok(())
     }
 
+    /// Reverts the newest applied migration (tests of a migration's own data filling);
+    /// its version.
+    pub fn revert_last(&self) -> StoreResult<String> {
+        let mut conn = self.conn()?;
+        let err =
+            |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
+        Ok(match &mut *conn {
+            DbConnection::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS).map_err(err)?,
+            DbConnection::Postgresql(c) => {
+                c.revert_last_migration(POSTGRES_MIGRATIONS).map_err(err)?
+            }
+        }
+        .to_string())
+    }
+
     /// Records `value` under `name` if absent; true when the stored value equals `value`.
     pub fn agree_on_fact(&self, name: &str, value: &str) -> StoreResult<bool> {
         use schema::instance_facts;
