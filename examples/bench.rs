@@ -831,8 +831,8 @@ fn direct_intake(
                     proxy: None,
                     note: None,
                     pin_hash: pin::hash_pin(&app.keys.pin, &code, &the_pin),
-                    received_at: received,
-                    due_at: due_db,
+                    received_at: Some(received),
+                    due_at: Some(due_db),
                     time_amount: time.amount as i32,
                     time_unit: time.unit.as_str().into(),
                     time_cutoff: time.cutoff.map(|c| c.format("%H:%M").to_string()),
@@ -841,8 +841,8 @@ fn direct_intake(
                     outcome: None,
                     result_ready: false,
                     received_by: USERNAME.into(),
-                    book_volume: local.year(),
-                    book_line,
+                    book_volume: Some(local.year()),
+                    book_line: Some(book_line),
                     updated_at: received,
                 };
                 let paper_rows: Vec<PaperRow> = papers

@@ -792,6 +792,23 @@ pub fn load_rules(dir: &Path) -> Result<Vec<RuleSet>, ConfigError> {
                 ));
             }
         }
+        for (key, limit) in [
+            ("online_acknowledge_within", &r.online_acknowledge_within),
+            (
+                "transfer_between_levels_within",
+                &r.transfer_between_levels_within,
+            ),
+        ] {
+            if let Some(Err(e)) = limit.map(|w| w.to_time()) {
+                return Err(err(format!("rule_set[{i}].{key}"), e.to_string()));
+            }
+        }
+        if r.transfer_grace_minutes > 480 {
+            return Err(err(
+                format!("rule_set[{i}].transfer_grace_minutes"),
+                "phải từ 0 đến 480 phút".into(),
+            ));
+        }
         if r.supplement_wait_days.is_some_and(|d| d == 0 || d > 3650) {
             return Err(err(
                 format!("rule_set[{i}].supplement_wait_days"),

@@ -552,9 +552,14 @@ fn run(db_url: &str, processes: usize, intakes: usize, mixed: bool) {
             seqs.len()
         );
     }
-    // The tracking book's lines (per year volume) are gap-free too.
+    // The tracking book's lines (per year volume) are gap-free too. Online submissions
+    // wait for the desk's official receipt: no line yet.
+    for o in outcomes.iter().filter(|o| o.prefix == NATIONAL_PORTAL) {
+        assert_eq!(o.body["status"], "submitted", "{}", o.body);
+        assert!(o.body["book"]["line"].is_null(), "{}", o.body);
+    }
     let mut per_volume: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for o in &outcomes {
+    for o in outcomes.iter().filter(|o| o.prefix != NATIONAL_PORTAL) {
         per_volume
             .entry(o.body["book"]["volume"].as_i64().expect("book volume"))
             .or_default()

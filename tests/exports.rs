@@ -793,7 +793,9 @@ async fn raw_export(db: common::TestDb) {
             "from_agency",
             "to_agency",
             "electronic",
-            "outcome"
+            "outcome",
+            "transfer_due_at",
+            "transfer_outcome"
         ]
     );
     assert_eq!(

@@ -1,8 +1,10 @@
 //! The indicators, exactly: a known month of dossiers is built through the API (two
 //! wards and the land registration office; counter, online; on time, late, refused,
-//! stopped, carried over, still open; a supplement, a delay, hand-overs on paper and
-//! electronic, a scan, a reuse, an online payment, ratings) and every figure of the
-//! November 2026 report is checked against values worked out by hand, on both backends.
+//! stopped, closed, carried over, still open; supplements on time and late, a delay,
+//! hand-overs on paper and electronic with the desk's transfers on time and late, a scan,
+//! a reuse, an online payment, ratings; online submissions received on time and late, a
+//! correction round, a refusal at intake) and every figure of the November 2026 report is
+//! checked against values worked out by hand, on both backends.
 
 mod common;
 
@@ -177,11 +179,19 @@ where
         json!({"type": "return", "channel": "counter"}),
     )
     .await;
-    // a2 — online through the portal to ward A, 09:30 → 14:00 (210 min); very satisfied.
+    // a2 — online through the portal to ward A, 09:30, received officially by the desk at
+    // once (its statutory time runs from there), → 14:00 (210 min); very satisfied.
     let mut body = birth("Trần Văn Bình", "001090000102");
     body["channel"] = json!("online");
     body["receiving_agency"] = json!(A);
     let a2 = w.receive("2026-11-02T09:30", "portal.dvc", body).await;
+    w.ev(
+        "2026-11-02T09:30",
+        "clerk.a",
+        &a2,
+        json!({"type": "receive"}),
+    )
+    .await;
     w.decide_and_return(
         "2026-11-02T13:30",
         "2026-11-02T14:00",
@@ -221,6 +231,13 @@ where
     body["channel"] = json!("online");
     body["receiving_agency"] = json!(A);
     let a4 = w.receive("2026-11-03T10:00", "portal.dvc", body).await;
+    w.ev(
+        "2026-11-03T10:00",
+        "clerk.a",
+        &a4,
+        json!({"type": "receive"}),
+    )
+    .await;
     w.ev(
         "2026-11-03T10:01",
         "portal.dvc",
@@ -389,6 +406,57 @@ where
         &a12,
     )
     .await;
+    // a13 — online to ward A, Friday 6/11 16:30: the desk answers by Monday 9/11 16:30 (30
+    // + 240 + 210 working minutes). It asks for a correction Monday 10:00 (on time); the
+    // portal sends it again Tuesday 10/11 09:00 (a new limit, Wednesday 11/11 09:00); the
+    // desk receives it Wednesday 10:00, an hour late. Same day: due 17:00; returned 11:00,
+    // on time (60 min).
+    let mut body = birth("Mạc Văn Sang", "001090000113");
+    body["channel"] = json!("online");
+    body["receiving_agency"] = json!(A);
+    let a13 = w.receive("2026-11-06T16:30", "portal.dvc", body).await;
+    w.ev("2026-11-09T10:00", "clerk.a", &a13, json!({"type": "request_correction", "items": ["Giấy chứng sinh"], "reason": "Bản chụp không đọc được"})).await;
+    w.app.clock.set(local("2026-11-10T09:00"));
+    let tok = w.token("portal.dvc").await;
+    let (status, b) = send(
+        w.svc,
+        post(
+            &tok,
+            &format!("/api/v1/dossiers/{a13}/resubmit"),
+            json!({"papers": birth("Mạc Văn Sang", "001090000113")["papers"], "note": "Đã chụp lại"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["acknowledge_by"], "2026-11-11T09:00:00+07:00");
+    w.ev(
+        "2026-11-11T10:00",
+        "clerk.a",
+        &a13,
+        json!({"type": "receive"}),
+    )
+    .await;
+    w.decide_and_return(
+        "2026-11-11T10:30",
+        "2026-11-11T11:00",
+        "leader.a",
+        "clerk.a",
+        &a13,
+    )
+    .await;
+    // a14 — online to ward A, Thursday 12/11 09:00, refused by the desk at 10:00: never
+    // received, so never handled; the refusal answers on time.
+    let mut body = birth("Âu Thị Tâm", "001090000114");
+    body["channel"] = json!("online");
+    body["receiving_agency"] = json!(A);
+    let a14 = w.receive("2026-11-12T09:00", "portal.dvc", body).await;
+    w.ev(
+        "2026-11-12T10:00",
+        "clerk.a",
+        &a14,
+        json!({"type": "refuse", "reason": "Người nộp không cư trú trên địa bàn phường"}),
+    )
+    .await;
     // a8 — Friday 27/11 09:00, due 17:00, still open on 30/11: overdue.
     w.receive(
         "2026-11-27T09:00",
@@ -476,6 +544,39 @@ where
     )
     .await;
 
+    // b3 — ward B, Monday 16/11 14:59, before the 15:00 cut-off: the desk must send it the
+    // same day (NĐ 118/2025 Art. 18(2)); handed on paper to ward A on 17/11 08:30 — a late
+    // transfer. Accepted, still open on 30/11 (due 16/11 17:00): overdue. b1's transfer
+    // (2/11 10:00, due 17:00 that day) was on time.
+    let b3 = w
+        .receive(
+            "2026-11-16T14:59",
+            "clerk.b",
+            birth("Lục Văn Ước", "001090000203"),
+        )
+        .await;
+    w.app.clock.set(local("2026-11-17T08:30"));
+    let tok = w.token("clerk.b").await;
+    let (status, b) = event(
+        w.svc,
+        &tok,
+        &b3,
+        json!({"type": "handover", "to_agency": A, "electronic": false}),
+    )
+    .await;
+    assert_eq!(status, 201, "{b}");
+    assert_eq!(
+        b["transfer"],
+        json!({"due_at": "2026-11-16T17:00:00+07:00", "outcome": "late"})
+    );
+    w.ev(
+        "2026-11-17T08:40",
+        "official.a",
+        &b3,
+        json!({"type": "accept"}),
+    )
+    .await;
+
     // Ratings from paper forms, recorded by the clerk: a1 satisfied, a2 very satisfied,
     // a3 unsatisfied.
     for (code, score) in [
@@ -512,8 +613,15 @@ fn counts(g: &Value) -> Vec<(String, i64)> {
         "in_progress_overdue",
         "supplement_requested",
         "supplement_requests_late",
+        "submitted",
+        "acknowledged_on_time",
+        "acknowledged_late",
+        "corrections_requested",
+        "refused_at_intake",
         "handovers_total",
         "handovers_electronic",
+        "transfers_on_time",
+        "transfers_late",
         "results_total",
         "results_electronic",
         "digitised",
@@ -539,7 +647,7 @@ fn counts(g: &Value) -> Vec<(String, i64)> {
 fn recount_with_sql(
     dossiers_csv: &[u8],
     handovers_csv: &[u8],
-    supplements_csv: &[u8],
+    acts_csv: &[u8],
     start: &str,
     end: &str,
     as_of: &str,
@@ -547,11 +655,7 @@ fn recount_with_sql(
     use diesel::{Connection, RunQueryDsl, SqliteConnection};
     let mut db = SqliteConnection::establish(":memory:").unwrap();
     let quote = |v: &str| format!("'{}'", v.replace('\'', "''"));
-    for (table, bytes) in [
-        ("d", dossiers_csv),
-        ("h", handovers_csv),
-        ("sr", supplements_csv),
-    ] {
+    for (table, bytes) in [("d", dossiers_csv), ("h", handovers_csv), ("sr", acts_csv)] {
         let mut reader = csv::Reader::from_reader(bytes);
         let header: Vec<String> = reader
             .headers()
@@ -632,13 +736,24 @@ fn recount_with_sql(
            FROM y WHERE rec OR carried OR fin OR open_end OR rat
            GROUP BY agency),
          hg AS (
-           SELECT from_agency AS agency, COUNT(*) AS total, SUM(electronic = 'true') AS electronic
+           SELECT from_agency AS agency, COUNT(*) AS total, SUM(electronic = 'true') AS electronic,
+             SUM(transfer_outcome = 'on_time') AS transfers_on_time,
+             SUM(transfer_outcome = 'late') AS transfers_late
            FROM h WHERE julianday(at) >= julianday({s}) AND julianday(at) < julianday({e})
            GROUP BY from_agency),
          sg AS (
-           SELECT agency, SUM(late = 'true') AS late
+           SELECT agency,
+             SUM(kind = 'request_supplement' AND late = 'true') AS late,
+             SUM(kind = 'submit') AS submitted,
+             SUM(kind IN ('receive', 'request_correction', 'refuse') AND late = 'false')
+               AS acknowledged_on_time,
+             SUM(kind IN ('receive', 'request_correction', 'refuse') AND late = 'true')
+               AS acknowledged_late,
+             SUM(kind = 'request_correction') AS corrections_requested,
+             SUM(kind = 'refuse') AS refused_at_intake
            FROM sr WHERE julianday(at) >= julianday({s}) AND julianday(at) < julianday({e})
-           GROUP BY agency HAVING SUM(late = 'true') > 0),
+           GROUP BY agency
+           HAVING SUM(kind <> 'resubmit' AND (kind <> 'request_supplement' OR late = 'true')) > 0),
          k AS (SELECT agency FROM dg UNION SELECT agency FROM hg UNION SELECT agency FROM sg)
          SELECT k.agency AS key, json_object(
            'received', IFNULL(received, 0),
@@ -658,8 +773,15 @@ fn recount_with_sql(
            'in_progress_overdue', IFNULL(overdue, 0),
            'supplement_requested', IFNULL(supplement_requested, 0),
            'supplement_requests_late', IFNULL(sg.late, 0),
+           'submitted', IFNULL(sg.submitted, 0),
+           'acknowledged_on_time', IFNULL(sg.acknowledged_on_time, 0),
+           'acknowledged_late', IFNULL(sg.acknowledged_late, 0),
+           'corrections_requested', IFNULL(sg.corrections_requested, 0),
+           'refused_at_intake', IFNULL(sg.refused_at_intake, 0),
            'handovers_total', IFNULL(hg.total, 0),
            'handovers_electronic', IFNULL(hg.electronic, 0),
+           'transfers_on_time', IFNULL(hg.transfers_on_time, 0),
+           'transfers_late', IFNULL(hg.transfers_late, 0),
            'results_total', IFNULL(results_total, 0),
            'results_electronic', IFNULL(results_electronic, 0),
            'digitised', IFNULL(digitised, 0),
@@ -745,14 +867,14 @@ async fn november(db: common::TestDb) {
     assert_eq!(
         counts(&a),
         expect(&[
-            ("received", 12),
+            ("received", 13),
             ("received_counter", 10),
-            ("received_online", 2),
+            ("received_online", 3),
             ("received_post", 0),
             ("carried_over", 1),
-            ("handled", 13),
+            ("handled", 14),
             ("finished_early", 0),
-            ("finished_on_time", 8),
+            ("finished_on_time", 9),
             ("finished_late", 1),
             ("refused", 1),
             ("stopped", 1),
@@ -764,9 +886,16 @@ async fn november(db: common::TestDb) {
             // a5, a11, a12.
             ("supplement_requested", 3),
             ("supplement_requests_late", 1),
+            ("submitted", 4),
+            ("acknowledged_on_time", 4),
+            ("acknowledged_late", 1),
+            ("corrections_requested", 1),
+            ("refused_at_intake", 1),
             ("handovers_total", 1),
             ("handovers_electronic", 0),
-            ("results_total", 8),
+            ("transfers_on_time", 0),
+            ("transfers_late", 0),
+            ("results_total", 9),
             ("results_electronic", 2),
             ("digitised", 1),
             ("digitised_with_result", 1),
@@ -775,23 +904,25 @@ async fn november(db: common::TestDb) {
             ("ratings_satisfied", 2),
             ("fee_bearing", 3),
             ("paid_online", 1),
-            ("handling_minutes", 3810),
-            ("handling_count", 9),
+            ("handling_minutes", 3870),
+            ("handling_count", 10),
         ])
     );
-    // 8 of 9 finished on time; 3810 ÷ 9 ÷ 480 = 0.88 working days.
-    assert_eq!(a["rates"]["on_time_rate"], 88.89);
-    assert_eq!(a["rates"]["avg_handling_working_days"], 0.88);
+    // 9 of 10 finished on time; 3870 ÷ 10 ÷ 480 = 0.81 working days. The desk answered 4
+    // of its 5 answers within 8 working hours.
+    assert_eq!(a["rates"]["on_time_rate"], 90.0);
+    assert_eq!(a["rates"]["avg_handling_working_days"], 0.81);
+    assert_eq!(a["rates"]["acknowledgement_on_time_rate"], 80.0);
     let b = group(B);
     assert_eq!(
         counts(&b),
         expect(&[
-            ("received", 1),
-            ("received_counter", 1),
+            ("received", 2),
+            ("received_counter", 2),
             ("received_online", 0),
             ("received_post", 0),
             ("carried_over", 0),
-            ("handled", 1),
+            ("handled", 2),
             ("finished_early", 0),
             ("finished_on_time", 1),
             ("finished_late", 0),
@@ -800,11 +931,18 @@ async fn november(db: common::TestDb) {
             ("stopped_on_time", 0),
             ("closed_incomplete", 0),
             ("in_progress_within_time", 0),
-            ("in_progress_overdue", 0),
+            ("in_progress_overdue", 1),
             ("supplement_requested", 0),
             ("supplement_requests_late", 0),
-            ("handovers_total", 1),
+            ("submitted", 0),
+            ("acknowledged_on_time", 0),
+            ("acknowledged_late", 0),
+            ("corrections_requested", 0),
+            ("refused_at_intake", 0),
+            ("handovers_total", 2),
             ("handovers_electronic", 1),
+            ("transfers_on_time", 1),
+            ("transfers_late", 1),
             ("results_total", 1),
             ("results_electronic", 0),
             ("digitised", 0),
@@ -839,8 +977,15 @@ async fn november(db: common::TestDb) {
             ("in_progress_overdue", 0),
             ("supplement_requested", 0),
             ("supplement_requests_late", 0),
+            ("submitted", 0),
+            ("acknowledged_on_time", 0),
+            ("acknowledged_late", 0),
+            ("corrections_requested", 0),
+            ("refused_at_intake", 0),
             ("handovers_total", 0),
             ("handovers_electronic", 0),
+            ("transfers_on_time", 0),
+            ("transfers_late", 0),
             ("results_total", 1),
             ("results_electronic", 0),
             ("digitised", 0),
@@ -862,26 +1007,33 @@ async fn november(db: common::TestDb) {
     assert_eq!(
         counts(t),
         expect(&[
-            ("received", 14),
-            ("received_counter", 12),
-            ("received_online", 2),
+            ("received", 16),
+            ("received_counter", 13),
+            ("received_online", 3),
             ("received_post", 0),
             ("carried_over", 1),
-            ("handled", 15),
+            ("handled", 17),
             ("finished_early", 0),
-            ("finished_on_time", 9),
+            ("finished_on_time", 10),
             ("finished_late", 2),
             ("refused", 1),
             ("stopped", 1),
             ("stopped_on_time", 1),
             ("closed_incomplete", 1),
             ("in_progress_within_time", 1),
-            ("in_progress_overdue", 1),
+            ("in_progress_overdue", 2),
             ("supplement_requested", 3),
             ("supplement_requests_late", 1),
-            ("handovers_total", 2),
+            ("submitted", 4),
+            ("acknowledged_on_time", 4),
+            ("acknowledged_late", 1),
+            ("corrections_requested", 1),
+            ("refused_at_intake", 1),
+            ("handovers_total", 3),
             ("handovers_electronic", 1),
-            ("results_total", 10),
+            ("transfers_on_time", 1),
+            ("transfers_late", 1),
+            ("results_total", 11),
             ("results_electronic", 2),
             ("digitised", 1),
             ("digitised_with_result", 1),
@@ -890,8 +1042,8 @@ async fn november(db: common::TestDb) {
             ("ratings_satisfied", 2),
             ("fee_bearing", 4),
             ("paid_online", 1),
-            ("handling_minutes", 9510),
-            ("handling_count", 11),
+            ("handling_minutes", 9570),
+            ("handling_count", 12),
         ])
     );
     // The same figures recomputed from the raw export with independent SQL.
@@ -905,12 +1057,12 @@ async fn november(db: common::TestDb) {
     assert_eq!(status, 200);
     let (status, _, handovers_csv) = send_raw(&svc, raw("handovers")).await;
     assert_eq!(status, 200);
-    let (status, _, supplements_csv) = send_raw(&svc, raw("supplement_requests")).await;
+    let (status, _, acts_csv) = send_raw(&svc, raw("deadline_acts")).await;
     assert_eq!(status, 200);
     let recount = recount_with_sql(
         &dossiers_csv,
         &handovers_csv,
-        &supplements_csv,
+        &acts_csv,
         "2026-11-01T00:00:00+07:00",
         "2026-12-01T00:00:00+07:00",
         "2026-12-01T00:00:00+07:00",
@@ -925,27 +1077,30 @@ async fn november(db: common::TestDb) {
     assert_eq!(recount, reported);
     let rates = &t["rates"];
     for (k, v) in [
-        ("on_time_rate", 81.82),
-        ("online_rate", 14.29),
-        ("electronic_handover_rate", 50.0),
-        ("digitisation_rate", 7.14),
-        ("reuse_rate", 7.14),
+        ("on_time_rate", 83.33),
+        ("online_rate", 18.75),
+        ("electronic_handover_rate", 33.33),
+        ("digitisation_rate", 6.25),
+        ("reuse_rate", 6.25),
         ("satisfaction_rate", 66.67),
         ("online_payment_rate", 25.0),
-        ("result_digitisation_rate", 20.0),
-        // 9 on time + a7 stopped before its due moment + a11 closed + a9 within time:
-        // 12 of 15 handled (the 2 finished late and a8 overdue are late).
-        ("qd766_on_time_rate", 80.0),
-        // a4 alone is digitised with its electronic result: 1 of 14 received.
-        ("qd766_digitisation_rate", 7.14),
-        // 12 not late, less 1 unsatisfied rating: 11 ÷ 15.
-        ("qd766_satisfaction_index", 73.33),
-        // 9510 ÷ 11 ÷ 480.
-        ("avg_handling_working_days", 1.8),
+        ("result_digitisation_rate", 18.18),
+        // 10 on time + a7 stopped before its due moment + a11 closed + a9 within time:
+        // 13 of 17 handled (the 2 finished late, a8 and b3 overdue are late).
+        ("qd766_on_time_rate", 76.47),
+        // a4 alone is digitised with its electronic result: 1 of 16 received.
+        ("qd766_digitisation_rate", 6.25),
+        // 13 not late, less 1 unsatisfied rating: 12 ÷ 17.
+        ("qd766_satisfaction_index", 70.59),
+        // 9570 ÷ 12 ÷ 480.
+        ("avg_handling_working_days", 1.66),
+        // 4 of 5 desk answers within 8 working hours; b1's transfer on time, b3's late.
+        ("acknowledgement_on_time_rate", 80.0),
+        ("transfer_on_time_rate", 50.0),
     ] {
         assert_eq!(rates[k].as_f64(), Some(v), "{k}: {rates}");
     }
-    // Against the plan's targets: on time 81.82 < 100 (gap 18.18), online 14.29 < 50.
+    // Against the plan's targets: on time 83.33 < 100 (gap 16.67), online 18.75 < 50.
     let target = |name: &str| {
         t["targets"]
             .as_array()
@@ -960,11 +1115,11 @@ async fn november(db: common::TestDb) {
             target("on_time_rate")["met"].as_bool(),
             target("on_time_rate")["gap"].as_f64()
         ),
-        (Some(false), Some(18.18))
+        (Some(false), Some(16.67))
     );
-    assert_eq!(target("online_rate")["gap"].as_f64(), Some(35.71));
+    assert_eq!(target("online_rate")["gap"].as_f64(), Some(31.25));
     assert_eq!(target("satisfaction_rate")["target"].as_f64(), Some(95.0));
-    // QĐ 766 3.3: online 14.29 of a 50 % threshold for 6 points → 1.71.
+    // QĐ 766 3.3: online 18.75 of a 50 % threshold for 6 points → 2.25.
     let q33 = r["qd766"]
         .as_array()
         .unwrap()
@@ -972,10 +1127,10 @@ async fn november(db: common::TestDb) {
         .find(|x| x["code"] == "3.3")
         .unwrap()
         .clone();
-    assert_eq!(q33["score"].as_f64(), Some(1.71));
-    // 5.4: 73.33 of a 90 % threshold for 8 points → 6.52; 4.4 is the reuse rate (7.14 of
-    // 100 for 5 → 0.36); 4.2 full points from 80 % (7.14 × 6 ÷ 80 → 0.54); 2.1: 80 of
-    // 100 for 10 → 8.0. Each entry says where its threshold comes from.
+    assert_eq!(q33["score"].as_f64(), Some(2.25));
+    // 5.4: 70.59 of a 90 % threshold for 8 points → 6.27; 4.4 is the reuse rate (6.25 of
+    // 100 for 5 → 0.31); 4.2 full points from 80 % (6.25 × 6 ÷ 80 → 0.47); 2.1: 76.47 of
+    // 100 for 10 → 7.65. Each entry says where its threshold comes from.
     let qd = |code: &str| {
         r["qd766"]
             .as_array()
@@ -985,9 +1140,9 @@ async fn november(db: common::TestDb) {
             .unwrap_or_else(|| panic!("{code} in {}", r["qd766"]))
             .clone()
     };
-    assert_eq!(qd("5.4")["score"].as_f64(), Some(6.52));
+    assert_eq!(qd("5.4")["score"].as_f64(), Some(6.27));
     assert_eq!(qd("5.4")["target"].as_f64(), Some(90.0));
-    assert_eq!(qd("4.4")["score"].as_f64(), Some(0.36));
+    assert_eq!(qd("4.4")["score"].as_f64(), Some(0.31));
     assert_eq!(
         (
             qd("4.2")["indicator"].as_str(),
@@ -995,9 +1150,9 @@ async fn november(db: common::TestDb) {
         ),
         (Some("qd766_digitisation_rate"), Some(80.0))
     );
-    assert_eq!(qd("4.2")["score"].as_f64(), Some(0.54));
+    assert_eq!(qd("4.2")["score"].as_f64(), Some(0.47));
     assert_eq!(qd("4.3")["target"].as_f64(), Some(80.0));
-    assert_eq!(qd("2.1")["score"].as_f64(), Some(8.0));
+    assert_eq!(qd("2.1")["score"].as_f64(), Some(7.65));
     for code in ["2.1", "3.3", "3.6", "4.1", "4.2", "4.3", "4.4", "5.4"] {
         assert!(
             !qd(code)["source"].as_str().unwrap_or_default().is_empty(),
@@ -1112,7 +1267,7 @@ async fn november(db: common::TestDb) {
     )
     .await;
     assert_eq!(status, 200, "{r}");
-    assert_eq!(r["total"]["counts"]["received"], 12);
+    assert_eq!(r["total"]["counts"]["received"], 13);
     let (status, _) = send(
         &svc,
         get(
@@ -1144,7 +1299,7 @@ async fn november(db: common::TestDb) {
             pa["on_time_rate"].as_f64(),
             pa["online_rate"].as_f64()
         ),
-        (Some(12), Some(9), Some(88.89), Some(16.67))
+        (Some(13), Some(10), Some(90.0), Some(23.08))
     );
     let text = p.to_string();
     for private in ["Nguyễn Thị An", "001090000101", "clerk.a"] {

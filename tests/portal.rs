@@ -1,5 +1,6 @@
-//! Online dossiers from a portal follow the same machine; the portal reads the statuses of
-//! the dossiers it submitted (and only those) and reports online payments.
+//! Online dossiers from a portal: submitted, then received officially by the one-stop desk
+//! (NĐ 118/2025 Art. 17(2)–(3)), then the same machine as at the counter; the portal reads
+//! the statuses of the dossiers it submitted (and only those) and reports online payments.
 
 mod common;
 
@@ -46,8 +47,8 @@ async fn a_portal_follows_the_statuses_of_its_dossiers() {
     );
     let svc = service(&app).await;
 
-    // Submitted online on Sunday evening: received, due at the close of Monday (same-day
-    // procedure, received outside working hours → the next working day).
+    // Submitted online on Sunday evening: not received yet; the desk answers within 8
+    // working hours, by Monday 17:00. No statutory due moment until then.
     app.clock.set(local("2026-11-01T20:15"));
     let portal = portal_token(&svc, "portal.dvc").await;
     let (status, r) = send(
@@ -71,7 +72,19 @@ async fn a_portal_follows_the_statuses_of_its_dossiers() {
     // Submitted to the ward's counter: the ward's code, the ward competent.
     assert!(code.starts_with(COMMUNE), "{code}");
     assert_eq!(r["competent_agency"], COMMUNE);
-    assert_eq!(r["due_at"], "2026-11-02T17:00:00+07:00");
+    assert_eq!(
+        (
+            r["status"].as_str(),
+            r["submitted_at"].as_str(),
+            r["acknowledge_by"].as_str(),
+        ),
+        (
+            Some("submitted"),
+            Some("2026-11-01T20:15:00+07:00"),
+            Some("2026-11-02T17:00:00+07:00")
+        )
+    );
+    assert!(r["received_at"].is_null() && r["due_at"].is_null(), "{r}");
 
     let changes = |tok: String, cursor: Option<String>| {
         let uri = match cursor {
@@ -86,8 +99,9 @@ async fn a_portal_follows_the_statuses_of_its_dossiers() {
     assert_eq!(items.len(), 1);
     assert_eq!(
         (items[0]["code"].as_str(), items[0]["status"].as_str()),
-        (Some(code.as_str()), Some("received"))
+        (Some(code.as_str()), Some("submitted"))
     );
+    assert!(items[0]["due_at"].is_null(), "{b}");
     let cursor = b["cursor"].as_str().unwrap().to_string();
     // Nothing new since.
     let (_, b) = send(&svc, changes(portal.clone(), Some(cursor.clone()))).await;
@@ -108,9 +122,34 @@ async fn a_portal_follows_the_statuses_of_its_dossiers() {
     let (status, _) = event(&svc, &portal, &code, json!({"type": "accept"})).await;
     assert_eq!(status, 403);
 
-    // Staff of the competent ward see it; the portal's changes show each step.
+    // Staff of the competent ward see it; the ward's clerk receives it officially Monday
+    // 08:05, within the 8 working hours: the same-day time runs from now, due 17:00.
     app.clock.set(local("2026-11-02T08:05"));
     let clerk = login(&svc, "clerk1").await;
+    let (status, b) = event(&svc, &clerk, &code, json!({"type": "receive"})).await;
+    assert_eq!(status, 201, "{b}");
+    assert_eq!(
+        (
+            b["dossier"]["status"].as_str(),
+            b["dossier"]["received_at"].as_str(),
+            b["dossier"]["due_at"].as_str(),
+        ),
+        (
+            Some("received"),
+            Some("2026-11-02T08:05:00+07:00"),
+            Some("2026-11-02T17:00:00+07:00")
+        )
+    );
+    let portal = portal_token(&svc, "portal.dvc").await;
+    let (_, b) = send(&svc, changes(portal.clone(), Some(cursor.clone()))).await;
+    assert_eq!(
+        (
+            b["changes"][0]["status"].as_str(),
+            b["changes"][0]["due_at"].as_str()
+        ),
+        (Some("received"), Some("2026-11-02T17:00:00+07:00")),
+        "the feed reports the receipt and the due moment: {b}"
+    );
     let (status, d) = send(&svc, get(&clerk, &format!("/api/v1/dossiers/{code}"))).await;
     assert_eq!(status, 200, "{d}");
     let payments: Vec<&Value> = d["events"]

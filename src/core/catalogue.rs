@@ -34,6 +34,15 @@ impl Problem {
 pub struct Level {
     pub id: String,
     pub name: String,
+    /// The tier of government (`province` or `commune`, since the two-level reform of
+    /// 2025): a paper file sent by a one-stop centre to an agency of the other tier has its
+    /// own transfer limit (NĐ 118/2025 Art. 20(1)(a)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// Agencies of this level are one-stop centres (*Trung tâm Phục vụ hành chính công*;
+    /// the commune's one-stop desk is the commune itself).
+    #[serde(default)]
+    pub one_stop_centre: bool,
 }
 
 /// An agency (*cơ quan*), identified by its QCVN 102:2016 code.
@@ -82,6 +91,15 @@ impl AgencyTree {
                 return Err(Problem::new(
                     format!("level[{i}].id"),
                     "mã cấp không được để trống",
+                ));
+            }
+            if l.tier
+                .as_deref()
+                .is_some_and(|t| t != "province" && t != "commune")
+            {
+                return Err(Problem::new(
+                    format!("level[{i}].tier"),
+                    "cấp chính quyền phải là province hoặc commune",
                 ));
             }
             if !level_ids.insert(l.id.clone()) {
@@ -191,6 +209,21 @@ impl AgencyTree {
 
     pub fn has_level(&self, id: &str) -> bool {
         self.levels.iter().any(|l| l.id == id)
+    }
+
+    /// Whether a paper file sent by `from` to `to` goes from a one-stop centre to an agency
+    /// of the other tier of government (NĐ 118/2025 Art. 20(1)(a)).
+    pub fn between_tiers_from_a_centre(&self, from: &str, to: &str) -> bool {
+        let level = |code: &str| {
+            let a = self.get(code)?;
+            self.levels.iter().find(|l| l.id == a.level)
+        };
+        match (level(from), level(to)) {
+            (Some(f), Some(t)) => {
+                f.one_stop_centre && f.tier.is_some() && t.tier.is_some() && f.tier != t.tier
+            }
+            _ => false,
+        }
     }
 
     /// `code` and all agencies below it.

@@ -1,7 +1,7 @@
 //! The dossier (*hồ sơ*): its channel, status, rule set, and the check of its papers
 //! against the procedure's list. Pure.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use super::catalogue::{PaperKind, RequiredPaper};
@@ -49,6 +49,16 @@ impl Channel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Chờ tiếp nhận: an online submission waiting for the one-stop desk to receive it
+    /// officially or to ask for a correction (NĐ 118/2025 Art. 17(2)); not received yet,
+    /// so no statutory time runs.
+    Submitted,
+    /// Cần bổ sung, hoàn thiện: the desk asked the online applicant, in one go, for what
+    /// is missing; the portal sends the dossier again.
+    NeedsCorrection,
+    /// Từ chối tiếp nhận: the desk refused an online submission (form 03). Terminal;
+    /// never received.
+    RefusedAtIntake,
     /// Đã tiếp nhận.
     Received,
     /// Đang giải quyết.
@@ -72,7 +82,10 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 12] = [
+        Status::Submitted,
+        Status::NeedsCorrection,
+        Status::RefusedAtIntake,
         Status::Received,
         Status::InProgress,
         Status::SupplementRequested,
@@ -86,6 +99,9 @@ impl Status {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Status::Submitted => "submitted",
+            Status::NeedsCorrection => "needs_correction",
+            Status::RefusedAtIntake => "refused_at_intake",
             Status::Received => "received",
             Status::InProgress => "in_progress",
             Status::SupplementRequested => "supplement_requested",
@@ -105,6 +121,9 @@ impl Status {
     /// Vietnamese wording for citizens and forms.
     pub fn label_vi(self) -> &'static str {
         match self {
+            Status::Submitted => "Chờ tiếp nhận",
+            Status::NeedsCorrection => "Cần bổ sung, hoàn thiện hồ sơ",
+            Status::RefusedAtIntake => "Từ chối tiếp nhận",
             Status::Received => "Đã tiếp nhận",
             Status::InProgress => "Đang giải quyết",
             Status::SupplementRequested => "Chờ bổ sung hồ sơ",
@@ -171,6 +190,46 @@ pub struct RuleSet {
     /// trước ngày hết hạn").
     #[serde(default = "one_day")]
     pub delay_days_before_due: u32,
+    /// Within how long of its arrival the one-stop desk receives an online dossier
+    /// officially or asks, in one go, for what is missing (NĐ 118/2025 Art. 17(2): 8
+    /// working hours). None: online dossiers are received at once, as before.
+    #[serde(default)]
+    pub online_acknowledge_within: Option<TimeLimit>,
+    /// The receiving desk sends a dossier received before this time of day to the
+    /// competent agency the same working day (NĐ 118/2025 Art. 18(2): 15:00). None: the
+    /// transfer has no deadline of its own.
+    #[serde(default, with = "hhmm_opt")]
+    pub transfer_cutoff: Option<NaiveTime>,
+    /// A dossier received after the cut-off is sent at the start of the next working day,
+    /// within this many working minutes (Art. 18(2): "đầu giờ", 60).
+    #[serde(default)]
+    pub transfer_grace_minutes: u32,
+    /// A paper file sent by a provincial or commune centre to an agency of the other level
+    /// goes within this (NĐ 118/2025 Art. 20(1)(a): 1 working day).
+    #[serde(default)]
+    pub transfer_between_levels_within: Option<TimeLimit>,
+}
+
+/// `HH:MM` in rule files.
+mod hhmm_opt {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<NaiveTime>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&t.format("%H:%M").to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveTime>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) => crate::core::calendar::parse_hhmm(&s)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 fn one_day() -> u32 {
@@ -319,6 +378,10 @@ mod tests {
                 supplement_request_within: None,
                 supplement_wait_days: None,
                 delay_days_before_due: 1,
+                online_acknowledge_within: None,
+                transfer_cutoff: None,
+                transfer_grace_minutes: 0,
+                transfer_between_levels_within: None,
             },
             RuleSet {
                 id: "new".into(),
@@ -329,6 +392,10 @@ mod tests {
                 supplement_request_within: None,
                 supplement_wait_days: Some(15),
                 delay_days_before_due: 1,
+                online_acknowledge_within: None,
+                transfer_cutoff: None,
+                transfer_grace_minutes: 0,
+                transfer_between_levels_within: None,
             },
         ];
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();

@@ -28,6 +28,14 @@
 //! - `supplement_requests_late`: supplement requests made in the bucket later than the
 //!   rule set's limit after receipt (NĐ 118/2025 Art. 19(5): 3 working days), by the
 //!   agency that made them.
+//! - The one-stop desk's acts, by the receiving agency (NĐ 118/2025 Art. 17(2)):
+//!   `submitted` (online submissions that arrived), `acknowledged_on_time` /
+//!   `acknowledged_late` (answers — receipt, correction request, refusal — by or after the
+//!   8 working hours), `corrections_requested` (rounds), `refused_at_intake`. An online
+//!   dossier is `received` only at its official receipt: submissions waiting or sent back
+//!   are outside `handled`.
+//! - `transfers_on_time` / `transfers_late`: transfers out of the receiving desk in the
+//!   bucket against their own due moment (Art. 18(2), 20(1)(a)), by the giving agency.
 //! - `results_total` / `results_electronic`: returned in the bucket having issued a result
 //!   / with its electronic copy (QĐ 766 4.1).
 //! - `handovers_total` / `handovers_electronic`: hand-overs given in the bucket.
@@ -88,14 +96,74 @@ impl DossierFacts {
     }
 }
 
-/// A supplement request made after the limit (*yêu cầu bổ sung quá hạn*), by the agency
-/// that made it.
+/// An act the law gives a time limit (`deadline_acts`), by the agency that did it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LateRequestFact {
+pub struct ActFact {
     pub at: DateTime<Utc>,
     pub agency: String,
     pub level: String,
     pub procedure: String,
+    pub kind: ActKind,
+    /// After its limit.
+    pub late: bool,
+}
+
+/// The kinds of [`ActFact`], named as the events that record them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActKind {
+    /// A supplement request (due 3 working days after receipt).
+    RequestSupplement,
+    /// An online submission arrives (the desk's 8 working hours start).
+    Submit,
+    /// The portal sends a corrected dossier again (a new round).
+    Resubmit,
+    /// The desk's answers to a submission.
+    Receive,
+    RequestCorrection,
+    Refuse,
+}
+
+impl ActKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActKind::RequestSupplement => "request_supplement",
+            ActKind::Submit => "submit",
+            ActKind::Resubmit => "resubmit",
+            ActKind::Receive => "receive",
+            ActKind::RequestCorrection => "request_correction",
+            ActKind::Refuse => "refuse",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ActKind::RequestSupplement,
+            ActKind::Submit,
+            ActKind::Resubmit,
+            ActKind::Receive,
+            ActKind::RequestCorrection,
+            ActKind::Refuse,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// What one act adds to the counts of its agency and day.
+    pub fn columns(self, late: bool) -> Vec<Column> {
+        let answer = if late {
+            Column::AcknowledgedLate
+        } else {
+            Column::AcknowledgedOnTime
+        };
+        match self {
+            ActKind::RequestSupplement if late => vec![Column::SupplementRequestsLate],
+            ActKind::RequestSupplement | ActKind::Resubmit => Vec::new(),
+            ActKind::Submit => vec![Column::Submitted],
+            ActKind::Receive => vec![answer],
+            ActKind::RequestCorrection => vec![answer, Column::CorrectionsRequested],
+            ActKind::Refuse => vec![answer, Column::RefusedAtIntake],
+        }
+    }
 }
 
 /// One hand-over.
@@ -107,6 +175,8 @@ pub struct HandoverFact {
     pub level: String,
     pub procedure: String,
     pub electronic: bool,
+    /// For the transfer out of the receiving desk: met its own due moment or not.
+    pub transfer_on_time: Option<bool>,
 }
 
 /// A dossier that may be in progress and overdue at the end of a report's bucket, as the
@@ -154,8 +224,15 @@ pub struct Counts {
     pub in_progress_overdue: i64,
     pub supplement_requested: i64,
     pub supplement_requests_late: i64,
+    pub submitted: i64,
+    pub acknowledged_on_time: i64,
+    pub acknowledged_late: i64,
+    pub corrections_requested: i64,
+    pub refused_at_intake: i64,
     pub handovers_total: i64,
     pub handovers_electronic: i64,
+    pub transfers_on_time: i64,
+    pub transfers_late: i64,
     pub results_total: i64,
     pub results_electronic: i64,
     pub digitised: i64,
@@ -196,6 +273,13 @@ impl Counts {
         self.in_progress_overdue += o.in_progress_overdue;
         self.supplement_requested += o.supplement_requested;
         self.supplement_requests_late += o.supplement_requests_late;
+        self.submitted += o.submitted;
+        self.acknowledged_on_time += o.acknowledged_on_time;
+        self.acknowledged_late += o.acknowledged_late;
+        self.corrections_requested += o.corrections_requested;
+        self.refused_at_intake += o.refused_at_intake;
+        self.transfers_on_time += o.transfers_on_time;
+        self.transfers_late += o.transfers_late;
         self.handovers_total += o.handovers_total;
         self.handovers_electronic += o.handovers_electronic;
         self.results_total += o.results_total;
@@ -231,6 +315,11 @@ pub struct Rates {
     pub qd766_digitisation_rate: Option<f64>,
     /// QĐ 766 5.4: 100 − (late rate + negative-rating rate), both over handled.
     pub qd766_satisfaction_index: Option<f64>,
+    /// The desk's answers to online submissions within 8 working hours (NĐ 118/2025
+    /// Art. 17(2)).
+    pub acknowledgement_on_time_rate: Option<f64>,
+    /// Transfers out of the receiving desk by their due moment (Art. 18(2), 20(1)(a)).
+    pub transfer_on_time_rate: Option<f64>,
     pub avg_handling_working_days: Option<f64>,
 }
 
@@ -266,6 +355,11 @@ pub fn rates(c: &Counts, minutes_per_day: i64) -> Rates {
             (qd766_on_time(c) - (c.ratings_total - c.ratings_satisfied)).max(0),
             c.handled,
         ),
+        acknowledgement_on_time_rate: percent(
+            c.acknowledged_on_time,
+            c.acknowledged_on_time + c.acknowledged_late,
+        ),
+        transfer_on_time_rate: percent(c.transfers_on_time, c.transfers_on_time + c.transfers_late),
         avg_handling_working_days: (c.handling_count > 0 && minutes_per_day > 0).then(|| {
             ((c.handling_minutes as f64) * 100.0
                 / (c.handling_count as f64 * minutes_per_day as f64))
@@ -360,7 +454,7 @@ fn key_of(group_by: GroupBy, agency: &str, procedure: &str, level: &str) -> Stri
 pub fn aggregate(
     dossiers: &[DossierFacts],
     handovers: &[HandoverFact],
-    late_requests: &[LateRequestFact],
+    acts: &[ActFact],
     period: Period,
     group_by: GroupBy,
     offset: FixedOffset,
@@ -445,12 +539,24 @@ pub fn aggregate(
             let c = out.entry(key).or_default();
             c.handovers_total += 1;
             c.handovers_electronic += i64::from(h.electronic);
+            match h.transfer_on_time {
+                Some(true) => c.transfers_on_time += 1,
+                Some(false) => c.transfers_late += 1,
+                None => {}
+            }
         }
-        for r in late_requests.iter().filter(|r| within(r.at)) {
+        for a in acts.iter().filter(|a| within(a.at)) {
             let key = month
                 .clone()
-                .unwrap_or_else(|| key_of(group_by, &r.agency, &r.procedure, &r.level));
-            out.entry(key).or_default().supplement_requests_late += 1;
+                .unwrap_or_else(|| key_of(group_by, &a.agency, &a.procedure, &a.level));
+            let columns = a.kind.columns(a.late);
+            if columns.is_empty() {
+                continue;
+            }
+            let c = out.entry(key).or_default();
+            for col in columns {
+                col.add_to(c, 1);
+            }
         }
     }
     for c in out.values_mut() {
@@ -522,6 +628,16 @@ pub const DEFINITIONS: &[Definition] = &[
         name: "online_payment_rate",
         formula: "paid_online ÷ fee_bearing × 100",
         source: "QĐ 766 chỉ số 3.6",
+    },
+    Definition {
+        name: "acknowledgement_on_time_rate",
+        formula: "acknowledged_on_time ÷ (acknowledged_on_time + acknowledged_late) × 100",
+        source: "NĐ 118/2025 Điều 17 khoản 2: trong 08 giờ làm việc, tiếp nhận chính thức hoặc yêu cầu bổ sung, hoàn thiện một lần",
+    },
+    Definition {
+        name: "transfer_on_time_rate",
+        formula: "transfers_on_time ÷ (transfers_on_time + transfers_late) × 100",
+        source: "NĐ 118/2025 Điều 18 khoản 2 (trong ngày, hoặc đầu giờ ngày làm việc tiếp theo khi nhận sau 15 giờ) và Điều 20 khoản 1 điểm a (hồ sơ giấy khác cấp: 01 ngày làm việc)",
     },
     Definition {
         name: "avg_handling_working_days",
@@ -652,6 +768,7 @@ mod tests {
             level: "unit".into(),
             procedure: "P".into(),
             electronic: true,
+            transfer_on_time: None,
         }];
         let total = &aggregate(&split, &handovers, &[], p, GroupBy::Total, off, now)["total"];
         assert_eq!(total.handovers_total, 1);
@@ -742,11 +859,13 @@ mod tests {
             without_result,
             no_document,
         ];
-        let late = [LateRequestFact {
+        let late = [ActFact {
             at: t("2026-02-06T09:00"),
             agency: "B".into(),
             level: "unit".into(),
             procedure: "P".into(),
+            kind: ActKind::RequestSupplement,
+            late: true,
         }];
         let m = aggregate(&ds, &[], &late, p, GroupBy::Agency, off, now);
         let a = &m["A"];
@@ -889,10 +1008,19 @@ pub enum Column {
     /// (added as they happen, like hand-overs).
     SupplementRequestsLate,
     DigitisedWithResult,
+    /// The desk's acts, by the receiving agency on their day (added as they happen).
+    Submitted,
+    AcknowledgedOnTime,
+    AcknowledgedLate,
+    CorrectionsRequested,
+    RefusedAtIntake,
+    /// Transfers out of the receiving desk, by the giving agency (added as they happen).
+    TransfersOnTime,
+    TransfersLate,
 }
 
 impl Column {
-    pub const ALL: [Column; 28] = [
+    pub const ALL: [Column; 35] = [
         Column::Received,
         Column::ReceivedCounter,
         Column::ReceivedOnline,
@@ -921,6 +1049,13 @@ impl Column {
         Column::ClosedIncomplete,
         Column::SupplementRequestsLate,
         Column::DigitisedWithResult,
+        Column::Submitted,
+        Column::AcknowledgedOnTime,
+        Column::AcknowledgedLate,
+        Column::CorrectionsRequested,
+        Column::RefusedAtIntake,
+        Column::TransfersOnTime,
+        Column::TransfersLate,
     ];
 
     /// The column's name in `stats_daily` (and in [`Counts`]).
@@ -954,6 +1089,13 @@ impl Column {
             Column::ClosedIncomplete => "closed_incomplete",
             Column::SupplementRequestsLate => "supplement_requests_late",
             Column::DigitisedWithResult => "digitised_with_result",
+            Column::Submitted => "submitted",
+            Column::AcknowledgedOnTime => "acknowledged_on_time",
+            Column::AcknowledgedLate => "acknowledged_late",
+            Column::CorrectionsRequested => "corrections_requested",
+            Column::RefusedAtIntake => "refused_at_intake",
+            Column::TransfersOnTime => "transfers_on_time",
+            Column::TransfersLate => "transfers_late",
         }
     }
 
@@ -988,6 +1130,13 @@ impl Column {
             Column::ClosedIncomplete => &mut c.closed_incomplete,
             Column::SupplementRequestsLate => &mut c.supplement_requests_late,
             Column::DigitisedWithResult => &mut c.digitised_with_result,
+            Column::Submitted => &mut c.submitted,
+            Column::AcknowledgedOnTime => &mut c.acknowledged_on_time,
+            Column::AcknowledgedLate => &mut c.acknowledged_late,
+            Column::CorrectionsRequested => &mut c.corrections_requested,
+            Column::RefusedAtIntake => &mut c.refused_at_intake,
+            Column::TransfersOnTime => &mut c.transfers_on_time,
+            Column::TransfersLate => &mut c.transfers_late,
         };
         *f += v;
     }

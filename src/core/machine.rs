@@ -26,6 +26,14 @@ use super::route::{self, StageResult, Step};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Event {
+    /// Tiếp nhận chính thức: the one-stop desk receives an online submission; from this
+    /// moment the statutory time runs (NĐ 118/2025 Art. 17(3)).
+    Receive,
+    /// Yêu cầu bổ sung, hoàn thiện: the desk asks the online applicant, in one go, for
+    /// what is missing (Art. 17(2), form 02); the portal sends the dossier again.
+    RequestCorrection { items: Vec<String>, reason: String },
+    /// Từ chối tiếp nhận: the desk refuses an online submission, with the reason (form 03).
+    Refuse { reason: String },
     /// Bàn giao: the dossier goes to another agency (or back to the counter).
     Handover {
         to_agency: String,
@@ -252,7 +260,7 @@ pub struct Refusal {
     pub message: String,
 }
 
-fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
+pub(crate) fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
     Refusal {
         code,
         message: message.into(),
@@ -359,6 +367,10 @@ pub fn apply_full(
             "dossier_closed",
             "Hồ sơ đã được đóng do không bổ sung đủ trong thời hạn: không ghi nhận thêm sự kiện",
         )),
+        // Not received yet: the desk's answers are `core::desk`'s.
+        Status::Submitted | Status::NeedsCorrection | Status::RefusedAtIntake => {
+            return Err(super::desk::not_received(state.status))
+        }
         _ => {}
     }
     let restart = |s: &mut State| -> Result<(), Refusal> {
@@ -378,6 +390,15 @@ pub fn apply_full(
         Ok(())
     };
     match event {
+        Event::Receive | Event::RequestCorrection { .. } | Event::Refuse { .. } => {
+            return Err(refuse(
+                "invalid_state",
+                format!(
+                    "Hồ sơ đã được tiếp nhận ({}): chỉ hồ sơ trực tuyến đang chờ tiếp nhận mới được tiếp nhận, yêu cầu hoàn thiện hoặc từ chối",
+                    state.status.label_vi()
+                ),
+            ))
+        }
         Event::Handover { to_agency, .. } => {
             if !state.is_open() && !matches!(state.status, Status::Approved | Status::Refused) {
                 return Err(wrong_state(state, "bàn giao"));
@@ -678,6 +699,10 @@ mod tests {
             }),
             supplement_wait_days: Some(15),
             delay_days_before_due: 1,
+            online_acknowledge_within: None,
+            transfer_cutoff: None,
+            transfer_grace_minutes: 0,
+            transfer_between_levels_within: None,
         }
     }
 
@@ -691,6 +716,10 @@ mod tests {
             supplement_request_within: None,
             supplement_wait_days: None,
             delay_days_before_due: 1,
+            online_acknowledge_within: None,
+            transfer_cutoff: None,
+            transfer_grace_minutes: 0,
+            transfer_between_levels_within: None,
         }
     }
 

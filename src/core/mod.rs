@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod code;
 pub mod deadline;
+pub mod desk;
 pub mod dossier;
 pub mod indicators;
 pub mod lunar;

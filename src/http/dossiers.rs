@@ -14,7 +14,9 @@ use crate::service::intake::{paper_kind_label, IntakeRequest};
 use crate::store::dossiers::{DossierRow, EventRow, PaperRow};
 use crate::store::from_db;
 
-/// `POST /api/v1/dossiers`: 201 with the code, the pin (shown only here) and the due moment.
+/// `POST /api/v1/dossiers`: 201 with the code, the pin (shown only here) and the due moment;
+/// for an online submission, its arrival and when the desk must answer it (the due moment
+/// comes with the official receipt).
 pub async fn create(
     app: AppData,
     who: Authenticated,
@@ -25,6 +27,8 @@ pub async fn create(
     let receipt = blocking(move || a.receive(&who.0, &req, a.clock.now())).await?;
     let offset = app.settings.offset;
     let code = receipt.code.clone();
+    let t = |m: Option<chrono::DateTime<chrono::Utc>>| m.map(|m| rfc3339(m.fixed_offset(), offset));
+    let received = receipt.received_at.is_some();
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/dossiers/{code}")))
         .insert_header(("Cache-Control", "no-store"))
@@ -32,8 +36,10 @@ pub async fn create(
             "code": receipt.code,
             "pin": receipt.pin,
             "status": receipt.status,
-            "received_at": rfc3339(receipt.received_at.fixed_offset(), offset),
-            "due_at": rfc3339(receipt.due_at.fixed_offset(), offset),
+            "submitted_at": t(receipt.submitted_at),
+            "acknowledge_by": t(receipt.acknowledge_by),
+            "received_at": t(receipt.received_at),
+            "due_at": t(receipt.due_at),
             "procedure": { "code": receipt.procedure_code, "name": receipt.procedure_name, "version": receipt.procedure_version },
             "statutory_time": receipt.statutory_time,
             "rule_set": receipt.rule_set,
@@ -41,7 +47,7 @@ pub async fn create(
             "receiving_agency": receipt.receiving_agency,
             "competent_agency": receipt.competent_agency,
             "book": { "volume": receipt.book_volume, "line": receipt.book_line },
-            "receipt_url": format!("/api/v1/dossiers/{code}/forms/receipt.pdf"),
+            "receipt_url": received.then(|| format!("/api/v1/dossiers/{code}/forms/receipt.pdf")),
             "status_url": app.status_url(&code),
         })))
 }
@@ -54,11 +60,13 @@ fn agency_json(app: &AppData, code: Option<&str>) -> Value {
 }
 
 /// The due moment set at receipt (before a supplement counted the time again).
-fn first_due_at(app: &AppData, d: &DossierRow, p: &crate::store::dossiers::ProgressRow) -> String {
-    rfc3339(
-        from_db(p.first_due_at.unwrap_or(d.due_at)).fixed_offset(),
-        app.settings.offset,
-    )
+fn first_due_at(
+    app: &AppData,
+    d: &DossierRow,
+    p: &crate::store::dossiers::ProgressRow,
+) -> Option<String> {
+    let first = p.first_due_at.or(d.due_at)?;
+    Some(rfc3339(from_db(first).fixed_offset(), app.settings.offset))
 }
 
 /// The staff view of a dossier row.
@@ -88,8 +96,8 @@ pub fn dossier_json(app: &AppData, d: &DossierRow) -> Value {
         },
         "proxy": d.proxy.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
         "note": d.note,
-        "received_at": t(d.received_at),
-        "due_at": t(d.due_at),
+        "received_at": d.received_at.map(t),
+        "due_at": d.due_at.map(t),
         "reappointed_at": d.reappointed_at.map(t),
         "finished_at": d.finished_at.map(t),
         "outcome": d.outcome,
@@ -149,6 +157,9 @@ pub async fn get(
     body["assignee"] = json!(progress.assignee);
     body["first_due_at"] = json!(first_due_at(&app, &d, &progress));
     body["supplement_request_by"] = json!(progress.supplement_request_by.map(t));
+    body["submitted_at"] = json!(progress.submitted_at.map(t));
+    body["acknowledge_by"] = json!(progress.acknowledge_by.map(t));
+    body["correction_rounds"] = json!(progress.correction_rounds);
     body["clock_stopped_at"] = json!(progress.clock_stopped_at.map(t));
     body["supplement_requests"] = json!(progress.supplement_requests);
     body["delayed"] = json!(progress.delayed);
@@ -365,10 +376,34 @@ pub async fn event(
     if supplement {
         answer["late_request"] = json!(r.late_request);
     }
+    if let Some(transfer) = r.transfer {
+        answer["transfer"] = transfer;
+    }
     if let Some(step) = r.step {
         answer["step"] = step;
     }
     Ok(HttpResponse::Created().json(answer))
+}
+
+/// `POST /api/v1/dossiers/{code}/resubmit`: the portal sends an online dossier again after
+/// the desk asked for a correction; 200 with its new status and the desk's new limit.
+pub async fn resubmit(
+    app: AppData,
+    who: Authenticated,
+    path: web::Path<String>,
+    body: web::Json<crate::service::intake::ResubmitRequest>,
+) -> ApiResult<HttpResponse> {
+    let code = path.into_inner();
+    let req = body.into_inner();
+    let a = app.get_ref().clone();
+    let r = blocking(move || a.resubmit(&who.0, &code, &req, a.clock.now())).await?;
+    let offset = app.settings.offset;
+    Ok(HttpResponse::Ok().json(json!({
+        "code": r.code,
+        "status": r.status,
+        "acknowledge_by": r.acknowledge_by.map(|t| rfc3339(t.fixed_offset(), offset)),
+        "correction_rounds": r.correction_rounds,
+    })))
 }
 
 /// `GET /api/v1/queue?status=&procedure=&assignee=me|USER&limit=&offset=`: what waits at
@@ -402,6 +437,11 @@ pub async fn queue(
             let mut v = dossier_json(&app, &i.dossier);
             v["pending_handover"] = json!(i.progress.pending_handover);
             v["assignee"] = json!(i.progress.assignee);
+            v["acknowledge_by"] = json!(i
+                .progress
+                .acknowledge_by
+                .filter(|_| i.dossier.received_at.is_none())
+                .map(|t| rfc3339(from_db(t).fixed_offset(), offset_tz)));
             v["remaining_working_minutes"] = json!(i.remaining_minutes);
             v["urgency"] = json!(i.urgency);
             v["step"] = match &i.step {
@@ -444,7 +484,7 @@ pub async fn portal_changes(
                 "status_label": status.map(|s| s.label_vi()),
                 "current_agency": agency_json(&app, Some(&d.current_agency)),
                 "updated_at": t(d.updated_at),
-                "due_at": t(d.due_at),
+                "due_at": d.due_at.map(t),
                 "reappointed_at": d.reappointed_at.map(t),
                 "finished_at": d.finished_at.map(t),
                 "outcome": d.outcome,

@@ -183,19 +183,20 @@ pub async fn raw_handovers(
     Ok(download(bytes, CSV, &format!("handovers-{from}-{to}.csv")))
 }
 
-/// `GET /api/v1/reports/raw/supplement_requests.csv?from=&to=`: the supplement requests
-/// made by agencies of the caller's scope, late or not.
-pub async fn raw_supplement_requests(
+/// `GET /api/v1/reports/raw/deadline_acts.csv?from=&to=`: the acts with a time limit
+/// (supplement requests, online submissions and the desk's answers) of agencies of the
+/// caller's scope.
+pub async fn raw_acts(
     app: AppData,
     who: Authenticated,
     q: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
     let (from, to) = (date(&q, "from")?, date(&q, "to")?);
     let a = app.get_ref().clone();
-    let bytes = blocking(move || a.raw_supplement_requests_csv(&who.0, from, to)).await?;
+    let bytes = blocking(move || a.raw_acts_csv(&who.0, from, to)).await?;
     Ok(download(
         bytes,
         CSV,
-        &format!("supplement-requests-{from}-{to}.csv"),
+        &format!("deadline-acts-{from}-{to}.csv"),
     ))
 }

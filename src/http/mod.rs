@@ -85,6 +85,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(dossiers::notice),
             )
             .route("/dossiers/{code}/events", web::post().to(dossiers::event))
+            .route(
+                "/dossiers/{code}/resubmit",
+                web::post().to(dossiers::resubmit),
+            )
             .route("/dossiers/{code}/files", web::post().to(files::upload))
             .route(
                 "/dossiers/{code}/files/{id}",
@@ -125,8 +129,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(exports::raw_handovers),
             )
             .route(
-                "/reports/raw/supplement_requests.csv",
-                web::get().to(exports::raw_supplement_requests),
+                "/reports/raw/deadline_acts.csv",
+                web::get().to(exports::raw_acts),
             )
             .route("/public/stats", web::get().to(reports::public_stats))
             .route("/portal/changes", web::get().to(dossiers::portal_changes))

@@ -67,8 +67,30 @@ pub const COUNT_COLUMNS: &[(&str, &str)] = &[
         "supplement_requests_late",
         "Yêu cầu bổ sung quá 03 ngày làm việc",
     ),
+    ("submitted", "Hồ sơ trực tuyến gửi đến"),
+    (
+        "acknowledged_on_time",
+        "Tiếp nhận, phản hồi trực tuyến trong 08 giờ làm việc",
+    ),
+    (
+        "acknowledged_late",
+        "Tiếp nhận, phản hồi trực tuyến quá 08 giờ làm việc",
+    ),
+    (
+        "corrections_requested",
+        "Yêu cầu hoàn thiện hồ sơ trực tuyến",
+    ),
+    ("refused_at_intake", "Từ chối tiếp nhận hồ sơ trực tuyến"),
     ("handovers_total", "Số lượt luân chuyển"),
     ("handovers_electronic", "Luân chuyển điện tử"),
+    (
+        "transfers_on_time",
+        "Chuyển hồ sơ đến cơ quan giải quyết đúng hạn",
+    ),
+    (
+        "transfers_late",
+        "Chuyển hồ sơ đến cơ quan giải quyết quá hạn",
+    ),
     ("results_total", "Hồ sơ có kết quả đã trả"),
     ("results_electronic", "Kết quả có bản điện tử"),
     ("digitised", "Hồ sơ được số hóa"),
@@ -100,6 +122,11 @@ pub const RATE_COLUMNS: &[(&str, &str)] = &[
         "qd766_digitisation_rate",
         "Tỷ lệ số hóa theo QĐ 766 4.2 (%)",
     ),
+    (
+        "acknowledgement_on_time_rate",
+        "Tỷ lệ tiếp nhận, phản hồi trực tuyến đúng hạn (%)",
+    ),
+    ("transfer_on_time_rate", "Tỷ lệ chuyển hồ sơ đúng hạn (%)"),
     (
         "qd766_satisfaction_index",
         "Chỉ số hài lòng theo QĐ 766 (%)",
@@ -154,11 +181,11 @@ pub const RAW_DOSSIER_COLUMNS: [&str; 24] = [
     "yields_document",
 ];
 
-/// The columns of `supplement_requests.csv` of the raw export.
-pub const RAW_SUPPLEMENT_COLUMNS: [&str; 5] = ["code", "seq", "at", "agency", "late"];
+/// The columns of `deadline_acts.csv` of the raw export.
+pub const RAW_ACT_COLUMNS: [&str; 7] = ["code", "seq", "kind", "at", "agency", "due_at", "late"];
 
 /// The columns of `handovers.csv` of the raw export.
-pub const RAW_HANDOVER_COLUMNS: [&str; 7] = [
+pub const RAW_HANDOVER_COLUMNS: [&str; 9] = [
     "code",
     "seq",
     "at",
@@ -166,6 +193,8 @@ pub const RAW_HANDOVER_COLUMNS: [&str; 7] = [
     "to_agency",
     "electronic",
     "outcome",
+    "transfer_due_at",
+    "transfer_outcome",
 ];
 
 /// Form 08 (the indicator table), built in: used when the forms directory has no
@@ -432,6 +461,8 @@ impl App {
                 );
                 let note = if d.status == "stopped" {
                     "Dừng giải quyết".to_string()
+                } else if d.status == "closed" {
+                    "Đóng hồ sơ (không bổ sung)".to_string()
                 } else {
                     match d.outcome.as_deref() {
                         Some("early") => Outcome::Early.label_vi(),
@@ -442,15 +473,17 @@ impl App {
                     .to_string()
                 };
                 (
-                    d.book_line,
+                    d.book_line.unwrap_or_default(),
                     [
                         d.code.clone(),
                         procedure,
                         d.applicant_name.clone(),
                         contact,
                         lead,
-                        book_time(d.received_at, offset),
-                        book_time(d.due_at, offset),
+                        d.received_at
+                            .map(|t| book_time(t, offset))
+                            .unwrap_or_default(),
+                        d.due_at.map(|t| book_time(t, offset)).unwrap_or_default(),
                         d.finished_at
                             .map(|t| book_time(t, offset))
                             .unwrap_or_default(),
@@ -676,17 +709,21 @@ impl App {
         w.write_record(RAW_DOSSIER_COLUMNS).map_err(csv_error)?;
         let opt_time = |t: Option<NaiveDateTime>| t.map(|t| rfc3339(t, offset)).unwrap_or_default();
         for d in rows {
+            // The selection holds received dossiers only (by their receipt).
+            let (Some(received_at), Some(due_at)) = (d.received_at, d.due_at) else {
+                continue;
+            };
             let RawDossierRow {
                 code,
                 receiving_agency,
                 competent_agency,
                 procedure_code,
                 channel,
-                received_at,
+                received_at: _,
                 finished_at,
                 status,
                 outcome,
-                due_at,
+                due_at: _,
                 late_by_rule,
                 supplement_requests,
                 digitised,
@@ -738,10 +775,11 @@ impl App {
         csv_bytes(w)
     }
 
-    /// `GET /api/v1/reports/raw/supplement_requests.csv`: every supplement request made by
-    /// an agency of the caller's scope within the period, and whether it came after the
-    /// limit (NĐ 118/2025 Art. 19(5)).
-    pub fn raw_supplement_requests_csv(
+    /// `GET /api/v1/reports/raw/deadline_acts.csv`: every act with a time limit — supplement
+    /// requests (NĐ 118/2025 Art. 19(5)), online submissions and the desk's answers to them
+    /// (Art. 17(2)) — done by an agency of the caller's scope within the period, with its
+    /// limit and whether it came late.
+    pub fn raw_acts_csv(
         &self,
         caller: &Caller,
         from: NaiveDate,
@@ -749,16 +787,18 @@ impl App {
     ) -> AppResult<Vec<u8>> {
         let scope = self.raw_scope(caller, from, to)?;
         let (start, end) = self.period_bounds(from, to);
-        let rows = self.store.raw_supplement_requests(&scope, start, end)?;
+        let rows = self.store.raw_acts(&scope, start, end)?;
         let offset = self.settings.offset;
         let mut w = csv_writer();
-        w.write_record(RAW_SUPPLEMENT_COLUMNS).map_err(csv_error)?;
+        w.write_record(RAW_ACT_COLUMNS).map_err(csv_error)?;
         for r in rows {
             w.write_record([
                 r.dossier_code,
                 r.seq.to_string(),
+                r.kind,
                 rfc3339(r.at, offset),
                 r.agency_code,
+                r.due_at.map(|t| rfc3339(t, offset)).unwrap_or_default(),
                 r.late.to_string(),
             ])
             .map_err(csv_error)?;
@@ -778,6 +818,7 @@ impl App {
         let (start, end) = self.period_bounds(from, to);
         let rows = self.store.raw_handovers(&scope, start, end)?;
         let offset = self.settings.offset;
+        let opt_time = |t: Option<NaiveDateTime>| t.map(|t| rfc3339(t, offset)).unwrap_or_default();
         let mut w = csv_writer();
         w.write_record(RAW_HANDOVER_COLUMNS).map_err(csv_error)?;
         for h in rows {
@@ -789,6 +830,8 @@ impl App {
                 h.to_agency,
                 h.electronic.to_string(),
                 h.outcome.unwrap_or_default(),
+                opt_time(h.transfer_due_at),
+                h.transfer_outcome.unwrap_or_default(),
             ])
             .map_err(csv_error)?;
         }

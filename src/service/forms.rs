@@ -123,18 +123,36 @@ impl App {
         code: &str,
         pin_given: Option<&str>,
     ) -> AppResult<Vec<u8>> {
-        let (d, papers, _) = self.dossier_for(caller, code)?;
+        let (d, papers, events) = self.dossier_for(caller, code)?;
         let offset = self.settings.offset;
-        let received = from_db(d.received_at);
+        // Form 01 exists from the official receipt on (an online submission waits for it).
+        let (Some(received), Some(due), Some(book_volume), Some(book_line)) =
+            (d.received_at, d.due_at, d.book_volume, d.book_line)
+        else {
+            return Err(AppError::new(
+                crate::error::ErrorKind::NotFound,
+                "no_such_form",
+                "Hồ sơ chưa được tiếp nhận chính thức: chưa có giấy tiếp nhận",
+            ));
+        };
+        let received = from_db(received);
         let pin_text = pin_given
             .and_then(pin::normalise_pin)
             .filter(|p| pin::verify_pin(&self.keys.pin, &d.code, p, &d.pin_hash))
             .unwrap_or_else(|| "****** (đã cấp khi tiếp nhận)".into());
+        // Who received it: the counter clerk, or the desk clerk who received an online
+        // submission officially.
+        let receiver_account = events
+            .iter()
+            .rev()
+            .find(|e| e.kind == "receive")
+            .map(|e| e.actor.clone())
+            .unwrap_or_else(|| d.received_by.clone());
         let receiver = self
             .store
-            .find_user(&d.received_by)?
+            .find_user(&receiver_account)?
             .map(|u| u.full_name)
-            .unwrap_or_else(|| d.received_by.clone());
+            .unwrap_or(receiver_account);
         let proxy_line = d
             .proxy
             .as_deref()
@@ -175,9 +193,9 @@ impl App {
         let mut data = self
             .heading(&d.receiving_agency, received)
             .with_text("code", d.code.clone())
-            .with_text("receipt_number", format!("{}/TNHS", d.book_line))
-            .with_text("book_volume", d.book_volume.to_string())
-            .with_text("book_line", d.book_line.to_string())
+            .with_text("receipt_number", format!("{book_line}/TNHS"))
+            .with_text("book_volume", book_volume.to_string())
+            .with_text("book_line", book_line.to_string())
             .with_text("applicant_name", d.applicant_name.clone())
             .with_text("applicant_id_number", d.applicant_id_number.clone())
             .with_text(
@@ -196,7 +214,7 @@ impl App {
             .with_rows("papers", rows)
             .with_text("statutory_time", time.to_string())
             .with_text("received_at", moment_vi(received, offset))
-            .with_text("due_at", moment_vi(from_db(d.due_at), offset))
+            .with_text("due_at", moment_vi(from_db(due), offset))
             .with_text("return_place", self.settings.return_place.clone())
             .with_text("status_url", self.status_url(&d.code))
             .with_text("pin", pin_text)

@@ -12,6 +12,7 @@ use crate::core::applicant::{check_email, check_id_number, check_phone, IdKind};
 use crate::core::catalogue::{PaperKind, Procedure};
 use crate::core::deadline::DeadlineError;
 use crate::core::dossier::{missing_papers, rule_set_for, Channel, Status, SubmittedPaper};
+use crate::core::indicators::ActKind;
 use crate::core::pin;
 use crate::core::text;
 use crate::error::{AppError, AppResult};
@@ -117,14 +118,20 @@ pub struct Proxy {
     pub relation: Option<String>,
 }
 
-/// What the counter hands back: the code and the pin (shown once), and the moments.
+/// What the counter (or, for an online submission, the intake API) hands back: the code and
+/// the pin (shown once), and the moments.
 #[derive(Debug, Clone, Serialize)]
 pub struct Receipt {
     pub code: String,
     pub pin: String,
     pub status: &'static str,
-    pub received_at: DateTime<Utc>,
-    pub due_at: DateTime<Utc>,
+    /// An online submission's arrival and when the desk must answer it (NĐ 118/2025
+    /// Art. 17(2)); none at the counter.
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub acknowledge_by: Option<DateTime<Utc>>,
+    /// None until the official receipt.
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
     pub procedure_code: String,
     pub procedure_name: String,
     pub procedure_version: i32,
@@ -133,8 +140,8 @@ pub struct Receipt {
     pub receiving_agency: String,
     pub competent_agency: Option<String>,
     pub channel: &'static str,
-    pub book_volume: i32,
-    pub book_line: i64,
+    pub book_volume: Option<i32>,
+    pub book_line: Option<i64>,
 }
 
 fn required_text(value: &str, max: usize, code: &'static str, what: &str) -> AppResult<String> {
@@ -398,30 +405,31 @@ impl App {
             .get(&receiving_code)
             .ok_or_else(|| AppError::forbidden("Cơ quan của tài khoản không còn trong danh mục"))?;
         let offset = self.settings.offset;
-        let local = now.with_timezone(&offset);
-        let time = procedure.time();
-        let due = self
-            .due_at(local.fixed_offset(), &time)
-            .map_err(|e| match e {
-                DeadlineError::OutOfRange => AppError::invalid("out_of_range", e.to_string()),
-                _ => AppError::internal(),
-            })?;
+        let local = now.with_timezone(&offset).fixed_offset();
         let rules =
             rule_set_for(&self.rule_sets, local.date_naive()).ok_or_else(AppError::internal)?;
-        let rule_set = rules.id.clone();
-        // A supplement requested after this is late (NĐ 118/2025 Art. 19(5)); a
-        // specialised law's own limit, in the catalogue, wins over the rule set's.
-        let supplement_request_by = crate::core::machine::supplement_request_by(
-            local.fixed_offset(),
-            procedure
-                .supplement_request_within
-                .as_ref()
-                .or(rules.supplement_request_within.as_ref()),
-            &self.deadlines(),
-        )
-        .map_err(|e| AppError::invalid("out_of_range", e.to_string()))?;
         let competent =
             self.competent_for(&procedure, receiving, req.competent_agency.as_deref())?;
+        // An online dossier waits for the desk's official receipt (NĐ 118/2025 Art. 17(2));
+        // the desk answers within the rule set's limit. At the counter: received now.
+        let acknowledge_by = match (channel, &rules.online_acknowledge_within) {
+            (Channel::Online, Some(w)) => Some(
+                crate::core::desk::acknowledge_by(local, Some(w), &self.deadlines())
+                    .map_err(|e| AppError::invalid("out_of_range", e.to_string()))?
+                    .expect("a limit gives a moment"),
+            ),
+            _ => None,
+        };
+        let plan = match acknowledge_by {
+            None => Some(self.plan_receipt(
+                &procedure,
+                rules,
+                &receiving.code,
+                competent.as_deref(),
+                local,
+            )?),
+            Some(_) => None,
+        };
         // The code names the agency of NĐ 118/2025 Art. 28(2) and numbers the dossier in
         // that agency's sequence of the day.
         let code_agency = crate::core::code::code_agency(
@@ -437,21 +445,18 @@ impl App {
             .dossier_code
             .sequence_agency(&code_agency, &receiving.code)
             .to_string();
-        let route = self.plan_route(
-            &procedure,
-            &receiving.code,
-            competent.as_deref(),
-            local.fixed_offset(),
-            due,
-        )?;
         let pin = random_pin()?;
-        let due_db = to_db(due.with_timezone(&Utc));
         let actor = caller.actor();
         let day_scope = format!("d:{}", local.format("%Y-%m-%d"));
-        let year_scope = format!("y:{}", local.year());
         let proxy_json = proxy
             .as_ref()
             .map(|p| serde_json::to_string(p).expect("serialisable"));
+        let time = procedure.time();
+        let status = if plan.is_some() {
+            Status::Received
+        } else {
+            Status::Submitted
+        };
         let receipt = self.store.write(None, |conn| {
             let seq = dossiers::next_sequence(conn, &sequence_agency, &day_scope)?;
             let code = self.settings.dossier_code.format(
@@ -460,17 +465,16 @@ impl App {
                 local.date_naive(),
                 seq as u64,
             );
-            let book_line = dossiers::next_sequence(conn, &receiving.code, &year_scope)?;
-            let row = DossierRow {
+            let mut row = DossierRow {
                 code: code.clone(),
                 procedure_code: version.procedure_code.clone(),
                 procedure_version: version.version,
-                rule_set: rule_set.clone(),
+                rule_set: rules.id.clone(),
                 receiving_agency: receiving.code.clone(),
                 competent_agency: competent.clone(),
                 current_agency: receiving.code.clone(),
                 channel: channel.as_str().into(),
-                status: Status::Received.as_str().into(),
+                status: status.as_str().into(),
                 applicant_name: applicant.full_name.clone(),
                 applicant_id_kind: applicant.id_kind.as_str().into(),
                 applicant_id_number: applicant.id_number.clone(),
@@ -481,8 +485,8 @@ impl App {
                 proxy: proxy_json.clone(),
                 note: note.clone(),
                 pin_hash: pin::hash_pin(&self.keys.pin, &code, &pin),
-                received_at: received,
-                due_at: due_db,
+                received_at: None,
+                due_at: None,
                 time_amount: time.amount as i32,
                 time_unit: time.unit.as_str().into(),
                 time_cutoff: time.cutoff.map(|c| c.format("%H:%M").to_string()),
@@ -491,10 +495,20 @@ impl App {
                 outcome: None,
                 result_ready: false,
                 received_by: caller.username.clone(),
-                book_volume: local.year(),
-                book_line,
+                book_volume: None,
+                book_line: None,
                 updated_at: received,
             };
+            let mut progress = dossiers::ProgressRow::new(&code);
+            progress.fee_bearing = procedure.fee > 0;
+            progress.yields_document = procedure.result_document.is_some();
+            let mut step_rows = Vec::new();
+            if let Some(plan) = &plan {
+                step_rows = self.apply_receipt(conn, &mut row, &mut progress, plan)?;
+            } else {
+                progress.submitted_at = Some(received);
+                progress.acknowledge_by = acknowledge_by.map(|t| to_db(t.with_timezone(&Utc)));
+            }
             let paper_rows: Vec<PaperRow> = papers
                 .iter()
                 .enumerate()
@@ -507,44 +521,30 @@ impl App {
                     reuse_document_id: reuse[i].clone(),
                 })
                 .collect();
+            let mut payload = json!({
+                "channel": channel.as_str(),
+                "procedure_version": version.version,
+                "rule_set": rules.id,
+                "reused": reuse.iter().flatten().collect::<Vec<_>>(),
+            });
+            if let Some(plan) = &plan {
+                payload["due_at"] = json!(plan.due.to_rfc3339());
+                payload["supplement_request_by"] =
+                    json!(plan.supplement_request_by.map(|t| t.to_rfc3339()));
+            }
+            if let Some(by) = acknowledge_by {
+                payload["acknowledge_by"] = json!(by.to_rfc3339());
+            }
             let event = EventRow {
                 dossier_code: code.clone(),
                 seq: 1,
-                kind: "receive".into(),
+                kind: if plan.is_some() { "receive" } else { "submit" }.into(),
                 at: received,
                 actor: caller.username.clone(),
                 agency_code: receiving.code.clone(),
-                status_after: Status::Received.as_str().into(),
-                payload: json!({
-                    "channel": channel.as_str(),
-                    "procedure_version": version.version,
-                    "due_at": due.to_rfc3339(),
-                    "rule_set": rule_set,
-                    "supplement_request_by": supplement_request_by.map(|t| t.to_rfc3339()),
-                    "reused": reuse.iter().flatten().collect::<Vec<_>>(),
-                })
-                .to_string(),
+                status_after: status.as_str().into(),
+                payload: payload.to_string(),
             };
-            let state = crate::core::machine::State::received(
-                &receiving.code,
-                local.fixed_offset(),
-                time,
-                due,
-            )
-            .with_supplement_request_by(supplement_request_by)
-            .with_route(route.clone(), local.fixed_offset());
-            let mut progress = dossiers::ProgressRow::new(&code);
-            progress.fee_bearing = procedure.fee > 0;
-            progress.yields_document = procedure.result_document.is_some();
-            progress.first_due_at = Some(due_db);
-            progress.supplement_request_by =
-                supplement_request_by.map(|t| to_db(t.with_timezone(&Utc)));
-            progress.current_step = state.current_step.map(|i| i as i32);
-            let step_rows: Vec<_> = state
-                .steps
-                .iter()
-                .map(|s| super::processing::step_row(&code, s))
-                .collect();
             dossiers::insert_dossier(conn, &row, &progress, &paper_rows, &step_rows, &event)?;
             if reuse.iter().any(Option::is_some) {
                 let dg = crate::store::documents::refresh_digitisation(conn, &code)?;
@@ -552,12 +552,28 @@ impl App {
                 progress.reused = dg.reused;
             }
             self.roll(conn, None, (&row, &progress))?;
+            if let Some(by) = acknowledge_by {
+                self.record_act(
+                    conn,
+                    &row,
+                    1,
+                    ActKind::Submit,
+                    &receiving.code,
+                    local,
+                    Some(by),
+                    false,
+                )?;
+            }
             audit::append(
                 conn,
                 AuditEntry {
                     actor: &actor,
                     at: received,
-                    action: "dossier.receive",
+                    action: if plan.is_some() {
+                        "dossier.receive"
+                    } else {
+                        "dossier.submit"
+                    },
                     entity: "dossier",
                     entity_id: &code,
                     detail: json!({
@@ -566,31 +582,338 @@ impl App {
                         "channel": channel.as_str(),
                         "papers": paper_rows.len(),
                         "reused": reuse.iter().flatten().collect::<Vec<_>>(),
-                        "due_at": due.to_rfc3339(),
+                        "due_at": plan.as_ref().map(|p| p.due.to_rfc3339()),
+                        "acknowledge_by": acknowledge_by.map(|t| t.to_rfc3339()),
                     }),
                 },
             )?;
             Ok::<_, StoreError>(Receipt {
                 code,
                 pin: pin.clone(),
-                status: Status::Received.as_str(),
-                received_at: crate::store::from_db(received),
-                due_at: crate::store::from_db(due_db),
+                status: status.as_str(),
+                submitted_at: progress.submitted_at.map(crate::store::from_db),
+                acknowledge_by: acknowledge_by.map(|t| t.with_timezone(&Utc)),
+                received_at: row.received_at.map(crate::store::from_db),
+                due_at: row.due_at.map(crate::store::from_db),
                 procedure_code: version.procedure_code.clone(),
                 procedure_name: version.name.clone(),
                 procedure_version: version.version,
                 statutory_time: time.to_string(),
-                rule_set: rule_set.clone(),
+                rule_set: rules.id.clone(),
                 receiving_agency: receiving.code.clone(),
                 competent_agency: competent.clone(),
                 channel: channel.as_str(),
-                book_volume: local.year(),
-                book_line,
+                book_volume: row.book_volume,
+                book_line: row.book_line,
             })
         })?;
-        tracing::info!(code = %receipt.code, procedure = %receipt.procedure_code, channel = receipt.channel, "dossier received");
+        tracing::info!(code = %receipt.code, procedure = %receipt.procedure_code, channel = receipt.channel, status = receipt.status, "dossier registered");
         Ok(receipt)
     }
+
+    /// What the official receipt of a dossier of `procedure` at `at` sets: the rule set in
+    /// force, the statutory due moment, the route with each step's due moment and the limit
+    /// for supplement requests — the same at the counter and for an online dossier the
+    /// desk receives (NĐ 118/2025 Art. 17(3)).
+    pub fn plan_receipt(
+        &self,
+        procedure: &Procedure,
+        rules: &crate::core::dossier::RuleSet,
+        receiving: &str,
+        competent: Option<&str>,
+        at: DateTime<chrono::FixedOffset>,
+    ) -> AppResult<ReceiptPlan> {
+        let out_of_range = |e: DeadlineError| match e {
+            DeadlineError::OutOfRange => AppError::invalid("out_of_range", e.to_string()),
+            _ => AppError::internal(),
+        };
+        let time = procedure.time();
+        let due = self.due_at(at, &time).map_err(out_of_range)?;
+        // A supplement requested after this is late (NĐ 118/2025 Art. 19(5)); a
+        // specialised law's own limit, in the catalogue, wins over the rule set's.
+        let supplement_request_by = crate::core::machine::supplement_request_by(
+            at,
+            procedure
+                .supplement_request_within
+                .as_ref()
+                .or(rules.supplement_request_within.as_ref()),
+            &self.deadlines(),
+        )
+        .map_err(out_of_range)?;
+        let route = self.plan_route(procedure, receiving, competent, at, due)?;
+        Ok(ReceiptPlan {
+            at,
+            rule_set: rules.id.clone(),
+            time,
+            due,
+            route,
+            supplement_request_by,
+        })
+    }
+
+    /// Writes the official receipt `plan` into a dossier's rows inside the caller's
+    /// transaction: received now, due, its tracking-book line, the route's steps (returned,
+    /// to be inserted), the first due moment and the supplement limit.
+    pub fn apply_receipt(
+        &self,
+        conn: &mut crate::store::DbConnection,
+        row: &mut DossierRow,
+        progress: &mut dossiers::ProgressRow,
+        plan: &ReceiptPlan,
+    ) -> Result<Vec<dossiers::StepRow>, StoreError> {
+        let at = to_db(plan.at.with_timezone(&Utc));
+        let due = to_db(plan.due.with_timezone(&Utc));
+        let year = plan.at.year();
+        row.book_line = Some(dossiers::next_sequence(
+            conn,
+            &row.receiving_agency,
+            &format!("y:{year}"),
+        )?);
+        row.book_volume = Some(year);
+        row.status = Status::Received.as_str().into();
+        row.rule_set = plan.rule_set.clone();
+        row.received_at = Some(at);
+        row.due_at = Some(due);
+        row.current_agency = row.receiving_agency.clone();
+        let state = crate::core::machine::State::received(
+            &row.receiving_agency,
+            plan.at,
+            plan.time,
+            plan.due,
+        )
+        .with_supplement_request_by(plan.supplement_request_by)
+        .with_route(plan.route.clone(), plan.at);
+        progress.first_due_at = Some(due);
+        progress.supplement_request_by = plan
+            .supplement_request_by
+            .map(|t| to_db(t.with_timezone(&Utc)));
+        progress.current_step = state.current_step.map(|i| i as i32);
+        Ok(state
+            .steps
+            .iter()
+            .map(|s| super::processing::step_row(&row.code, s))
+            .collect())
+    }
+
+    /// Records an act the law gives a time limit (`deadline_acts`) and counts it in the
+    /// daily rollup, by `agency` on the act's local day, inside the caller's transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_act(
+        &self,
+        conn: &mut crate::store::DbConnection,
+        d: &DossierRow,
+        seq: i32,
+        kind: ActKind,
+        agency: &str,
+        at: DateTime<chrono::FixedOffset>,
+        due: Option<DateTime<chrono::FixedOffset>>,
+        late: bool,
+    ) -> Result<(), StoreError> {
+        dossiers::insert_act(
+            conn,
+            &dossiers::DeadlineActRow {
+                dossier_code: d.code.clone(),
+                seq,
+                kind: kind.as_str().into(),
+                at: to_db(at.with_timezone(&Utc)),
+                agency_code: agency.to_string(),
+                due_at: due.map(|t| to_db(t.with_timezone(&Utc))),
+                late,
+            },
+        )?;
+        let day = at.with_timezone(&self.settings.offset).date_naive();
+        let cells: Vec<_> = kind
+            .columns(late)
+            .into_iter()
+            .map(|c| ((agency.to_string(), d.procedure_code.clone(), day), c, 1))
+            .collect();
+        crate::store::reports::apply_rollup(conn, &cells)
+    }
+}
+
+/// `POST /api/v1/dossiers/{code}/resubmit`: the portal sends an online dossier again after
+/// the desk asked for a correction — the papers as now complete (all of them) and a note.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResubmitRequest {
+    #[serde(default)]
+    pub papers: Vec<PaperInput>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The answer to a resubmission.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resubmitted {
+    pub code: String,
+    pub status: &'static str,
+    pub acknowledge_by: Option<DateTime<Utc>>,
+    /// How many times the desk has sent it back.
+    pub correction_rounds: i32,
+}
+
+impl App {
+    /// The portal that submitted an online dossier sends it again, completed, after the
+    /// desk asked for a correction: a new round, with a new limit for the desk's answer
+    /// (NĐ 118/2025 Art. 17(2)). The papers, when given, replace the list and must satisfy
+    /// the procedure's checklist.
+    pub fn resubmit(
+        &self,
+        caller: &Caller,
+        code: &str,
+        req: &ResubmitRequest,
+        now: DateTime<Utc>,
+    ) -> AppResult<Resubmitted> {
+        if caller.role != Role::Portal {
+            return Err(AppError::forbidden(
+                "Chỉ Cổng dịch vụ công đã gửi hồ sơ mới gửi lại hồ sơ đã hoàn thiện",
+            ));
+        }
+        let now =
+            chrono::DurationRound::duration_trunc(now, chrono::Duration::seconds(1)).unwrap_or(now);
+        let papers = check_papers(&req.papers)?;
+        let note = optional_text(&req.note, 1000, "invalid_note", "Ghi chú")?;
+        let (d, _, _) = self.dossier_for(caller, code)?;
+        let status = Status::parse(&d.status).ok_or_else(AppError::internal)?;
+        crate::core::desk::resubmit(status).map_err(|r| AppError::conflict(r.code, r.message))?;
+        let reuse = if papers.is_empty() {
+            Vec::new()
+        } else {
+            let definition = self
+                .store
+                .procedure_history(&d.procedure_code)?
+                .into_iter()
+                .find(|v| v.version == d.procedure_version)
+                .ok_or_else(AppError::internal)?
+                .definition;
+            let procedure: Procedure =
+                serde_json::from_str(&definition).map_err(|_| AppError::internal())?;
+            let missing = missing_papers(&procedure.papers, &papers);
+            if !missing.is_empty() {
+                let names: Vec<&str> = missing.iter().map(|m| m.name.as_str()).collect();
+                return Err(AppError::invalid(
+                    "missing_papers",
+                    format!("Hồ sơ còn thiếu hoặc chưa đúng loại: {}", names.join("; ")),
+                )
+                .with_details(json!({ "missing": missing })));
+            }
+            let owner = Applicant {
+                full_name: d.applicant_name.clone(),
+                id_kind: IdKind::parse(&d.applicant_id_kind).unwrap_or(IdKind::PersonalId),
+                id_number: d.applicant_id_number.clone(),
+                phone: None,
+                email: None,
+                address: None,
+            };
+            self.check_reuse(&req.papers, &owner, now)?
+        };
+        let offset = self.settings.offset;
+        let local = now.with_timezone(&offset).fixed_offset();
+        let rules = self
+            .rule_sets
+            .iter()
+            .find(|r| r.id == d.rule_set)
+            .ok_or_else(AppError::internal)?;
+        let acknowledge_by = crate::core::desk::acknowledge_by(
+            local,
+            rules.online_acknowledge_within.as_ref(),
+            &self.deadlines(),
+        )
+        .map_err(|e| AppError::invalid("out_of_range", e.to_string()))?;
+        let at = to_db(now);
+        let actor = caller.actor();
+        self.store.write(None, |conn| {
+            let Some((mut row, mut progress)) = dossiers::dossier_for_update(conn, code)? else {
+                return Ok(Err(AppError::not_found()));
+            };
+            // Checked again under the row lock.
+            let status = Status::parse(&row.status).unwrap_or(Status::Submitted);
+            let next = match crate::core::desk::resubmit(status) {
+                Ok(s) => s,
+                Err(r) => return Ok(Err(AppError::conflict(r.code, r.message))),
+            };
+            if !papers.is_empty() {
+                let rows: Vec<PaperRow> = papers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| PaperRow {
+                        dossier_code: row.code.clone(),
+                        position: i as i32 + 1,
+                        name: p.name.clone(),
+                        kind: kind_str(p.kind).into(),
+                        count: p.count as i32,
+                        reuse_document_id: reuse.get(i).cloned().flatten(),
+                    })
+                    .collect();
+                dossiers::replace_papers(conn, &row.code, &rows)?;
+            }
+            if note.is_some() {
+                row.note = note.clone();
+            }
+            row.status = next.as_str().into();
+            row.updated_at = at;
+            progress.acknowledge_by = acknowledge_by.map(|t| to_db(t.with_timezone(&Utc)));
+            let seq = dossiers::append_event(
+                conn,
+                &row,
+                &progress,
+                EventRow {
+                    dossier_code: row.code.clone(),
+                    seq: 0,
+                    kind: "resubmit".into(),
+                    at,
+                    actor: caller.username.clone(),
+                    agency_code: caller.agency.clone(),
+                    status_after: row.status.clone(),
+                    payload: json!({
+                        "papers": papers.len(),
+                        "note": note,
+                        "round": progress.correction_rounds,
+                        "acknowledge_by": acknowledge_by.map(|t| t.to_rfc3339()),
+                    })
+                    .to_string(),
+                },
+            )?;
+            self.record_act(
+                conn,
+                &row,
+                seq,
+                ActKind::Resubmit,
+                &row.receiving_agency.clone(),
+                local,
+                acknowledge_by,
+                false,
+            )?;
+            audit::append(
+                conn,
+                AuditEntry {
+                    actor: &actor,
+                    at,
+                    action: "dossier.resubmit",
+                    entity: "dossier",
+                    entity_id: &row.code,
+                    detail: json!({ "seq": seq, "papers": papers.len(), "round": progress.correction_rounds }),
+                },
+            )?;
+            Ok::<_, StoreError>(Ok(Resubmitted {
+                code: row.code.clone(),
+                status: next.as_str(),
+                acknowledge_by: acknowledge_by.map(|t| t.with_timezone(&Utc)),
+                correction_rounds: progress.correction_rounds,
+            }))
+        })?
+    }
+}
+
+/// What an official receipt sets (see [`App::plan_receipt`]).
+#[derive(Debug, Clone)]
+pub struct ReceiptPlan {
+    pub at: DateTime<chrono::FixedOffset>,
+    pub rule_set: String,
+    pub time: crate::core::deadline::StatutoryTime,
+    pub due: DateTime<chrono::FixedOffset>,
+    pub route: Vec<crate::core::route::Step>,
+    pub supplement_request_by: Option<DateTime<chrono::FixedOffset>>,
 }
 
 impl App {

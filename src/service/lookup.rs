@@ -40,8 +40,13 @@ pub struct PublicDossier {
     pub procedure: AgencyRef,
     pub status: String,
     pub status_label: &'static str,
-    pub received_at: DateTime<Utc>,
-    pub due_at: DateTime<Utc>,
+    /// An online submission's arrival, and by when the desk answers it (NĐ 118/2025
+    /// Art. 17(2)); none at the counter.
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub acknowledge_by: Option<DateTime<Utc>>,
+    /// None until the official receipt.
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
     pub reappointed_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub current_agency: AgencyRef,
@@ -200,8 +205,25 @@ impl App {
             },
             status: d.status.clone(),
             status_label: status.label_vi(),
-            received_at: from_db(d.received_at),
-            due_at: from_db(d.due_at),
+            submitted_at: events
+                .iter()
+                .find(|e| e.kind == "submit")
+                .map(|e| from_db(e.at)),
+            // The limit of the current round, while it waits for the desk.
+            acknowledge_by: events
+                .iter()
+                .rev()
+                .find(|e| matches!(e.kind.as_str(), "submit" | "resubmit"))
+                .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.payload).ok())
+                .and_then(|v| {
+                    v.get("acknowledge_by")
+                        .and_then(|x| x.as_str())
+                        .and_then(|x| DateTime::parse_from_rfc3339(x).ok())
+                })
+                .map(|t| t.with_timezone(&Utc))
+                .filter(|_| status == Status::Submitted),
+            received_at: d.received_at.map(from_db),
+            due_at: d.due_at.map(from_db),
             reappointed_at: d.reappointed_at.map(from_db),
             finished_at: d.finished_at.map(from_db),
             current_agency: agency(&d.current_agency),

@@ -21,7 +21,11 @@ use crate::store::from_db;
 pub enum Notice {
     /// Mẫu 02, for the dossier's supplement request.
     Supplement,
-    /// Mẫu 03, for a refusal after appraisal (*phiếu từ chối giải quyết hồ sơ*).
+    /// Mẫu 02, for the desk's request to complete an online submission (NĐ 118/2025
+    /// Art. 17(2)).
+    Correction,
+    /// Mẫu 03, for a refusal: of an online submission by the desk, or after appraisal
+    /// (*phiếu từ chối giải quyết hồ sơ*, Art. 19(3)).
     Refusal,
     /// Mẫu 04, for its delay.
     Delay,
@@ -35,6 +39,7 @@ impl Notice {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "supplement" => Some(Notice::Supplement),
+            "correction" => Some(Notice::Correction),
             "refusal" => Some(Notice::Refusal),
             "delay" => Some(Notice::Delay),
             "stop" => Some(Notice::Stop),
@@ -46,6 +51,7 @@ impl Notice {
     pub fn as_str(self) -> &'static str {
         match self {
             Notice::Supplement => "supplement",
+            Notice::Correction => "correction",
             Notice::Refusal => "refusal",
             Notice::Delay => "delay",
             Notice::Stop => "stop",
@@ -53,14 +59,15 @@ impl Notice {
         }
     }
 
-    /// The event the form is issued for, if it needs one.
-    fn event_kind(self) -> Option<&'static str> {
+    /// The events the form is issued for, if it needs one.
+    fn event_kinds(self) -> &'static [&'static str] {
         match self {
-            Notice::Supplement => Some("request_supplement"),
-            Notice::Refusal => Some("decide"),
-            Notice::Delay => Some("delay"),
-            Notice::Stop => Some("stop"),
-            Notice::Control => None,
+            Notice::Supplement => &["request_supplement"],
+            Notice::Correction => &["request_correction"],
+            Notice::Refusal => &["decide", "refuse"],
+            Notice::Delay => &["delay"],
+            Notice::Stop => &["stop"],
+            Notice::Control => &[],
         }
     }
 
@@ -74,6 +81,8 @@ impl Notice {
         use crate::core::machine::{Decision, Event};
         match event {
             Event::RequestSupplement { .. } => Some(Notice::Supplement),
+            Event::RequestCorrection { .. } => Some(Notice::Correction),
+            Event::Refuse { .. } => Some(Notice::Refusal),
             Event::Decide {
                 outcome: Decision::Refused,
                 ..
@@ -88,7 +97,10 @@ impl Notice {
     /// gives form 03 only when it refuses).
     fn issued_by(self, payload: &Value) -> bool {
         match self {
-            Notice::Refusal => payload.get("outcome").and_then(Value::as_str) == Some("refused"),
+            // A decision gives form 03 when it refuses; a refusal at intake always does.
+            Notice::Refusal => payload
+                .get("outcome")
+                .is_none_or(|o| o.as_str() == Some("refused")),
             _ => true,
         }
     }
@@ -159,7 +171,12 @@ impl App {
                     .map(|p| p.name.clone())
                     .unwrap_or_default(),
             )
-            .with_text("received_at", moment_vi(from_db(d.received_at), offset))
+            .with_text(
+                "received_at",
+                d.received_at
+                    .map(|t| moment_vi(from_db(t), offset))
+                    .unwrap_or_default(),
+            )
     }
 
     /// Form `notice` of dossier `code` as PDF: 404 when the dossier is not visible to
@@ -169,31 +186,37 @@ impl App {
         let offset = self.settings.offset;
         let names = self.staff_names(&events)?;
         let name_of = |u: &str| names.get(u).cloned().unwrap_or_else(|| u.to_string());
-        let event = match notice.event_kind() {
-            Some(kind) => Some(
+        let no_form = || {
+            AppError::new(
+                crate::error::ErrorKind::NotFound,
+                "no_such_form",
+                "Hồ sơ chưa có sự kiện tương ứng với biểu mẫu này",
+            )
+        };
+        if notice == Notice::Control && d.received_at.is_none() {
+            return Err(no_form());
+        }
+        let kinds = notice.event_kinds();
+        let event = if kinds.is_empty() {
+            None
+        } else {
+            Some(
                 events
                     .iter()
                     .rev()
                     .find(|e| {
-                        e.kind == kind
+                        kinds.contains(&e.kind.as_str())
                             && notice
                                 .issued_by(&serde_json::from_str(&e.payload).unwrap_or(Value::Null))
                     })
-                    .ok_or_else(|| {
-                        AppError::new(
-                            crate::error::ErrorKind::NotFound,
-                            "no_such_form",
-                            "Hồ sơ chưa có sự kiện tương ứng với biểu mẫu này",
-                        )
-                    })?,
-            ),
-            None => None,
+                    .ok_or_else(no_form)?,
+            )
         };
         let payload: Value = event
             .map(|e| serde_json::from_str(&e.payload).unwrap_or(Value::Null))
             .unwrap_or(Value::Null);
         let data = match notice {
-            Notice::Supplement => {
+            Notice::Supplement | Notice::Correction => {
                 let e = event.expect("checked");
                 let reason = text(&payload, "reason");
                 let items = payload
@@ -213,16 +236,23 @@ impl App {
             }
             Notice::Refusal => {
                 let e = event.expect("checked");
-                self.dossier_form(&d, &e.agency_code, from_db(e.at))
-                    .with_text("decided", "1")
-                    .with_text("deciding_agency", self.agency_name(&e.agency_code))
+                let form = self
+                    .dossier_form(&d, &e.agency_code, from_db(e.at))
                     .with_text("refusal_reason", text(&payload, "reason"))
                     .with_text("signer_name", name_of(&e.actor))
-                    .with_text("receiver_name", name_of(&e.actor))
+                    .with_text("receiver_name", name_of(&e.actor));
+                if e.kind == "decide" {
+                    form.with_text("decided", "1")
+                        .with_text("deciding_agency", self.agency_name(&e.agency_code))
+                } else {
+                    form
+                }
             }
             Notice::Delay => {
                 let e = event.expect("checked");
-                let due = moment_of(&payload, "due_at").unwrap_or_else(|| from_db(d.due_at));
+                let due = moment_of(&payload, "due_at")
+                    .or(d.due_at.map(from_db))
+                    .unwrap_or(from_db(e.at));
                 let new_due = moment_of(&payload, "new_due_at")
                     .or_else(|| d.reappointed_at.map(from_db))
                     .unwrap_or(due);
@@ -243,7 +273,7 @@ impl App {
             Notice::Control => self.control_slip(&d, &events, &name_of, offset)?,
         };
         let id = match notice {
-            Notice::Supplement => "02",
+            Notice::Supplement | Notice::Correction => "02",
             Notice::Refusal => "03",
             Notice::Delay => "04",
             Notice::Stop => "05",
@@ -296,6 +326,18 @@ impl App {
                     if !n.is_empty() {
                         note.push_str(&format!("; {n}"));
                     }
+                    // The transfer out of the receiving desk against its own due moment
+                    // (NĐ 118/2025 Art. 18(2), 20(1)(a)).
+                    if let Some(due) = v.get("transfer").and_then(|t| moment_of(t, "due_at")) {
+                        let met = match v["transfer"]["outcome"].as_str() {
+                            Some("late") => "quá hạn",
+                            _ => "đúng hạn",
+                        };
+                        note.push_str(&format!(
+                            "\nChuyển hồ sơ: hạn {}, {met}",
+                            moment_vi(due, offset)
+                        ));
+                    }
                     rows.push(vec![
                         format!(
                             "Giao: {} – {}\nNhận: {}",
@@ -331,8 +373,9 @@ impl App {
                 coordinating.push(e.agency_code.clone());
             }
         }
+        let received = d.received_at.or(d.due_at).unwrap_or(d.updated_at);
         let mut data = self
-            .dossier_form(d, &d.receiving_agency, from_db(d.received_at))
+            .dossier_form(d, &d.receiving_agency, from_db(received))
             .with_text("lead_agency", self.agency_name(lead))
             .with_text(
                 "coordinating_agencies",
@@ -342,7 +385,12 @@ impl App {
                     .collect::<Vec<_>>()
                     .join("; "),
             )
-            .with_text("due_at", moment_vi(from_db(d.due_at), offset))
+            .with_text(
+                "due_at",
+                d.due_at
+                    .map(|t| moment_vi(from_db(t), offset))
+                    .unwrap_or_default(),
+            )
             .with_rows("handovers", rows);
         if let Some(r) = d.reappointed_at {
             data = data.with_text("reappointed_at", moment_vi(from_db(r), offset));

@@ -9,14 +9,13 @@ use super::{Caller, Role};
 use crate::app::App;
 use crate::core::deadline::{Outcome, StatutoryTime};
 use crate::core::dossier::Status;
+use crate::core::indicators::ActKind;
 use crate::core::machine::{apply_full, Event, State};
 use crate::core::route::Step;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::documents::{self, DocumentRow};
-use crate::store::dossiers::{
-    self, DossierRow, EventRow, ProgressRow, StepRow, SupplementRequestRow,
-};
+use crate::store::dossiers::{self, DossierRow, EventRow, ProgressRow, StepRow};
 use crate::store::{from_db, to_db, StoreError};
 
 /// The result of a recorded event.
@@ -30,6 +29,8 @@ pub struct Recorded {
     pub step: Option<serde_json::Value>,
     /// A supplement request made after the limit (NĐ 118/2025 Art. 19(5)).
     pub late_request: bool,
+    /// The transfer out of the receiving desk, if the event was it: `{due_at, outcome}`.
+    pub transfer: Option<serde_json::Value>,
 }
 
 impl Event {
@@ -46,6 +47,9 @@ impl Event {
             Event::Delay { .. } => "delay",
             Event::Stop { .. } => "stop",
             Event::Close { .. } => "close",
+            Event::Receive => "receive",
+            Event::RequestCorrection { .. } => "request_correction",
+            Event::Refuse { .. } => "refuse",
             Event::Decide { .. } => "decide",
             Event::Return { .. } => "return",
             Event::Payment { .. } => "payment",
@@ -58,7 +62,11 @@ impl Event {
 fn roles_for(event: &Event) -> &'static [Role] {
     match event {
         Event::Decide { .. } => &[Role::Leader],
-        Event::Return { .. } | Event::Close { .. } => &[Role::Clerk],
+        Event::Return { .. }
+        | Event::Close { .. }
+        | Event::Receive
+        | Event::RequestCorrection { .. }
+        | Event::Refuse { .. } => &[Role::Clerk],
         Event::Assign { .. } => &[Role::Leader],
         Event::RequestSupplement { .. }
         | Event::Pause { .. }
@@ -134,13 +142,13 @@ fn state_of(
     let t = |n| from_db(n).with_timezone(&offset);
     Some(State {
         status: Status::parse(&d.status)?,
-        received_at: t(d.received_at),
+        received_at: t(d.received_at?),
         time: time_of(d)?,
         supplement_request_by: p.supplement_request_by.map(t),
         current_agency: d.current_agency.clone(),
         pending_handover: p.pending_handover.clone(),
         assignee: p.assignee.clone(),
-        due_at: t(d.due_at),
+        due_at: t(d.due_at?),
         reappointed_at: d.reappointed_at.map(t),
         clock_stopped_at: p.clock_stopped_at.map(t),
         supplement_requests: p.supplement_requests.max(0) as u32,
@@ -235,6 +243,27 @@ fn clean_event(event: &Event) -> AppResult<Event> {
         Event::Close { reason } => Event::Close {
             reason: text(reason, 2000, "Lý do")?,
         },
+        Event::Refuse { reason } => Event::Refuse {
+            reason: text(reason, 2000, "Lý do")?,
+        },
+        Event::RequestCorrection { items, reason } => {
+            if items.len() > 50 {
+                return Err(AppError::invalid(
+                    "text_too_long",
+                    "Tối đa 50 nội dung cần bổ sung, hoàn thiện",
+                ));
+            }
+            Event::RequestCorrection {
+                items: items
+                    .iter()
+                    .map(|i| text(i, 300, "Nội dung cần bổ sung, hoàn thiện"))
+                    .collect::<AppResult<Vec<_>>>()?
+                    .into_iter()
+                    .filter(|i| !i.is_empty())
+                    .collect(),
+                reason: text(reason, 2000, "Lý do")?,
+            }
+        }
         Event::Decide {
             outcome,
             reason,
@@ -264,7 +293,7 @@ fn clean_event(event: &Event) -> AppResult<Event> {
             score: *score,
             comment: opt(comment, 2000, "Ý kiến")?,
         },
-        Event::Accept | Event::Resume | Event::Return { .. } => event.clone(),
+        Event::Accept | Event::Resume | Event::Return { .. } | Event::Receive => event.clone(),
     })
 }
 
@@ -381,6 +410,12 @@ impl App {
                     return Ok(Err(AppError::not_found()));
                 }
             }
+            if matches!(
+                Status::parse(&row.status),
+                Some(Status::Submitted | Status::NeedsCorrection | Status::RefusedAtIntake)
+            ) {
+                return self.desk_event(conn, caller, row, progress, event, at, now);
+            }
             let before = (row.clone(), progress.clone());
             let step_rows = dossiers::steps_of(conn, code)?;
             let Some(state) = state_of(&row, &progress, &step_rows, offset) else {
@@ -411,9 +446,31 @@ impl App {
                 Err(r) => return Ok(Err(AppError::conflict(r.code, r.message))),
             };
             let (next, stage, late_request) = (applied.state, applied.stage, applied.late_request);
+            // The transfer out of the receiving desk: its own due moment (NĐ 118/2025
+            // Art. 18(2), 20(1)(a)), met or not.
+            let transfer = match event {
+                Event::Handover {
+                    to_agency,
+                    electronic,
+                    ..
+                } if state.current_agency == row.receiving_agency
+                    && !dossiers::has_handovers(conn, code)? =>
+                {
+                    let how = crate::core::desk::Transfer {
+                        paper: !*electronic,
+                        between_levels: self
+                            .agencies
+                            .between_tiers_from_a_centre(&row.receiving_agency, to_agency),
+                    };
+                    crate::core::desk::transfer_due_at(state.received_at, how, rules, &engine)
+                        .unwrap_or(None)
+                        .map(|due| (due, crate::core::desk::on_time(at, due)))
+                }
+                _ => None,
+            };
             row.status = next.status.as_str().to_string();
             row.current_agency = next.current_agency.clone();
-            row.due_at = db(next.due_at);
+            row.due_at = Some(db(next.due_at));
             row.reappointed_at = next.reappointed_at.map(db);
             row.finished_at = next.finished_at.map(db);
             row.outcome = next.outcome.map(|o| o.as_str().to_string());
@@ -453,7 +510,8 @@ impl App {
                     }
                 }
                 Event::Return { .. } => {
-                    let received = from_db(row.received_at).with_timezone(&offset);
+                    let received = from_db(row.received_at.unwrap_or(row.updated_at))
+                        .with_timezone(&offset);
                     progress.handling_minutes = Some(
                         (engine.working_minutes_between(received, at) - progress.stopped_minutes)
                             .max(0),
@@ -492,6 +550,12 @@ impl App {
             }
             if let Some(id) = &registered {
                 data["result_document"] = json!(id);
+            }
+            if let Some((due, on_time)) = transfer {
+                data["transfer"] = json!({
+                    "due_at": due.to_rfc3339(),
+                    "outcome": if on_time { "on_time" } else { "late" },
+                });
             }
             if let Some(st) = &stage {
                 data["step"] = json!({
@@ -541,27 +605,17 @@ impl App {
             )?;
             self.roll(conn, Some((&before.0, &before.1)), (&row, &progress))?;
             if let Event::RequestSupplement { .. } = event {
-                dossiers::insert_supplement_request(
+                // Counted, when late, by the agency that made the request, on its day.
+                self.record_act(
                     conn,
-                    &SupplementRequestRow {
-                        dossier_code: row.code.clone(),
-                        seq,
-                        at: db(at),
-                        agency_code: caller.agency.clone(),
-                        late: late_request,
-                    },
+                    &row,
+                    seq,
+                    ActKind::RequestSupplement,
+                    &caller.agency,
+                    at,
+                    state.supplement_request_by,
+                    late_request,
                 )?;
-                if late_request {
-                    // Counted by the agency that made the request, on its day.
-                    crate::store::reports::apply_rollup(
-                        conn,
-                        &[(
-                            (caller.agency.clone(), row.procedure_code.clone(), at.date_naive()),
-                            crate::core::indicators::Column::SupplementRequestsLate,
-                            1,
-                        )],
-                    )?;
-                }
             }
             if let Event::Handover {
                 to_agency,
@@ -581,6 +635,17 @@ impl App {
                         1,
                     ));
                 }
+                if let Some((_, on_time)) = transfer {
+                    cells.push((
+                        (state.current_agency.clone(), row.procedure_code.clone(), at.date_naive()),
+                        if on_time {
+                            crate::core::indicators::Column::TransfersOnTime
+                        } else {
+                            crate::core::indicators::Column::TransfersLate
+                        },
+                        1,
+                    ));
+                }
                 crate::store::reports::apply_rollup(conn, &cells)?;
                 dossiers::insert_handover(
                     conn,
@@ -592,6 +657,9 @@ impl App {
                         to_agency: to_agency.clone(),
                         electronic: *electronic,
                         outcome: stage.as_ref().map(|st| st.outcome.as_str().to_string()),
+                        transfer_due_at: transfer.map(|(due, _)| db(due)),
+                        transfer_outcome: transfer
+                            .map(|(_, ok)| if ok { "on_time" } else { "late" }.to_string()),
                     },
                 )?;
             }
@@ -607,6 +675,7 @@ impl App {
                 },
             )?;
             Ok::<_, StoreError>(Ok(Recorded {
+                transfer: data.get("transfer").cloned(),
                 step: data.get("step").cloned(),
                 late_request,
                 seq,
@@ -616,5 +685,152 @@ impl App {
             }))
         })?;
         result
+    }
+}
+
+impl App {
+    /// An event on a dossier not received yet (an online submission, NĐ 118/2025
+    /// Art. 17(2)–(3)), inside the caller's transaction: the desk of the receiving agency
+    /// receives it officially (from now the statutory time runs, as at the counter), asks
+    /// in one go for a correction, or refuses it; a payment is recorded. Every answer is an
+    /// act with the submission's limit.
+    #[allow(clippy::too_many_arguments)]
+    fn desk_event(
+        &self,
+        conn: &mut crate::store::DbConnection,
+        caller: &Caller,
+        mut row: DossierRow,
+        mut progress: ProgressRow,
+        event: &Event,
+        at: DateTime<FixedOffset>,
+        now: DateTime<Utc>,
+    ) -> Result<AppResult<Recorded>, StoreError> {
+        let offset = self.settings.offset;
+        let status = Status::parse(&row.status).unwrap_or(Status::Submitted);
+        let answers = matches!(
+            event,
+            Event::Receive | Event::RequestCorrection { .. } | Event::Refuse { .. }
+        );
+        if answers && caller.agency != row.receiving_agency {
+            return Ok(Err(AppError::forbidden(
+                "Chỉ Bộ phận Một cửa nơi hồ sơ được gửi đến mới tiếp nhận, yêu cầu hoàn thiện hoặc từ chối hồ sơ trực tuyến",
+            )));
+        }
+        let acknowledge_by = progress
+            .acknowledge_by
+            .map(|t| from_db(t).with_timezone(&offset));
+        let answer = match crate::core::desk::answer(status, acknowledge_by, event, at) {
+            Ok(a) => a,
+            Err(r) => return Ok(Err(AppError::conflict(r.code, r.message))),
+        };
+        let before = (row.clone(), progress.clone());
+        let mut steps = Vec::new();
+        let mut data = serde_json::to_value(event).unwrap_or(json!({}));
+        match event {
+            Event::Receive => {
+                let Some(definition) = crate::store::catalogue::procedure_definition(
+                    conn,
+                    &row.procedure_code,
+                    row.procedure_version,
+                )?
+                else {
+                    return Ok(Err(AppError::internal()));
+                };
+                let Ok(procedure) =
+                    serde_json::from_str::<crate::core::catalogue::Procedure>(&definition)
+                else {
+                    return Ok(Err(AppError::internal()));
+                };
+                // The rules in force at the official receipt.
+                let Some(rules) =
+                    crate::core::dossier::rule_set_for(&self.rule_sets, at.date_naive())
+                else {
+                    return Ok(Err(AppError::internal()));
+                };
+                let plan = match self.plan_receipt(
+                    &procedure,
+                    rules,
+                    &row.receiving_agency,
+                    row.competent_agency.as_deref(),
+                    at,
+                ) {
+                    Ok(p) => p,
+                    Err(e) => return Ok(Err(e)),
+                };
+                steps = self.apply_receipt(conn, &mut row, &mut progress, &plan)?;
+                data["received_at"] = json!(at.to_rfc3339());
+                data["due_at"] = json!(plan.due.to_rfc3339());
+                data["rule_set"] = json!(plan.rule_set);
+                data["supplement_request_by"] =
+                    json!(plan.supplement_request_by.map(|t| t.to_rfc3339()));
+            }
+            Event::RequestCorrection { .. } => progress.correction_rounds += 1,
+            Event::Payment {
+                method: crate::core::machine::PaymentMethod::Online,
+                ..
+            } => progress.paid_online = true,
+            _ => {}
+        }
+        if let Some(a) = &answer {
+            row.status = a.status.as_str().into();
+            data["acknowledge_by"] = json!(acknowledge_by.map(|t| t.to_rfc3339()));
+            data["acknowledged"] = json!(if a.late { "late" } else { "on_time" });
+        }
+        row.updated_at = to_db(now);
+        dossiers::insert_steps(conn, &steps)?;
+        let seq = dossiers::append_event(
+            conn,
+            &row,
+            &progress,
+            EventRow {
+                dossier_code: row.code.clone(),
+                seq: 0,
+                kind: event.kind().to_string(),
+                at: db(at),
+                actor: caller.username.clone(),
+                agency_code: caller.agency.clone(),
+                status_after: row.status.clone(),
+                payload: data.to_string(),
+            },
+        )?;
+        // Counted from its official receipt on; the answer counts for the desk.
+        self.roll(conn, Some((&before.0, &before.1)), (&row, &progress))?;
+        if let Some(a) = &answer {
+            let kind = match event {
+                Event::Receive => ActKind::Receive,
+                Event::RequestCorrection { .. } => ActKind::RequestCorrection,
+                _ => ActKind::Refuse,
+            };
+            self.record_act(
+                conn,
+                &row,
+                seq,
+                kind,
+                &row.receiving_agency.clone(),
+                at,
+                acknowledge_by,
+                a.late,
+            )?;
+        }
+        audit::append(
+            conn,
+            AuditEntry {
+                actor: &caller.actor(),
+                at: db(at),
+                action: "dossier.event",
+                entity: "dossier",
+                entity_id: &row.code,
+                detail: json!({ "seq": seq, "type": event.kind(), "status": row.status }),
+            },
+        )?;
+        Ok(Ok(Recorded {
+            step: None,
+            transfer: None,
+            late_request: false,
+            seq,
+            reappointment_kept: None,
+            dossier: row,
+            progress,
+        }))
     }
 }

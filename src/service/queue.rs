@@ -25,6 +25,10 @@ pub enum Urgency {
     ToClose,
 }
 
+/// An online submission is flagged due soon when this many working minutes or fewer are
+/// left to answer it.
+pub const ACKNOWLEDGE_SOON_MINUTES: i64 = 120;
+
 /// One line of a queue.
 #[derive(Debug, Clone)]
 pub struct QueueItem {
@@ -54,6 +58,7 @@ pub struct QueueQuery {
 pub fn statuses_for(role: Role) -> &'static [Status] {
     match role {
         Role::Clerk => &[
+            Status::Submitted,
             Status::Received,
             Status::SupplementRequested,
             Status::Approved,
@@ -76,18 +81,29 @@ pub fn statuses_for(role: Role) -> &'static [Status] {
 }
 
 impl App {
-    /// Working minutes from `now` to `due` (negative past it) and the flag.
+    /// Working minutes from `now` to `due` (negative past it) and the flag: due soon within
+    /// one working day.
     pub fn urgency(
         &self,
         now: DateTime<FixedOffset>,
         due: DateTime<FixedOffset>,
+    ) -> (i64, Urgency) {
+        self.urgency_within(now, due, self.calendar.hours().minutes_per_day())
+    }
+
+    /// [`App::urgency`] with the due-soon threshold `soon`, in working minutes.
+    pub fn urgency_within(
+        &self,
+        now: DateTime<FixedOffset>,
+        due: DateTime<FixedOffset>,
+        soon: i64,
     ) -> (i64, Urgency) {
         let e = self.deadlines();
         if now > due {
             return (-e.working_minutes_between(due, now), Urgency::Overdue);
         }
         let left = e.working_minutes_between(now, due);
-        let flag = if left <= self.calendar.hours().minutes_per_day() {
+        let flag = if left <= soon {
             Urgency::DueSoon
         } else {
             Urgency::Ok
@@ -183,12 +199,21 @@ impl App {
         Ok(rows
             .into_iter()
             .map(|(d, p)| {
-                let due = from_db(d.due_at).with_timezone(&offset_tz);
                 let at = p
                     .clock_stopped_at
                     .map(|t| from_db(t).with_timezone(&offset_tz))
                     .unwrap_or(now);
-                let (remaining_minutes, mut urgency) = self.urgency(at, due);
+                // Received: against its due moment. An online submission: against the
+                // desk's limit to answer it, due soon within 2 working hours.
+                let (remaining_minutes, mut urgency) = match (d.due_at, p.acknowledge_by) {
+                    (Some(due), _) => self.urgency(at, from_db(due).with_timezone(&offset_tz)),
+                    (None, Some(by)) => self.urgency_within(
+                        at,
+                        from_db(by).with_timezone(&offset_tz),
+                        ACKNOWLEDGE_SOON_MINUTES,
+                    ),
+                    (None, None) => (0, Urgency::Ok),
+                };
                 let closable = caller.role == Role::Clerk
                     && d.receiving_agency == caller.agency
                     && d.status == Status::SupplementRequested.as_str()

@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::{Caller, Role};
 use crate::app::App;
 use crate::core::indicators::{
-    aggregate, percent, rates, score, Counts, DossierFacts, GroupBy, HandoverFact, LateRequestFact,
-    Period, Rates,
+    aggregate, percent, rates, score, ActFact, ActKind, Counts, DossierFacts, GroupBy,
+    HandoverFact, Period, Rates,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::reports::FactRow;
@@ -103,19 +103,22 @@ fn value_of(r: &Rates, name: &str) -> Option<f64> {
         "result_digitisation_rate" => r.result_digitisation_rate,
         "qd766_on_time_rate" => r.qd766_on_time_rate,
         "qd766_digitisation_rate" => r.qd766_digitisation_rate,
+        "acknowledgement_on_time_rate" => r.acknowledgement_on_time_rate,
+        "transfer_on_time_rate" => r.transfer_on_time_rate,
         "qd766_satisfaction_index" => r.qd766_satisfaction_index,
         "avg_handling_working_days" => r.avg_handling_working_days,
         _ => None,
     }
 }
 
-/// A dossier's facts for the indicators, from its stored rows.
+/// A dossier's facts for the indicators, from its stored rows; none before its official
+/// receipt.
 pub fn facts_of(
     d: &crate::store::dossiers::DossierRow,
     p: &crate::store::dossiers::ProgressRow,
     level: String,
-) -> DossierFacts {
-    DossierFacts {
+) -> Option<DossierFacts> {
+    Some(DossierFacts {
         code: d.code.clone(),
         agency: d
             .competent_agency
@@ -124,12 +127,12 @@ pub fn facts_of(
         level,
         procedure: d.procedure_code.clone(),
         channel: d.channel.clone(),
-        received_at: from_db(d.received_at),
+        received_at: from_db(d.received_at?),
         finished_at: d.finished_at.map(from_db),
         status: d.status.clone(),
         outcome: d.outcome.clone(),
         decision: p.decision.clone(),
-        due_at: from_db(d.due_at),
+        due_at: from_db(d.due_at?),
         late_by_rule: p.late_by_rule,
         supplement_requested: p.supplement_requests > 0,
         digitised: p.digitised,
@@ -142,25 +145,26 @@ pub fn facts_of(
         rated_at: p.rated_at.map(from_db),
         handling_minutes: p.handling_minutes,
         yields_document: p.yields_document,
-    }
+    })
 }
 
 /// A dossier's facts from the row the store reads for the indicators; `level_of` gives
-/// the owner agency's level.
-pub fn facts_of_row(row: FactRow, level_of: &dyn Fn(&str) -> String) -> DossierFacts {
+/// the owner agency's level. None for a dossier not received yet (an online submission):
+/// it counts only from its official receipt.
+pub fn facts_of_row(row: FactRow, level_of: &dyn Fn(&str) -> String) -> Option<DossierFacts> {
     let (a, b, c, d) = row;
     let owner = a.2.clone().unwrap_or_else(|| a.1.clone());
-    DossierFacts {
+    Some(DossierFacts {
         code: a.0,
         level: level_of(&owner),
         agency: owner,
         procedure: a.3,
         channel: a.4,
-        received_at: from_db(b.0),
+        received_at: from_db(b.0?),
         finished_at: b.1.map(from_db),
         status: b.2,
         outcome: b.3,
-        due_at: from_db(b.4),
+        due_at: from_db(b.4?),
         late_by_rule: c.0,
         supplement_requested: c.1 > 0,
         digitised: c.2,
@@ -174,7 +178,7 @@ pub fn facts_of_row(row: FactRow, level_of: &dyn Fn(&str) -> String) -> DossierF
         handling_minutes: d.4,
         decision: d.5,
         yields_document: d.6,
-    }
+    })
 }
 
 /// Rollup columns that migrations added empty, with the instance fact that records their
@@ -200,7 +204,9 @@ impl App {
                 crate::store::reports::fill_rollup_columns(&self.store, fact, columns, |rows| {
                     let mut cells = std::collections::BTreeMap::new();
                     for row in rows {
-                        let f = facts_of_row(row.clone(), &|_| String::new());
+                        let Some(f) = facts_of_row(row.clone(), &|_| String::new()) else {
+                            continue;
+                        };
                         for (k, v) in crate::core::indicators::contributions(&f, offset) {
                             *cells.entry(k).or_insert(0) += v;
                         }
@@ -229,8 +235,11 @@ impl App {
         ),
     ) -> Result<(), crate::store::StoreError> {
         let offset = self.settings.offset;
-        let b = before.map(|(d, p)| facts_of(d, p, String::new()));
-        let a = facts_of(after.0, after.1, String::new());
+        let b = before.and_then(|(d, p)| facts_of(d, p, String::new()));
+        let Some(a) = facts_of(after.0, after.1, String::new()) else {
+            // Not received yet: nothing counts but its acts.
+            return Ok(());
+        };
         let changes = crate::core::indicators::rollup_delta(b.as_ref(), &a, offset);
         crate::store::reports::apply_rollup(conn, &changes)
     }
@@ -496,39 +505,40 @@ impl App {
             .store
             .indicator_facts(scope, to_db(start), to_db(end))?
             .into_iter()
-            .map(|row| facts_of_row(row, &level_of))
+            .filter_map(|row| facts_of_row(row, &level_of))
             .collect();
         let handovers: Vec<HandoverFact> = self
             .store
             .handover_facts(scope, to_db(start), to_db(end))?
             .into_iter()
-            .map(|(at, agency, procedure, electronic)| HandoverFact {
-                at: from_db(at),
-                level: level_of(&agency),
-                agency,
-                procedure,
-                electronic,
-            })
+            .map(
+                |(at, agency, procedure, electronic, transfer)| HandoverFact {
+                    at: from_db(at),
+                    level: level_of(&agency),
+                    agency,
+                    procedure,
+                    electronic,
+                    transfer_on_time: transfer.map(|t| t == "on_time"),
+                },
+            )
             .collect();
-        let late_requests: Vec<LateRequestFact> = self
+        let acts: Vec<ActFact> = self
             .store
-            .late_request_facts(scope, to_db(start), to_db(end))?
+            .act_facts(scope, to_db(start), to_db(end))?
             .into_iter()
-            .map(|(at, agency, procedure)| LateRequestFact {
-                at: from_db(at),
-                level: level_of(&agency),
-                agency,
-                procedure,
+            .filter_map(|(at, agency, procedure, kind, late)| {
+                Some(ActFact {
+                    at: from_db(at),
+                    level: level_of(&agency),
+                    agency,
+                    procedure,
+                    kind: ActKind::parse(&kind)?,
+                    late,
+                })
             })
             .collect();
         Ok(aggregate(
-            &facts,
-            &handovers,
-            &late_requests,
-            period,
-            group_by,
-            offset,
-            now,
+            &facts, &handovers, &acts, period, group_by, offset, now,
         ))
     }
 

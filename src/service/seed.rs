@@ -175,8 +175,8 @@ impl App {
                     proxy: None,
                     note: None,
                     pin_hash: String::new(),
-                    received_at: to_db(received.with_timezone(&Utc)),
-                    due_at: to_db(due.with_timezone(&Utc)),
+                    received_at: Some(to_db(received.with_timezone(&Utc))),
+                    due_at: Some(to_db(due.with_timezone(&Utc))),
                     time_amount: time.amount as i32,
                     time_unit: time.unit.as_str().into(),
                     time_cutoff: time.cutoff.map(|c| c.format("%H:%M").to_string()),
@@ -185,12 +185,12 @@ impl App {
                     outcome: outcome.map(|o| o.as_str().to_string()),
                     result_ready: status == "returned",
                     received_by: "seed".into(),
-                    book_volume: year,
-                    book_line: k as i64 + 1,
+                    book_volume: Some(year),
+                    book_line: Some(k as i64 + 1),
                     updated_at: to_db(received.with_timezone(&Utc)),
                 };
                 let mut pr = ProgressRow::new(&code);
-                pr.first_due_at = Some(row.due_at);
+                pr.first_due_at = row.due_at;
                 pr.yields_document = p.result_document.is_some();
                 pr.supplement_requests = i32::from(rng.pct(10));
                 pr.digitised = rng.pct(70);
@@ -258,6 +258,8 @@ impl App {
                             to_agency: to.clone(),
                             electronic,
                             outcome: Some(engine.outcome(at, step_due).as_str().to_string()),
+                            transfer_due_at: None,
+                            transfer_outcome: None,
                         });
                         events.push(EventRow {
                             payload: json!({"to_agency": to, "electronic": electronic}).to_string(),
@@ -288,7 +290,8 @@ impl App {
                         events.push(ev(seq + 1, "stop", f, "stopped"));
                     }
                 }
-                let facts = super::reports::facts_of(&row, &pr, String::new());
+                let facts =
+                    super::reports::facts_of(&row, &pr, String::new()).expect("a received dossier");
                 for (k, v) in contributions(&facts, offset) {
                     *rollup.entry(k).or_insert(0) += v;
                 }

@@ -339,3 +339,17 @@ fn insert_version(
         .execute(conn)?;
     Ok(())
 }
+
+/// The stored definition (JSON of a `Procedure`) of one version of a procedure, inside the
+/// caller's transaction.
+pub fn procedure_definition(
+    conn: &mut DbConnection,
+    code: &str,
+    version: i32,
+) -> StoreResult<Option<String>> {
+    Ok(procedure_versions::table
+        .find((code, version))
+        .select(procedure_versions::definition)
+        .first(conn)
+        .optional()?)
+}

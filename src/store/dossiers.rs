@@ -32,8 +32,10 @@ pub struct DossierRow {
     pub proxy: Option<String>,
     pub note: Option<String>,
     pub pin_hash: String,
-    pub received_at: NaiveDateTime,
-    pub due_at: NaiveDateTime,
+    /// The official receipt (*tiếp nhận*): none while an online submission waits for it.
+    pub received_at: Option<NaiveDateTime>,
+    /// The statutory due moment: none until the official receipt.
+    pub due_at: Option<NaiveDateTime>,
     pub time_amount: i32,
     pub time_unit: String,
     pub time_cutoff: Option<String>,
@@ -42,8 +44,9 @@ pub struct DossierRow {
     pub outcome: Option<String>,
     pub result_ready: bool,
     pub received_by: String,
-    pub book_volume: i32,
-    pub book_line: i64,
+    /// The tracking book's volume (year) and line, given at the official receipt.
+    pub book_volume: Option<i32>,
+    pub book_line: Option<i64>,
     pub updated_at: NaiveDateTime,
 }
 
@@ -89,6 +92,12 @@ pub struct ProgressRow {
     pub supplement_request_by: Option<NaiveDateTime>,
     /// The procedure yields a document (*kết quả là giấy tờ*), at intake.
     pub yields_document: bool,
+    /// When an online submission arrived (the first time) and by when the desk must answer
+    /// its current round (NĐ 118/2025 Art. 17(2)).
+    pub submitted_at: Option<NaiveDateTime>,
+    pub acknowledge_by: Option<NaiveDateTime>,
+    /// How many times the desk sent it back for correction.
+    pub correction_rounds: i32,
 }
 
 /// One step of a dossier's route with its due moment and, once ended, its result.
@@ -134,6 +143,9 @@ impl ProgressRow {
             first_due_at: None,
             supplement_request_by: None,
             yields_document: false,
+            submitted_at: None,
+            acknowledge_by: None,
+            correction_rounds: 0,
         }
     }
 }
@@ -280,6 +292,12 @@ pub fn append_event(
         .set((
             dossiers::status.eq(&dossier.status),
             dossiers::current_agency.eq(&dossier.current_agency),
+            // Set once, at the official receipt of an online submission.
+            dossiers::received_at.eq(dossier.received_at),
+            dossiers::rule_set.eq(&dossier.rule_set),
+            dossiers::book_volume.eq(dossier.book_volume),
+            dossiers::book_line.eq(dossier.book_line),
+            dossiers::note.eq(&dossier.note),
             dossiers::due_at.eq(dossier.due_at),
             dossiers::reappointed_at.eq(dossier.reappointed_at),
             dossiers::finished_at.eq(dossier.finished_at),
@@ -319,6 +337,9 @@ pub struct HandoverRow {
     pub to_agency: String,
     pub electronic: bool,
     pub outcome: Option<String>,
+    /// The transfer out of the receiving desk: its due moment and `on_time` / `late`.
+    pub transfer_due_at: Option<NaiveDateTime>,
+    pub transfer_outcome: Option<String>,
 }
 
 /// Bulk insert of generated dossiers (load tests): rows, progress, events, hand-overs.
@@ -360,32 +381,67 @@ pub fn insert_many(
     Ok(())
 }
 
-/// One supplement request (*yêu cầu bổ sung*): by which agency, when, and whether after
-/// the limit.
+/// An act the law gives a time limit (a supplement request, an online submission and the
+/// desk's answers to it): its event, agency, moment, limit and whether it came late.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = super::schema::supplement_requests)]
-pub struct SupplementRequestRow {
+#[diesel(table_name = super::schema::deadline_acts)]
+pub struct DeadlineActRow {
     pub dossier_code: String,
+    /// The event's sequence number.
     pub seq: i32,
+    /// The event's kind (`core::indicators::ActKind`).
+    pub kind: String,
     pub at: NaiveDateTime,
     pub agency_code: String,
+    pub due_at: Option<NaiveDateTime>,
     pub late: bool,
 }
 
-pub fn insert_supplement_request(
-    conn: &mut DbConnection,
-    r: &SupplementRequestRow,
-) -> StoreResult<()> {
-    diesel::insert_into(super::schema::supplement_requests::table)
+pub fn insert_act(conn: &mut DbConnection, r: &DeadlineActRow) -> StoreResult<()> {
+    diesel::insert_into(super::schema::deadline_acts::table)
         .values(r)
         .execute(conn)?;
     Ok(())
+}
+
+/// Whether dossier `code` has been handed over before (inside the caller's transaction).
+pub fn has_handovers(conn: &mut DbConnection, code: &str) -> StoreResult<bool> {
+    use super::schema::handovers;
+    let n: i64 = handovers::table
+        .filter(handovers::dossier_code.eq(code))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 pub fn insert_handover(conn: &mut DbConnection, h: &HandoverRow) -> StoreResult<()> {
     diesel::insert_into(super::schema::handovers::table)
         .values(h)
         .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces a dossier's list of papers (an online dossier sent again after a correction),
+/// inside the caller's transaction.
+pub fn replace_papers(conn: &mut DbConnection, code: &str, papers: &[PaperRow]) -> StoreResult<()> {
+    diesel::delete(dossier_papers::table.filter(dossier_papers::dossier_code.eq(code)))
+        .execute(conn)?;
+    for p in papers {
+        diesel::insert_into(dossier_papers::table)
+            .values(p)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Writes a dossier's route, planned at its official receipt (inside the caller's
+/// transaction).
+pub fn insert_steps(conn: &mut DbConnection, steps: &[StepRow]) -> StoreResult<()> {
+    for s in steps {
+        diesel::insert_into(dossier_steps::table)
+            .values(s)
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -442,11 +498,7 @@ pub fn insert_dossier(
     diesel::insert_into(dossier_progress::table)
         .values(progress)
         .execute(conn)?;
-    for s in steps {
-        diesel::insert_into(dossier_steps::table)
-            .values(s)
-            .execute(conn)?;
-    }
+    insert_steps(conn, steps)?;
     for a in [
         Some(&dossier.receiving_agency),
         dossier.competent_agency.as_ref(),
@@ -617,13 +669,16 @@ impl Store {
                     .or(dossiers::applicant_search.like(like)),
             );
         }
-        Ok(
-            q.order((dossiers::received_at.desc(), dossiers::code.desc()))
-                .limit(f.limit)
-                .offset(f.offset)
-                .select(DossierRow::as_select())
-                .load(&mut conn)?,
-        )
+        // Newest first; online submissions not received yet come first on both backends.
+        Ok(q.order((
+            dossiers::received_at.is_null().desc(),
+            dossiers::received_at.desc(),
+            dossiers::code.desc(),
+        ))
+        .limit(f.limit)
+        .offset(f.offset)
+        .select(DossierRow::as_select())
+        .load(&mut conn)?)
     }
 
     /// The work waiting at `agency`: open dossiers it holds (statuses given) or that are
@@ -666,11 +721,18 @@ impl Store {
         if let Some(a) = assignee {
             q = q.filter(dossier_progress::assignee.eq(a));
         }
-        Ok(q.order((dossiers::due_at.asc(), dossiers::code.asc()))
-            .limit(limit)
-            .offset(offset)
-            .select((DossierRow::as_select(), ProgressRow::as_select()))
-            .load(&mut *conn)?)
+        // Soonest first: the due moment, or for an online submission the desk's limit.
+        Ok(q.order((
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
+                "COALESCE(dossiers.due_at, dossier_progress.acknowledge_by)",
+            )
+            .asc(),
+            dossiers::code.asc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .select((DossierRow::as_select(), ProgressRow::as_select()))
+        .load(&mut *conn)?)
     }
 
     /// The database's plan for the queue query of `agency` (documentation and tests: it

@@ -21,12 +21,13 @@ pub struct BookRow {
     pub applicant_name: String,
     pub applicant_phone: Option<String>,
     pub applicant_address: Option<String>,
-    pub received_at: NaiveDateTime,
-    pub due_at: NaiveDateTime,
+    /// Filled for every dossier of the book (selected by receipt).
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
     pub outcome: Option<String>,
-    pub book_volume: i32,
-    pub book_line: i64,
+    pub book_volume: Option<i32>,
+    pub book_line: Option<i64>,
 }
 
 /// One dossier's facts for the raw export: what [`Store::indicator_facts`] reads, and
@@ -40,11 +41,11 @@ pub struct RawDossierRow {
     pub competent_agency: Option<String>,
     pub procedure_code: String,
     pub channel: String,
-    pub received_at: NaiveDateTime,
+    pub received_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
     pub status: String,
     pub outcome: Option<String>,
-    pub due_at: NaiveDateTime,
+    pub due_at: Option<NaiveDateTime>,
     pub late_by_rule: bool,
     pub supplement_requests: i32,
     pub digitised: bool,
@@ -161,23 +162,24 @@ impl Store {
             .load(&mut *conn)?)
     }
 
-    /// Supplement requests made within `[start, end)` by agencies of `scope`, late or
-    /// not, in time order (the late ones are what [`Store::late_request_facts`] counts).
+    /// The acts the law gives a time limit (supplement requests, online submissions and
+    /// the desk's answers) done within `[start, end)` by agencies of `scope`, late or not,
+    /// in time order (what [`Store::act_facts`] counts).
     ///
-    /// [`Store::late_request_facts`]: super::Store::late_request_facts
-    pub fn raw_supplement_requests(
+    /// [`Store::act_facts`]: super::Store::act_facts
+    pub fn raw_acts(
         &self,
         scope: &[String],
         start: NaiveDateTime,
         end: NaiveDateTime,
-    ) -> StoreResult<Vec<crate::store::dossiers::SupplementRequestRow>> {
-        use super::schema::supplement_requests as sr;
+    ) -> StoreResult<Vec<crate::store::dossiers::DeadlineActRow>> {
+        use super::schema::deadline_acts as a;
         let mut conn = self.conn()?;
-        Ok(sr::table
-            .filter(sr::at.ge(start).and(sr::at.lt(end)))
-            .filter(sr::agency_code.eq_any(scope.to_vec()))
-            .order((sr::at.asc(), sr::dossier_code.asc(), sr::seq.asc()))
-            .select(crate::store::dossiers::SupplementRequestRow::as_select())
+        Ok(a::table
+            .filter(a::at.ge(start).and(a::at.lt(end)))
+            .filter(a::agency_code.eq_any(scope.to_vec()))
+            .order((a::at.asc(), a::dossier_code.asc(), a::seq.asc()))
+            .select(crate::store::dossiers::DeadlineActRow::as_select())
             .load(&mut *conn)?)
     }
 

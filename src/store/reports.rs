@@ -14,11 +14,11 @@ use diesel::sql_types::Text;
 pub type FactRow = (
     (String, String, Option<String>, String, String),
     (
-        NaiveDateTime,
+        Option<NaiveDateTime>,
         Option<NaiveDateTime>,
         String,
         Option<String>,
-        NaiveDateTime,
+        Option<NaiveDateTime>,
     ),
     (bool, i32, bool, bool, i32, i32),
     (
@@ -71,8 +71,11 @@ macro_rules! fact_columns {
     };
 }
 
-/// One hand-over: moment, giving agency, procedure, electronic.
-pub type HandoverFactRow = (NaiveDateTime, String, String, bool);
+/// One hand-over: moment, giving agency, procedure, electronic, transfer outcome.
+pub type HandoverFactRow = (NaiveDateTime, String, String, bool, Option<String>);
+
+/// One act with a time limit: moment, agency, procedure, kind, late.
+pub type ActFactRow = (NaiveDateTime, String, String, String, bool);
 
 impl Store {
     /// Dossiers that matter to `[start, end)`: received before `end` and not finished
@@ -112,28 +115,31 @@ impl Store {
         Ok(q.select(fact_columns!()).load(&mut *conn)?)
     }
 
-    /// Late supplement requests made within `[start, end)` by agencies of `scope` (when
-    /// given): moment, requesting agency, procedure.
-    pub fn late_request_facts(
+    /// The acts the law gives a time limit done within `[start, end)` by agencies of
+    /// `scope` (when given): moment, agency, procedure, kind, late.
+    pub fn act_facts(
         &self,
         scope: Option<&[String]>,
         start: NaiveDateTime,
         end: NaiveDateTime,
-    ) -> StoreResult<Vec<(NaiveDateTime, String, String)>> {
-        use super::schema::supplement_requests as sr;
+    ) -> StoreResult<Vec<ActFactRow>> {
+        use super::schema::deadline_acts as a;
         let mut conn = self.conn()?;
-        let mut q = sr::table
+        let mut q = a::table
             .inner_join(dossiers::table)
-            .filter(sr::late.eq(true))
-            .filter(sr::at.ge(start).and(sr::at.lt(end)))
+            .filter(a::at.ge(start).and(a::at.lt(end)))
             .into_boxed();
         if let Some(scope) = scope {
-            q = q.filter(sr::agency_code.eq_any(scope.to_vec()));
+            q = q.filter(a::agency_code.eq_any(scope.to_vec()));
         }
-        Ok(
-            q.select((sr::at, sr::agency_code, dossiers::procedure_code))
-                .load(&mut *conn)?,
-        )
+        Ok(q.select((
+            a::at,
+            a::agency_code,
+            dossiers::procedure_code,
+            a::kind,
+            a::late,
+        ))
+        .load(&mut *conn)?)
     }
 
     /// Hand-overs given within `[start, end)` by agencies of `scope` (when given).
@@ -156,6 +162,7 @@ impl Store {
             handovers::from_agency,
             dossiers::procedure_code,
             handovers::electronic,
+            handovers::transfer_outcome,
         ))
         .load(&mut *conn)?)
     }
@@ -241,6 +248,7 @@ pub fn fill_due_flows(store: &Store, offset: chrono::FixedOffset) -> StoreResult
             ))
             .execute(conn)?;
         let rows: Vec<DueRow> = dossiers::table
+            .filter(dossiers::due_at.is_not_null())
             .select((
                 dossiers::receiving_agency,
                 dossiers::competent_agency,
@@ -255,7 +263,7 @@ pub fn fill_due_flows(store: &Store, offset: chrono::FixedOffset) -> StoreResult
                     (
                         competent.as_deref().unwrap_or(receiving.as_str()),
                         procedure.as_str(),
-                        from_db(*due),
+                        from_db(due.expect("selected not null")),
                         finished.map(from_db),
                     )
                 }),
@@ -353,7 +361,7 @@ type DueRow = (
     String,
     Option<String>,
     String,
-    NaiveDateTime,
+    Option<NaiveDateTime>,
     Option<NaiveDateTime>,
 );
 

@@ -54,39 +54,17 @@ diesel::table! {
     }
 }
 
+// The daily rollup. Only its key and the columns written through diesel are declared
+// here: its count columns, one per `core::indicators::Column` (more than diesel's 32),
+// are read and written by SQL built from `Column::ALL` (`store::reports`); a test checks
+// that the table has exactly those columns on both backends.
 diesel::table! {
     stats_daily (agency_code, procedure_code, day) {
         agency_code -> Text,
         procedure_code -> Text,
         day -> Date,
-        received -> BigInt,
-        received_counter -> BigInt,
-        received_online -> BigInt,
-        received_post -> BigInt,
-        finished_early -> BigInt,
-        finished_on_time -> BigInt,
-        finished_late -> BigInt,
-        refused -> BigInt,
-        stopped -> BigInt,
-        supplement_requested -> BigInt,
-        handovers_total -> BigInt,
-        handovers_electronic -> BigInt,
-        results_total -> BigInt,
-        results_electronic -> BigInt,
-        digitised -> BigInt,
-        reusing_data -> BigInt,
-        ratings_total -> BigInt,
-        ratings_satisfied -> BigInt,
-        fee_bearing -> BigInt,
-        paid_online -> BigInt,
-        handling_minutes -> BigInt,
-        handling_count -> BigInt,
         became_due -> BigInt,
         cleared_due -> BigInt,
-        stopped_on_time -> BigInt,
-        closed_incomplete -> BigInt,
-        supplement_requests_late -> BigInt,
-        digitised_with_result -> BigInt,
     }
 }
 
@@ -143,8 +121,8 @@ diesel::table! {
         proxy -> Nullable<Text>,
         note -> Nullable<Text>,
         pin_hash -> Text,
-        received_at -> Timestamp,
-        due_at -> Timestamp,
+        received_at -> Nullable<Timestamp>,
+        due_at -> Nullable<Timestamp>,
         time_amount -> Integer,
         time_unit -> Text,
         time_cutoff -> Nullable<Text>,
@@ -153,8 +131,8 @@ diesel::table! {
         outcome -> Nullable<Text>,
         result_ready -> Bool,
         received_by -> Text,
-        book_volume -> Integer,
-        book_line -> BigInt,
+        book_volume -> Nullable<Integer>,
+        book_line -> Nullable<BigInt>,
         updated_at -> Timestamp,
     }
 }
@@ -184,15 +162,20 @@ diesel::table! {
         first_due_at -> Nullable<Timestamp>,
         supplement_request_by -> Nullable<Timestamp>,
         yields_document -> Bool,
+        submitted_at -> Nullable<Timestamp>,
+        acknowledge_by -> Nullable<Timestamp>,
+        correction_rounds -> Integer,
     }
 }
 
 diesel::table! {
-    supplement_requests (dossier_code, seq) {
+    deadline_acts (dossier_code, seq) {
         dossier_code -> Text,
         seq -> Integer,
+        kind -> Text,
         at -> Timestamp,
         agency_code -> Text,
+        due_at -> Nullable<Timestamp>,
         late -> Bool,
     }
 }
@@ -206,6 +189,8 @@ diesel::table! {
         to_agency -> Text,
         electronic -> Bool,
         outcome -> Nullable<Text>,
+        transfer_due_at -> Nullable<Timestamp>,
+        transfer_outcome -> Nullable<Text>,
     }
 }
 
@@ -349,7 +334,7 @@ diesel::joinable!(dossier_events -> dossiers (dossier_code));
 diesel::joinable!(dossier_steps -> dossiers (dossier_code));
 diesel::joinable!(dossier_files -> dossiers (dossier_code));
 diesel::joinable!(handovers -> dossiers (dossier_code));
-diesel::joinable!(supplement_requests -> dossiers (dossier_code));
+diesel::joinable!(deadline_acts -> dossiers (dossier_code));
 diesel::joinable!(dossier_agencies -> dossiers (dossier_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -364,7 +349,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     dossier_files,
     handovers,
-    supplement_requests,
+    deadline_acts,
     stats_daily,
     dossier_papers,
     dossier_events,

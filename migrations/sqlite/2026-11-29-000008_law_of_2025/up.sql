@@ -18,17 +18,20 @@ UPDATE dossier_progress SET yields_document = EXISTS (
         ON v.procedure_code = d.procedure_code AND v.version = d.procedure_version
      WHERE d.code = dossier_progress.dossier_code AND v.result_document IS NOT NULL);
 
--- Every supplement request, by the agency that made it, and whether it came after the
--- limit (counted as `supplement_requests_late`).
-CREATE TABLE supplement_requests (
+-- Acts the law gives a time limit, one row each, by the agency that did them: here the
+-- supplement requests (due 3 working days after receipt; `late` when after it, counted
+-- as `supplement_requests_late`). Later migrations add other kinds.
+CREATE TABLE deadline_acts (
     dossier_code TEXT NOT NULL REFERENCES dossiers (code),
     seq          INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
     at           TIMESTAMP NOT NULL,
     agency_code  TEXT NOT NULL,
+    due_at       TIMESTAMP,
     late         BOOLEAN NOT NULL,
     PRIMARY KEY (dossier_code, seq)
 );
-CREATE INDEX supplement_requests_at ON supplement_requests (at, agency_code);
+CREATE INDEX deadline_acts_at ON deadline_acts (at, agency_code);
 
 -- New counts of the daily rollup. The values for existing dossiers (stopped on time,
 -- digitised with the electronic result) are filled by the application at its next start,
