@@ -17,6 +17,10 @@
 //!    shipped `config/`) on a fresh database; C client threads, each with one keep-alive
 //!    connection and one request in flight, POST N dossiers. Figure: N / wall-clock of the
 //!    whole batch; p50/p99 of the per-request latency.
+//!    **portal submissions over HTTP** — the same, by a portal client (`channel: online`):
+//!    each dossier arrives `submitted`, with its code and pin, waiting for the desk's
+//!    official receipt (NĐ 118/2025 Art. 17(2)); `--portal N` of them (default: N as
+//!    `--intakes`; 0 skips the measure).
 //! 2. **intake ceiling** — the same rows written directly by this process with the
 //!    library's store API, one transaction per dossier (`Store::write`: both sequences,
 //!    `insert_dossier` with papers and first event, `audit::append`), C threads, the
@@ -61,6 +65,7 @@ const PROCEDURE: &str = "1.001193.000.00.00.H26";
 const SECRET: &str = "motcua-bench-secret-0123456789abcdefghijklmnop";
 const USERNAME: &str = "clerk.bench";
 const PASSWORD: &str = "mat-khau-do-hieu-nang";
+const PORTAL: &str = "portal.bench";
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum BackendArg {
@@ -81,6 +86,9 @@ struct Args {
     /// Public lookups (and requests to the bare route for the ceiling).
     #[arg(long, default_value_t = 20000)]
     lookups: usize,
+    /// Online submissions by a portal over HTTP (default: as many as `--intakes`).
+    #[arg(long)]
+    portal: Option<usize>,
     /// Concurrent clients (threads, one request in flight each).
     #[arg(long, default_value_t = 16)]
     clients: usize,
@@ -633,9 +641,13 @@ fn pg_version(admin: &str) -> String {
 // ─── the four measures ──────────────────────────────────────────────────────
 
 fn intake_body(i: usize) -> Vec<u8> {
+    body_on(i, "counter")
+}
+
+fn body_on(i: usize, channel: &str) -> Vec<u8> {
     json!({
         "procedure_code": PROCEDURE,
-        "channel": "counter",
+        "channel": channel,
         "applicant": {
             "full_name": "Nguyễn Văn An",
             "id_number": format!("001090{:06}", i % 1_000_000),
@@ -648,6 +660,45 @@ fn intake_body(i: usize) -> Vec<u8> {
     })
     .to_string()
     .into_bytes()
+}
+
+/// Registers the bench's portal client; its secret.
+fn add_portal(bin: &Path, db_url: &str, data_dir: &Path) -> anyhow::Result<String> {
+    let out = motcua(bin, db_url, data_dir)
+        .args([
+            "portal",
+            "add",
+            "--client-id",
+            PORTAL,
+            "--name",
+            "Cổng đo hiệu năng",
+        ])
+        .args(["--agency", AGENCY])
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        bail!(
+            "motcua portal add failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    text.lines()
+        .find_map(|l| l.strip_prefix("client_secret: "))
+        .map(|s| s.trim().to_string())
+        .ok_or_else(|| anyhow!("no secret in {text}"))
+}
+
+fn portal_token(addr: SocketAddr, secret: &str) -> anyhow::Result<String> {
+    let body = json!({ "client_id": PORTAL, "client_secret": secret }).to_string();
+    let r = Client::new(addr).request("POST", "/api/v1/auth/token", None, Some(body.as_bytes()))?;
+    let v: Value = serde_json::from_slice(&r.body)?;
+    if r.status != 200 {
+        bail!("token answered {}: {v}", r.status);
+    }
+    Ok(v["access_token"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no access_token in {v}"))?
+        .to_string())
 }
 
 fn login(addr: SocketAddr) -> anyhow::Result<String> {
@@ -982,8 +1033,10 @@ fn run_backend(
     let data_dir = tempfile::tempdir()?;
     println!("\n## {name}");
     add_clerk(bin, &db.url, data_dir.path())?;
+    let portal_secret = add_portal(bin, &db.url, data_dir.path())?;
     let server = Server::start(bin, &db.url, data_dir.path())?;
     let token = login(server.addr)?;
+    let portal = portal_token(server.addr, &portal_secret)?;
     println!(
         "server {} on {} (one process, RUST_LOG=warn)",
         bin.display(),
@@ -1027,6 +1080,37 @@ fn run_backend(
             "no dossier was received; server output:\n{}",
             server.output()
         );
+    }
+
+    // 1b. Online submissions by a portal over HTTP: submitted, not yet received.
+    let submissions = args.portal.unwrap_or(args.intakes);
+    let pwarm = warmup_of(submissions, c, 200);
+    let online = (submissions > 0).then(|| {
+        run_batch(
+            c,
+            pwarm,
+            submissions,
+            || {
+                let mut cl = Client::new(server.addr);
+                let _ = cl.connect();
+                cl
+            },
+            |cl, i| {
+                let body = body_on(args.intakes + i, "online");
+                match cl.request("POST", "/api/v1/dossiers", Some(&portal), Some(&body)) {
+                    Ok(r) if r.status == 201 => Ok(()),
+                    Ok(r) => Err(describe(r.status, &r.body)),
+                    Err(e) => Err(format!("transport: {e}")),
+                }
+            },
+        )
+    });
+    if let Some(online) = &online {
+        println!(
+            "portal submissions over HTTP, {c} clients (warm-up {pwarm} excluded): {}",
+            online.summary("dossiers")
+        );
+        report_errors("portal submission", online);
     }
 
     // 3. Public lookup over HTTP.
@@ -1117,6 +1201,19 @@ fn run_backend(
         ),
         ratio: format!("{:.0} %", 100.0 * intake.rate() / direct.rate()),
     });
+    if let Some(online) = &online {
+        rows.push(Row {
+            backend: name,
+            measure: format!("portal submission (online, `submitted`), {c} HTTP clients"),
+            figure: figure(online, "dossiers", ""),
+            ceiling: figure(
+                &direct,
+                "dossiers",
+                "the counter intake's direct-write ceiling above",
+            ),
+            ratio: format!("{:.0} %", 100.0 * online.rate() / direct.rate()),
+        });
+    }
     rows.push(Row {
         backend: name,
         measure: format!("public lookup, {c} HTTP clients, 1 server process"),

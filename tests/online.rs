@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::http::{event, get, login, post, send, send_raw, service, users, PASSWORD};
+use common::http::{event, get, login, portal_token, post, send, send_raw, service, users};
 use common::local;
 use motcua::service::Role;
 use serde_json::{json, Value};
@@ -35,25 +35,6 @@ fn birth(name: &str) -> Value {
            "applicant": {"full_name": name, "id_number": "001190055555"},
            "papers": [{"name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original"},
                       {"name": "Giấy chứng sinh", "kind": "original"}]})
-}
-
-async fn portal_token<S>(svc: &S, id: &str) -> String
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-    >,
-{
-    let (status, b) = send(
-        svc,
-        actix_web::test::TestRequest::post()
-            .uri("/api/v1/auth/token")
-            .set_json(json!({"client_id": id, "client_secret": PASSWORD})),
-    )
-    .await;
-    assert_eq!(status, 200, "{b}");
-    b["access_token"].as_str().unwrap().to_string()
 }
 
 fn step_dues(d: &Value) -> Vec<String> {

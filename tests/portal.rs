@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::http::{event, get, login, post, send, service, users, PASSWORD};
+use common::http::{event, get, login, portal_token, post, send, service, users};
 use common::local;
 use motcua::service::Role;
 use serde_json::{json, Value};
@@ -12,25 +12,6 @@ use serde_json::{json, Value};
 const CITY: &str = "000.00.00.H26";
 const COMMUNE: &str = "000.00.51.H26";
 const BIRTH: &str = "1.001193.000.00.00.H26";
-
-async fn portal_token<S>(svc: &S, id: &str) -> String
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-    >,
-{
-    let (status, b) = send(
-        svc,
-        actix_web::test::TestRequest::post()
-            .uri("/api/v1/auth/token")
-            .set_json(json!({"client_id": id, "client_secret": PASSWORD})),
-    )
-    .await;
-    assert_eq!(status, 200, "{b}");
-    b["access_token"].as_str().unwrap().to_string()
-}
 
 #[actix_rt::test]
 async fn a_portal_follows_the_statuses_of_its_dossiers() {

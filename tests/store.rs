@@ -337,3 +337,37 @@ fn migration_000008_fills_first_due_moments_on_postgres() {
         common::TestDb::postgres(),
     ));
 }
+
+on_both_backends!(the_rollup_table_has_one_column_per_count, |url: &str| {
+    // stats_daily is declared to diesel by its key only; its count columns are read and
+    // written from `Column::ALL`. The table must have exactly those.
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    let store = open(url);
+    let mut conn = store.conn().unwrap();
+    let q = if url.starts_with("postgres") {
+        "SELECT column_name::text AS name FROM information_schema.columns \
+         WHERE table_name = 'stats_daily' AND table_schema = current_schema()"
+    } else {
+        "SELECT name FROM pragma_table_info('stats_daily')"
+    };
+    let mut got: Vec<String> = match &mut *conn {
+        motcua::store::DbConnection::Postgresql(c) => diesel::sql_query(q).load::<Name>(c),
+        motcua::store::DbConnection::Sqlite(c) => diesel::sql_query(q).load::<Name>(c),
+    }
+    .unwrap()
+    .into_iter()
+    .map(|n| n.name)
+    .filter(|n| !matches!(n.as_str(), "agency_code" | "procedure_code" | "day"))
+    .collect();
+    got.sort();
+    let mut want: Vec<String> = motcua::core::indicators::Column::ALL
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+});

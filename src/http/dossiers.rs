@@ -463,6 +463,9 @@ pub async fn queue(
 
 /// `GET /api/v1/portal/changes?cursor=&limit=`: for a portal, the dossiers it submitted
 /// whose state changed after `cursor`, oldest change first, with the cursor to resume from.
+/// An online dossier waits for the desk's official receipt (NĐ 118/2025 Art. 17(2)–(3)):
+/// the feed reports `submitted`, `needs_correction`, `refused_at_intake` and `received` as
+/// they happen, and `due_at` is null until the receipt (a change of the portal contract).
 pub async fn portal_changes(
     app: AppData,
     who: Authenticated,

@@ -182,6 +182,22 @@ fn clean_event(event: &Event) -> AppResult<Event> {
             .transpose()
             .map(|o| o.filter(|s| !s.is_empty()))
     };
+    // The items to add or correct (forms 02), at most 50, blank ones dropped.
+    let list = |items: &[String]| -> AppResult<Vec<String>> {
+        if items.len() > 50 {
+            return Err(AppError::invalid(
+                "text_too_long",
+                "Tối đa 50 nội dung cần bổ sung, hoàn thiện",
+            ));
+        }
+        Ok(items
+            .iter()
+            .map(|i| text(i, 300, "Nội dung cần bổ sung, hoàn thiện"))
+            .collect::<AppResult<Vec<_>>>()?
+            .into_iter()
+            .filter(|i| !i.is_empty())
+            .collect())
+    };
     Ok(match event {
         Event::Handover {
             to_agency,
@@ -197,24 +213,10 @@ fn clean_event(event: &Event) -> AppResult<Event> {
         Event::Assign { user } => Event::Assign {
             user: text(user, 64, "Tên đăng nhập")?,
         },
-        Event::RequestSupplement { items, reason } => {
-            if items.len() > 50 {
-                return Err(AppError::invalid(
-                    "text_too_long",
-                    "Tối đa 50 nội dung cần bổ sung",
-                ));
-            }
-            Event::RequestSupplement {
-                items: items
-                    .iter()
-                    .map(|i| text(i, 300, "Nội dung cần bổ sung"))
-                    .collect::<AppResult<Vec<_>>>()?
-                    .into_iter()
-                    .filter(|i| !i.is_empty())
-                    .collect(),
-                reason: text(reason, 2000, "Lý do")?,
-            }
-        }
+        Event::RequestSupplement { items, reason } => Event::RequestSupplement {
+            items: list(items)?,
+            reason: text(reason, 2000, "Lý do")?,
+        },
         Event::SupplementReceived { papers } => {
             if papers.len() > 50
                 || serde_json::to_string(papers).map(|s| s.len()).unwrap_or(0) > 20_000
@@ -246,24 +248,10 @@ fn clean_event(event: &Event) -> AppResult<Event> {
         Event::Refuse { reason } => Event::Refuse {
             reason: text(reason, 2000, "Lý do")?,
         },
-        Event::RequestCorrection { items, reason } => {
-            if items.len() > 50 {
-                return Err(AppError::invalid(
-                    "text_too_long",
-                    "Tối đa 50 nội dung cần bổ sung, hoàn thiện",
-                ));
-            }
-            Event::RequestCorrection {
-                items: items
-                    .iter()
-                    .map(|i| text(i, 300, "Nội dung cần bổ sung, hoàn thiện"))
-                    .collect::<AppResult<Vec<_>>>()?
-                    .into_iter()
-                    .filter(|i| !i.is_empty())
-                    .collect(),
-                reason: text(reason, 2000, "Lý do")?,
-            }
-        }
+        Event::RequestCorrection { items, reason } => Event::RequestCorrection {
+            items: list(items)?,
+            reason: text(reason, 2000, "Lý do")?,
+        },
         Event::Decide {
             outcome,
             reason,

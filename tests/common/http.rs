@@ -128,3 +128,19 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     let text: String = String::from_utf8(out.stdout).unwrap().nfc().collect();
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// A portal's access token by its client credentials (secret [`PASSWORD`]).
+pub async fn portal_token<S>(svc: &S, id: &str) -> String
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let (status, b) = send(
+        svc,
+        test::TestRequest::post()
+            .uri("/api/v1/auth/token")
+            .set_json(json!({"client_id": id, "client_secret": PASSWORD})),
+    )
+    .await;
+    assert_eq!(status, 200, "{b}");
+    b["access_token"].as_str().unwrap().to_string()
+}
