@@ -111,6 +111,17 @@ impl From<StoreError> for AppError {
                 tracing::error!(error = %m, "database unavailable");
                 AppError::unavailable()
             }
+            // A text the input rule should have stopped (PostgreSQL refuses NUL in text):
+            // the caller's mistake, not the system's.
+            StoreError::Database(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("invalid byte sequence") =>
+            {
+                tracing::warn!("a value with a NUL byte reached the database");
+                AppError::bad_request(
+                    "invalid_text",
+                    "Dữ liệu chứa ký tự điều khiển không được phép",
+                )
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 AppError::internal()

@@ -144,6 +144,10 @@ async fn due_calculator_errors() {
         ("/api/v1/calendar/due?from=2026-03-02T09:00:00Z&unit=same_day&cutoff=25:00", "invalid_cutoff"),
         ("/api/v1/calendar/due?from=2026-03-02T09:00:00Z&amount=2&unit=working_days&cutoff=15:00", "invalid_cutoff"),
         ("/api/v1/calendar/due?from=2199-12-30T09:00:00Z&amount=30&unit=working_days", "out_of_range"),
+        // Years the calendar does not cover are out of range, not moved into it.
+        ("/api/v1/calendar/due?from=0001-03-02T09:00:00Z&amount=3&unit=working_days", "out_of_range"),
+        ("/api/v1/calendar/due?from=1899-12-30T09:00:00Z&amount=1&unit=working_hours", "out_of_range"),
+        ("/api/v1/calendar/due?from=9999-01-04T09:00:00Z&unit=same_day&cutoff=15:00", "out_of_range"),
     ] {
         let (status, body) = get(url).await;
         assert_error(status, &body, 400, code);

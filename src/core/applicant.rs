@@ -111,6 +111,7 @@ pub fn check_email(raw: &str) -> Result<String, &'static str> {
         || local.len() > 64
         || s.len() > 254
         || local.contains(char::is_whitespace)
+        || local.contains(char::is_control)
         || local.contains('@')
         || !valid_domain
     {
@@ -128,13 +129,47 @@ pub fn mask_name(name: &str) -> String {
     };
     let mut out = first.to_string();
     for p in parts {
-        if let Some(c) = p.chars().next() {
+        // The part's first letter: punctuation or a stray mark is no initial.
+        if let Some(c) = p.chars().find(|c| c.is_alphabetic()) {
             out.push(' ');
             out.extend(c.to_uppercase());
             out.push('.');
         }
     }
     out
+}
+
+#[cfg(test)]
+mod masking_tests {
+    use super::mask_name;
+    use crate::core::text::{name, TextError};
+
+    /// Names are cleaned by the text rule before they are stored; what reaches the mask
+    /// is what the rule lets through.
+    #[test]
+    fn masks_of_hostile_names() {
+        let masked = |raw: &str| name(raw, 100).map(|n| n.map(|n| mask_name(&n)));
+        assert_eq!(
+            masked("Nguy\u{200B}ễn Văn\u{FEFF} An"),
+            Ok(Some("Nguyễn V. A.".into()))
+        );
+        // Decomposed Vietnamese is composed first.
+        assert_eq!(
+            masked("Nguye\u{0302}\u{0303}n Thi\u{0323} Ho\u{0302}\u{0300}ng Nhung"),
+            Ok(Some("Nguyễn T. H. N.".into()))
+        );
+        assert!(matches!(masked("An\u{0}Bình"), Err(TextError::Control(_))));
+        assert!(matches!(
+            masked("\u{202E}nA nễyugN"),
+            Err(TextError::Bidi(_))
+        ));
+        assert_eq!(masked("\u{200B}"), Ok(None));
+        assert_eq!(masked("1 2 3"), Err(TextError::NoLetter));
+        // A part without a letter gives no initial.
+        assert_eq!(mask_name("Lê - Văn (Tư)"), "Lê V. T.");
+        assert_eq!(mask_name("An"), "An");
+        assert_eq!(mask_name(""), "");
+    }
 }
 
 #[cfg(test)]

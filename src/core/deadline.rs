@@ -277,6 +277,7 @@ impl<'a> Deadlines<'a> {
     ) -> Result<DateTime<FixedOffset>, DeadlineError> {
         time.validate()?;
         let r = self.local(received);
+        check_year(r.date())?;
         let cal = self.calendar;
         let due = match time.unit {
             PeriodUnit::WorkingDays => {
@@ -332,6 +333,7 @@ impl<'a> Deadlines<'a> {
         start: NaiveDateTime,
         minutes: i64,
     ) -> Result<NaiveDateTime, DeadlineError> {
+        check_year(start.date())?;
         let cal = self.calendar;
         let hours = cal.hours();
         let per_day = hours.minutes_per_day();
@@ -417,6 +419,16 @@ impl<'a> Deadlines<'a> {
     /// The outcome of finishing at `finished` against `due`.
     pub fn outcome(&self, finished: DateTime<FixedOffset>, due: DateTime<FixedOffset>) -> Outcome {
         outcome(finished, due, self.offset)
+    }
+}
+
+/// The calendar answers for the years `MIN_YEAR..=MAX_YEAR` only: a moment outside them is
+/// out of range (not silently moved into them).
+fn check_year(d: NaiveDate) -> Result<(), DeadlineError> {
+    if (super::calendar::MIN_YEAR..=super::calendar::MAX_YEAR).contains(&d.year()) {
+        Ok(())
+    } else {
+        Err(DeadlineError::OutOfRange)
     }
 }
 

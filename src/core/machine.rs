@@ -553,6 +553,21 @@ pub fn apply_full(
                     "Ngày hẹn mới phải sau thời hạn trả kết quả hiện tại",
                 ));
             }
+            // A re-appointment extends by at most the statutory time once more, counted
+            // from the due moment (no year 9999).
+            let latest = engine
+                .due_at(state.due_at, &state.time)
+                .map_err(|e| refuse("invalid_delay", e.to_string()))?;
+            if *new_due_at > latest {
+                return Err(refuse(
+                    "invalid_delay",
+                    format!(
+                        "Ngày hẹn mới không được quá thêm một lần thời hạn giải quyết ({}): muộn nhất {}",
+                        state.time,
+                        latest.with_timezone(&engine.offset).format("%H:%M %d/%m/%Y")
+                    ),
+                ));
+            }
             s.delayed = true;
             s.reappointed_at = Some(*new_due_at);
         }
@@ -1049,6 +1064,38 @@ mod tests {
                 .code,
             "close_not_allowed"
         );
+    }
+
+    #[test]
+    fn a_new_date_goes_no_further_than_the_statutory_time_once_more() {
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let r = new_rules();
+        // Due Fri 08/03 17:00, five working days: at most Fri 15/03 17:00.
+        let s = received("X", at("2030-03-08T17:00"));
+        let delay = |to: DateTime<FixedOffset>| Event::Delay {
+            reason: "Chờ ý kiến".into(),
+            new_due_at: to,
+        };
+        assert!(apply(
+            &s,
+            &delay(at("2030-03-15T17:00")),
+            at("2030-03-05T09:00"),
+            &r,
+            &e
+        )
+        .is_ok());
+        for too_far in [
+            at("2030-03-15T17:01"),
+            DateTime::parse_from_rfc3339("9999-12-31T17:00:00+07:00").unwrap(),
+        ] {
+            assert_eq!(
+                apply(&s, &delay(too_far), at("2030-03-05T09:00"), &r, &e)
+                    .unwrap_err()
+                    .code,
+                "invalid_delay"
+            );
+        }
     }
 
     #[test]

@@ -24,6 +24,28 @@ pub fn generate_pin(mut random_byte: impl FnMut() -> u8) -> String {
     out
 }
 
+/// The pin of an intake repeated with the same idempotency key: derived from the server's
+/// pin key and `context` (the account and the key), so that the repeated answer carries the
+/// same pin without any pin being stored.
+pub fn derived_pin(key: &[u8], context: &str) -> String {
+    let mut block = 0u32;
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut next = 0usize;
+    generate_pin(|| {
+        if next == bytes.len() {
+            let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+            mac.update(b"idempotent pin:");
+            mac.update(context.as_bytes());
+            mac.update(&block.to_be_bytes());
+            block += 1;
+            bytes = mac.finalize().into_bytes().to_vec();
+            next = 0;
+        }
+        next += 1;
+        bytes[next - 1]
+    })
+}
+
 /// A pin as typed by a citizen: trimmed and upper-cased; `None` if it cannot be a pin.
 pub fn normalise_pin(typed: &str) -> Option<String> {
     let p = typed.trim().to_ascii_uppercase();
@@ -44,6 +66,20 @@ pub fn verify_pin(key: &[u8], code: &str, pin: &str, stored: &str) -> bool {
     use subtle::ConstantTimeEq;
     let computed = hash_pin(key, code, pin);
     computed.as_bytes().ct_eq(stored.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod derived_tests {
+    use super::*;
+
+    #[test]
+    fn a_derived_pin_is_a_pin_and_depends_on_key_and_context() {
+        let a = derived_pin(b"k1", "portal.dvc:key-1");
+        assert_eq!(a, derived_pin(b"k1", "portal.dvc:key-1"));
+        assert!(normalise_pin(&a).is_some(), "{a}");
+        assert_ne!(a, derived_pin(b"k2", "portal.dvc:key-1"));
+        assert_ne!(a, derived_pin(b"k1", "portal.dvc:key-2"));
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,88 @@
 //! Text hygiene for everything people type: Unicode NFC (Vietnamese has two encodings
 //! of the same letters; printpdf and comparisons need precomposed ones), trimmed,
-//! length-bounded.
+//! length-bounded, and one rule for the characters nobody types on purpose:
+//!
+//! - C0 and C1 control characters (NUL included, and DEL) are refused — except tab and
+//!   line feed in multi-line text (reasons, notes, comments), where a carriage return is
+//!   read as a line break;
+//! - bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069), which can make
+//!   a name or a reason read differently from what is stored, are refused;
+//! - zero-width characters (U+200B–U+200D, U+2060, U+FEFF) are removed from names, and a
+//!   name must contain at least one letter.
 
 use unicode_normalization::UnicodeNormalization;
+
+/// Why a text is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextError {
+    /// Longer than allowed, in characters (after cleaning).
+    TooLong(usize),
+    /// A control character (where a line break is not allowed, tab and line feed too).
+    Control(char),
+    /// A bidirectional override or isolate.
+    Bidi(char),
+    /// A name without a single letter.
+    NoLetter,
+}
+
+impl TextError {
+    /// The stable code of the refusal: `text_too_long` or `invalid_text`.
+    pub fn code(self) -> &'static str {
+        match self {
+            TextError::TooLong(_) => "text_too_long",
+            _ => "invalid_text",
+        }
+    }
+
+    /// What is wrong with the text `what` (Vietnamese, for people).
+    pub fn message(self, what: &str, max: usize) -> String {
+        match self {
+            TextError::TooLong(_) => format!("{what} quá dài (tối đa {max} ký tự)"),
+            TextError::Control(c) => format!(
+                "{what} chứa ký tự điều khiển không được phép (U+{:04X})",
+                u32::from(c)
+            ),
+            TextError::Bidi(c) => format!(
+                "{what} chứa ký tự đảo chiều văn bản không được phép (U+{:04X})",
+                u32::from(c)
+            ),
+            TextError::NoLetter => format!("{what} phải có ít nhất một chữ cái"),
+        }
+    }
+}
+
+/// Whether `c` is a bidirectional override or isolate.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `c` is a zero-width character (removed from names).
+fn is_zero_width(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// The first character of `s` the rule refuses, if any; `multiline` allows tab, line
+/// feed and carriage return.
+pub fn refused_char(s: &str, multiline: bool) -> Option<TextError> {
+    s.chars().find_map(|c| {
+        if is_bidi_control(c) {
+            Some(TextError::Bidi(c))
+        } else if c.is_control() && !(multiline && matches!(c, '\t' | '\n' | '\r')) {
+            Some(TextError::Control(c))
+        } else {
+            None
+        }
+    })
+}
+
+/// A single-line value used as a key or a parameter (a code, a username, a query): it
+/// passes when no character is refused; nothing is changed.
+pub fn check_key(s: &str) -> Result<&str, TextError> {
+    match refused_char(s, false) {
+        Some(e) => Err(e),
+        None => Ok(s),
+    }
+}
 
 /// NFC-normalises and trims `s`, folding runs of white space to one space.
 pub fn clean(s: &str) -> String {
@@ -28,16 +108,132 @@ mod tests {
     }
 }
 
-/// Cleans `s` and checks its length in characters: `Ok(None)` when empty.
-pub fn bounded(s: &str, max_chars: usize) -> Result<Option<String>, usize> {
-    let c = clean(s);
+/// Checks a single-line text by the rule, cleans it and checks its length in characters:
+/// `Ok(None)` when empty.
+pub fn bounded(s: &str, max_chars: usize) -> Result<Option<String>, TextError> {
+    if let Some(e) = refused_char(s, false) {
+        return Err(e);
+    }
+    within(clean(s), max_chars)
+}
+
+/// [`bounded`] for multi-line text (reasons, notes, comments): line breaks and tabs are
+/// allowed; each line is cleaned, blank lines at either end dropped.
+pub fn bounded_multiline(s: &str, max_chars: usize) -> Result<Option<String>, TextError> {
+    if let Some(e) = refused_char(s, true) {
+        return Err(e);
+    }
+    let nfc: String = s.nfc().collect();
+    let lines: Vec<String> = nfc
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .split('\n')
+        .map(clean)
+        .collect();
+    let first = lines.iter().position(|l| !l.is_empty());
+    let last = lines.iter().rposition(|l| !l.is_empty());
+    let text = match (first, last) {
+        (Some(a), Some(b)) => lines[a..=b].join("\n"),
+        _ => String::new(),
+    };
+    within(text, max_chars)
+}
+
+/// A person's or an organisation's name: single-line text by the rule, zero-width
+/// characters removed, at least one letter.
+pub fn name(s: &str, max_chars: usize) -> Result<Option<String>, TextError> {
+    let stripped: String = s.chars().filter(|c| !is_zero_width(*c)).collect();
+    let n = bounded(&stripped, max_chars)?;
+    match &n {
+        Some(v) if !v.chars().any(char::is_alphabetic) => Err(TextError::NoLetter),
+        _ => Ok(n),
+    }
+}
+
+fn within(c: String, max_chars: usize) -> Result<Option<String>, TextError> {
     let n = c.chars().count();
     if n > max_chars {
-        Err(n)
+        Err(TextError::TooLong(n))
     } else if n == 0 {
         Ok(None)
     } else {
         Ok(Some(c))
+    }
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    #[test]
+    fn controls_and_bidi_overrides_are_refused() {
+        for bad in [
+            "a\u{0}b",
+            "a\u{7}",
+            "\u{1b}[31m",
+            "a\u{7f}",
+            "a\u{85}b",
+            "a\u{9b}",
+        ] {
+            assert!(
+                matches!(bounded(bad, 100), Err(TextError::Control(_))),
+                "{bad:?}"
+            );
+            assert!(
+                matches!(bounded_multiline(bad, 100), Err(TextError::Control(_))),
+                "{bad:?}"
+            );
+        }
+        for bad in ["\u{202E}gnp.exe", "a\u{2066}b", "a\u{202A}"] {
+            assert!(
+                matches!(bounded(bad, 100), Err(TextError::Bidi(_))),
+                "{bad:?}"
+            );
+            assert!(matches!(
+                bounded_multiline(bad, 100),
+                Err(TextError::Bidi(_))
+            ));
+        }
+        // Line breaks and tabs: only in multi-line text.
+        assert!(matches!(
+            bounded("a\nb", 100),
+            Err(TextError::Control('\n'))
+        ));
+        assert!(matches!(
+            bounded("a\tb", 100),
+            Err(TextError::Control('\t'))
+        ));
+        assert_eq!(
+            bounded_multiline("\n  Dòng một\t nữa \r\n\r\nDòng  ba\n\n", 100).unwrap(),
+            Some("Dòng một nữa\n\nDòng ba".into())
+        );
+        assert_eq!(
+            check_key("000.00.51.H26-261102-0001"),
+            Ok("000.00.51.H26-261102-0001")
+        );
+        assert!(check_key("000.00.51.H26\u{0}").is_err());
+        assert_eq!(
+            bounded("x".repeat(5).as_str(), 4),
+            Err(TextError::TooLong(5))
+        );
+    }
+
+    #[test]
+    fn names_lose_zero_width_characters_and_need_a_letter() {
+        assert_eq!(
+            name("Nguy\u{200B}ễn Thị\u{FEFF} Hồng", 100).unwrap(),
+            Some("Nguyễn Thị Hồng".into())
+        );
+        for bad in ["12345", "---", "\u{200B}1", "..."] {
+            assert_eq!(name(bad, 100), Err(TextError::NoLetter), "{bad:?}");
+        }
+        assert!(matches!(name("An\u{0}", 100), Err(TextError::Control(_))));
+        assert_eq!(name("   ", 100), Ok(None));
+        // A name in any script passes.
+        assert_eq!(
+            name("Đặng Thị Ánh", 100).unwrap(),
+            Some("Đặng Thị Ánh".into())
+        );
     }
 }
 

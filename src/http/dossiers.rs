@@ -20,11 +20,28 @@ use crate::store::from_db;
 pub async fn create(
     app: AppData,
     who: Authenticated,
+    http: actix_web::HttpRequest,
     body: web::Json<IntakeRequest>,
 ) -> ApiResult<HttpResponse> {
     let a = app.get_ref().clone();
     let req = body.into_inner();
-    let receipt = blocking(move || a.receive(&who.0, &req, a.clock.now())).await?;
+    // A repeated request with the same key gets the first answer.
+    let key = match http.headers().get("Idempotency-Key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_idempotency_key",
+                        "Idempotency-Key gồm 1–128 ký tự ASCII in được",
+                    )
+                })?
+                .trim()
+                .to_string(),
+        ),
+    };
+    let receipt =
+        blocking(move || a.receive_once(&who.0, &req, key.as_deref(), a.clock.now())).await?;
     let offset = app.settings.offset;
     let code = receipt.code.clone();
     let t = |m: Option<chrono::DateTime<chrono::Utc>>| m.map(|m| rfc3339(m.fixed_offset(), offset));

@@ -66,6 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/healthz", web::get().to(system::healthz))
     .service(
         web::scope("/api/v1")
+            .wrap(from_fn(reject_hostile_text))
             .route("/agencies", web::get().to(catalogue::agencies))
             .route("/procedures", web::get().to(catalogue::procedures))
             .route("/procedures/{code}", web::get().to(catalogue::procedure))
@@ -142,7 +143,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(public::rate),
             ),
     )
-    .route("/tra-cuu/{code}", web::get().to(public::status_page))
+    .service(
+        web::resource("/tra-cuu/{code}")
+            .wrap(from_fn(reject_hostile_text))
+            .route(web::get().to(public::status_page)),
+    )
     .default_service(web::to(|| async {
         Err::<actix_web::HttpResponse, _>(ApiError::new(
             error::ErrorKind::NotFound,
@@ -150,6 +155,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "Không tìm thấy địa chỉ yêu cầu",
         ))
     }));
+}
+
+/// Refuses a request whose path or query string, once percent-decoded, holds a character
+/// the text rule refuses (`core::text`: control characters, NUL included, and
+/// bidirectional overrides): 400 `invalid_text`, before any handler or query sees it.
+/// The citizens' lookup answers with its one 404, the same as for every other failure.
+pub async fn reject_hostile_text(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    let uri = req.uri();
+    let raw = [uri.path(), uri.query().unwrap_or_default()];
+    let hostile = raw.iter().any(|part| {
+        let decoded = percent_encoding::percent_decode_str(part).decode_utf8_lossy();
+        crate::core::text::refused_char(&decoded, false).is_some()
+    });
+    if !hostile {
+        return next.call(req).await.map(|r| r.map_into_left_body());
+    }
+    let public = req.path().starts_with("/api/v1/public/") || req.path().starts_with("/tra-cuu/");
+    let error = if public {
+        crate::service::lookup::lookup_not_found()
+    } else {
+        ApiError::bad_request(
+            "invalid_text",
+            "Đường dẫn hoặc tham số chứa ký tự điều khiển hoặc ký tự đảo chiều văn bản không được phép",
+        )
+    };
+    let response = actix_web::ResponseError::error_response(&error);
+    Ok(req.into_response(response).map_into_right_body())
 }
 
 /// Logs each request: method, path without the query string (it may carry a pin),

@@ -150,10 +150,8 @@ impl App {
         } = *new;
         check_username(username)?;
         check_password_strength(password)?;
-        let full_name = text::bounded(full_name, 100)
-            .map_err(|_| {
-                AppError::invalid("invalid_full_name", "Họ tên quá dài (tối đa 100 ký tự)")
-            })?
+        let full_name = text::name(full_name, 100)
+            .map_err(|e| AppError::invalid("invalid_full_name", e.message("Họ tên", 100)))?
             .ok_or_else(|| AppError::invalid("invalid_full_name", "Họ tên không được để trống"))?;
         if self.agencies.get(agency).is_none() {
             return Err(AppError::invalid(
@@ -266,7 +264,11 @@ impl App {
     ) -> AppResult<Token> {
         let window = Duration::minutes(i64::from(self.settings.login_window_minutes));
         let at = to_db(now);
-        let user_key = username.trim().to_lowercase();
+        let mut user_key = username.trim().to_lowercase();
+        if crate::core::text::check_key(&user_key).is_err() {
+            // No account has such a name; a NUL must not reach the database either.
+            user_key = "\u{FFFD}".into();
+        }
         let counts = self.store.failures(
             &[("login_account", &user_key), ("login_address", address)],
             at,

@@ -24,6 +24,9 @@ pub struct ListQuery {
 /// Largest page of the staff list.
 pub const MAX_PAGE: i64 = 200;
 
+/// Longest search text, in characters.
+pub const MAX_QUERY: usize = 100;
+
 impl App {
     /// Whether `caller` may see dossier `d` at all, given the agencies that have held it
     /// (`handled_by`, from the store).
@@ -81,6 +84,13 @@ impl App {
                 "offset không được âm",
             ));
         }
+        let q_text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if q_text.is_some_and(|s| s.chars().count() > MAX_QUERY) {
+            return Err(AppError::invalid(
+                "invalid_query",
+                format!("Từ khóa tìm kiếm dài tối đa {MAX_QUERY} ký tự"),
+            ));
+        }
         let offset_tz = self.settings.offset;
         let start_of = |d: NaiveDate| {
             crate::store::to_db(crate::core::calendar::start_of_day_utc(d, offset_tz))
@@ -91,21 +101,17 @@ impl App {
             received_from: q.from.map(start_of),
             received_to: q.to.and_then(|d| d.succ_opt()).map(start_of),
             procedure: q.procedure.clone(),
-            q: q.q
-                .as_ref()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty() && s.len() <= 100),
+            q: q_text.map(String::from),
+            received_by: None,
             limit,
             offset,
         };
         if caller.role == Role::Portal {
-            filter.scope = Some(vec![caller.agency.clone()]);
+            // A portal lists what it submitted, to whichever counter.
+            filter.scope = None;
+            filter.received_by = Some(caller.username.clone());
         }
-        let mut rows = self.store.list_dossiers(&filter)?;
-        if caller.role == Role::Portal {
-            rows.retain(|d| d.received_by == caller.username);
-        }
-        Ok(rows)
+        Ok(self.store.list_dossiers(&filter)?)
     }
 }
 

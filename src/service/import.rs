@@ -204,17 +204,18 @@ impl App {
             IdKind::Passport
         };
         let id_number = check_id_number(kind, &id_raw).map_err(|m| format!("id_number: {m}"))?;
-        let full_name = text::bounded(&get("full_name"), 200)
+        let full_name = text::name(&get("full_name"), 200)
             .ok()
             .flatten()
-            .ok_or("full_name trống hoặc quá dài")?;
+            .ok_or("full_name trống, quá dài hoặc có ký tự không hợp lệ")?;
         let name = text::bounded(&get("document_name"), 300)
             .ok()
             .flatten()
-            .ok_or("document_name trống hoặc quá dài")?;
-        let number = text::bounded(&get("number"), 100).map_err(|_| "number quá dài")?;
-        let issuing =
-            text::bounded(&get("issuing_agency"), 300).map_err(|_| "issuing_agency quá dài")?;
+            .ok_or("document_name trống, quá dài hoặc có ký tự không hợp lệ")?;
+        let number = text::bounded(&get("number"), 100)
+            .map_err(|_| "number quá dài hoặc có ký tự không hợp lệ")?;
+        let issuing = text::bounded(&get("issuing_agency"), 300)
+            .map_err(|_| "issuing_agency quá dài hoặc có ký tự không hợp lệ")?;
         let issued_on =
             date(&get("issued_on")).ok_or("issued_on phải là ngày dd/mm/yyyy hoặc yyyy-mm-dd")?;
         if issued_on > today {

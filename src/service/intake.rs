@@ -23,7 +23,7 @@ use crate::store::{to_db, StoreError};
 /// Most papers a dossier may list.
 pub const MAX_PAPERS: usize = 50;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicantInput {
     pub full_name: String,
@@ -40,7 +40,7 @@ pub struct ApplicantInput {
 }
 
 /// The person submitting on the applicant's behalf (*người được ủy quyền*).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProxyInput {
     pub full_name: String,
@@ -54,7 +54,7 @@ pub struct ProxyInput {
     pub relation: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaperInput {
     pub name: String,
@@ -73,7 +73,7 @@ fn one() -> u32 {
 }
 
 /// `POST /api/v1/dossiers`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntakeRequest {
     pub procedure_code: String,
@@ -120,11 +120,11 @@ pub struct Proxy {
 
 /// What the counter (or, for an online submission, the intake API) hands back: the code and
 /// the pin (shown once), and the moments.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Receipt {
     pub code: String,
     pub pin: String,
-    pub status: &'static str,
+    pub status: String,
     /// An online submission's arrival and when the desk must answer it (NĐ 118/2025
     /// Art. 17(2)); none at the counter.
     pub submitted_at: Option<DateTime<Utc>>,
@@ -139,14 +139,49 @@ pub struct Receipt {
     pub rule_set: String,
     pub receiving_agency: String,
     pub competent_agency: Option<String>,
-    pub channel: &'static str,
+    pub channel: String,
     pub book_volume: Option<i32>,
     pub book_line: Option<i64>,
 }
 
+/// How a typed value is cleaned (the rule of [`crate::core::text`]).
+#[derive(Clone, Copy)]
+enum Typed {
+    /// One line.
+    Line,
+    /// Several lines (reasons, notes).
+    Lines,
+    /// A person's name: one line, at least a letter, no zero-width characters.
+    Name,
+}
+
+fn typed(
+    value: &str,
+    max: usize,
+    kind: Typed,
+    code: &'static str,
+    what: &str,
+) -> AppResult<Option<String>> {
+    match kind {
+        Typed::Line => text::bounded(value, max),
+        Typed::Lines => text::bounded_multiline(value, max),
+        Typed::Name => text::name(value, max),
+    }
+    .map_err(|e| AppError::invalid(code, e.message(what, max)))
+}
+
 fn required_text(value: &str, max: usize, code: &'static str, what: &str) -> AppResult<String> {
-    text::bounded(value, max)
-        .map_err(|_| AppError::invalid(code, format!("{what} quá dài (tối đa {max} ký tự)")))?
+    required(value, max, Typed::Line, code, what)
+}
+
+fn required(
+    value: &str,
+    max: usize,
+    kind: Typed,
+    code: &'static str,
+    what: &str,
+) -> AppResult<String> {
+    typed(value, max, kind, code, what)?
         .ok_or_else(|| AppError::invalid(code, format!("{what} không được để trống")))
 }
 
@@ -156,10 +191,19 @@ fn optional_text(
     code: &'static str,
     what: &str,
 ) -> AppResult<Option<String>> {
+    optional(value, max, Typed::Line, code, what)
+}
+
+fn optional(
+    value: &Option<String>,
+    max: usize,
+    kind: Typed,
+    code: &'static str,
+    what: &str,
+) -> AppResult<Option<String>> {
     match value {
         None => Ok(None),
-        Some(v) => text::bounded(v, max)
-            .map_err(|_| AppError::invalid(code, format!("{what} quá dài (tối đa {max} ký tự)"))),
+        Some(v) => typed(v, max, kind, code, what),
     }
 }
 
@@ -200,7 +244,13 @@ fn email(raw: &Option<String>) -> AppResult<Option<String>> {
 
 /// Checks an applicant as typed.
 pub fn check_applicant(a: &ApplicantInput) -> AppResult<Applicant> {
-    let full_name = required_text(&a.full_name, 100, "invalid_full_name", "Họ tên người nộp")?;
+    let full_name = required(
+        &a.full_name,
+        100,
+        Typed::Name,
+        "invalid_full_name",
+        "Họ tên người nộp",
+    )?;
     let kind = id_kind(&a.id_kind)?;
     let id = id_number(kind, &a.id_number, "Người nộp")?;
     let phone = phone(&a.phone, "Người nộp")?;
@@ -217,9 +267,10 @@ pub fn check_applicant(a: &ApplicantInput) -> AppResult<Applicant> {
 }
 
 fn check_proxy(p: &ProxyInput) -> AppResult<Proxy> {
-    let full_name = required_text(
+    let full_name = required(
         &p.full_name,
         100,
+        Typed::Name,
         "invalid_full_name",
         "Họ tên người được ủy quyền",
     )?;
@@ -311,7 +362,7 @@ impl App {
         at: chrono::NaiveDateTime,
     ) -> AppResult<(crate::store::catalogue::ProcedureVersionRow, Procedure)> {
         let code = code.trim();
-        let row = if code.is_empty() || code.len() > 64 {
+        let row = if code.is_empty() || code.len() > 64 || text::check_key(code).is_err() {
             None
         } else {
             self.store.procedure_version_at(code, at)?
@@ -335,6 +386,71 @@ impl App {
         &self,
         caller: &Caller,
         req: &IntakeRequest,
+        now: DateTime<Utc>,
+    ) -> AppResult<Receipt> {
+        self.receive_once(caller, req, None, now)
+    }
+
+    /// [`App::receive`] with an idempotency key (`Idempotency-Key`): the same request
+    /// repeated with the same key — a portal retrying after a lost answer, a double click
+    /// at the counter — gives the first answer, pin included, and registers nothing more;
+    /// the key with another request is refused (422 `idempotency_key_reused`). Two
+    /// concurrent requests with one key register one dossier.
+    pub fn receive_once(
+        &self,
+        caller: &Caller,
+        req: &IntakeRequest,
+        key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> AppResult<Receipt> {
+        let Some(key) = key else {
+            return self.register(caller, req, None, now);
+        };
+        if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AppError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key gồm 1–128 ký tự ASCII in được",
+            ));
+        }
+        use sha2::Digest;
+        let hash = hex::encode(sha2::Sha256::digest(
+            serde_json::to_vec(req).expect("serialisable"),
+        ));
+        let replay = |row: dossiers::IntakeKeyRow| -> AppResult<Receipt> {
+            if row.request_hash != hash {
+                return Err(AppError::invalid(
+                    "idempotency_key_reused",
+                    "Idempotency-Key này đã dùng cho một yêu cầu khác",
+                ));
+            }
+            let mut receipt: Receipt =
+                serde_json::from_str(&row.receipt).map_err(|_| AppError::internal())?;
+            receipt.pin = self.idempotent_pin(&caller.username, key);
+            Ok(receipt)
+        };
+        if let Some(row) = self.store.intake_key(&caller.username, key)? {
+            return replay(row);
+        }
+        match self.register(caller, req, Some((key, &hash)), now) {
+            Ok(r) => Ok(r),
+            // A concurrent request with the same key got there first: its answer.
+            Err(e) => match self.store.intake_key(&caller.username, key)? {
+                Some(row) => replay(row),
+                None => Err(e),
+            },
+        }
+    }
+
+    /// The pin of an intake with an idempotency key, the same on every repeat.
+    fn idempotent_pin(&self, account: &str, key: &str) -> String {
+        pin::derived_pin(&self.keys.pin, &format!("{account}\n{key}"))
+    }
+
+    fn register(
+        &self,
+        caller: &Caller,
+        req: &IntakeRequest,
+        idempotency: Option<(&str, &str)>,
         now: DateTime<Utc>,
     ) -> AppResult<Receipt> {
         // Receipts are to the second.
@@ -369,7 +485,7 @@ impl App {
         let applicant = check_applicant(&req.applicant)?;
         let proxy = req.proxy.as_ref().map(check_proxy).transpose()?;
         let papers = check_papers(&req.papers)?;
-        let note = optional_text(&req.note, 1000, "invalid_note", "Ghi chú")?;
+        let note = optional(&req.note, 1000, Typed::Lines, "invalid_note", "Ghi chú")?;
         let received = to_db(now);
         let (version, procedure) = self.procedure_in_force(&req.procedure_code, received)?;
         let reuse = self.check_reuse(&req.papers, &applicant, now)?;
@@ -445,7 +561,10 @@ impl App {
             .dossier_code
             .sequence_agency(&code_agency, &receiving.code)
             .to_string();
-        let pin = random_pin()?;
+        let pin = match idempotency {
+            Some((key, _)) => self.idempotent_pin(&caller.username, key),
+            None => random_pin()?,
+        };
         let actor = caller.actor();
         let day_scope = format!("d:{}", local.format("%Y-%m-%d"));
         let proxy_json = proxy
@@ -587,10 +706,10 @@ impl App {
                     }),
                 },
             )?;
-            Ok::<_, StoreError>(Receipt {
-                code,
+            let receipt = Receipt {
+                code: code.clone(),
                 pin: pin.clone(),
-                status: status.as_str(),
+                status: status.as_str().into(),
                 submitted_at: progress.submitted_at.map(crate::store::from_db),
                 acknowledge_by: acknowledge_by.map(|t| t.with_timezone(&Utc)),
                 received_at: row.received_at.map(crate::store::from_db),
@@ -602,10 +721,28 @@ impl App {
                 rule_set: rules.id.clone(),
                 receiving_agency: receiving.code.clone(),
                 competent_agency: competent.clone(),
-                channel: channel.as_str(),
+                channel: channel.as_str().into(),
                 book_volume: row.book_volume,
                 book_line: row.book_line,
-            })
+            };
+            if let Some((key, hash)) = idempotency {
+                let kept = Receipt {
+                    pin: String::new(),
+                    ..receipt.clone()
+                };
+                dossiers::insert_intake_key(
+                    conn,
+                    &dossiers::IntakeKeyRow {
+                        account: caller.username.clone(),
+                        key: key.to_string(),
+                        request_hash: hash.to_string(),
+                        dossier_code: code.clone(),
+                        receipt: serde_json::to_string(&kept).expect("serialisable"),
+                        created_at: received,
+                    },
+                )?;
+            }
+            Ok::<_, StoreError>(receipt)
         })?;
         tracing::info!(code = %receipt.code, procedure = %receipt.procedure_code, channel = receipt.channel, status = receipt.status, "dossier registered");
         Ok(receipt)
@@ -772,7 +909,7 @@ impl App {
         let now =
             chrono::DurationRound::duration_trunc(now, chrono::Duration::seconds(1)).unwrap_or(now);
         let papers = check_papers(&req.papers)?;
-        let note = optional_text(&req.note, 1000, "invalid_note", "Ghi chú")?;
+        let note = optional(&req.note, 1000, Typed::Lines, "invalid_note", "Ghi chú")?;
         let (d, _, _) = self.dossier_for(caller, code)?;
         let status = Status::parse(&d.status).ok_or_else(AppError::internal)?;
         crate::core::desk::resubmit(status).map_err(|r| AppError::conflict(r.code, r.message))?;
@@ -933,7 +1070,7 @@ impl App {
                     return Ok(None);
                 };
                 let invalid = |m: String| AppError::invalid("invalid_reuse", m);
-                let doc = if id.is_empty() || id.len() > 100 {
+                let doc = if id.is_empty() || id.len() > 100 || text::check_key(id).is_err() {
                     None
                 } else {
                     self.store.find_document(id)?
@@ -1108,7 +1245,13 @@ pub struct IntakeOutcome {
 }
 
 fn check_light_applicant(a: &GuidanceApplicant) -> AppResult<Applicant> {
-    let full_name = required_text(&a.full_name, 100, "invalid_full_name", "Họ tên người nộp")?;
+    let full_name = required(
+        &a.full_name,
+        100,
+        Typed::Name,
+        "invalid_full_name",
+        "Họ tên người nộp",
+    )?;
     let kind = id_kind(&a.id_kind)?;
     let id = match a
         .id_number
@@ -1225,7 +1368,7 @@ impl App {
             .map(|i| {
                 Ok(GuidanceItem {
                     name: required_text(&i.name, 300, "invalid_items", "Nội dung cần bổ sung")?,
-                    reason: required_text(&i.reason, 500, "invalid_items", "Lý do")?,
+                    reason: required(&i.reason, 500, Typed::Lines, "invalid_items", "Lý do")?,
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
@@ -1238,7 +1381,7 @@ impl App {
             procedure_name: Some(procedure.name.clone()),
             applicant,
             items,
-            reason: optional_text(&req.note, 1000, "invalid_note", "Ghi chú")?,
+            reason: optional(&req.note, 1000, Typed::Lines, "invalid_note", "Ghi chú")?,
             dossier_code: None,
             staff_name: caller.full_name.clone(),
         };
@@ -1255,7 +1398,13 @@ impl App {
     ) -> AppResult<IntakeOutcome> {
         let channel = self.intake_channel(caller, &req.channel)?;
         let applicant = check_light_applicant(&req.applicant)?;
-        let reason = required_text(&req.reason, 2000, "missing_reason", "Lý do từ chối")?;
+        let reason = required(
+            &req.reason,
+            2000,
+            Typed::Lines,
+            "missing_reason",
+            "Lý do từ chối",
+        )?;
         let procedure = match req
             .procedure_code
             .as_deref()

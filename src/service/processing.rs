@@ -165,16 +165,29 @@ fn state_of(
     })
 }
 
-/// Text of an event normalised (NFC, trimmed) and bounded, as everything people type.
+/// Text of an event normalised (NFC, trimmed), bounded and checked by the rule of
+/// [`crate::core::text`], as everything people type: reasons, notes and comments may have
+/// several lines, the other values one.
 fn clean_event(event: &Event) -> AppResult<Event> {
-    use crate::core::text::bounded;
+    use crate::core::text::{bounded, bounded_multiline};
+    let refuse = |e: crate::core::text::TextError, max: usize, what: &str| {
+        AppError::invalid(e.code(), e.message(what, max))
+    };
     let text = |v: &str, max: usize, what: &str| -> AppResult<String> {
-        bounded(v, max).map(Option::unwrap_or_default).map_err(|_| {
-            AppError::invalid(
-                "text_too_long",
-                format!("{what} quá dài (tối đa {max} ký tự)"),
-            )
-        })
+        bounded(v, max)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| refuse(e, max, what))
+    };
+    let lines = |v: &str, max: usize, what: &str| -> AppResult<String> {
+        bounded_multiline(v, max)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| refuse(e, max, what))
+    };
+    let opt_lines = |v: &Option<String>, max: usize, what: &str| -> AppResult<Option<String>> {
+        v.as_deref()
+            .map(|v| lines(v, max, what))
+            .transpose()
+            .map(|o| o.filter(|s| !s.is_empty()))
     };
     let opt = |v: &Option<String>, max: usize, what: &str| -> AppResult<Option<String>> {
         v.as_deref()
@@ -208,14 +221,14 @@ fn clean_event(event: &Event) -> AppResult<Event> {
             to_agency: text(to_agency, 64, "Mã cơ quan")?,
             to_user: opt(to_user, 64, "Tên đăng nhập")?,
             electronic: *electronic,
-            note: opt(note, 1000, "Ghi chú")?,
+            note: opt_lines(note, 1000, "Ghi chú")?,
         },
         Event::Assign { user } => Event::Assign {
             user: text(user, 64, "Tên đăng nhập")?,
         },
         Event::RequestSupplement { items, reason } => Event::RequestSupplement {
             items: list(items)?,
-            reason: text(reason, 2000, "Lý do")?,
+            reason: lines(reason, 2000, "Lý do")?,
         },
         Event::SupplementReceived { papers } => {
             if papers.len() > 50
@@ -226,31 +239,38 @@ fn clean_event(event: &Event) -> AppResult<Event> {
                     "Danh sách giấy tờ bổ sung quá dài",
                 ));
             }
+            // Kept as given: every text in it must pass the rule too.
+            if let Some(e) = json_texts(papers)
+                .into_iter()
+                .find_map(|t| crate::core::text::refused_char(t, true))
+            {
+                return Err(refuse(e, 20_000, "Danh sách giấy tờ bổ sung"));
+            }
             event.clone()
         }
         Event::Pause {
             reason,
             legal_basis,
         } => Event::Pause {
-            reason: text(reason, 2000, "Lý do")?,
-            legal_basis: text(legal_basis, 1000, "Căn cứ pháp lý")?,
+            reason: lines(reason, 2000, "Lý do")?,
+            legal_basis: lines(legal_basis, 1000, "Căn cứ pháp lý")?,
         },
         Event::Delay { reason, new_due_at } => Event::Delay {
-            reason: text(reason, 2000, "Lý do")?,
+            reason: lines(reason, 2000, "Lý do")?,
             new_due_at: *new_due_at,
         },
         Event::Stop { reason } => Event::Stop {
-            reason: text(reason, 2000, "Lý do")?,
+            reason: lines(reason, 2000, "Lý do")?,
         },
         Event::Close { reason } => Event::Close {
-            reason: text(reason, 2000, "Lý do")?,
+            reason: lines(reason, 2000, "Lý do")?,
         },
         Event::Refuse { reason } => Event::Refuse {
-            reason: text(reason, 2000, "Lý do")?,
+            reason: lines(reason, 2000, "Lý do")?,
         },
         Event::RequestCorrection { items, reason } => Event::RequestCorrection {
             items: list(items)?,
-            reason: text(reason, 2000, "Lý do")?,
+            reason: lines(reason, 2000, "Lý do")?,
         },
         Event::Decide {
             outcome,
@@ -258,7 +278,7 @@ fn clean_event(event: &Event) -> AppResult<Event> {
             result,
         } => Event::Decide {
             outcome: *outcome,
-            reason: opt(reason, 2000, "Lý do")?,
+            reason: opt_lines(reason, 2000, "Lý do")?,
             result: match result {
                 Some(r) => Some(crate::core::machine::ResultInfo {
                     name: opt(&r.name, 300, "Tên giấy tờ kết quả")?,
@@ -279,10 +299,30 @@ fn clean_event(event: &Event) -> AppResult<Event> {
         },
         Event::Rate { score, comment } => Event::Rate {
             score: *score,
-            comment: opt(comment, 2000, "Ý kiến")?,
+            comment: opt_lines(comment, 2000, "Ý kiến")?,
         },
         Event::Accept | Event::Resume | Event::Return { .. } | Event::Receive => event.clone(),
     })
+}
+
+/// Every string in JSON values (keys included).
+fn json_texts(values: &[serde_json::Value]) -> Vec<&str> {
+    fn walk<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    out.push(k);
+                    walk(x, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    values.iter().for_each(|v| walk(v, &mut out));
+    out
 }
 
 fn db(t: DateTime<FixedOffset>) -> chrono::NaiveDateTime {

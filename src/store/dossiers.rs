@@ -397,6 +397,39 @@ pub struct DeadlineActRow {
     pub late: bool,
 }
 
+/// An intake's idempotency key (`Idempotency-Key`): the first answer, kept for repeats.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::intake_keys)]
+pub struct IntakeKeyRow {
+    pub account: String,
+    pub key: String,
+    /// SHA-256 of the request the key first came with.
+    pub request_hash: String,
+    pub dossier_code: String,
+    /// The answer, as JSON, without the pin.
+    pub receipt: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_intake_key(conn: &mut DbConnection, r: &IntakeKeyRow) -> StoreResult<()> {
+    diesel::insert_into(super::schema::intake_keys::table)
+        .values(r)
+        .execute(conn)?;
+    Ok(())
+}
+
+impl Store {
+    /// The first answer given to `account`'s intake with idempotency key `key`, if any.
+    pub fn intake_key(&self, account: &str, key: &str) -> StoreResult<Option<IntakeKeyRow>> {
+        use super::schema::intake_keys;
+        Ok(intake_keys::table
+            .find((account, key))
+            .select(IntakeKeyRow::as_select())
+            .first(&mut *self.conn()?)
+            .optional()?)
+    }
+}
+
 pub fn insert_act(conn: &mut DbConnection, r: &DeadlineActRow) -> StoreResult<()> {
     diesel::insert_into(super::schema::deadline_acts::table)
         .values(r)
@@ -535,8 +568,11 @@ pub struct DossierFilter {
     pub received_from: Option<NaiveDateTime>,
     pub received_to: Option<NaiveDateTime>,
     pub procedure: Option<String>,
-    /// A code prefix, an exact ID number, or words of the applicant's name (folded).
+    /// A code prefix, an exact ID number, or words of the applicant's name (folded); `%`
+    /// and `_` match themselves.
     pub q: Option<String>,
+    /// Only the dossiers submitted by this account (a portal).
+    pub received_by: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -656,17 +692,20 @@ impl Store {
         if let Some(p) = &f.procedure {
             q = q.filter(dossiers::procedure_code.eq(p));
         }
+        if let Some(by) = &f.received_by {
+            q = q.filter(dossiers::received_by.eq(by.clone()));
+        }
         if let Some(text) = &f.q {
-            let like = format!(
-                "%{}%",
-                crate::core::text::fold(text).replace(['%', '_'], "")
-            );
-            let prefix = format!("{}%", text.replace(['%', '_'], ""));
+            // `%`, `_` and the escape character itself match literally.
+            let literal = |s: &str| s.replace('!', "!!").replace('%', "!%").replace('_', "!_");
+            let like = format!("%{}%", literal(&crate::core::text::fold(text)));
+            let prefix = format!("{}%", literal(text));
             q = q.filter(
                 dossiers::code
                     .like(prefix)
+                    .escape('!')
                     .or(dossiers::applicant_id_number.eq(text.clone()))
-                    .or(dossiers::applicant_search.like(like)),
+                    .or(dossiers::applicant_search.like(like).escape('!')),
             );
         }
         // Newest first; online submissions not received yet come first on both backends.

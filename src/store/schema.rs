@@ -169,6 +169,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    intake_keys (account, key) {
+        account -> Text,
+        key -> Text,
+        request_hash -> Text,
+        dossier_code -> Text,
+        receipt -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     deadline_acts (dossier_code, seq) {
         dossier_code -> Text,
         seq -> Integer,
@@ -335,6 +346,7 @@ diesel::joinable!(dossier_steps -> dossiers (dossier_code));
 diesel::joinable!(dossier_files -> dossiers (dossier_code));
 diesel::joinable!(handovers -> dossiers (dossier_code));
 diesel::joinable!(deadline_acts -> dossiers (dossier_code));
+diesel::joinable!(intake_keys -> dossiers (dossier_code));
 diesel::joinable!(dossier_agencies -> dossiers (dossier_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -350,6 +362,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossier_files,
     handovers,
     deadline_acts,
+    intake_keys,
     stats_daily,
     dossier_papers,
     dossier_events,

@@ -1,3 +1,4 @@
+DROP TABLE intake_keys;
 ALTER TABLE stats_daily DROP COLUMN transfers_late;
 ALTER TABLE stats_daily DROP COLUMN transfers_on_time;
 ALTER TABLE stats_daily DROP COLUMN refused_at_intake;

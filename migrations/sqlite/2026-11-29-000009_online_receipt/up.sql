@@ -90,3 +90,16 @@ ALTER TABLE stats_daily ADD COLUMN corrections_requested BIGINT NOT NULL DEFAULT
 ALTER TABLE stats_daily ADD COLUMN refused_at_intake BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE stats_daily ADD COLUMN transfers_on_time BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE stats_daily ADD COLUMN transfers_late BIGINT NOT NULL DEFAULT 0;
+
+-- An intake repeated with the same `Idempotency-Key` (a portal retrying, a double click)
+-- gives the first answer: the key, the request it came with, the dossier and the answer
+-- (without the pin, which is derived again from the server secret and the key).
+CREATE TABLE intake_keys (
+    account      TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    dossier_code TEXT NOT NULL REFERENCES dossiers (code),
+    receipt      TEXT NOT NULL,
+    created_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (account, key)
+);
