@@ -216,7 +216,10 @@ pub async fn get(
     body["reused"] = json!(progress.reused);
     body["events"] = events_json(&app, &events);
     body["forms"] = json!({ "receipt": format!("/api/v1/dossiers/{}/forms/receipt.pdf", d.code), "control": crate::service::notices::Notice::Control.url(&d.code) });
-    Ok(HttpResponse::Ok().json(body))
+    // Personal data: never kept by a browser or a proxy.
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body))
 }
 
 /// `GET /api/v1/dossiers/{code}/forms/{supplement|delay|stop|control}.pdf`: forms 02,

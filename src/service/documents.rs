@@ -78,6 +78,11 @@ impl App {
         let (d, papers, _) = self.dossier_for(caller, code)?;
         let result = match target {
             FileTarget::Paper(pos) => {
+                if !self.may_write(caller, &d) {
+                    return Err(AppError::forbidden(
+                        "Cơ quan chỉ được xem hồ sơ đã chuyển đi: không bổ sung bản số hóa",
+                    ));
+                }
                 if !papers.iter().any(|p| p.position == *pos) {
                     return Err(AppError::invalid(
                         "invalid_paper",

@@ -46,6 +46,14 @@ impl App {
         .any(|a| scope.contains(a))
     }
 
+    /// Whether `caller` may change dossier `d` (record a payment, attach a scan): an agency
+    /// in scope that received it, is competent for it or holds it now — not an agency that
+    /// was only consulted and handed it back (it keeps reading it), nor one a hand-over is
+    /// still waiting for.
+    pub fn may_write(&self, caller: &Caller, d: &DossierRow) -> bool {
+        self.may_see(caller, d, &[])
+    }
+
     /// One dossier with its papers and events, if `caller` may see it.
     pub fn dossier_for(&self, caller: &Caller, code: &str) -> AppResult<DossierFull> {
         if code.len() > 64 {

@@ -404,6 +404,38 @@ impl App {
                     format!("Cơ quan {to_agency} không tồn tại"),
                 ));
             }
+            // A person named on a hand-over works at the receiving agency.
+            Event::Handover {
+                to_agency,
+                to_user: Some(user),
+                ..
+            } => match self.store.find_user(user)? {
+                Some(u)
+                    if !u.disabled
+                        && u.agency_code == *to_agency
+                        && matches!(u.role.as_str(), "clerk" | "official" | "leader") => {}
+                _ => {
+                    return Err(AppError::invalid(
+                        "invalid_recipient",
+                        format!(
+                            "Không có cán bộ \"{user}\" đang hoạt động thuộc cơ quan nhận bàn giao"
+                        ),
+                    ))
+                }
+            },
+            // An online payment is reported by the portal, or recorded by a clerk with the
+            // reference of the online receipt.
+            Event::Payment {
+                method: crate::core::machine::PaymentMethod::Online,
+                reference,
+                ..
+            } if !(caller.role == Role::Portal
+                || (caller.role == Role::Clerk && reference.is_some())) =>
+            {
+                return Err(AppError::forbidden(
+                    "Thanh toán trực tuyến do Cổng dịch vụ công báo, hoặc cán bộ một cửa ghi nhận kèm số chứng từ thanh toán trực tuyến",
+                ));
+            }
             Event::Assign { user } => match self.store.find_user(user)? {
                 Some(u) if !u.disabled && u.agency_code == caller.agency && u.role != "portal" => {}
                 _ => {
@@ -429,13 +461,22 @@ impl App {
             // The applicant was proven by code and pin before this call.
             let applicant = caller.role == Role::Applicant;
             if !applicant {
-                let receiving_handover =
-                    progress.pending_handover.as_deref() == Some(caller.agency.as_str());
-                if !receiving_handover
+                // The agency a hand-over waits for may accept it, and nothing else: for
+                // everything else the dossier is what its read scope says.
+                let accepting = matches!(event, Event::Accept)
+                    && progress.pending_handover.as_deref() == Some(caller.agency.as_str());
+                if !accepting
                     && !self.may_see(caller, &row, &[])
                     && !self.may_see(caller, &row, &dossiers::handled_by(conn, code)?)
                 {
                     return Ok(Err(AppError::not_found()));
+                }
+                // Writes that do not move the dossier: only an agency that holds it,
+                // received it or is competent for it; a consulted agency keeps reading.
+                if matches!(event, Event::Payment { .. }) && !self.may_write(caller, &row) {
+                    return Ok(Err(AppError::forbidden(
+                        "Cơ quan chỉ được xem hồ sơ này: không ghi nhận thanh toán",
+                    )));
                 }
             }
             if matches!(

@@ -144,3 +144,57 @@ where
     assert_eq!(status, 200, "{b}");
     b["access_token"].as_str().unwrap().to_string()
 }
+
+/// Sends `req`; the status, the value of header `name` and the JSON body.
+pub async fn send_raw_header<S>(
+    svc: &S,
+    req: test::TestRequest,
+    name: &str,
+) -> (u16, Option<String>, Value)
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let res = test::call_service(svc, req.to_request()).await;
+    let status = res.status().as_u16();
+    let header = res
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let body = serde_json::from_slice(&test::read_body(res).await).unwrap_or(Value::Null);
+    (status, header, body)
+}
+
+/// Uploads a one-page PDF to dossier `code` as `target` (`paper=N` or `result`).
+pub async fn upload_pdf<S>(svc: &S, token: &str, code: &str, target: &str) -> (u16, Value)
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let boundary = "----motcua-test";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.pdf\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(
+        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n",
+    );
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    send(
+        svc,
+        test::TestRequest::post()
+            .uri(&format!("/api/v1/dossiers/{code}/files?{target}"))
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .insert_header((
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ))
+            .set_payload(body),
+    )
+    .await
+}
+
+/// Disables account `username` (as the CLI does).
+pub fn disable(app: &App, username: &str) {
+    app.set_user_disabled(username, true, &cli_actor(), app.clock.now())
+        .unwrap_or_else(|e| panic!("disable {username}: {e:?}"));
+}
