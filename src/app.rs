@@ -129,7 +129,7 @@ impl App {
                 pool_size: settings.pool_size,
                 busy_timeout_ms: settings.busy_timeout_ms,
                 sqlite_cache_mb: settings.sqlite_cache_mb,
-                ..StoreOptions::default()
+                timeouts: settings.db_timeouts,
             },
         )
         .with_context(|| format!("opening database {}", redact_url(&settings.database_url)))?;

@@ -247,6 +247,50 @@ struct ServerSection {
     #[serde(default)]
     workers: usize,
     public_base_url: String,
+    #[serde(default = "default_shutdown_drain_s")]
+    shutdown_drain_s: u64,
+    #[serde(default = "default_retry_after_s")]
+    retry_after_s: u32,
+}
+
+fn default_shutdown_drain_s() -> u64 {
+    10
+}
+fn default_retry_after_s() -> u32 {
+    5
+}
+
+/// Bounded waits on the database (`[database]`), in milliseconds unless named otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbTimeouts {
+    /// Establishing a connection (PostgreSQL `connect_timeout`, whole seconds, at least 2).
+    pub connect_s: u32,
+    /// Waiting for a pooled connection.
+    pub pool_ms: u32,
+    /// PostgreSQL `statement_timeout`, per connection.
+    pub statement_ms: u32,
+    /// PostgreSQL `idle_in_transaction_session_timeout`, per connection.
+    pub idle_in_transaction_ms: u32,
+    /// TCP keepalives on PostgreSQL connections: idle seconds before the first probe.
+    pub keepalives_idle_s: u32,
+    /// How often the health monitor pings the database, and how long without an answer
+    /// makes it unavailable.
+    pub health_interval_ms: u32,
+    pub health_timeout_ms: u32,
+}
+
+impl Default for DbTimeouts {
+    fn default() -> Self {
+        Self {
+            connect_s: 3,
+            pool_ms: 2000,
+            statement_ms: 30_000,
+            idle_in_transaction_ms: 60_000,
+            keepalives_idle_s: 30,
+            health_interval_ms: 500,
+            health_timeout_ms: 1500,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -259,6 +303,20 @@ struct DatabaseSection {
     busy_timeout_ms: u32,
     #[serde(default = "default_sqlite_cache_mb")]
     sqlite_cache_mb: u32,
+    #[serde(default)]
+    connect_timeout_s: Option<u32>,
+    #[serde(default)]
+    pool_timeout_ms: Option<u32>,
+    #[serde(default)]
+    statement_timeout_ms: Option<u32>,
+    #[serde(default)]
+    idle_in_transaction_timeout_ms: Option<u32>,
+    #[serde(default)]
+    keepalives_idle_s: Option<u32>,
+    #[serde(default)]
+    health_interval_ms: Option<u32>,
+    #[serde(default)]
+    health_timeout_ms: Option<u32>,
 }
 
 fn default_pool_size() -> u32 {
@@ -377,6 +435,12 @@ pub struct Settings {
     pub database_url: String,
     pub pool_size: u32,
     pub busy_timeout_ms: u32,
+    /// Bounded waits on the database.
+    pub db_timeouts: DbTimeouts,
+    /// SIGTERM: in-flight requests get this long to finish, then the process exits.
+    pub shutdown_drain_s: u64,
+    /// `Retry-After` of a 503 or a 429, in seconds.
+    pub retry_after_s: u32,
     /// SQLite: page cache per connection, in MB (`[database] sqlite_cache_mb`).
     pub sqlite_cache_mb: u32,
     pub data_dir: PathBuf,
@@ -492,6 +556,71 @@ impl Settings {
         if file.database.pool_size == 0 || file.database.pool_size > 256 {
             return Err(err("database.pool_size", "phải từ 1 đến 256".into()));
         }
+        let d = DbTimeouts::default();
+        let db = &file.database;
+        let db_timeouts = DbTimeouts {
+            connect_s: db.connect_timeout_s.unwrap_or(d.connect_s),
+            pool_ms: db.pool_timeout_ms.unwrap_or(d.pool_ms),
+            statement_ms: db.statement_timeout_ms.unwrap_or(d.statement_ms),
+            idle_in_transaction_ms: db
+                .idle_in_transaction_timeout_ms
+                .unwrap_or(d.idle_in_transaction_ms),
+            keepalives_idle_s: db.keepalives_idle_s.unwrap_or(d.keepalives_idle_s),
+            health_interval_ms: db.health_interval_ms.unwrap_or(d.health_interval_ms),
+            health_timeout_ms: db.health_timeout_ms.unwrap_or(d.health_timeout_ms),
+        };
+        for (key, value, range) in [
+            ("database.connect_timeout_s", db_timeouts.connect_s, 2..=600),
+            (
+                "database.pool_timeout_ms",
+                db_timeouts.pool_ms,
+                100..=600_000,
+            ),
+            (
+                "database.statement_timeout_ms",
+                db_timeouts.statement_ms,
+                100..=3_600_000,
+            ),
+            (
+                "database.idle_in_transaction_timeout_ms",
+                db_timeouts.idle_in_transaction_ms,
+                100..=3_600_000,
+            ),
+            (
+                "database.keepalives_idle_s",
+                db_timeouts.keepalives_idle_s,
+                1..=7200,
+            ),
+            (
+                "database.health_interval_ms",
+                db_timeouts.health_interval_ms,
+                50..=60_000,
+            ),
+            (
+                "database.health_timeout_ms",
+                db_timeouts.health_timeout_ms,
+                100..=600_000,
+            ),
+        ] {
+            if !range.contains(&value) {
+                return Err(err(
+                    key,
+                    format!("phải từ {} đến {}", range.start(), range.end()),
+                ));
+            }
+        }
+        if db_timeouts.health_timeout_ms <= db_timeouts.health_interval_ms {
+            return Err(err(
+                "database.health_timeout_ms",
+                "phải lớn hơn health_interval_ms".into(),
+            ));
+        }
+        if !(1..=300).contains(&file.server.shutdown_drain_s) {
+            return Err(err("server.shutdown_drain_s", "phải từ 1 đến 300".into()));
+        }
+        if !(1..=3600).contains(&file.server.retry_after_s) {
+            return Err(err("server.retry_after_s", "phải từ 1 đến 3600".into()));
+        }
         if !matches!(file.log.format.as_str(), "text" | "json") {
             return Err(err("log.format", "chỉ nhận \"text\" hoặc \"json\"".into()));
         }
@@ -587,6 +716,9 @@ impl Settings {
             database_url,
             pool_size: file.database.pool_size,
             busy_timeout_ms: file.database.busy_timeout_ms,
+            db_timeouts,
+            shutdown_drain_s: file.server.shutdown_drain_s,
+            retry_after_s: file.server.retry_after_s,
             sqlite_cache_mb: file.database.sqlite_cache_mb,
             data_dir: PathBuf::from(data_dir),
             forms_dir: PathBuf::from(&file.paths.forms_dir),

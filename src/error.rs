@@ -36,6 +36,21 @@ pub struct AppError {
     pub message: String,
     /// Extra machine-readable data (e.g. the missing papers).
     pub details: Option<Value>,
+    /// Seconds after which a retry makes sense (`Retry-After` on 429 and 503); `None`:
+    /// the process default for 503 ([`default_retry_after`]), 60 for 429.
+    pub retry_after: Option<u32>,
+}
+
+static DEFAULT_RETRY_AFTER_S: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(5);
+
+/// Sets the `Retry-After` of a 503 without its own (the `[server] retry_after_s` setting).
+pub fn set_default_retry_after(seconds: u32) {
+    DEFAULT_RETRY_AFTER_S.store(seconds.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The `Retry-After` of a 503 without its own.
+pub fn default_retry_after() -> u32 {
+    DEFAULT_RETRY_AFTER_S.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -47,7 +62,12 @@ impl AppError {
             error,
             message: message.into(),
             details: None,
+            retry_after: None,
         }
+    }
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
     }
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);

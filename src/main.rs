@@ -208,7 +208,10 @@ fn serve(config: Config) -> anyhow::Result<()> {
     );
     let app = App::start(config, chrono::Utc::now())?;
     actix_web::rt::System::new().block_on(motcua::http::serve(app))?;
-    Ok(())
+    // The server has drained what it could within `shutdown_drain_s`. Threads still stuck
+    // on a silent database would hold the runtime's drop for ever: leave now.
+    tracing::info!("stopped");
+    std::process::exit(0);
 }
 
 /// Imports legacy results; the number of rejected rows.

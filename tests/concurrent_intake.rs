@@ -7,16 +7,15 @@
 //!
 //! The servers are spawned from `CARGO_BIN_EXE_motcua` on free loopback ports with a fresh
 //! database and data directory; requests go over plain HTTP/1.1 from OS threads (a small
-//! blocking client below), so nothing in the server is bypassed.
+//! blocking client, `common::process`), so nothing in the server is bypassed.
 
 mod common;
 
+use common::process::{self, http, Server};
+
 use std::collections::{BTreeMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Barrier, Mutex};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::sync::{Arc, Barrier};
 
 use chrono::{FixedOffset, NaiveDate, Utc};
 use serde_json::{json, Value};
@@ -37,257 +36,13 @@ const PASSWORD: &str = "mat-khau-thu-nghiem-2026";
 /// Client threads, each with one request in flight at a time.
 const CLIENTS: usize = 100;
 
-// ─── a minimal blocking HTTP/1.1 client ─────────────────────────────────────
-
-/// A response: status and body.
-struct Response {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "status {}: body is not JSON ({e}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-}
-
-/// One request on a fresh connection (`Connection: close`), reading the whole response
-/// (Content-Length or chunked).
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> std::io::Result<Response> {
-    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
-    stream.set_nodelay(true)?;
-    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(30)))?;
-    let payload = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(t) = token {
-        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
-    }
-    if body.is_some() {
-        req.push_str("Content-Type: application/json\r\n");
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n", payload.len()));
-    let mut bytes = req.into_bytes();
-    bytes.extend_from_slice(&payload);
-    (&stream).write_all(&bytes)?;
-    let mut r = BufReader::new(stream);
-    read_response(&mut r)
-}
-
-fn bad(msg: impl Into<String>) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, msg.into())
-}
-
-fn read_line(r: &mut impl BufRead) -> std::io::Result<String> {
-    let mut line = String::new();
-    if r.read_line(&mut line)? == 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "connection closed before the response ended",
-        ));
-    }
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
-}
-
-fn read_response(r: &mut impl BufRead) -> std::io::Result<Response> {
-    let status_line = read_line(r)?;
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad(format!("bad status line {status_line:?}")))?;
-    let mut length: Option<usize> = None;
-    let mut chunked = false;
-    loop {
-        let line = read_line(r)?;
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| bad(format!("bad header {line:?}")))?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = Some(value.parse().map_err(|_| bad("bad content-length"))?);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.to_ascii_lowercase().contains("chunked");
-        }
-    }
-    let mut body = Vec::new();
-    if chunked {
-        loop {
-            let size_line = read_line(r)?;
-            let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("").trim(), 16)
-                .map_err(|_| bad(format!("bad chunk size {size_line:?}")))?;
-            if size == 0 {
-                // Trailers until the empty line.
-                while !read_line(r)?.is_empty() {}
-                break;
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            r.read_exact(&mut body[start..])?;
-            read_line(r)?;
-        }
-    } else if let Some(n) = length {
-        body.resize(n, 0);
-        r.read_exact(&mut body)?;
-    } else if status != 204 && status != 304 && !(100..200).contains(&status) {
-        r.read_to_end(&mut body)?;
-    }
-    Ok(Response { status, body })
-}
-
-// ─── server processes ───────────────────────────────────────────────────────
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    l.local_addr().unwrap().port()
-}
-
-fn crate_root() -> &'static str {
-    env!("CARGO_MANIFEST_DIR")
-}
-
-/// The `motcua` binary with the environment shared by every process of one test.
-fn motcua(db_url: &str, data_dir: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_motcua"));
-    c.current_dir(crate_root())
-        .arg("--config-dir")
-        .arg(format!("{}/config", crate_root()))
-        .env_remove("MOTCUA_CONFIG_DIR")
-        .env_remove("MOTCUA_LOG_FORMAT")
-        .env("MOTCUA_DATABASE_URL", db_url)
-        .env("MOTCUA_DATA_DIR", data_dir)
-        .env("MOTCUA_SECRET", SECRET)
-        .env("RUST_LOG", "warn");
-    c
-}
-
-/// Collects a child's output on a thread (the pipe must never fill up).
-fn drain(out: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
-    std::thread::spawn(move || {
-        let mut r = BufReader::new(out);
-        let mut line = String::new();
-        while matches!(r.read_line(&mut line), Ok(n) if n > 0) {
-            into.lock().unwrap().push_str(&line);
-            line.clear();
-        }
-    });
-}
-
-/// A running server; killed when dropped, whatever happened in the test.
-struct Server {
-    name: String,
-    addr: SocketAddr,
-    child: Child,
-    output: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(name: &str, db_url: &str, data_dir: &std::path::Path) -> Server {
-        let port = free_port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let mut child = motcua(db_url, data_dir)
-            .arg("serve")
-            .env("MOTCUA_BIND", addr.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the motcua server");
-        let output = Arc::new(Mutex::new(String::new()));
-        drain(child.stdout.take().unwrap(), output.clone());
-        drain(child.stderr.take().unwrap(), output.clone());
-        Server {
-            name: name.to_string(),
-            addr,
-            child,
-            output,
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-
-    /// Polls `/healthz` for up to 60 s.
-    fn wait_healthy(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = http(self.addr, "GET", "/healthz", None, None) {
-                if r.status == 200 {
-                    return;
-                }
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                std::thread::sleep(Duration::from_millis(100));
-                panic!(
-                    "server {} exited ({status}) before answering /healthz; its output:\n{}",
-                    self.name,
-                    self.output()
-                );
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "server {} did not answer /healthz on {} within 60 s; its output:\n{}",
-                    self.name,
-                    self.addr,
-                    self.output()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn motcua(db_url: &str, data_dir: &std::path::Path) -> std::process::Command {
+    process::motcua(db_url, data_dir, SECRET)
 }
 
 fn add_clerk(db_url: &str, data_dir: &std::path::Path, agency: &str) {
-    let mut child = motcua(db_url, data_dir)
-        .args(["user", "add", "--username", USERNAME])
-        .args([
-            "--full-name",
-            "Cán bộ Một cửa Thử Nghiệm",
-            "--role",
-            "clerk",
-        ])
-        .args(["--agency", agency])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn motcua user add");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().expect("motcua user add runs");
-    assert!(
-        out.status.success(),
-        "motcua user add failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    process::add_user(
+        db_url, data_dir, SECRET, USERNAME, PASSWORD, "clerk", agency,
     );
 }
 
@@ -323,20 +78,7 @@ fn portal_token(addr: SocketAddr, secret: &str) -> String {
 }
 
 fn login(addr: SocketAddr) -> String {
-    let r = http(
-        addr,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(&json!({ "username": USERNAME, "password": PASSWORD })),
-    )
-    .expect("login request");
-    let body = r.json();
-    assert_eq!(r.status, 200, "login: {body}");
-    body["access_token"]
-        .as_str()
-        .expect("an access_token")
-        .to_string()
+    process::login(addr, USERNAME, PASSWORD)
 }
 
 /// The `i`-th intake of the mixed scenario at the centre: whether the portal sends it,
@@ -407,7 +149,7 @@ fn run(db_url: &str, processes: usize, intakes: usize, mixed: bool) {
     add_clerk(db_url, data_dir.path(), if mixed { CENTRE } else { AGENCY });
     let portal_secret = mixed.then(|| add_portal(db_url, data_dir.path()));
     let mut servers: Vec<Server> = (0..processes)
-        .map(|i| Server::start(&format!("#{}", i + 1), db_url, data_dir.path()))
+        .map(|i| Server::start(&format!("#{}", i + 1), db_url, data_dir.path(), SECRET))
         .collect();
     for s in &mut servers {
         s.wait_healthy();

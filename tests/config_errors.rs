@@ -301,6 +301,52 @@ fn settings_with_bad_working_hours_and_time_zone() {
 }
 
 #[test]
+fn bounded_waits_are_settings_checked_at_start() {
+    let c = Config::load(Path::new("config"), &Overrides::default()).unwrap();
+    let t = c.settings.db_timeouts;
+    assert_eq!(
+        (
+            t.connect_s,
+            t.pool_ms,
+            t.statement_ms,
+            t.idle_in_transaction_ms
+        ),
+        (3, 2000, 30_000, 60_000)
+    );
+    assert_eq!(
+        (
+            t.keepalives_idle_s,
+            t.health_interval_ms,
+            t.health_timeout_ms
+        ),
+        (30, 500, 1500)
+    );
+    assert_eq!(
+        (c.settings.shutdown_drain_s, c.settings.retry_after_s),
+        (10, 5)
+    );
+
+    let (_t, dir) = config_copy();
+    let f = dir.join("default.toml");
+    edit(&f, "health_timeout_ms = 1500", "health_timeout_ms = 400");
+    let err = load(&dir).unwrap_err();
+    assert_eq!(err.key, "database.health_timeout_ms", "{err}");
+    assert!(err.to_string().contains("health_interval_ms"), "{err}");
+
+    let (_t2, dir2) = config_copy();
+    let f2 = dir2.join("default.toml");
+    edit(&f2, "pool_timeout_ms = 2000", "pool_timeout_ms = 0");
+    let err = load(&dir2).unwrap_err();
+    assert_eq!(err.key, "database.pool_timeout_ms", "{err}");
+
+    let (_t3, dir3) = config_copy();
+    let f3 = dir3.join("default.toml");
+    edit(&f3, "shutdown_drain_s = 10", "shutdown_drain_s = 0");
+    let err = load(&dir3).unwrap_err();
+    assert_eq!(err.key, "server.shutdown_drain_s", "{err}");
+}
+
+#[test]
 fn environment_overrides_single_values() {
     let c = Config::load(
         Path::new("config"),

@@ -39,6 +39,18 @@ impl ResponseError for ApiError {
         if self.kind == ErrorKind::Unauthorized {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }
+        // Every 429 and every 503 says when to come back.
+        let retry_after = match self.kind {
+            ErrorKind::Unavailable => Some(
+                self.retry_after
+                    .unwrap_or_else(crate::error::default_retry_after),
+            ),
+            ErrorKind::TooManyRequests => Some(self.retry_after.unwrap_or(60)),
+            _ => None,
+        };
+        if let Some(s) = retry_after {
+            res.insert_header(("Retry-After", s.to_string()));
+        }
         res.json(body)
     }
 }

@@ -67,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/api/v1")
             .wrap(from_fn(reject_hostile_text))
+            .wrap(from_fn(guard_database))
             .route("/agencies", web::get().to(catalogue::agencies))
             .route("/procedures", web::get().to(catalogue::procedures))
             .route("/procedures/{code}", web::get().to(catalogue::procedure))
@@ -146,6 +147,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/tra-cuu/{code}")
             .wrap(from_fn(reject_hostile_text))
+            .wrap(from_fn(guard_database))
             .route(web::get().to(public::status_page)),
     )
     .default_service(web::to(|| async {
@@ -187,6 +189,52 @@ pub async fn reject_hostile_text(
     Ok(req.into_response(response).map_into_right_body())
 }
 
+/// How often a request in flight looks at the database's health.
+const HEALTH_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Answers `503 database_unavailable` (with `Retry-After`) at once while the health monitor
+/// ([`crate::store::health::Health`]) sees the database silent or down, and cuts short a
+/// request in flight when the database goes silent during it: its handler waits on a query
+/// that may never return, the client gets its answer within the health timeout. The blocking
+/// thread left behind ends with the connection (keepalives, `tcp_user_timeout`). A write so
+/// cut may still commit if the database comes back before its connection breaks; a retry
+/// with the same `Idempotency-Key` then returns the first answer. Without a monitor (tests,
+/// commands) requests pass untouched.
+pub async fn guard_database(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(app) = req.app_data::<AppData>().cloned() else {
+        return next.call(req).await.map(|r| r.map_into_left_body());
+    };
+    let unavailable = || actix_web::ResponseError::error_response(&ApiError::unavailable());
+    match app.store.health().healthy() {
+        None => return next.call(req).await.map(|r| r.map_into_left_body()),
+        Some(false) => {
+            return Ok(req.into_response(unavailable()).map_into_right_body());
+        }
+        Some(true) => {}
+    }
+    let path = req.path().to_string();
+    let call = std::pin::pin!(next.call(req));
+    let watch = std::pin::pin!(async {
+        loop {
+            actix_web::rt::time::sleep(HEALTH_POLL).await;
+            if app.store.health().healthy() == Some(false) {
+                break;
+            }
+        }
+    });
+    match futures_util::future::select(call, watch).await {
+        futures_util::future::Either::Left((res, _)) => res.map(|r| r.map_into_left_body()),
+        futures_util::future::Either::Right(((), _)) => {
+            // The request is inside the handler now; the error becomes the response.
+            tracing::warn!(%path, "database went silent during the request");
+            Err(ApiError::unavailable().into())
+        }
+    }
+}
+
 /// Logs each request: method, path without the query string (it may carry a pin),
 /// status and duration.
 pub async fn log_requests(
@@ -213,9 +261,17 @@ pub async fn log_requests(
 }
 
 /// Serves the API until the process is stopped.
+///
+/// The store's health monitor starts with it. On SIGTERM (or SIGINT) the server stops
+/// accepting, lets the requests in flight finish for at most `[server] shutdown_drain_s`,
+/// then returns; the caller exits the process without waiting for threads stuck on a
+/// silent database.
 pub async fn serve(app: Arc<App>) -> std::io::Result<()> {
     let bind = app.settings.bind.clone();
     let workers = app.settings.workers;
+    crate::error::set_default_retry_after(app.settings.retry_after_s);
+    app.store.watch_health();
+    let drain = app.settings.shutdown_drain_s;
     let data = web::Data::new(app);
     let mut server = HttpServer::new(move || {
         ActixApp::new()
@@ -226,7 +282,7 @@ pub async fn serve(app: Arc<App>) -> std::io::Result<()> {
     if workers > 0 {
         server = server.workers(workers);
     }
-    let server = server.bind(&bind)?;
+    let server = server.shutdown_timeout(drain).bind(&bind)?;
     tracing::info!(%bind, "motcua listening");
     server.run().await
 }

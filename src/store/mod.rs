@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod documents;
 pub mod dossiers;
 pub mod exports;
+pub mod health;
 pub mod reports;
 pub mod schema;
 pub mod throttle;
@@ -63,7 +64,7 @@ pub enum StoreError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
     #[error("bad database URL: {0}")]
     BadUrl(String),
     #[error("migration failed: {0}")]
@@ -71,6 +72,37 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<diesel::result::Error> for StoreError {
+    /// A lost or refused connection is the database being unavailable (503), not a fault
+    /// of the request (500).
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &e {
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            Error::DatabaseError(_, info)
+                if [
+                    "server closed the connection",
+                    "terminating connection",
+                    "could not connect",
+                    "no connection to the server",
+                    "could not receive data",
+                    "could not send data",
+                    "canceling statement due to statement timeout",
+                    "the database system is shutting down",
+                    "the database system is starting up",
+                ]
+                .iter()
+                .any(|m| info.message().contains(m)) =>
+            {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
 
 impl From<r2d2::PoolError> for StoreError {
     fn from(e: r2d2::PoolError) -> Self {
@@ -83,10 +115,37 @@ impl From<r2d2::PoolError> for StoreError {
 #[derive(Debug, Clone)]
 pub struct Manager {
     backend: Backend,
-    /// The PostgreSQL URL, or the SQLite file path.
+    /// The PostgreSQL URL (with its bounded waits), or the SQLite file path.
     target: String,
     busy_timeout_ms: u32,
     sqlite_cache_mb: u32,
+    timeouts: crate::config::DbTimeouts,
+}
+
+/// A PostgreSQL URL with the connection's bounded waits: `connect_timeout`, TCP keepalives
+/// and, since a silent peer acknowledges nothing, `tcp_user_timeout`. Parameters already in
+/// the URL are kept.
+fn pg_url_with_timeouts(url: &str, t: &crate::config::DbTimeouts) -> String {
+    let params = [
+        ("connect_timeout", t.connect_s.to_string()),
+        ("keepalives", "1".into()),
+        ("keepalives_idle", t.keepalives_idle_s.to_string()),
+        ("keepalives_interval", "10".into()),
+        ("keepalives_count", "3".into()),
+        (
+            "tcp_user_timeout",
+            (u64::from(t.keepalives_idle_s) * 1000).to_string(),
+        ),
+    ];
+    let mut out = url.to_string();
+    for (k, v) in params {
+        if out.contains(&format!("{k}=")) {
+            continue;
+        }
+        out.push(if out.contains('?') { '&' } else { '?' });
+        out.push_str(&format!("{k}={v}"));
+    }
+    out
 }
 
 impl ManageConnection for Manager {
@@ -95,9 +154,17 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.target)
-                .map(DbConnection::Postgresql)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                let mut c =
+                    PgConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
+                // The server ends what runs or idles too long in a transaction.
+                c.batch_execute(&format!(
+                    "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {};",
+                    self.timeouts.statement_ms, self.timeouts.idle_in_transaction_ms
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Postgresql(c))
+            }
             Backend::Sqlite => {
                 let mut c = SqliteConnection::establish(&self.target)
                     .map_err(r2d2::Error::ConnectionError)?;
@@ -148,7 +215,8 @@ pub struct StoreOptions {
     /// SQLite: page cache per connection, in MB (the pages are allocated as they are
     /// used; SQLite's own default is 2 MB, which a table of a million dossiers outgrows).
     pub sqlite_cache_mb: u32,
-    pub connect_timeout: Duration,
+    /// Bounded waits: connecting, checking a connection out of the pool, statements.
+    pub timeouts: crate::config::DbTimeouts,
 }
 
 impl Default for StoreOptions {
@@ -157,7 +225,7 @@ impl Default for StoreOptions {
             pool_size: 8,
             busy_timeout_ms: 5000,
             sqlite_cache_mb: 64,
-            connect_timeout: Duration::from_secs(10),
+            timeouts: crate::config::DbTimeouts::default(),
         }
     }
 }
@@ -170,6 +238,8 @@ pub struct Store {
     /// SQLite has one writer at a time: writers of this process queue here instead of
     /// sleeping in SQLite's busy handler (whose back-off inflates tail latency).
     sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
+    /// The database's health, watched apart from the pool.
+    health: std::sync::Arc<health::Health>,
 }
 
 /// Advisory lock keys (PostgreSQL) for commands that must not run twice at once.
@@ -190,15 +260,21 @@ impl Store {
                 })?;
             }
         }
+        let target = match backend {
+            Backend::Postgres => pg_url_with_timeouts(&target, &opts.timeouts),
+            Backend::Sqlite => target,
+        };
         let manager = Manager {
             backend,
             target,
             busy_timeout_ms: opts.busy_timeout_ms,
             sqlite_cache_mb: opts.sqlite_cache_mb,
+            timeouts: opts.timeouts,
         };
+        let health = std::sync::Arc::new(health::Health::new(manager.clone(), opts.timeouts));
         let pool = Pool::builder()
             .max_size(opts.pool_size)
-            .connection_timeout(opts.connect_timeout)
+            .connection_timeout(Duration::from_millis(u64::from(opts.timeouts.pool_ms)))
             // A broken connection shows on use (and `has_broken`); a `SELECT 1` on every
             // checkout would double the round trips of a short request.
             .test_on_check_out(false)
@@ -208,7 +284,20 @@ impl Store {
             pool,
             backend,
             sqlite_writer: Default::default(),
+            health,
         })
+    }
+
+    /// Whether the database answers, as the health monitor last saw it (see
+    /// [`health::Health`]); always `None` before [`Store::watch_health`] started it.
+    pub fn health(&self) -> &health::Health {
+        &self.health
+    }
+
+    /// Starts the health monitor: a thread with its own connection that pings the database
+    /// every `health_interval_ms` (the server does; commands do not need it).
+    pub fn watch_health(&self) {
+        health::Health::start(&self.health);
     }
 
     pub fn backend(&self) -> Backend {

@@ -135,3 +135,4 @@ pub fn local(s: &str) -> chrono::DateTime<chrono::Utc> {
 }
 
 pub mod http;
+pub mod process;
