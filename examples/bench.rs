@@ -62,7 +62,7 @@ use motcua::store::{to_db, StoreError};
 
 const AGENCY: &str = "000.00.51.H26";
 const PROCEDURE: &str = "1.001193.000.00.00.H26";
-const SECRET: &str = "motcua-bench-secret-0123456789abcdefghijklmnop";
+const SECRET: &str = "motcua-bench-secret-not-for-production-7f3a9c2e51d8b6";
 const USERNAME: &str = "clerk.bench";
 const PASSWORD: &str = "mat-khau-do-hieu-nang";
 const PORTAL: &str = "portal.bench";

@@ -28,6 +28,9 @@ pub struct App {
     pub files: std::sync::Arc<dyn crate::files::BlobStore>,
     /// The plan's targets and the QĐ 766 points (config/targets.toml).
     pub targets: crate::config::Targets,
+    /// Accounts as last read, that tokens are checked against (at most
+    /// `auth.account_cache_s` old).
+    pub accounts: crate::service::accounts::AccountCache,
 }
 
 /// Keys derived from the server secret, one per purpose.
@@ -182,6 +185,7 @@ impl App {
             clock: crate::clock::Clock::System,
             files,
             targets,
+            accounts: Default::default(),
         };
         for (fact, n) in app
             .fill_rollup_columns()

@@ -203,9 +203,11 @@ impl Default for FilesSection {
 struct AuthSection {
     secret: Option<String>,
     token_ttl_minutes: u32,
+    login_free_failures: u32,
     login_failures_per_account: u32,
     login_failures_per_address: u32,
     failure_window_minutes: u32,
+    account_cache_s: u32,
 }
 
 impl Default for AuthSection {
@@ -213,9 +215,11 @@ impl Default for AuthSection {
         Self {
             secret: None,
             token_ttl_minutes: 30,
-            login_failures_per_account: 5,
+            login_free_failures: 5,
+            login_failures_per_account: 50,
             login_failures_per_address: 20,
             failure_window_minutes: 15,
+            account_cache_s: 30,
         }
     }
 }
@@ -223,6 +227,7 @@ impl Default for AuthSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct PublicSection {
+    lookup_free_failures: u32,
     lookup_failures_per_address: u32,
     lookup_failures_per_code: u32,
     failure_window_minutes: u32,
@@ -232,8 +237,9 @@ struct PublicSection {
 impl Default for PublicSection {
     fn default() -> Self {
         Self {
+            lookup_free_failures: 5,
             lookup_failures_per_address: 20,
-            lookup_failures_per_code: 5,
+            lookup_failures_per_code: 50,
             failure_window_minutes: 15,
             return_place: "Bộ phận Một cửa nơi tiếp nhận hồ sơ".into(),
         }
@@ -258,6 +264,41 @@ fn default_shutdown_drain_s() -> u64 {
 }
 fn default_retry_after_s() -> u32 {
     5
+}
+
+/// Why a configured server secret is too weak to sign tokens and key pin hashes, or
+/// `None`: at least 32 characters; at least 16 distinct ones (12 from 64 characters on,
+/// so that 64 random hex digits, as generated or from `openssl rand -hex 32`, pass);
+/// not a repeated pattern (`abcdabcd…`); not mostly a run of consecutive characters
+/// (`abcdef…`, `0123…`).
+pub fn secret_weakness(secret: &str) -> Option<String> {
+    let chars: Vec<char> = secret.chars().collect();
+    let n = chars.len();
+    if n < 32 {
+        return Some(format!(
+            "khóa bí mật phải dài ít nhất 32 ký tự (hiện có {n})"
+        ));
+    }
+    let distinct = chars.iter().collect::<std::collections::HashSet<_>>().len();
+    let needed = if n >= 64 { 12 } else { 16 };
+    if distinct < needed {
+        return Some(format!(
+            "khóa bí mật quá dễ đoán: chỉ có {distinct} ký tự khác nhau (cần ít nhất {needed})"
+        ));
+    }
+    if let Some(p) = (1..=n / 2).find(|&p| (p..n).all(|i| chars[i] == chars[i - p])) {
+        return Some(format!(
+            "khóa bí mật quá dễ đoán: lặp lại một mẫu {p} ký tự"
+        ));
+    }
+    let steps = chars
+        .windows(2)
+        .filter(|w| (w[1] as i64 - w[0] as i64).abs() == 1)
+        .count();
+    if steps * 2 > n - 1 {
+        return Some("khóa bí mật quá dễ đoán: phần lớn là dãy ký tự liên tiếp".into());
+    }
+    None
 }
 
 /// Bounded waits on the database (`[database]`), in milliseconds unless named otherwise.
@@ -459,12 +500,12 @@ pub struct Settings {
     /// one is generated into `<data_dir>/secret.key`.
     pub secret: Option<String>,
     pub token_ttl_minutes: u32,
-    pub login_failures_per_account: u32,
-    pub login_failures_per_address: u32,
-    pub login_window_minutes: u32,
-    pub lookup_failures_per_address: u32,
-    pub lookup_failures_per_code: u32,
-    pub lookup_window_minutes: u32,
+    /// How old the account a token is checked against may be (seconds, at most 30).
+    pub account_cache_s: u32,
+    /// Guessing passwords (see [`crate::core::throttle`]).
+    pub login_limits: crate::core::throttle::Limits,
+    /// Guessing pins at the public lookup.
+    pub lookup_limits: crate::core::throttle::Limits,
     /// Where results are collected, printed on the receipt.
     pub return_place: String,
     /// Largest accepted upload, in bytes (`[files] max_upload_mb`).
@@ -650,11 +691,13 @@ impl Settings {
             ));
         }
         let secret = overrides.secret.clone().or(file.auth.secret.clone());
-        if secret.as_ref().is_some_and(|s| s.len() < 32) {
-            return Err(err(
-                "auth.secret",
-                "khóa bí mật phải dài ít nhất 32 ký tự".into(),
-            ));
+        if let Some(problem) = secret.as_deref().and_then(secret_weakness) {
+            let key = if overrides.secret.is_some() {
+                "MOTCUA_SECRET"
+            } else {
+                "auth.secret"
+            };
+            return Err(err(key, problem));
         }
         if file.auth.token_ttl_minutes == 0 || file.auth.token_ttl_minutes > 24 * 60 {
             return Err(err(
@@ -662,7 +705,15 @@ impl Settings {
                 "phải từ 1 đến 1440 phút".into(),
             ));
         }
+        if file.auth.account_cache_s > 30 {
+            return Err(err("auth.account_cache_s", "phải từ 0 đến 30 giây".into()));
+        }
         for (key, v) in [
+            ("auth.login_free_failures", file.auth.login_free_failures),
+            (
+                "public.lookup_free_failures",
+                file.public.lookup_free_failures,
+            ),
             (
                 "auth.login_failures_per_account",
                 file.auth.login_failures_per_account,
@@ -696,12 +747,19 @@ impl Settings {
         Ok(Self {
             secret,
             token_ttl_minutes: file.auth.token_ttl_minutes,
-            login_failures_per_account: file.auth.login_failures_per_account,
-            login_failures_per_address: file.auth.login_failures_per_address,
-            login_window_minutes: file.auth.failure_window_minutes,
-            lookup_failures_per_address: file.public.lookup_failures_per_address,
-            lookup_failures_per_code: file.public.lookup_failures_per_code,
-            lookup_window_minutes: file.public.failure_window_minutes,
+            account_cache_s: file.auth.account_cache_s,
+            login_limits: crate::core::throttle::Limits {
+                free: file.auth.login_free_failures,
+                per_address: file.auth.login_failures_per_address,
+                per_subject: file.auth.login_failures_per_account,
+                window: chrono::Duration::minutes(i64::from(file.auth.failure_window_minutes)),
+            },
+            lookup_limits: crate::core::throttle::Limits {
+                free: file.public.lookup_free_failures,
+                per_address: file.public.lookup_failures_per_address,
+                per_subject: file.public.lookup_failures_per_code,
+                window: chrono::Duration::minutes(i64::from(file.public.failure_window_minutes)),
+            },
             return_place: crate::core::text::clean(&file.public.return_place),
             max_upload_bytes: u64::from(file.files.max_upload_mb) * 1024 * 1024,
             sweep_grace_hours: file.files.sweep_grace_hours,
@@ -1109,6 +1167,56 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weak_secrets_are_named_and_random_ones_pass() {
+        let weak = [
+            ("short-secret-123", "ít nhất 32 ký tự"),
+            (
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "ký tự khác nhau",
+            ),
+            ("passwordpasswordpasswordpassword", "ký tự khác nhau"),
+            // 16 distinct characters, repeated.
+            (
+                "0123456789abcdef0123456789abcdef0123456789abcdef",
+                "lặp lại một mẫu 16",
+            ),
+            (
+                "abcdefghijklmnopqrstuvwxyz0123456789",
+                "dãy ký tự liên tiếp",
+            ),
+            (
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ-ok-but-run",
+                "dãy ký tự liên tiếp",
+            ),
+        ];
+        for (secret, why) in weak {
+            let problem = secret_weakness(secret).unwrap_or_else(|| panic!("{secret} passed"));
+            assert!(problem.contains(why), "{secret}: {problem}");
+        }
+        for good in [
+            "concurrent-intake-test-secret-0123456789abcdef",
+            "Tr@m-Hai-Muoi-Bon-Gio/Mot-Cua#2026!Ha-Noi",
+            "kX9#mQ2$vL7!pR4&nT8*wZ3^bY6(cH1)",
+        ] {
+            assert_eq!(secret_weakness(good), None, "{good}");
+        }
+        // 64 random hex digits (as generated, or `openssl rand -hex 32`) always pass:
+        // 10 000 of them from a fixed xorshift sequence.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..10_000 {
+            let secret: String = (0..64)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    char::from_digit((x >> 60) as u32, 16).unwrap()
+                })
+                .collect();
+            assert_eq!(secret_weakness(&secret), None, "{secret}");
+        }
+    }
 
     #[test]
     fn locate_finds_nested_keys() {

@@ -124,6 +124,12 @@ enum PortalCommand {
         #[arg(long)]
         agency: String,
     },
+    /// Replace a portal client's secret; prints the new one once. Tokens issued with the
+    /// old one stop working (within `auth.account_cache_s` on every process).
+    Rotate {
+        #[arg(long)]
+        client_id: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -377,9 +383,7 @@ fn portal(config: Config, cmd: PortalCommand) -> anyhow::Result<()> {
             name,
             agency,
         } => {
-            let mut bytes = [0u8; 24];
-            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let secret = hex::encode(bytes);
+            let secret = motcua::service::accounts::generate_client_secret()?;
             app.create_user(
                 &NewUser {
                     username: &client_id,
@@ -394,6 +398,12 @@ fn portal(config: Config, cmd: PortalCommand) -> anyhow::Result<()> {
             println!("client_id: {client_id}");
             println!("client_secret: {secret}");
             println!("(khóa bí mật chỉ hiển thị một lần)");
+        }
+        PortalCommand::Rotate { client_id } => {
+            let secret = app.rotate_portal_secret(&client_id, &cli_actor(), chrono::Utc::now())?;
+            println!("client_id: {client_id}");
+            println!("client_secret: {secret}");
+            println!("(khóa bí mật mới chỉ hiển thị một lần; khóa cũ và các mã truy cập đã cấp hết hiệu lực)");
         }
     }
     Ok(())

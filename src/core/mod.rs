@@ -15,3 +15,4 @@ pub mod machine;
 pub mod pin;
 pub mod route;
 pub mod text;
+pub mod throttle;

@@ -1,7 +1,7 @@
 //! Authentication over HTTP: the login endpoints and the `Staff` extractor that turns a
 //! bearer token into a [`Caller`].
 
-use std::future::{ready, Ready};
+use std::future::ready;
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -23,8 +23,11 @@ pub struct Authenticated(pub Caller);
 
 impl FromRequest for Authenticated {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, ApiError>>;
 
+    /// Checks the signature and expiry at once, and the account (enabled, same token
+    /// version, role and agency) against this process's cache; a stale cache entry is
+    /// read again on a blocking thread.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let unauthorized = || {
             ApiError::unauthorized(
@@ -32,8 +35,14 @@ impl FromRequest for Authenticated {
                 "Cần đăng nhập: gửi mã truy cập trong tiêu đề Authorization: Bearer …",
             )
         };
-        let Some(app) = req.app_data::<AppData>() else {
-            return ready(Err(ApiError::internal()));
+        let invalid = || {
+            ApiError::unauthorized(
+                "invalid_token",
+                "Mã truy cập không hợp lệ hoặc đã hết hạn, vui lòng đăng nhập lại",
+            )
+        };
+        let Some(app) = req.app_data::<AppData>().cloned() else {
+            return Box::pin(ready(Err(ApiError::internal())));
         };
         let token = req
             .headers()
@@ -44,18 +53,31 @@ impl FromRequest for Authenticated {
                     .or_else(|| v.strip_prefix("bearer "))
             });
         let Some(token) = token else {
-            return ready(Err(unauthorized()));
+            return Box::pin(ready(Err(unauthorized())));
         };
-        match app.verify_token(token.trim(), app.clock.now()) {
-            Some(mut caller) => {
-                caller.address = Some(client_address(req));
-                ready(Ok(Authenticated(caller)))
+        let now = app.clock.now();
+        let Some(claims) = app.decode_token(token.trim(), now) else {
+            return Box::pin(ready(Err(invalid())));
+        };
+        let address = client_address(req);
+        let accept = move |holds: bool, claims| {
+            if holds {
+                let mut caller = crate::service::accounts::caller_of(claims);
+                caller.address = Some(address);
+                Ok(Authenticated(caller))
+            } else {
+                Err(invalid())
             }
-            None => ready(Err(ApiError::unauthorized(
-                "invalid_token",
-                "Mã truy cập không hợp lệ hoặc đã hết hạn, vui lòng đăng nhập lại",
-            ))),
+        };
+        if let Some(holds) = app.cached_check(&claims, now) {
+            return Box::pin(ready(accept(holds, claims)));
         }
+        Box::pin(async move {
+            let a = app.get_ref().clone();
+            let c = claims.clone();
+            let holds = blocking(move || a.check_account(&c, now)).await?;
+            accept(holds, claims)
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use super::error::ApiResult;
 use super::{blocking, rfc3339, AppData};
 use crate::service::lookup::Proof;
 
-/// `GET /api/v1/public/dossiers/{code}?pin=XXXXXX` or `?id_last4=NNNN`.
+/// `GET /api/v1/public/dossiers/{code}?pin=XXXXXX`.
 pub async fn lookup(
     app: AppData,
     req: HttpRequest,
@@ -19,10 +19,9 @@ pub async fn lookup(
     q: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
-    let proof = match (q.get("pin"), q.get("id_last4")) {
-        (Some(p), _) => Proof::Pin(p.clone()),
-        (None, Some(l)) => Proof::IdLast4(l.clone()),
-        _ => Proof::Nothing,
+    let proof = match q.get("pin") {
+        Some(p) => Proof::Pin(p.clone()),
+        None => Proof::Nothing,
     };
     let addr = client_address(&req);
     let a = app.get_ref().clone();

@@ -41,6 +41,31 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
+    /// The account's `token_version` when the token was issued.
+    pub ver: i32,
+}
+
+/// Accounts as last read from the store, by username, with the moment they were read:
+/// every request's token is checked against it, so that a disabled account, a changed
+/// password or a rotated portal secret ends the old tokens within `auth.account_cache_s`
+/// on every process (at once on the process that made the change).
+#[derive(Debug, Default)]
+pub struct AccountCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedAccount>>,
+}
+
+/// An account as read at a moment (`None`: it does not exist).
+type CachedAccount = (DateTime<Utc>, Option<users::AccountState>);
+
+/// Whether the claims still stand for the account: it exists, is enabled, has the same
+/// token version, role and agency.
+fn claims_hold(claims: &Claims, account: Option<&users::AccountState>) -> bool {
+    account.is_some_and(|a| {
+        !a.disabled
+            && a.token_version == claims.ver
+            && a.role == claims.role.as_str()
+            && a.agency_code == claims.agency
+    })
 }
 
 const ISSUER: &str = "motcua";
@@ -121,6 +146,16 @@ fn no_such_account(e: StoreError, username: &str) -> AppError {
     }
 }
 
+/// A new portal client secret: 24 random bytes, hex.
+pub fn generate_client_secret() -> AppResult<String> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        tracing::error!(error = %e, "no randomness for a client secret");
+        AppError::internal()
+    })?;
+    Ok(hex::encode(bytes))
+}
+
 /// The account used for actions taken from the command line.
 pub fn cli_actor() -> Actor {
     Actor {
@@ -170,6 +205,7 @@ impl App {
             disabled: false,
             created_at: at,
             updated_at: at,
+            token_version: 0,
         };
         self.store.write(None, |conn| {
             users::insert_user(conn, &row)?;
@@ -216,7 +252,49 @@ impl App {
                 Ok::<_, StoreError>(())
             })
             .map_err(|e| no_such_account(e, username))?;
+        self.forget_account(username);
         Ok(())
+    }
+
+    /// Replaces a portal client's secret with a generated one (returned, shown once);
+    /// its tokens stop working like after a password change.
+    pub fn rotate_portal_secret(
+        &self,
+        client_id: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> AppResult<String> {
+        let secret = generate_client_secret()?;
+        let hash = hash_password(&secret)?;
+        let at = to_db(now);
+        self.store
+            .write(None, |conn| {
+                let role = users::role_of(conn, client_id)?;
+                if role != "portal" {
+                    return Err(StoreError::Conflict(format!(
+                        "{client_id} không phải tài khoản cổng dịch vụ công"
+                    )));
+                }
+                users::set_password(conn, client_id, &hash, at)?;
+                audit::append(
+                    conn,
+                    AuditEntry {
+                        actor,
+                        at,
+                        action: "portal.rotate",
+                        entity: "user",
+                        entity_id: client_id,
+                        detail: serde_json::json!({}),
+                    },
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .map_err(|e| match e {
+                StoreError::Conflict(m) => AppError::invalid("not_a_portal", m),
+                other => no_such_account(other, client_id),
+            })?;
+        self.forget_account(client_id);
+        Ok(secret)
     }
 
     pub fn set_user_disabled(
@@ -248,6 +326,7 @@ impl App {
                 Ok::<_, StoreError>(())
             })
             .map_err(|e| no_such_account(e, username))?;
+        self.forget_account(username);
         Ok(())
     }
 
@@ -262,24 +341,13 @@ impl App {
         address: &str,
         now: DateTime<Utc>,
     ) -> AppResult<Token> {
-        let window = Duration::minutes(i64::from(self.settings.login_window_minutes));
-        let at = to_db(now);
         let mut user_key = username.trim().to_lowercase();
         if crate::core::text::check_key(&user_key).is_err() {
             // No account has such a name; a NUL must not reach the database either.
             user_key = "\u{FFFD}".into();
         }
-        let counts = self.store.failures(
-            &[("login_account", &user_key), ("login_address", address)],
-            at,
-            window,
-        )?;
-        let (by_user, by_addr) = (counts[0], counts[1]);
-        if by_user >= self.settings.login_failures_per_account
-            || by_addr >= self.settings.login_failures_per_address
-        {
-            return Err(AppError::too_many());
-        }
+        let guess = super::guesses::Guess::login(self, &user_key, address);
+        self.hold_guess(&guess, now)?;
         let user = if user_key.len() <= 64 {
             self.store.find_user(&user_key)?
         } else {
@@ -296,11 +364,7 @@ impl App {
             }
         };
         if !ok {
-            self.store.record_failures(
-                &[("login_account", &user_key), ("login_address", address)],
-                at,
-                window,
-            )?;
+            self.failed_guess(&guess, now)?;
             tracing::info!(portal, "login refused");
             return Err(AppError::unauthorized(
                 "invalid_credentials",
@@ -312,7 +376,7 @@ impl App {
             ));
         }
         let user = user.expect("checked");
-        self.store.clear_failures("login_account", &user_key)?;
+        self.good_guess(&guess)?;
         let role = Role::parse(&user.role).ok_or_else(AppError::internal)?;
         let ttl = i64::from(self.settings.token_ttl_minutes) * 60;
         let claims = Claims {
@@ -323,6 +387,7 @@ impl App {
             iat: now.timestamp(),
             exp: now.timestamp() + ttl,
             iss: ISSUER.into(),
+            ver: user.token_version,
         };
         let token = encode(
             &Header::new(Algorithm::HS256),
@@ -341,21 +406,80 @@ impl App {
         })
     }
 
-    /// The caller a bearer token stands for; `None` if it is invalid or expired.
-    pub fn verify_token(&self, token: &str, now: DateTime<Utc>) -> Option<Caller> {
+    /// The claims of a token whose signature, issuer and expiry hold; `None` otherwise.
+    /// The account is not checked: see [`App::cached_check`] and [`App::check_account`].
+    pub fn decode_token(&self, token: &str, now: DateTime<Utc>) -> Option<Claims> {
         let mut v = Validation::new(Algorithm::HS256);
         v.set_issuer(&[ISSUER]);
         v.validate_exp = false;
         let data = decode::<Claims>(token, &DecodingKey::from_secret(&self.keys.token), &v).ok()?;
-        if data.claims.exp <= now.timestamp() {
-            return None;
+        (data.claims.exp > now.timestamp()).then_some(data.claims)
+    }
+
+    /// Whether the claims still stand, from an account read at most `account_cache_s`
+    /// ago; `None` when it must be read again ([`App::check_account`]).
+    pub fn cached_check(&self, claims: &Claims, now: DateTime<Utc>) -> Option<bool> {
+        let ttl = Duration::seconds(i64::from(self.settings.account_cache_s));
+        let entries = self
+            .accounts
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let (read_at, account) = entries.get(&claims.sub)?;
+        let age = now - *read_at;
+        (age >= Duration::zero() && age < ttl).then(|| claims_hold(claims, account.as_ref()))
+    }
+
+    /// Reads the account from the store (and keeps it for `account_cache_s`); whether
+    /// the claims still stand.
+    pub fn check_account(&self, claims: &Claims, now: DateTime<Utc>) -> AppResult<bool> {
+        let account = self.store.account_state(&claims.sub)?;
+        let holds = claims_hold(claims, account.as_ref());
+        if self.settings.account_cache_s > 0 {
+            let mut entries = self
+                .accounts
+                .entries
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if entries.len() > 100_000 {
+                entries.clear();
+            }
+            entries.insert(claims.sub.clone(), (now, account));
         }
-        Some(Caller {
-            username: data.claims.sub,
-            full_name: data.claims.name,
-            role: data.claims.role,
-            agency: data.claims.agency,
-            address: None,
-        })
+        Ok(holds)
+    }
+
+    /// Drops an account from this process's cache (after a change made here).
+    pub fn forget_account(&self, username: &str) {
+        self.accounts
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(username);
+    }
+
+    /// The caller a bearer token stands for; `None` if it is invalid, expired, or no
+    /// longer stands for its account (disabled, password changed, removed). Reads the
+    /// store when the cache is stale: call it on a blocking thread.
+    pub fn verify_token(&self, token: &str, now: DateTime<Utc>) -> AppResult<Option<Caller>> {
+        let Some(claims) = self.decode_token(token, now) else {
+            return Ok(None);
+        };
+        let holds = match self.cached_check(&claims, now) {
+            Some(h) => h,
+            None => self.check_account(&claims, now)?,
+        };
+        Ok(holds.then(|| caller_of(claims)))
+    }
+}
+
+/// The caller named by claims that hold.
+pub fn caller_of(claims: Claims) -> Caller {
+    Caller {
+        username: claims.sub,
+        full_name: claims.name,
+        role: claims.role,
+        agency: claims.agency,
+        address: None,
     }
 }

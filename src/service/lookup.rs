@@ -1,8 +1,9 @@
-//! The citizen's status lookup (*tra cứu tình trạng hồ sơ*) by dossier code and pin (or
-//! the last 4 digits of the applicant's ID). A failure looks the same whether or not the
-//! code exists, and failures are limited per address and per code.
+//! The citizen's status lookup (*tra cứu tình trạng hồ sơ*) by dossier code and pin. A
+//! failure looks the same whether or not the code exists, and guesses are throttled
+//! ([`super::guesses`]): an exponential delay per code and address, a limit per address,
+//! and a delay for every failing address when a code is guessed at from many.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::app::App;
@@ -10,13 +11,14 @@ use crate::core::applicant::mask_name;
 use crate::core::dossier::Status;
 use crate::core::pin;
 use crate::error::{AppError, AppResult};
-use crate::store::{from_db, to_db};
+use crate::store::from_db;
 
 /// What a citizen proves to see a dossier.
 #[derive(Debug, Clone)]
 pub enum Proof {
     Pin(String),
-    IdLast4(String),
+    /// No pin given: the same 404 as a wrong one. (The last 4 digits of the ID number
+    /// are not accepted: see the README, *Citizens*.)
     Nothing,
 }
 
@@ -118,21 +120,9 @@ impl App {
         crate::store::dossiers::DossierRow,
         Vec<crate::store::dossiers::EventRow>,
     )> {
-        let at = to_db(now);
-        let window = Duration::minutes(i64::from(self.settings.lookup_window_minutes));
         let code = code.trim();
-        // Bounded keys: a hostile client cannot fill the table with huge strings.
-        let code_key: String = code.chars().take(64).collect();
-        let counts = self.store.failures(
-            &[("lookup_address", address), ("lookup_code", &code_key)],
-            at,
-            window,
-        )?;
-        if counts[0] >= self.settings.lookup_failures_per_address
-            || counts[1] >= self.settings.lookup_failures_per_code
-        {
-            return Err(AppError::too_many());
-        }
+        let guess = super::guesses::Guess::lookup(self, code, address);
+        self.hold_guess(&guess, now)?;
         let found = if code.len() <= 64 {
             self.store.find_dossier_with_events(code)?
         } else {
@@ -143,12 +133,6 @@ impl App {
                 Some(p) => pin::verify_pin(&self.keys.pin, &d.code, &p, &d.pin_hash),
                 None => false,
             },
-            (Some((d, _)), Proof::IdLast4(l)) => {
-                use subtle::ConstantTimeEq;
-                let l = l.trim();
-                let id = d.applicant_id_number.as_bytes();
-                l.len() == 4 && id.len() >= 4 && bool::from(id[id.len() - 4..].ct_eq(l.as_bytes()))
-            }
             (None, Proof::Pin(p)) => {
                 // Same work as a real check.
                 let _ = pin::verify_pin(&self.keys.pin, code, p, "");
@@ -157,13 +141,10 @@ impl App {
             _ => false,
         };
         if !ok {
-            self.store.record_failures(
-                &[("lookup_address", address), ("lookup_code", &code_key)],
-                at,
-                window,
-            )?;
+            self.failed_guess(&guess, now)?;
             return Err(lookup_not_found());
         }
+        self.good_guess(&guess)?;
         Ok(found.expect("checked"))
     }
 

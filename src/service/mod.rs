@@ -7,6 +7,7 @@ pub mod documents;
 pub mod dossiers;
 pub mod exports;
 pub mod forms;
+pub(crate) mod guesses;
 pub mod import;
 pub mod intake;
 pub mod lookup;

@@ -80,6 +80,7 @@ diesel::table! {
         disabled -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        token_version -> Integer,
     }
 }
 
@@ -89,6 +90,7 @@ diesel::table! {
         key -> Text,
         window_start -> Timestamp,
         failures -> Integer,
+        last_failure_at -> Nullable<Timestamp>,
     }
 }
 

@@ -5,35 +5,43 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::throttle;
-use super::{Store, StoreError, StoreResult};
+use super::{from_db, Store, StoreError, StoreResult};
+use crate::core::throttle::Tally;
 
 impl Store {
-    /// Failures of each `(scope, key)` within the window ending at `now`, in one query.
-    pub fn failures(
+    /// The tally of each `(scope, key)` within the window ending at `now` (`None`: no
+    /// failure in it), in one query.
+    pub fn tallies(
         &self,
         keys: &[(&str, &str)],
         now: NaiveDateTime,
         window: Duration,
-    ) -> StoreResult<Vec<u32>> {
+    ) -> StoreResult<Vec<Option<Tally>>> {
         let mut conn = self.conn()?;
         let scopes: Vec<&str> = keys.iter().map(|k| k.0).collect();
         let names: Vec<&str> = keys.iter().map(|k| k.1).collect();
-        let rows: Vec<(String, String, NaiveDateTime, i32)> = throttle::table
-            .filter(throttle::scope.eq_any(&scopes))
-            .filter(throttle::key.eq_any(&names))
-            .select((
-                throttle::scope,
-                throttle::key,
-                throttle::window_start,
-                throttle::failures,
-            ))
-            .load(&mut conn)?;
+        let rows: Vec<(String, String, NaiveDateTime, i32, Option<NaiveDateTime>)> =
+            throttle::table
+                .filter(throttle::scope.eq_any(&scopes))
+                .filter(throttle::key.eq_any(&names))
+                .select((
+                    throttle::scope,
+                    throttle::key,
+                    throttle::window_start,
+                    throttle::failures,
+                    throttle::last_failure_at,
+                ))
+                .load(&mut conn)?;
         Ok(keys
             .iter()
             .map(|(scope, key)| {
                 rows.iter()
                     .find(|r| r.0 == *scope && r.1 == *key && now - r.2 < window)
-                    .map_or(0, |r| r.3.max(0) as u32)
+                    .map(|r| Tally {
+                        failures: r.3.max(0) as u32,
+                        window_start: from_db(r.2),
+                        last_at: from_db(r.4.unwrap_or(r.2)),
+                    })
             })
             .collect())
     }
@@ -60,17 +68,25 @@ impl Store {
                                 throttle::key.eq(key),
                                 throttle::window_start.eq(now),
                                 throttle::failures.eq(1),
+                                throttle::last_failure_at.eq(now),
                             ))
                             .execute(conn)?;
                     }
                     Some((start, _)) if now - start >= window => {
                         diesel::update(throttle::table.find((scope, key)))
-                            .set((throttle::window_start.eq(now), throttle::failures.eq(1)))
+                            .set((
+                                throttle::window_start.eq(now),
+                                throttle::failures.eq(1),
+                                throttle::last_failure_at.eq(now),
+                            ))
                             .execute(conn)?;
                     }
                     Some((_, n)) => {
                         diesel::update(throttle::table.find((scope, key)))
-                            .set(throttle::failures.eq(n + 1))
+                            .set((
+                                throttle::failures.eq(n + 1),
+                                throttle::last_failure_at.eq(now),
+                            ))
                             .execute(conn)?;
                     }
                 }

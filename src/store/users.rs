@@ -17,9 +17,45 @@ pub struct UserRow {
     pub disabled: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Bumped when the account is disabled or its password changes: tokens carrying an
+    /// older version are refused.
+    pub token_version: i32,
+}
+
+/// What a token is checked against on every request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountState {
+    pub role: String,
+    pub agency_code: String,
+    pub disabled: bool,
+    pub token_version: i32,
 }
 
 impl Store {
+    /// The state of an account that its tokens are checked against; `None` if it does
+    /// not exist.
+    pub fn account_state(&self, username: &str) -> StoreResult<Option<AccountState>> {
+        let mut conn = self.conn()?;
+        let row: Option<(String, String, bool, i32)> = users::table
+            .find(username)
+            .select((
+                users::role,
+                users::agency_code,
+                users::disabled,
+                users::token_version,
+            ))
+            .first(&mut conn)
+            .optional()?;
+        Ok(row.map(
+            |(role, agency_code, disabled, token_version)| AccountState {
+                role,
+                agency_code,
+                disabled,
+                token_version,
+            },
+        ))
+    }
+
     pub fn find_user(&self, username: &str) -> StoreResult<Option<UserRow>> {
         let mut conn = self.conn()?;
         Ok(users::table
@@ -59,7 +95,17 @@ pub fn insert_user(conn: &mut DbConnection, row: &UserRow) -> StoreResult<()> {
     Ok(())
 }
 
-/// Replaces the password hash; `NotFound` when there is no such account.
+/// The role of an account; `NotFound` when there is no such account.
+pub fn role_of(conn: &mut DbConnection, username: &str) -> StoreResult<String> {
+    users::table
+        .find(username)
+        .select(users::role)
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Replaces the password hash (and bumps the token version); `NotFound` when there is no such account.
 pub fn set_password(
     conn: &mut DbConnection,
     username: &str,
@@ -67,7 +113,11 @@ pub fn set_password(
     now: NaiveDateTime,
 ) -> StoreResult<()> {
     let n = diesel::update(users::table.find(username))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .set((
+            users::password_hash.eq(hash),
+            users::updated_at.eq(now),
+            users::token_version.eq(users::token_version + 1),
+        ))
         .execute(conn)?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -75,7 +125,7 @@ pub fn set_password(
     Ok(())
 }
 
-/// Disables (or re-enables) an account; `NotFound` when there is no such account.
+/// Disables (or re-enables) an account, bumping the token version; `NotFound` when there is no such account.
 pub fn set_disabled(
     conn: &mut DbConnection,
     username: &str,
@@ -83,7 +133,11 @@ pub fn set_disabled(
     now: NaiveDateTime,
 ) -> StoreResult<()> {
     let n = diesel::update(users::table.find(username))
-        .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
+        .set((
+            users::disabled.eq(disabled),
+            users::updated_at.eq(now),
+            users::token_version.eq(users::token_version + 1),
+        ))
         .execute(conn)?;
     if n == 0 {
         return Err(StoreError::NotFound);

@@ -1,0 +1,2 @@
+ALTER TABLE throttle DROP COLUMN last_failure_at;
+ALTER TABLE users DROP COLUMN token_version;
