@@ -455,6 +455,22 @@ pub async fn queue(
         .iter()
         .map(|i| {
             let mut v = dossier_json(&app, &i.dossier);
+            if !i.in_scope {
+                // Only pending to the caller's agency: what it is asked to accept, without
+                // the applicant's personal data.
+                v["applicant"] = json!({
+                    "full_name": crate::core::applicant::mask_name(&i.dossier.applicant_name),
+                    "id_kind": null,
+                    "id_number": null,
+                    "phone": null,
+                    "email": null,
+                    "address": null,
+                    "masked": true,
+                });
+                v["proxy"] = Value::Null;
+                v["note"] = Value::Null;
+            }
+            v["in_scope"] = json!(i.in_scope);
             v["pending_handover"] = json!(i.progress.pending_handover);
             v["assignee"] = json!(i.progress.assignee);
             v["acknowledge_by"] = json!(i

@@ -41,6 +41,10 @@ pub struct QueueItem {
     /// The step of the route the dossier is in at this agency, with the working minutes
     /// left until the step's own due moment and its flag.
     pub step: Option<(StepRow, i64, Urgency)>,
+    /// Whether the dossier is in the caller's scope; `false` for one a hand-over is only
+    /// pending to: the queue shows it to be accepted, but not the applicant's personal
+    /// data (the staff read answers 404 until the hand-over is accepted).
+    pub in_scope: bool,
 }
 
 /// Filters of a queue.
@@ -239,12 +243,14 @@ impl App {
                         self.urgency(at, from_db(s.due_at).with_timezone(&offset_tz));
                     Some((s, left, flag))
                 });
+                let in_scope = self.may_see(caller, &d, &[]);
                 QueueItem {
                     dossier: d,
                     progress: p,
                     remaining_minutes,
                     urgency,
                     step,
+                    in_scope,
                 }
             })
             .collect())
