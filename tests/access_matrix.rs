@@ -652,22 +652,11 @@ fn post(token: Option<&str>, uri: &str, body: Value) -> TestRequest {
 
 /// A one-page PDF as multipart/form-data, to `uri`.
 fn upload(token: Option<&str>, uri: &str) -> TestRequest {
-    let boundary = "----motcua-matrix";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.pdf\"\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(
-        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n",
-    );
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let (content_type, body) = common::http::pdf_multipart();
     with_token(
         TestRequest::post()
             .uri(uri)
-            .insert_header((
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            ))
+            .insert_header(("content-type", content_type))
             .set_payload(body),
         token,
     )

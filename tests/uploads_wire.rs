@@ -7,13 +7,15 @@
 //! `TcpStream`, so nothing in the server (actix's HTTP/1 parser, payload handling,
 //! multipart) is bypassed. The helpers below are copied, not shared, on purpose.
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+mod common;
+
+use std::io::{BufReader, ErrorKind, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+use common::process::{self, crate_root, http, read_response, Response, Server};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -24,25 +26,7 @@ const USERNAME: &str = "clerk.uploads";
 const PASSWORD: &str = "mat-khau-thu-nghiem-2026";
 const BOUNDARY: &str = "wire7MA4YWxk";
 
-// ─── a minimal blocking HTTP/1.1 client ─────────────────────────────────────
-
-/// A response: status and body.
-struct Response {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "status {}: body is not JSON ({e}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-}
+// ─── the HTTP client (common::process) ──────────────────────────────────────
 
 fn try_connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
@@ -66,107 +50,25 @@ fn request(
     content_type: Option<&str>,
     payload: &[u8],
 ) -> std::io::Result<Response> {
-    let stream = try_connect(addr)?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(t) = token {
-        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = Vec::new();
+    if let Some(a) = auth.as_deref() {
+        headers.push(("Authorization", a));
     }
     if let Some(ct) = content_type {
-        req.push_str(&format!("Content-Type: {ct}\r\n"));
+        headers.push(("Content-Type", ct));
     }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n", payload.len()));
-    let mut bytes = req.into_bytes();
-    bytes.extend_from_slice(payload);
-    (&stream).write_all(&bytes)?;
-    let mut r = BufReader::new(stream);
-    read_response(&mut r)
-}
-
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> std::io::Result<Response> {
-    let payload = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    let ct = body.map(|_| "application/json");
-    request(addr, method, path, token, ct, &payload)
-}
-
-fn bad(msg: impl Into<String>) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, msg.into())
-}
-
-fn read_line(r: &mut impl BufRead) -> std::io::Result<String> {
-    let mut line = String::new();
-    if r.read_line(&mut line)? == 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "connection closed before the response ended",
-        ));
-    }
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
-}
-
-fn read_response(r: &mut impl BufRead) -> std::io::Result<Response> {
-    let status_line = read_line(r)?;
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad(format!("bad status line {status_line:?}")))?;
-    let mut length: Option<usize> = None;
-    let mut chunked = false;
-    loop {
-        let line = read_line(r)?;
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| bad(format!("bad header {line:?}")))?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = Some(value.parse().map_err(|_| bad("bad content-length"))?);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.to_ascii_lowercase().contains("chunked");
-        }
-    }
-    let mut body = Vec::new();
-    if chunked {
-        loop {
-            let size_line = read_line(r)?;
-            let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("").trim(), 16)
-                .map_err(|_| bad(format!("bad chunk size {size_line:?}")))?;
-            if size == 0 {
-                while !read_line(r)?.is_empty() {}
-                break;
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            r.read_exact(&mut body[start..])?;
-            read_line(r)?;
-        }
-    } else if let Some(n) = length {
-        body.resize(n, 0);
-        r.read_exact(&mut body)?;
-    } else if status != 204 && status != 304 && !(100..200).contains(&status) {
-        r.read_to_end(&mut body)?;
-    }
-    Ok(Response { status, body })
+    process::request_raw(
+        addr,
+        method,
+        path,
+        &headers,
+        payload,
+        Duration::from_secs(60),
+    )
 }
 
 // ─── server processes ───────────────────────────────────────────────────────
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    l.local_addr().unwrap().port()
-}
-
-fn crate_root() -> &'static str {
-    env!("CARGO_MANIFEST_DIR")
-}
 
 /// One test's world: a database, a data directory and a configuration directory.
 struct Env {
@@ -251,41 +153,21 @@ impl Env {
     }
 
     fn add_clerk(&self) {
-        let mut child = self
-            .motcua()
-            .args(["user", "add", "--username", USERNAME])
-            .args([
-                "--full-name",
-                "Cán bộ Một cửa Thử Nghiệm",
-                "--role",
-                "clerk",
-            ])
-            .args(["--agency", AGENCY])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn motcua user add");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{PASSWORD}\n").as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().expect("motcua user add runs");
-        assert!(
-            out.status.success(),
-            "motcua user add failed ({}):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+        process::add_user(
+            &self.db_url,
+            self.data_dir(),
+            SECRET,
+            USERNAME,
+            PASSWORD,
+            "clerk",
+            AGENCY,
         );
     }
 
     /// A clerk, a running server and its token.
     fn serve(&self) -> (Server, String) {
         self.add_clerk();
-        let mut server = Server::start(self);
+        let mut server = start(self);
         server.wait_healthy();
         let token = login(server.addr);
         (server, token)
@@ -306,117 +188,29 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Collects a child's output on a thread (the pipe must never fill up).
-fn drain(out: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
-    std::thread::spawn(move || {
-        let mut r = BufReader::new(out);
-        let mut line = String::new();
-        while matches!(r.read_line(&mut line), Ok(n) if n > 0) {
-            into.lock().unwrap().push_str(&line);
-            line.clear();
-        }
-    });
+/// A running server of this test's world (common::process::Server).
+fn start(env: &Env) -> Server {
+    Server::start_with("uploads", env.motcua())
 }
 
-/// A running server; killed when dropped, whatever happened in the test.
-struct Server {
-    addr: SocketAddr,
-    child: Child,
-    output: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(env: &Env) -> Server {
-        let port = free_port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let mut child = env
-            .motcua()
-            .arg("serve")
-            .env("MOTCUA_BIND", addr.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the motcua server");
-        let output = Arc::new(Mutex::new(String::new()));
-        drain(child.stdout.take().unwrap(), output.clone());
-        drain(child.stderr.take().unwrap(), output.clone());
-        Server {
-            addr,
-            child,
-            output,
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-
-    /// Polls `/healthz` for up to 60 s.
-    fn wait_healthy(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = http(self.addr, "GET", "/healthz", None, None) {
-                if r.status == 200 {
-                    return;
-                }
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                std::thread::sleep(Duration::from_millis(100));
-                panic!(
-                    "server exited ({status}) before answering /healthz; its output:\n{}",
-                    self.output()
-                );
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "server did not answer /healthz on {} within 60 s; its output:\n{}",
-                    self.addr,
-                    self.output()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// The server still runs and still answers, and logged no panic and no 5xx answer.
-    fn assert_alive(&mut self) {
-        let output = self.output();
-        assert!(
-            !output.contains("panicked") && !output.contains(" status=5"),
-            "the server panicked or answered 5xx; its output:\n{output}"
-        );
-        assert!(
-            matches!(self.child.try_wait(), Ok(None)),
-            "the server stopped; its output:\n{}",
-            self.output()
-        );
-        let r = http(self.addr, "GET", "/healthz", None, None).expect("healthz");
-        assert_eq!(r.status, 200, "healthz after the test");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The server still runs and still answers, and logged no panic and no 5xx answer.
+fn assert_alive(server: &mut Server) {
+    let output = server.output();
+    assert!(
+        !output.contains("panicked") && !output.contains(" status=5"),
+        "the server panicked or answered 5xx; its output:\n{output}"
+    );
+    assert!(
+        matches!(server.child.try_wait(), Ok(None)),
+        "the server stopped; its output:\n{}",
+        server.output()
+    );
+    let r = http(server.addr, "GET", "/healthz", None, None).expect("healthz");
+    assert_eq!(r.status, 200, "healthz after the test");
 }
 
 fn login(addr: SocketAddr) -> String {
-    let r = http(
-        addr,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(&json!({ "username": USERNAME, "password": PASSWORD })),
-    )
-    .expect("login request");
-    let body = r.json();
-    assert_eq!(r.status, 200, "login: {body}");
-    body["access_token"]
-        .as_str()
-        .expect("an access_token")
-        .to_string()
+    process::login(addr, USERNAME, PASSWORD)
 }
 
 /// Receives a birth registration dossier; its code.
@@ -876,7 +670,7 @@ fn a_lying_content_length_is_refused_and_leaves_nothing() {
         files_under(&env.objects_dir()),
         vec![object_path(&env, &sha256_hex(&file))]
     );
-    server.assert_alive();
+    assert_alive(&mut server);
 }
 
 #[test]
@@ -915,7 +709,7 @@ fn a_declared_oversize_upload_is_refused_before_reading() {
         "the refusal took {elapsed:?}: it must come before the body is read"
     );
     assert_nothing_stored(&env, &server, &token, &code, "50 MB declared");
-    server.assert_alive();
+    assert_alive(&mut server);
 }
 
 #[test]
@@ -982,7 +776,7 @@ fn an_oversize_upload_is_refused_while_streaming() {
     let files = d["files"].as_array().expect("a files array");
     assert_eq!(files.len(), 1, "{d}");
     assert_eq!(files[0]["sha256"], json!(sha), "{d}");
-    server.assert_alive();
+    assert_alive(&mut server);
 }
 
 #[test]
@@ -1117,7 +911,7 @@ KS-2019-0042,079189001234,Nguyễn Thị Hồng Nhung,Giấy khai sinh,42/2019,U
     let docs = body["documents"].as_array().expect("a documents array");
     assert_eq!(docs.len(), 1, "{body}");
     assert_eq!(docs[0]["id"], json!("NK-KS-2019-0042"), "{body}");
-    server.assert_alive();
+    assert_alive(&mut server);
 }
 
 #[test]
@@ -1215,5 +1009,5 @@ fn archive_sweep_removes_orphans_only_when_applied() {
     assert_eq!(r.body, file, "the recorded content is served unchanged");
     let d = dossier(server.addr, &token, &code);
     assert_eq!(d["files"].as_array().map(Vec::len), Some(1), "{d}");
-    server.assert_alive();
+    assert_alive(&mut server);
 }

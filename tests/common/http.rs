@@ -165,11 +165,8 @@ where
     (status, header, body)
 }
 
-/// Uploads a one-page PDF to dossier `code` as `target` (`paper=N` or `result`).
-pub async fn upload_pdf<S>(svc: &S, token: &str, code: &str, target: &str) -> (u16, Value)
-where
-    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
-{
+/// A one-page PDF named `scan.pdf` as multipart/form-data: the content type and body.
+pub fn pdf_multipart() -> (String, Vec<u8>) {
     let boundary = "----motcua-test";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.pdf\"\r\n\r\n"
@@ -179,15 +176,21 @@ where
         b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n",
     );
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Uploads a one-page PDF to dossier `code` as `target` (`paper=N` or `result`).
+pub async fn upload_pdf<S>(svc: &S, token: &str, code: &str, target: &str) -> (u16, Value)
+where
+    S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let (content_type, body) = pdf_multipart();
     send(
         svc,
         test::TestRequest::post()
             .uri(&format!("/api/v1/dossiers/{code}/files?{target}"))
             .insert_header(("authorization", format!("Bearer {token}")))
-            .insert_header((
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            ))
+            .insert_header(("content-type", content_type))
             .set_payload(body),
     )
     .await

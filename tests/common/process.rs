@@ -73,21 +73,35 @@ pub fn request(
     body: Option<&Value>,
     timeout: Duration,
 ) -> std::io::Result<Response> {
+    let payload = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    let mut headers = headers.to_vec();
+    if body.is_some() {
+        headers.push(("Content-Type", "application/json"));
+    }
+    request_raw(addr, method, path, &headers, &payload, timeout)
+}
+
+/// One request with any payload (its headers given, `Content-Length` truthful) on a
+/// fresh connection (`Connection: close`), reading the whole response.
+pub fn request_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    payload: &[u8],
+    timeout: Duration,
+) -> std::io::Result<Response> {
     let stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(Duration::from_secs(30)))?;
-    let payload = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         req.push_str(&format!("{name}: {value}\r\n"));
     }
-    if body.is_some() {
-        req.push_str("Content-Type: application/json\r\n");
-    }
     req.push_str(&format!("Content-Length: {}\r\n\r\n", payload.len()));
     let mut bytes = req.into_bytes();
-    bytes.extend_from_slice(&payload);
+    bytes.extend_from_slice(payload);
     (&stream).write_all(&bytes)?;
     let mut r = BufReader::new(stream);
     read_response(&mut r)
@@ -108,7 +122,8 @@ fn read_line(r: &mut impl BufRead) -> std::io::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn read_response(r: &mut impl BufRead) -> std::io::Result<Response> {
+/// Reads one response (Content-Length, chunked, or until the connection closes).
+pub fn read_response(r: &mut impl BufRead) -> std::io::Result<Response> {
     let status_line = read_line(r)?;
     let status: u16 = status_line
         .split(' ')
