@@ -39,6 +39,8 @@ pub struct Keys {
     pub token: Vec<u8>,
     /// Keys the stored hashes of lookup pins.
     pub pin: Vec<u8>,
+    /// Keys the web forms' CSRF tokens.
+    pub csrf: Vec<u8>,
 }
 
 impl Keys {
@@ -46,6 +48,7 @@ impl Keys {
         Self {
             token: derive(secret, "motcua token v1"),
             pin: derive(secret, "motcua pin v1"),
+            csrf: derive(secret, "motcua csrf v1"),
         }
     }
 }

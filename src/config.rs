@@ -180,6 +180,25 @@ struct SettingsFile {
     public: PublicSection,
     #[serde(default)]
     files: FilesSection,
+    #[serde(default)]
+    web: WebSection,
+}
+
+/// The web pages' sessions (`[web]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct WebSection {
+    idle_timeout_min: u32,
+    absolute_timeout_h: u32,
+}
+
+impl Default for WebSection {
+    fn default() -> Self {
+        Self {
+            idle_timeout_min: 30,
+            absolute_timeout_h: 12,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -513,6 +532,12 @@ pub struct Settings {
     /// Stored content nothing records and temporary uploads are left alone this long by
     /// the archive sweep (an upload may be between writing and committing).
     pub sweep_grace_hours: u32,
+    /// A web session ends after this long without a request (`[web] idle_timeout_min`).
+    pub session_idle: chrono::Duration,
+    /// … and this long after login in any case (`[web] absolute_timeout_h`).
+    pub session_absolute: chrono::Duration,
+    /// Session cookies carry `Secure` (the public base URL is https).
+    pub secure_cookies: bool,
 }
 
 impl Settings {
@@ -739,6 +764,8 @@ impl Settings {
                 file.public.failure_window_minutes,
             ),
             ("files.max_upload_mb", file.files.max_upload_mb),
+            ("web.idle_timeout_min", file.web.idle_timeout_min),
+            ("web.absolute_timeout_h", file.web.absolute_timeout_h),
         ] {
             if v == 0 {
                 return Err(err(key, "phải lớn hơn 0".into()));
@@ -763,6 +790,9 @@ impl Settings {
             return_place: crate::core::text::clean(&file.public.return_place),
             max_upload_bytes: u64::from(file.files.max_upload_mb) * 1024 * 1024,
             sweep_grace_hours: file.files.sweep_grace_hours,
+            session_idle: chrono::Duration::minutes(i64::from(file.web.idle_timeout_min)),
+            session_absolute: chrono::Duration::hours(i64::from(file.web.absolute_timeout_h)),
+            secure_cookies: file.server.public_base_url.starts_with("https://"),
             config_dir: dir.to_path_buf(),
             bind,
             workers: file.server.workers,

@@ -263,7 +263,7 @@ fn disposition(name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-fn read_blob(app: &crate::app::App, sha256: &str) -> Result<Vec<u8>, AppError> {
+pub(crate) fn read_blob(app: &crate::app::App, sha256: &str) -> Result<Vec<u8>, AppError> {
     let mut r = app.files.open(sha256).map_err(|e| {
         tracing::error!(error = %e, sha256, "stored content unreadable");
         AppError::internal()
@@ -276,7 +276,7 @@ fn read_blob(app: &crate::app::App, sha256: &str) -> Result<Vec<u8>, AppError> {
     Ok(bytes)
 }
 
-fn send_file(bytes: Vec<u8>, media_type: &str, name: &str) -> HttpResponse {
+pub(crate) fn send_file(bytes: Vec<u8>, media_type: &str, name: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(media_type.to_string())
         .insert_header(("Content-Disposition", disposition(name)))

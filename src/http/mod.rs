@@ -8,7 +8,7 @@ mod catalogue;
 mod dossiers;
 pub mod error;
 mod exports;
-mod files;
+pub(crate) mod files;
 mod public;
 mod reports;
 mod system;
@@ -150,6 +150,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(guard_database))
             .route(web::get().to(public::status_page)),
     )
+    .configure(crate::web::configure)
     .default_service(web::to(|| async {
         Err::<actix_web::HttpResponse, _>(ApiError::new(
             error::ErrorKind::NotFound,

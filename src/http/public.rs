@@ -92,8 +92,9 @@ pub async fn rate(
         .json(json!({ "code": r.dossier.code, "rated": true, "seq": r.seq })))
 }
 
-/// `GET /tra-cuu/{code}`: a small page where the citizen types the pin; it calls the JSON
-/// lookup and shows the answer. Works on a phone, no script libraries.
+/// `GET /tra-cuu/{code}`: a small page where the citizen types the pin; its script
+/// (`static/tra-cuu.js`) calls the JSON lookup and shows the answer. Works on a phone, no
+/// script libraries; `Content-Security-Policy: default-src 'self'`, no inline code.
 pub async fn status_page(path: web::Path<String>) -> HttpResponse {
     let code = path.into_inner();
     let escaped: String = code
@@ -104,42 +105,27 @@ pub async fn status_page(path: web::Path<String>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
-        .insert_header((
-            "Content-Security-Policy",
-            "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
-        ))
-        .body(STATUS_PAGE.replace("{{code}}", &escaped))
+        .insert_header(("Content-Security-Policy", crate::web::CSP))
+        .body(
+            STATUS_PAGE
+                .replace("{{css}}", crate::web::asset("tra-cuu.css"))
+                .replace("{{js}}", crate::web::asset("tra-cuu.js"))
+                .replace("{{code}}", &escaped),
+        )
 }
 
 const STATUS_PAGE: &str = r#"<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Tra cứu hồ sơ {{code}}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:0;padding:1rem;max-width:36rem;margin:auto;color:#1a1a1a}
-h1{font-size:1.25rem}label{display:block;margin:.75rem 0 .25rem}
-input{font-size:1.25rem;padding:.5rem;width:100%;box-sizing:border-box;text-transform:uppercase;letter-spacing:.2em}
-button{font-size:1.1rem;padding:.6rem 1.2rem;margin-top:.75rem}
-.box{border:1px solid #ccc;border-radius:.5rem;padding:1rem;margin-top:1rem}
-.err{color:#b00020}dt{font-weight:600;margin-top:.5rem}dd{margin:0}
-</style></head><body>
+<link rel="stylesheet" href="{{css}}">
+<script src="{{js}}" defer></script>
+</head><body>
 <h1>Tra cứu tình trạng hồ sơ</h1>
-<p>Mã hồ sơ: <strong id="code">{{code}}</strong></p>
+<p>Mã hồ sơ: <strong id="code" data-code="{{code}}">{{code}}</strong></p>
 <form id="f"><label for="pin">Mã tra cứu (6 ký tự in trên giấy tiếp nhận)</label>
 <input id="pin" name="pin" autocomplete="off" maxlength="6" required>
 <button type="submit">Tra cứu</button></form>
 <div id="out"></div>
-<script>
-const fmt=s=>{if(!s)return"";const d=new Date(s);return d.toLocaleString("vi-VN",{timeZone:"Asia/Ho_Chi_Minh",hour:"2-digit",minute:"2-digit",day:"2-digit",month:"2-digit",year:"numeric"})};
-const esc=s=>String(s??"").replace(/[&<>"']/g,c=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
-document.getElementById("f").addEventListener("submit",async e=>{e.preventDefault();
-const out=document.getElementById("out");const pin=document.getElementById("pin").value.trim();
-const r=await fetch("/api/v1/public/dossiers/"+encodeURIComponent("{{code}}")+"?pin="+encodeURIComponent(pin));
-const j=await r.json();
-if(!r.ok){out.innerHTML='<p class="err">'+esc(j.message)+'</p>';return}
-out.innerHTML='<div class="box"><dl><dt>Thủ tục</dt><dd>'+esc(j.procedure.name)+'</dd><dt>Người nộp</dt><dd>'+esc(j.applicant_name)+
-'</dd><dt>Tình trạng</dt><dd>'+esc(j.status_label)+'</dd><dt>Tiếp nhận lúc</dt><dd>'+fmt(j.received_at)+'</dd><dt>Hẹn trả kết quả</dt><dd>'+fmt(j.reappointed_at||j.due_at)+
-'</dd><dt>Đang xử lý tại</dt><dd>'+esc(j.current_agency.name)+'</dd><dt>Kết quả</dt><dd>'+(j.result_ready?"Đã có kết quả":"Chưa có kết quả")+
-'</dd></dl><h2 style="font-size:1rem">Quá trình xử lý</h2><ul>'+j.history.map(h=>'<li>'+fmt(h.at)+': '+esc(h.label)+'</li>').join("")+'</ul></div>'});
-</script></body></html>
+</body></html>
 "#;

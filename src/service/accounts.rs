@@ -238,6 +238,7 @@ impl App {
         self.store
             .write(None, |conn| {
                 users::set_password(conn, username, &hash, at)?;
+                crate::store::sessions::end_sessions_of(conn, username)?;
                 audit::append(
                     conn,
                     AuditEntry {
@@ -308,6 +309,7 @@ impl App {
         self.store
             .write(None, |conn| {
                 users::set_disabled(conn, username, disabled, at)?;
+                crate::store::sessions::end_sessions_of(conn, username)?;
                 audit::append(
                     conn,
                     AuditEntry {
@@ -330,17 +332,18 @@ impl App {
         Ok(())
     }
 
-    /// Checks credentials and issues a token. `portal` selects client credentials (only
-    /// portal accounts) or a staff login (every other role). Unknown account, wrong
-    /// password and disabled account look the same to the caller.
-    pub fn login(
+    /// Checks a login's credentials under the guessing rule; the account on success.
+    /// `portal` selects client credentials (only portal accounts) or a staff login (every
+    /// other role). Unknown account, wrong password and disabled account look the same to
+    /// the caller.
+    pub fn authenticate(
         &self,
         username: &str,
         password: &str,
         portal: bool,
         address: &str,
         now: DateTime<Utc>,
-    ) -> AppResult<Token> {
+    ) -> AppResult<crate::store::users::UserRow> {
         let mut user_key = username.trim().to_lowercase();
         if crate::core::text::check_key(&user_key).is_err() {
             // No account has such a name; a NUL must not reach the database either.
@@ -377,6 +380,19 @@ impl App {
         }
         let user = user.expect("checked");
         self.good_guess(&guess)?;
+        Ok(user)
+    }
+
+    /// Checks credentials ([`App::authenticate`]) and issues a token.
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+        portal: bool,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Token> {
+        let user = self.authenticate(username, password, portal, address, now)?;
         let role = Role::parse(&user.role).ok_or_else(AppError::internal)?;
         let ttl = i64::from(self.settings.token_ttl_minutes) * 60;
         let claims = Claims {

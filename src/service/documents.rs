@@ -20,6 +20,15 @@ use crate::store::documents::{self, BlobRow, DocumentRow, FileRow};
 use crate::store::dossiers::{self, DossierRow};
 use crate::store::{to_db, StoreError};
 
+/// A valid document of the applicant data store, as a counter offers it for reuse.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReusableDocument {
+    pub id: String,
+    pub name: String,
+    /// Number, issue date, issuer, validity, in words.
+    pub detail: String,
+}
+
 /// What an uploaded file is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileTarget {
@@ -334,6 +343,44 @@ impl App {
             )
         })?;
         Ok(docs)
+    }
+
+    /// The applicant's documents as offered for reuse at the counter (a view of
+    /// [`App::applicant_documents`], audited the same way).
+    pub fn reusable_documents(
+        &self,
+        caller: &Caller,
+        id_number: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Vec<ReusableDocument>> {
+        let docs = self.applicant_documents(caller, id_number, now)?;
+        Ok(docs
+            .into_iter()
+            .map(|d| {
+                let mut detail = Vec::new();
+                if let Some(n) = &d.number {
+                    detail.push(format!("số {n}"));
+                }
+                detail.push(format!("cấp ngày {}", d.issued_on.format("%d/%m/%Y")));
+                if let Some(a) = &d.issuing_agency {
+                    detail.push(
+                        self.agencies
+                            .get(a)
+                            .map(|x| x.name.clone())
+                            .unwrap_or_else(|| a.clone()),
+                    );
+                }
+                detail.push(match d.valid_until {
+                    Some(u) => format!("hiệu lực đến {}", u.format("%d/%m/%Y")),
+                    None => "không thời hạn".into(),
+                });
+                ReusableDocument {
+                    id: d.id,
+                    name: d.name,
+                    detail: detail.join(", "),
+                }
+            })
+            .collect())
     }
 
     /// The local date at `now`.

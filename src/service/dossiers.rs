@@ -165,3 +165,43 @@ impl App {
         Ok(self.store.changed_since(&caller.username, after, limit)?)
     }
 }
+
+/// Everything the dossier page shows, read at once for `caller`.
+pub struct DossierSheet {
+    pub dossier: DossierRow,
+    pub papers: Vec<crate::store::dossiers::PaperRow>,
+    pub events: Vec<crate::store::dossiers::EventRow>,
+    pub steps: Vec<crate::store::dossiers::StepRow>,
+    pub files: Vec<crate::store::documents::FileRow>,
+    pub actions: super::processing::DeskActions,
+    pub notices: Vec<super::notices::Notice>,
+    /// Agency codes that have held the dossier.
+    pub handled_by: Vec<String>,
+}
+
+impl App {
+    /// The dossier page's data: the dossier, its papers, events, route, files, the forms
+    /// it has and the counter's actions open to `caller` now.
+    pub fn dossier_sheet(
+        &self,
+        caller: &Caller,
+        code: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<DossierSheet> {
+        let (dossier, papers, events) = self.dossier_for(caller, code)?;
+        let (_, steps, handled_by) = self.store.dossier_processing(code)?;
+        let (files, _) = self.store.dossier_documents(code)?;
+        let actions = self.desk_actions(caller, code, now)?;
+        let notices = super::notices::Notice::of_dossier(dossier.received_at.is_some(), &events);
+        Ok(DossierSheet {
+            dossier,
+            papers,
+            events,
+            steps,
+            files,
+            actions,
+            notices,
+            handled_by,
+        })
+    }
+}

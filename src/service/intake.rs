@@ -266,6 +266,69 @@ pub fn check_applicant(a: &ApplicantInput) -> AppResult<Applicant> {
     })
 }
 
+/// Every problem of an applicant as typed, field by field (a form shows them all at once;
+/// [`check_applicant`] stops at the first).
+pub fn applicant_problems(a: &ApplicantInput) -> Vec<AppError> {
+    let mut out = Vec::new();
+    if let Err(e) = required(
+        &a.full_name,
+        100,
+        Typed::Name,
+        "invalid_full_name",
+        "Họ tên người nộp",
+    ) {
+        out.push(e);
+    }
+    match id_kind(&a.id_kind) {
+        Err(e) => out.push(e),
+        Ok(kind) => {
+            if let Err(e) = id_number(kind, &a.id_number, "Người nộp") {
+                out.push(e);
+            }
+        }
+    }
+    if let Err(e) = phone(&a.phone, "Người nộp") {
+        out.push(e);
+    }
+    if let Err(e) = email(&a.email) {
+        out.push(e);
+    }
+    if let Err(e) = optional_text(&a.address, 300, "invalid_address", "Địa chỉ") {
+        out.push(e);
+    }
+    out
+}
+
+/// Every problem of a proxy as typed, field by field.
+pub fn proxy_problems(p: &ProxyInput) -> Vec<AppError> {
+    let mut out = Vec::new();
+    if let Err(e) = required(
+        &p.full_name,
+        100,
+        Typed::Name,
+        "invalid_full_name",
+        "Họ tên người được ủy quyền",
+    ) {
+        out.push(e);
+    }
+    match id_kind(&p.id_kind) {
+        Err(e) => out.push(e),
+        Ok(kind) => {
+            if let Err(e) = id_number(kind, &p.id_number, "Người được ủy quyền") {
+                out.push(e);
+            }
+        }
+    }
+    if let Err(e) = phone(&p.phone, "Người được ủy quyền") {
+        out.push(e);
+    }
+    if let Err(e) = optional_text(&p.relation, 200, "invalid_proxy", "Quan hệ / giấy ủy quyền")
+    {
+        out.push(e);
+    }
+    out
+}
+
 fn check_proxy(p: &ProxyInput) -> AppResult<Proxy> {
     let full_name = required(
         &p.full_name,
@@ -726,6 +789,7 @@ impl App {
                 book_line: row.book_line,
             };
             if let Some((key, hash)) = idempotency {
+                dossiers::claim_form_key(conn, &code, &format!("{}\n{key}", caller.username))?;
                 let kept = Receipt {
                     pin: String::new(),
                     ..receipt.clone()

@@ -16,6 +16,7 @@ pub mod processing;
 pub mod queue;
 pub mod reports;
 pub mod seed;
+pub mod sessions;
 
 use serde::{Deserialize, Serialize};
 

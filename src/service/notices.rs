@@ -71,6 +71,45 @@ impl Notice {
         }
     }
 
+    /// The form's number and title, as listed on the dossier page.
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            Notice::Supplement => ("Mẫu 02", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"),
+            Notice::Correction => (
+                "Mẫu 02",
+                "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ trực tuyến",
+            ),
+            Notice::Refusal => ("Mẫu 03", "Phiếu từ chối tiếp nhận giải quyết hồ sơ"),
+            Notice::Delay => (
+                "Mẫu 04",
+                "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết",
+            ),
+            Notice::Stop => ("Mẫu 05", "Phiếu dừng giải quyết hồ sơ"),
+            Notice::Control => ("Mẫu 06", "Phiếu kiểm soát quá trình giải quyết hồ sơ"),
+        }
+    }
+
+    /// The forms a dossier has: those whose event happened (the control slip once received).
+    pub fn of_dossier(received: bool, events: &[crate::store::dossiers::EventRow]) -> Vec<Notice> {
+        [
+            Notice::Correction,
+            Notice::Supplement,
+            Notice::Refusal,
+            Notice::Delay,
+            Notice::Stop,
+            Notice::Control,
+        ]
+        .into_iter()
+        .filter(|n| match n.event_kinds() {
+            [] => received,
+            kinds => events.iter().any(|e| {
+                kinds.contains(&e.kind.as_str())
+                    && n.issued_by(&serde_json::from_str(&e.payload).unwrap_or(Value::Null))
+            }),
+        })
+        .collect()
+    }
+
     /// The form's URL for dossier `code`.
     pub fn url(self, code: &str) -> String {
         format!("/api/v1/dossiers/{code}/forms/{}.pdf", self.as_str())

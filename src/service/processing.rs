@@ -903,3 +903,86 @@ impl App {
         }))
     }
 }
+
+/// What a counter may do next on a dossier, as offered on its page: only what the server
+/// would accept now (a button never leads to a refusal).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeskActions {
+    /// An online submission waiting for the desk: receive, ask for a correction, refuse.
+    pub answer_online: bool,
+    /// Return the result (approved or refused).
+    pub return_result: bool,
+    /// Record a fee or charge paid.
+    pub payment: bool,
+    /// Record the applicant's rating from a paper form.
+    pub rating: bool,
+}
+
+impl App {
+    /// The counter's actions open to `caller` on dossier `code` at `now`, checked with the
+    /// same rules as [`App::record_event`] (role, agency, the pure state machine), on a
+    /// representative event of each kind.
+    pub fn desk_actions(
+        &self,
+        caller: &Caller,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<DeskActions> {
+        use crate::core::dossier::Channel;
+        use crate::core::machine::{PaymentMethod, Satisfaction};
+        let (row, _, _) = self.dossier_for(caller, code)?;
+        let mut out = DeskActions::default();
+        if caller.role != Role::Clerk {
+            return Ok(out);
+        }
+        let offset = self.settings.offset;
+        let at = now.with_timezone(&offset);
+        let (progress, step_rows, _) = self.store.dossier_processing(code)?;
+        let status = Status::parse(&row.status);
+        if matches!(status, Some(Status::Submitted)) {
+            let acknowledge_by = progress
+                .acknowledge_by
+                .map(|t| from_db(t).with_timezone(&offset));
+            out.answer_online = caller.agency == row.receiving_agency
+                && crate::core::desk::answer(
+                    Status::Submitted,
+                    acknowledge_by,
+                    &Event::Receive,
+                    at,
+                )
+                .is_ok();
+            return Ok(out);
+        }
+        if matches!(
+            status,
+            Some(Status::NeedsCorrection | Status::RefusedAtIntake) | None
+        ) {
+            return Ok(out);
+        }
+        let Some(state) = state_of(&row, &progress, &step_rows, offset) else {
+            return Ok(out);
+        };
+        let Some(rules) = self.rule_sets.iter().find(|r| r.id == row.rule_set) else {
+            return Ok(out);
+        };
+        let engine = self.deadlines();
+        let holds = |e: &Event| apply_full(&state, e, at, rules, &engine).is_ok();
+        out.return_result = state.current_agency == caller.agency
+            && holds(&Event::Return {
+                channel: Channel::Counter,
+            });
+        out.payment = self.may_write(caller, &row)
+            && holds(&Event::Payment {
+                amount: 1,
+                method: PaymentMethod::Cash,
+                reference: None,
+            });
+        out.rating = (caller.agency == state.current_agency
+            || caller.agency == row.receiving_agency)
+            && holds(&Event::Rate {
+                score: Satisfaction::Satisfied,
+                comment: None,
+            });
+        Ok(out)
+    }
+}

@@ -418,6 +418,35 @@ pub fn insert_intake_key(conn: &mut DbConnection, r: &IntakeKeyRow) -> StoreResu
     Ok(())
 }
 
+/// Marks a new dossier with the key of the form (or request) that made it, inside the
+/// caller's transaction: the unique index `dossiers_form_key` refuses a second dossier
+/// from the same key (`Conflict`). The column is written only here, so it is not in
+/// diesel's schema of the table (which stays within 32 columns).
+pub fn claim_form_key(conn: &mut DbConnection, code: &str, key: &str) -> StoreResult<()> {
+    let done = match conn {
+        DbConnection::Sqlite(c) => {
+            diesel::sql_query("UPDATE dossiers SET form_key = ? WHERE code = ?")
+                .bind::<Text, _>(key)
+                .bind::<Text, _>(code)
+                .execute(c)
+        }
+        DbConnection::Postgresql(c) => {
+            diesel::sql_query("UPDATE dossiers SET form_key = $1 WHERE code = $2")
+                .bind::<Text, _>(key)
+                .bind::<Text, _>(code)
+                .execute(c)
+        }
+    };
+    match done {
+        Ok(_) => Ok(()),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Err(super::StoreError::Conflict("form_key".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
 impl Store {
     /// The first answer given to `account`'s intake with idempotency key `key`, if any.
     pub fn intake_key(&self, account: &str, key: &str) -> StoreResult<Option<IntakeKeyRow>> {

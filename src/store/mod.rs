@@ -12,6 +12,7 @@ pub mod exports;
 pub mod health;
 pub mod reports;
 pub mod schema;
+pub mod sessions;
 pub mod throttle;
 pub mod users;
 

@@ -351,7 +351,20 @@ diesel::joinable!(deadline_acts -> dossiers (dossier_code));
 diesel::joinable!(intake_keys -> dossiers (dossier_code));
 diesel::joinable!(dossier_agencies -> dossiers (dossier_code));
 
+diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Text,
+        username -> Text,
+        token_version -> Integer,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(web_sessions -> users (username));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    web_sessions,
     users,
     throttle,
     code_sequences,
