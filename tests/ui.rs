@@ -165,13 +165,7 @@ impl Desk {
     async fn login(&self) {
         self.type_into("username", CLERK).await;
         self.type_into("password", PASSWORD).await;
-        self.c
-            .find(Locator::Css("form.form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        self.submit("form.form button[type=submit]").await;
         self.wait_away_from("/dang-nhap").await;
     }
 
@@ -222,7 +216,26 @@ impl Desk {
             "axe-core: serious or critical violations on {name}: {}",
             serde_json::to_string_pretty(&bad).unwrap()
         );
-        self.checked.push(name.to_string());
+        // The page's weight: its HTML and every style sheet and script it loads (fonts
+        // excepted) under 100 KB.
+        let weight = self
+            .c
+            .execute_async(
+                r#"var done = arguments[arguments.length - 1];
+                var urls = [].slice.call(document.querySelectorAll("link[rel=stylesheet][href], script[src]"))
+                  .map(function (e) { return e.href || e.src; });
+                var html = new TextEncoder().encode("<!DOCTYPE html>" + document.documentElement.outerHTML).length;
+                Promise.all(urls.map(function (u) { return fetch(u).then(function (r) { return r.arrayBuffer(); }); }))
+                  .then(function (bodies) {
+                    done({ html: html, assets: bodies.reduce(function (a, b) { return a + b.byteLength; }, 0), urls: urls });
+                  }).catch(function (e) { done({ error: String(e) }); });"#,
+                vec![],
+            )
+            .await
+            .expect("page weight");
+        let total = weight["html"].as_u64().expect("html size") + weight["assets"].as_u64().expect("asset sizes");
+        assert!(total < 100 * 1024, "{name} weighs {total} bytes (HTML, CSS and JS): {weight}");
+        self.checked.push(format!("{name} ({:.1} KB)", total as f64 / 1024.0));
         self.screenshots(name).await;
     }
 
@@ -289,6 +302,55 @@ impl Desk {
         assert!(self.has("#applicant_id_number").await, "the intake form");
     }
 
+    /// Clicks a button that sends a form and waits (at most 10 s) for the next page.
+    async fn submit(&self, css: &str) {
+        self.c
+            .execute("window.__motcua_old_page = true;", vec![])
+            .await
+            .unwrap();
+        self.click(css).await;
+        self.wait_new_page(css).await;
+    }
+
+    /// Presses Enter in the element with `id` (a form is sent) and waits for the next page.
+    async fn enter_in(&self, id: &str) {
+        self.c
+            .execute("window.__motcua_old_page = true;", vec![])
+            .await
+            .unwrap();
+        self.c
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(ENTER)
+            .await
+            .unwrap();
+        self.wait_new_page(id).await;
+    }
+
+    async fn wait_new_page(&self, css: &str) {
+        let started = Instant::now();
+        loop {
+            let state = self
+                .c
+                .execute(
+                    "return [window.__motcua_old_page === true, document.readyState];",
+                    vec![],
+                )
+                .await;
+            if let Ok(v) = state {
+                if v == json!([false, "complete"]) {
+                    return;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no new page after clicking {css}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn click(&self, css: &str) {
         self.c
             .find(Locator::Css(css))
@@ -306,6 +368,7 @@ impl Desk {
     }
 
     async fn finish(self) {
+        eprintln!("axe-core and the 100 KB weight passed on: {:?}", self.checked);
         let _ = self.c.close().await;
         drop(self.data);
     }
@@ -350,15 +413,10 @@ async fn a_clerk_registers_a_dossier_from_the_keyboard_and_opens_the_receipt() {
     );
     // The procedure by a name typed without diacritics.
     d.type_into("q", "dang ky khai sinh").await;
-    d.c.find(Locator::Id("q"))
-        .await
-        .unwrap()
-        .send_keys(ENTER)
-        .await
-        .unwrap();
+    d.enter_in("q").await;
     assert!(d.text("#ket-qua").await.contains("Đăng ký khai sinh"));
     d.check_page("tiep-nhan-chon-thu-tuc").await;
-    d.click(&format!("a[href='/tiep-nhan?thu-tuc={BIRTH}']"))
+    d.submit(&format!("a[href='/tiep-nhan?thu-tuc={BIRTH}']"))
         .await;
     d.check_page("tiep-nhan-bieu-mau").await;
 
@@ -406,7 +464,11 @@ async fn a_clerk_registers_a_dossier_from_the_keyboard_and_opens_the_receipt() {
     for _ in 0..3 {
         let a = d.c.active_element().await.unwrap();
         if a.attr("value").await.unwrap().as_deref() == Some("register") {
+            d.c.execute("window.__motcua_old_page = true;", vec![])
+                .await
+                .unwrap();
             a.send_keys(ENTER).await.unwrap();
+            d.wait_new_page("Tiếp nhận").await;
             pressed = true;
             break;
         }
@@ -470,7 +532,6 @@ async fn a_clerk_registers_a_dossier_from_the_keyboard_and_opens_the_receipt() {
         d.goto(&format!("/ho-so/{code}?tab={tab}")).await;
         d.check_page(&format!("ho-so-{tab}")).await;
     }
-    eprintln!("axe-core passed on: {:?}", d.checked);
     d.finish().await;
 }
 
@@ -483,7 +544,7 @@ async fn a_missing_required_paper_shows_the_error_summary_and_stores_nothing() {
     d.fill_birth_applicant("Trần Văn Bình").await;
     // Only the first required paper.
     d.click("#paper_given_0").await;
-    d.click("button[value=register]").await;
+    d.submit("button[value=register]").await;
     let summary = d.text(".error-summary").await;
     assert!(
         summary.contains("Thiếu giấy tờ bắt buộc: Giấy chứng sinh"),
@@ -510,7 +571,7 @@ async fn a_missing_required_paper_shows_the_error_summary_and_stores_nothing() {
     d.type_into("applicant_id_number", "12345").await;
     d.type_into("applicant_phone", "12").await;
     d.click("#paper_given_1").await;
-    d.click("button[value=register]").await;
+    d.submit("button[value=register]").await;
     let summary = d.text(".error-summary").await;
     assert!(
         d.has(".error-summary a[href='#applicant_id_number']").await,
@@ -602,7 +663,7 @@ async fn a_form_without_its_csrf_token_is_refused() {
     )
     .await
     .unwrap();
-    d.click("button[value=register]").await;
+    d.submit("button[value=register]").await;
     let h1 = d.text("h1").await;
     assert!(
         h1.contains("Yêu cầu bị từ chối"),
@@ -634,7 +695,7 @@ async fn an_expired_session_logs_in_again_and_returns_to_the_intake_page() {
         assert_eq!(n, 1, "one session");
     }
     d.click("#paper_given_0").await;
-    d.click("button[value=register]").await;
+    d.submit("button[value=register]").await;
     assert!(
         d.path().await.starts_with("/dang-nhap"),
         "to the login page"
@@ -662,17 +723,12 @@ async fn a_name_typed_without_diacritics_finds_the_dossier() {
     d.fill_birth_applicant("Nguyễn Thị Hồng Nhung").await;
     d.click("#paper_given_0").await;
     d.click("#paper_given_1").await;
-    d.click("button[value=register]").await;
+    d.submit("button[value=register]").await;
     let code = d.text("#ma-ho-so").await;
     d.goto("/ho-so").await;
     d.check_page("ho-so-tra-cuu").await;
     d.type_into("q", "nguyen thi hong nhung").await;
-    d.c.find(Locator::Id("q"))
-        .await
-        .unwrap()
-        .send_keys(ENTER)
-        .await
-        .unwrap();
+    d.enter_in("q").await;
     let hits = d.text("#ket-qua").await;
     assert!(hits.contains(&code), "{hits}");
     assert!(hits.contains("Nguyễn Thị Hồng Nhung"));
@@ -680,12 +736,181 @@ async fn a_name_typed_without_diacritics_finds_the_dossier() {
     // The text a USB scanner types from the receipt's QR code opens the dossier.
     d.type_into("q", &format!("http://127.0.0.1:8080/tra-cuu/{code}"))
         .await;
-    d.c.find(Locator::Id("q"))
+    d.enter_in("q").await;
+    assert_eq!(d.path().await, format!("/ho-so/{code}"));
+    d.finish().await;
+}
+
+/// Registers a birth registration through the page; its code.
+async fn register_birth(d: &mut Desk, name: &str) -> String {
+    d.open_birth_form().await;
+    d.fill_birth_applicant(name).await;
+    d.click("#paper_given_0").await;
+    d.click("#paper_given_1").await;
+    d.submit("button[value=register]").await;
+    d.text("#ma-ho-so").await
+}
+
+/// A small valid PDF, written to a temporary file for the file input.
+fn sample_pdf(dir: &std::path::Path, name: &str) -> PathBuf {
+    let body = "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs chromium"]
+async fn a_scan_uploaded_for_a_paper_is_listed_and_a_bad_file_is_explained() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let mut d = Desk::start().await;
+    let code = register_birth(&mut d, "Vũ Thị Lan").await;
+    d.goto(&format!("/ho-so/{code}?tab=thanh-phan")).await;
+    assert!(d.text("#tp-1").await.contains("Chưa có bản số hóa"));
+    // A file that is not a PDF, JPEG or PNG: refused, explained next to its paper.
+    let bad = d.data.path().join("ghi-chu.pdf");
+    std::fs::write(&bad, "đây không phải tệp PDF").unwrap();
+    d.c.find(Locator::Id("file-1"))
         .await
         .unwrap()
-        .send_keys(ENTER)
+        .send_keys(bad.to_str().unwrap())
         .await
         .unwrap();
-    assert_eq!(d.path().await, format!("/ho-so/{code}"));
+    d.submit("#tp-1 form.upload button").await;
+    let err = d.text("#tp-1 .field-error").await;
+    assert!(!err.is_empty(), "the refusal in words next to the paper");
+    assert!(d.has(".error-summary a[href='#tp-1']").await);
+    d.check_page("ho-so-tai-len-loi").await;
+    // A real scan: listed under its paper.
+    let pdf = sample_pdf(d.data.path(), "to-khai-khai-sinh.pdf");
+    d.c.find(Locator::Id("file-1"))
+        .await
+        .unwrap()
+        .send_keys(pdf.to_str().unwrap())
+        .await
+        .unwrap();
+    d.submit("#tp-1 form.upload button").await;
+    assert!(
+        d.has("#da-ghi-nhan").await,
+        "upload refused: {}",
+        d.text("main").await
+    );
+    assert!(d.text("#da-ghi-nhan").await.contains("Đã tải lên"));
+    let listed = d.text("#tp-1 .files").await;
+    assert!(listed.contains("to-khai-khai-sinh.pdf"), "{listed}");
+    d.check_page("ho-so-thanh-phan-co-ban-so").await;
+    // The listed file opens.
+    let href =
+        d.c.find(Locator::Css("#tp-1 .files a"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+    let got = d
+        .c
+        .execute_async(
+            "var done = arguments[arguments.length - 1]; fetch(arguments[0]).then(function (r) { return r.text().then(function (t) { done([r.status, r.headers.get('content-type'), t.slice(0, 5)]); }); });",
+            vec![json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got, json!([200, "application/pdf", "%PDF-"]));
+    let stored = d.dossier(&code);
+    assert_eq!(
+        stored["files"].as_array().map(|f| f.len()),
+        Some(1),
+        "{stored}"
+    );
+    d.finish().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs chromium"]
+async fn an_online_submission_is_received_from_its_page() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let mut d = Desk::start().await;
+    // A portal submits online to the ward.
+    let out = common::process::motcua(&d.db_url, &d.data.path().join("data"), SECRET)
+        .args([
+            "portal",
+            "add",
+            "--client-id",
+            "dvc",
+            "--name",
+            "Cổng DVC",
+            "--agency",
+            WARD,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let secret = text
+        .lines()
+        .find_map(|l| l.strip_prefix("client_secret: "))
+        .expect("a secret")
+        .trim()
+        .to_string();
+    let r = http(
+        d.server.addr,
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        Some(&json!({ "client_id": "dvc", "client_secret": secret })),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.json_or_text());
+    let token = r.json()["access_token"].as_str().unwrap().to_string();
+    let r = http(
+        d.server.addr,
+        "POST",
+        "/api/v1/dossiers",
+        Some(&token),
+        Some(&json!({
+            "procedure_code": BIRTH,
+            "channel": "online",
+            "applicant": { "full_name": "Hoàng Văn Nam", "id_number": "001090054321" },
+            "papers": [
+                { "name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original" },
+                { "name": "Giấy chứng sinh", "kind": "original" }
+            ]
+        })),
+    )
+    .unwrap();
+    assert_eq!(r.status, 201, "{}", r.json_or_text());
+    let code = r.json()["code"].as_str().unwrap().to_string();
+    // The clerk finds it waiting and receives it.
+    d.goto("/ho-so?trang-thai=submitted").await;
+    if d.path().await.starts_with("/dang-nhap") {
+        d.login().await;
+    }
+    assert!(d.text("#ket-qua").await.contains(&code));
+    d.goto(&format!("/ho-so/{code}")).await;
+    assert_eq!(d.text("#trang-thai").await, "Chờ tiếp nhận");
+    assert!(d.has("#tt-receive").await, "the desk's answers are offered");
+    assert!(!d.has("#tt-return").await, "no return before a result");
+    d.check_page("ho-so-cho-tiep-nhan").await;
+    d.submit("#tt-receive button").await;
+    assert!(d
+        .text("#da-ghi-nhan")
+        .await
+        .contains("tiếp nhận chính thức"));
+    assert_eq!(d.text("#trang-thai").await, "Đã tiếp nhận");
+    assert!(!d.has("#tt-receive").await, "no second receipt offered");
+    // Form 01 is there now.
+    assert!(d.text(".form-list").await.contains("Mẫu 01"));
+    d.check_page("ho-so-da-tiep-nhan-truc-tuyen").await;
+    let stored = d.dossier(&code);
+    assert_eq!(stored["status"], "received");
+    assert!(
+        stored["received_at"].is_string() && stored["due_at"].is_string(),
+        "{stored}"
+    );
     d.finish().await;
 }
