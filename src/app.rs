@@ -1,5 +1,6 @@
 //! The application: configuration, calendar, catalogue and store, assembled at start.
-//! Use cases (services) hang off [`App`]; HTTP handlers and CLI commands call them.
+//! The handle holds resources (settings, calendar, catalogue, store, keys, form templates,
+//! blob store); the use cases are in [`crate::service`], as methods on it.
 
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ pub struct App {
     pub rule_sets: Vec<RuleSet>,
     pub store: Store,
     pub keys: Keys,
-    pub forms: crate::service::forms::Forms,
+    pub forms: crate::forms::Forms,
     /// Where the HTTP layer reads "now" (the system clock outside tests).
     pub clock: crate::clock::Clock,
     /// Stored content: scans and electronic results (`<data_dir>/files`).
@@ -30,8 +31,20 @@ pub struct App {
     pub targets: crate::config::Targets,
     /// Accounts as last read, that tokens are checked against (at most
     /// `auth.account_cache_s` old).
-    pub accounts: crate::service::accounts::AccountCache,
+    pub accounts: AccountCache,
 }
+
+/// Accounts as last read from the store, by username, with the moment they were read:
+/// every request's token is checked against it, so that a disabled account, a changed
+/// password or a rotated portal secret ends the old tokens within `auth.account_cache_s`
+/// on every process (at once on the process that made the change).
+#[derive(Debug, Default)]
+pub struct AccountCache {
+    pub(crate) entries: std::sync::Mutex<std::collections::HashMap<String, CachedAccount>>,
+}
+
+/// An account as read at a moment (`None`: it does not exist).
+pub(crate) type CachedAccount = (DateTime<Utc>, Option<crate::store::users::AccountState>);
 
 /// Keys derived from the server secret, one per purpose.
 pub struct Keys {
@@ -116,7 +129,7 @@ impl App {
             rule_sets,
             targets,
         } = config;
-        let forms = crate::service::forms::Forms::load(&settings.forms_dir).with_context(|| {
+        let forms = crate::forms::Forms::load(&settings.forms_dir).with_context(|| {
             format!(
                 "loading form templates from {}",
                 settings.forms_dir.display()

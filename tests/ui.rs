@@ -142,14 +142,18 @@ impl Desk {
         }
     }
 
+    /// The text of the first element matching `css`, waiting for it at most 5 s.
     async fn text(&self, css: &str) -> String {
-        self.c
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"))
-            .text()
-            .await
-            .unwrap()
+        let started = Instant::now();
+        loop {
+            match self.c.find(Locator::Css(css)).await {
+                Ok(e) => return e.text().await.unwrap(),
+                Err(e) if started.elapsed() > Duration::from_secs(5) => {
+                    panic!("no {css} at {}: {e}", self.path().await)
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
     }
 
     async fn has(&self, css: &str) -> bool {
@@ -233,9 +237,14 @@ impl Desk {
             )
             .await
             .expect("page weight");
-        let total = weight["html"].as_u64().expect("html size") + weight["assets"].as_u64().expect("asset sizes");
-        assert!(total < 100 * 1024, "{name} weighs {total} bytes (HTML, CSS and JS): {weight}");
-        self.checked.push(format!("{name} ({:.1} KB)", total as f64 / 1024.0));
+        let total = weight["html"].as_u64().expect("html size")
+            + weight["assets"].as_u64().expect("asset sizes");
+        assert!(
+            total < 100 * 1024,
+            "{name} weighs {total} bytes (HTML, CSS and JS): {weight}"
+        );
+        self.checked
+            .push(format!("{name} ({:.1} KB)", total as f64 / 1024.0));
         self.screenshots(name).await;
     }
 
@@ -368,7 +377,10 @@ impl Desk {
     }
 
     async fn finish(self) {
-        eprintln!("axe-core and the 100 KB weight passed on: {:?}", self.checked);
+        eprintln!(
+            "axe-core and the 100 KB weight passed on: {:?}",
+            self.checked
+        );
         let _ = self.c.close().await;
         drop(self.data);
     }

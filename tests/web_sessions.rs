@@ -69,19 +69,29 @@ impl Browser {
         if !self.cookies.is_empty() {
             req = req.insert_header(("Cookie", self.cookie_header()));
         }
-        let res = test::call_service(svc, req.peer_addr("10.0.0.7:5000".parse().unwrap()).to_request()).await;
+        let res = test::call_service(
+            svc,
+            req.peer_addr("10.0.0.7:5000".parse().unwrap()).to_request(),
+        )
+        .await;
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         for v in headers.get_all("set-cookie") {
             let c = actix_web::cookie::Cookie::parse(v.to_str().unwrap().to_string()).unwrap();
-            if c.max_age() == Some(actix_web::cookie::time::Duration::ZERO) || c.value().is_empty() {
+            if c.max_age() == Some(actix_web::cookie::time::Duration::ZERO) || c.value().is_empty()
+            {
                 self.cookies.remove(c.name());
             } else {
-                self.cookies.insert(c.name().to_string(), c.value().to_string());
+                self.cookies
+                    .insert(c.name().to_string(), c.value().to_string());
             }
         }
         let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-        Answer { status, headers, body }
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn get<S>(&mut self, svc: &S, uri: &str) -> Answer
@@ -110,13 +120,20 @@ impl Browser {
     where
         S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
     {
-        let page = self.get(svc, &format!("/dang-nhap?next={}", urlencode(next))).await;
+        let page = self
+            .get(svc, &format!("/dang-nhap?next={}", urlencode(next)))
+            .await;
         assert_eq!(page.status, 200, "{}", page.body);
         let csrf = page.csrf_of("/dang-nhap");
         self.post(
             svc,
             "/dang-nhap",
-            &[("csrf", &csrf), ("username", user), ("password", password), ("next", next)],
+            &[
+                ("csrf", &csrf),
+                ("username", user),
+                ("password", password),
+                ("next", next),
+            ],
         )
         .await
     }
@@ -158,7 +175,9 @@ async fn sessions_and_forms(db: common::TestDb) {
 
     // Not signed in: to the login page, and back afterwards.
     let mut b = Browser::default();
-    let r = b.get(&svc, "/tiep-nhan?thu-tuc=1.001193.000.00.00.H26").await;
+    let r = b
+        .get(&svc, "/tiep-nhan?thu-tuc=1.001193.000.00.00.H26")
+        .await;
     assert_eq!(r.status, 303);
     assert_eq!(
         r.header("location").as_deref(),
@@ -177,24 +196,47 @@ async fn sessions_and_forms(db: common::TestDb) {
     // A wrong password: the page again, explained.
     let r = b.login(&svc, "clerk1", "sai-mat-khau", "/tiep-nhan").await;
     assert_eq!(r.status, 401);
-    assert!(r.body.contains("Tên đăng nhập hoặc mật khẩu không đúng"), "{}", r.body);
+    assert!(
+        r.body.contains("Tên đăng nhập hoặc mật khẩu không đúng"),
+        "{}",
+        r.body
+    );
     assert!(!b.cookies.contains_key("motcua_session"));
     // The login form without its token, or with another browser's: 403, no session.
     let mut other = Browser::default();
     let theirs = other.get(&svc, "/dang-nhap").await.csrf_of("/dang-nhap");
     let r = b
-        .post(&svc, "/dang-nhap", &[("csrf", &theirs), ("username", "clerk1"), ("password", PASSWORD)])
+        .post(
+            &svc,
+            "/dang-nhap",
+            &[
+                ("csrf", &theirs),
+                ("username", "clerk1"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(r.status, 403);
     assert!(r.body.contains("Yêu cầu bị từ chối"));
     let r = b
-        .post(&svc, "/dang-nhap", &[("username", "clerk1"), ("password", PASSWORD)])
+        .post(
+            &svc,
+            "/dang-nhap",
+            &[("username", "clerk1"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(r.status, 403);
     assert!(!b.cookies.contains_key("motcua_session"));
 
     // Login: back to the page asked for; the cookie's flags; only a hash stored.
-    let r = b.login(&svc, "clerk1", PASSWORD, "/tiep-nhan?thu-tuc=1.001193.000.00.00.H26").await;
+    let r = b
+        .login(
+            &svc,
+            "clerk1",
+            PASSWORD,
+            "/tiep-nhan?thu-tuc=1.001193.000.00.00.H26",
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(
         r.header("location").as_deref(),
@@ -212,17 +254,27 @@ async fn sessions_and_forms(db: common::TestDb) {
     assert!(!set.contains("Secure"), "http: no Secure flag ({set})");
     let id = b.cookies["motcua_session"].clone();
     assert_eq!(id.len(), 64);
-    assert!(app.store.session(&id).unwrap().is_none(), "the id itself is not stored");
-    assert!(app.store.session(&sha256(&id)).unwrap().is_some(), "its SHA-256 is");
+    assert!(
+        app.store.session(&id).unwrap().is_none(),
+        "the id itself is not stored"
+    );
+    assert!(
+        app.store.session(&sha256(&id)).unwrap().is_some(),
+        "its SHA-256 is"
+    );
     // An open redirect is refused: `next` stays on this site.
     let mut evil = Browser::default();
-    let r = evil.login(&svc, "clerk2", PASSWORD, "//evil.example/x").await;
+    let r = evil
+        .login(&svc, "clerk2", PASSWORD, "//evil.example/x")
+        .await;
     assert_eq!(r.header("location").as_deref(), Some("/"));
 
     // The pages answer, with the frame.
     let r = b.get(&svc, "/tiep-nhan").await;
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("Cán bộ clerk1") && r.body.contains("Ủy ban nhân dân phường Hoàn Kiếm"));
+    assert!(
+        r.body.contains("Cán bộ clerk1") && r.body.contains("Ủy ban nhân dân phường Hoàn Kiếm")
+    );
     assert!(r.body.contains("Cán bộ Bộ phận Một cửa"));
     assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"));
     // An official has no intake page and no intake link.
@@ -231,7 +283,10 @@ async fn sessions_and_forms(db: common::TestDb) {
     let r = o.get(&svc, "/").await;
     assert_eq!(r.header("location").as_deref(), Some("/ho-so"));
     let r = o.get(&svc, "/ho-so").await;
-    assert!(!r.body.contains("href=\"/tiep-nhan\""), "no intake link for an official");
+    assert!(
+        !r.body.contains("href=\"/tiep-nhan\""),
+        "no intake link for an official"
+    );
     assert_eq!(o.get(&svc, "/tiep-nhan").await.status, 403);
 
     // CSRF on every form of a session: without the token, or with another session's, 403
@@ -246,7 +301,12 @@ async fn sessions_and_forms(db: common::TestDb) {
         format!("/ho-so/{code}/giay-tiep-nhan"),
     ] {
         for token in [None, Some(theirs.as_str())] {
-            let mut form = vec![("type", "payment"), ("amount", "1000"), ("method", "cash"), ("procedure", "1.001193.000.00.00.H26")];
+            let mut form = vec![
+                ("type", "payment"),
+                ("amount", "1000"),
+                ("method", "cash"),
+                ("procedure", "1.001193.000.00.00.H26"),
+            ];
             if let Some(t) = token {
                 form.push(("csrf", t));
             }
@@ -272,49 +332,98 @@ async fn sessions_and_forms(db: common::TestDb) {
     later(&app, 29);
     assert_eq!(b.get(&svc, "/ho-so").await.status, 200);
     later(&app, 29);
-    assert_eq!(b.get(&svc, "/ho-so").await.status, 200, "counted from the last request");
+    assert_eq!(
+        b.get(&svc, "/ho-so").await.status,
+        200,
+        "counted from the last request"
+    );
     later(&app, 31);
     let r = b.get(&svc, "/ho-so").await;
     assert_eq!(r.status, 303);
-    assert_eq!(r.header("location").as_deref(), Some("/dang-nhap?next=%2Fho-so&het-phien=1"));
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some("/dang-nhap?next=%2Fho-so&het-phien=1")
+    );
     let r = b.get(&svc, "/dang-nhap?next=%2Fho-so&het-phien=1").await;
     assert!(r.body.contains("Phiên làm việc đã hết hạn"));
-    assert!(app.store.session(&sha256(&id)).unwrap().is_none(), "the ended session's row is gone");
+    assert!(
+        app.store.session(&sha256(&id)).unwrap().is_none(),
+        "the ended session's row is gone"
+    );
 
     // Absolute: 12 hours after login, however busy.
-    assert_eq!(b.login(&svc, "clerk1", PASSWORD, "/ho-so").await.status, 303);
+    assert_eq!(
+        b.login(&svc, "clerk1", PASSWORD, "/ho-so").await.status,
+        303
+    );
     for _ in 0..35 {
         later(&app, 20);
         assert_eq!(b.get(&svc, "/ho-so").await.status, 200);
     }
     later(&app, 20); // 12 h since login
-    assert_eq!(b.get(&svc, "/ho-so").await.status, 303, "ended after 12 hours");
+    assert_eq!(
+        b.get(&svc, "/ho-so").await.status,
+        303,
+        "ended after 12 hours"
+    );
 
     // Disabling the account ends its sessions at once; so does a new password.
-    assert_eq!(b.login(&svc, "clerk1", PASSWORD, "/ho-so").await.status, 303);
+    assert_eq!(
+        b.login(&svc, "clerk1", PASSWORD, "/ho-so").await.status,
+        303
+    );
     let mut b2 = Browser::default();
-    assert_eq!(b2.login(&svc, "clerk2", PASSWORD, "/ho-so").await.status, 303);
+    assert_eq!(
+        b2.login(&svc, "clerk2", PASSWORD, "/ho-so").await.status,
+        303
+    );
     assert_eq!(b.get(&svc, "/ho-so").await.status, 200);
     http::disable(&app, "clerk1");
     let r = b.get(&svc, "/ho-so").await;
     assert_eq!(r.status, 303, "disabled: the session is over");
-    assert_eq!(b.login(&svc, "clerk1", PASSWORD, "/ho-so").await.status, 401, "and no new one");
+    assert_eq!(
+        b.login(&svc, "clerk1", PASSWORD, "/ho-so").await.status,
+        401,
+        "and no new one"
+    );
     assert_eq!(b2.get(&svc, "/ho-so").await.status, 200);
-    app.set_user_password("clerk2", "mat-khau-moi-du-dai", &cli_actor(), app.clock.now())
-        .unwrap();
-    assert_eq!(b2.get(&svc, "/ho-so").await.status, 303, "a new password ends it");
+    app.set_user_password(
+        "clerk2",
+        "mat-khau-moi-du-dai",
+        &cli_actor(),
+        app.clock.now(),
+    )
+    .unwrap();
+    assert_eq!(
+        b2.get(&svc, "/ho-so").await.status,
+        303,
+        "a new password ends it"
+    );
 
     // Logout.
     let mut b3 = Browser::default();
-    assert_eq!(b3.login(&svc, "clerk_b", PASSWORD, "/ho-so").await.status, 303);
+    assert_eq!(
+        b3.login(&svc, "clerk_b", PASSWORD, "/ho-so").await.status,
+        303
+    );
     let old = b3.cookies["motcua_session"].clone();
     let token = b3.get(&svc, "/ho-so").await.csrf_of("/dang-xuat");
     let r = b3.post(&svc, "/dang-xuat", &[("csrf", &token)]).await;
     assert_eq!(r.status, 303);
-    assert!(!b3.cookies.contains_key("motcua_session"), "the cookie is removed");
-    assert!(app.store.session(&sha256(&old)).unwrap().is_none(), "and the row");
+    assert!(
+        !b3.cookies.contains_key("motcua_session"),
+        "the cookie is removed"
+    );
+    assert!(
+        app.store.session(&sha256(&old)).unwrap().is_none(),
+        "and the row"
+    );
     b3.cookies.insert("motcua_session".into(), old);
-    assert_eq!(b3.get(&svc, "/ho-so").await.status, 303, "the old cookie opens nothing");
+    assert_eq!(
+        b3.get(&svc, "/ho-so").await.status,
+        303,
+        "the old cookie opens nothing"
+    );
 
     // Guessing through the page: the API's rule, the 429 explained in Vietnamese.
     let mut g = Browser::default();
@@ -332,10 +441,17 @@ async fn sessions_and_forms(db: common::TestDb) {
 
     // Static files: hashed names, cached for a year; anything else 404.
     let css = motcua::web::asset("app.css");
-    assert!(css.starts_with("/static/app.") && css.ends_with(".css") && css.len() > "/static/app.css".len());
+    assert!(
+        css.starts_with("/static/app.")
+            && css.ends_with(".css")
+            && css.len() > "/static/app.css".len()
+    );
     let r = b.get(&svc, css).await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("cache-control").as_deref(), Some("public, max-age=31536000, immutable"));
+    assert_eq!(
+        r.header("cache-control").as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
     assert!(r.header("content-type").unwrap().starts_with("text/css"));
     assert_eq!(b.get(&svc, "/static/app.css").await.status, 404);
 }
@@ -359,7 +475,10 @@ async fn secure_cookie_on_https(db: common::TestDb) {
         .map(|v| v.to_str().unwrap().to_string())
         .find(|c| c.starts_with("motcua_session="))
         .unwrap();
-    assert!(set.contains("Secure") && set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(
+        set.contains("Secure") && set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
 }
 
 #[actix_rt::test]

@@ -97,6 +97,8 @@
 //! Parse errors name the line and key (template line 12, key `size`: …) or
 //! the block (template line 40, block #4 (type = "table"): key `colums`: unknown field …).
 
+pub mod library;
+pub use library::Forms;
 mod layout;
 mod template;
 mod text;

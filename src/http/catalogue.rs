@@ -5,11 +5,10 @@ use std::collections::HashMap;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::{blocking, rfc3339, AppData};
 use crate::core::catalogue::Procedure;
-use crate::store::catalogue::ProcedureVersionRow;
-use crate::store::from_db;
+use crate::service::views::ProcedureVersionView;
 
 /// `GET /api/v1/agencies[?include_inactive=true]`: the agency tree as a flat list,
 /// parents before children.
@@ -19,7 +18,7 @@ pub async fn agencies(
 ) -> ApiResult<HttpResponse> {
     let include_inactive = q.get("include_inactive").is_some_and(|v| v == "true");
     let a = app.get_ref().clone();
-    let rows = blocking(move || a.store.list_agencies().map_err(Into::into)).await?;
+    let rows = blocking(move || a.agency_list()).await?;
     let order: HashMap<&str, usize> = app
         .agencies
         .agencies
@@ -57,7 +56,7 @@ pub async fn agencies(
     Ok(HttpResponse::Ok().json(json!({ "agencies": items })))
 }
 
-fn procedure_json(row: &ProcedureVersionRow, app: &AppData) -> Value {
+fn procedure_json(row: &ProcedureVersionView, app: &AppData) -> Value {
     let offset = app.settings.offset;
     let mut v: Value = serde_json::from_str(&row.definition).unwrap_or_else(|_| json!({}));
     let text = serde_json::from_str::<Procedure>(&row.definition)
@@ -68,13 +67,11 @@ fn procedure_json(row: &ProcedureVersionRow, app: &AppData) -> Value {
         m.insert("version".into(), json!(row.version));
         m.insert(
             "valid_from".into(),
-            json!(rfc3339(from_db(row.valid_from).fixed_offset(), offset)),
+            json!(rfc3339(row.valid_from.fixed_offset(), offset)),
         );
         m.insert(
             "valid_to".into(),
-            json!(row
-                .valid_to
-                .map(|t| rfc3339(from_db(t).fixed_offset(), offset))),
+            json!(row.valid_to.map(|t| rfc3339(t.fixed_offset(), offset))),
         );
         if let Some(Value::Object(t)) = m.get_mut("statutory_time") {
             t.insert("text".into(), json!(text));
@@ -90,7 +87,7 @@ pub async fn procedures(
     q: web::Query<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
     let a = app.get_ref().clone();
-    let rows = blocking(move || a.store.list_procedures().map_err(Into::into)).await?;
+    let rows = blocking(move || a.current_procedures()).await?;
     let needle = q
         .get("q")
         .map(|s| crate::core::text::clean(s).to_lowercase());
@@ -115,7 +112,7 @@ pub async fn procedures(
 pub async fn procedure(app: AppData, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
     let a = app.get_ref().clone();
-    let rows = blocking(move || a.store.procedure_history(&code).map_err(ApiError::from)).await?;
+    let rows = blocking(move || a.procedure_versions(&code)).await?;
     let current = rows.last().map(|r| procedure_json(r, &app));
     let versions: Vec<Value> = rows.iter().map(|r| procedure_json(r, &app)).collect();
     Ok(HttpResponse::Ok().json(json!({ "procedure": current, "versions": versions })))

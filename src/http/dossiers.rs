@@ -11,8 +11,7 @@ use super::error::{ApiError, ApiResult};
 use super::{blocking, rfc3339, AppData};
 use crate::service::dossiers::ListQuery;
 use crate::service::intake::{paper_kind_label, IntakeRequest};
-use crate::store::dossiers::{DossierRow, EventRow, PaperRow};
-use crate::store::from_db;
+use crate::service::views::{DossierDetail, DossierView, EventView, PaperView, ProgressView};
 
 /// `POST /api/v1/dossiers`: 201 with the code, the pin (shown only here) and the due moment;
 /// for an online submission, its arrival and when the desk must answer it (the due moment
@@ -77,19 +76,15 @@ fn agency_json(app: &AppData, code: Option<&str>) -> Value {
 }
 
 /// The due moment set at receipt (before a supplement counted the time again).
-fn first_due_at(
-    app: &AppData,
-    d: &DossierRow,
-    p: &crate::store::dossiers::ProgressRow,
-) -> Option<String> {
+fn first_due_at(app: &AppData, d: &DossierView, p: &ProgressView) -> Option<String> {
     let first = p.first_due_at.or(d.due_at)?;
-    Some(rfc3339(from_db(first).fixed_offset(), app.settings.offset))
+    Some(rfc3339(first.fixed_offset(), app.settings.offset))
 }
 
-/// The staff view of a dossier row.
-pub fn dossier_json(app: &AppData, d: &DossierRow) -> Value {
+/// The staff view of a dossier.
+pub fn dossier_json(app: &AppData, d: &DossierView) -> Value {
     let offset = app.settings.offset;
-    let t = |n: chrono::NaiveDateTime| rfc3339(from_db(n).fixed_offset(), offset);
+    let t = |n: chrono::DateTime<chrono::Utc>| rfc3339(n.fixed_offset(), offset);
     json!({
         "code": d.code,
         "procedure": {
@@ -111,7 +106,7 @@ pub fn dossier_json(app: &AppData, d: &DossierRow) -> Value {
             "email": d.applicant_email,
             "address": d.applicant_address,
         },
-        "proxy": d.proxy.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
+        "proxy": d.proxy,
         "note": d.note,
         "received_at": d.received_at.map(t),
         "due_at": d.due_at.map(t),
@@ -125,14 +120,14 @@ pub fn dossier_json(app: &AppData, d: &DossierRow) -> Value {
     })
 }
 
-fn papers_json(papers: &[PaperRow]) -> Value {
+fn papers_json(papers: &[PaperView]) -> Value {
     papers
         .iter()
         .map(|p| json!({ "position": p.position, "name": p.name, "kind": p.kind, "kind_label": paper_kind_label(&p.kind), "count": p.count, "reuse_document_id": p.reuse_document_id }))
         .collect()
 }
 
-fn events_json(app: &AppData, events: &[EventRow]) -> Value {
+fn events_json(app: &AppData, events: &[EventView]) -> Value {
     let offset = app.settings.offset;
     events
         .iter()
@@ -140,11 +135,11 @@ fn events_json(app: &AppData, events: &[EventRow]) -> Value {
             json!({
                 "seq": e.seq,
                 "type": e.kind,
-                "at": rfc3339(from_db(e.at).fixed_offset(), offset),
+                "at": rfc3339(e.at.fixed_offset(), offset),
                 "actor": e.actor,
                 "agency": e.agency_code,
                 "status_after": e.status_after,
-                "data": serde_json::from_str::<Value>(&e.payload).unwrap_or(Value::Null),
+                "data": e.payload,
             })
         })
         .collect()
@@ -158,17 +153,19 @@ pub async fn get(
 ) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
     let a = app.get_ref().clone();
-    let ((d, papers, events), (progress, steps, handled_by), documents) = blocking(move || {
-        let full = a.dossier_for(&who.0, &code)?;
-        let processing = a.store.dossier_processing(&code)?;
-        let documents = a.store.dossier_documents(&code)?;
-        Ok((full, processing, documents))
-    })
-    .await?;
-    let (file_list, document_list) =
-        super::files::dossier_files_json(&app, &documents.0, &documents.1);
+    let DossierDetail {
+        dossier: d,
+        papers,
+        events,
+        progress,
+        steps,
+        handled_by,
+        files,
+        documents,
+    } = blocking(move || a.dossier_detail(&who.0, &code)).await?;
+    let (file_list, document_list) = super::files::dossier_files_json(&app, &files, &documents);
     let offset = app.settings.offset;
-    let t = |n: chrono::NaiveDateTime| rfc3339(from_db(n).fixed_offset(), offset);
+    let t = |n: chrono::DateTime<chrono::Utc>| rfc3339(n.fixed_offset(), offset);
     let mut body = dossier_json(&app, &d);
     body["pending_handover"] = agency_json(&app, progress.pending_handover.as_deref());
     body["assignee"] = json!(progress.assignee);
@@ -477,7 +474,7 @@ pub async fn queue(
                 .progress
                 .acknowledge_by
                 .filter(|_| i.dossier.received_at.is_none())
-                .map(|t| rfc3339(from_db(t).fixed_offset(), offset_tz)));
+                .map(|t| rfc3339(t.fixed_offset(), offset_tz)));
             v["remaining_working_minutes"] = json!(i.remaining_minutes);
             v["urgency"] = json!(i.urgency);
             v["step"] = match &i.step {
@@ -485,7 +482,7 @@ pub async fn queue(
                     "no": s.no,
                     "name": s.name,
                     "role": s.role,
-                    "due_at": rfc3339(from_db(s.due_at).fixed_offset(), offset_tz),
+                    "due_at": rfc3339(s.due_at.fixed_offset(), offset_tz),
                     "remaining_working_minutes": left,
                     "urgency": flag,
                 }),
@@ -512,7 +509,7 @@ pub async fn portal_changes(
     let a = app.get_ref().clone();
     let rows = blocking(move || a.portal_changes(&who.0, cursor.as_deref(), limit)).await?;
     let offset = app.settings.offset;
-    let t = |n: chrono::NaiveDateTime| rfc3339(from_db(n).fixed_offset(), offset);
+    let t = |n: chrono::DateTime<chrono::Utc>| rfc3339(n.fixed_offset(), offset);
     let items: Vec<Value> = rows
         .iter()
         .map(|d| {

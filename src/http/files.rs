@@ -15,8 +15,7 @@ use super::{blocking, rfc3339, AppData};
 use crate::error::AppError;
 use crate::files::{clean_file_name, FileProblem};
 use crate::service::documents::{file_error, FileTarget};
-use crate::store::documents::{DocumentRow, FileRow};
-use crate::store::from_db;
+use crate::service::views::{DocumentView, FileView};
 
 /// Room for the multipart envelope around the file itself.
 const ENVELOPE: u64 = 64 * 1024;
@@ -42,7 +41,7 @@ fn target_of(q: &HashMap<String, String>) -> ApiResult<FileTarget> {
     }
 }
 
-fn file_json(app: &AppData, f: &FileRow) -> Value {
+fn file_json(app: &AppData, f: &FileView) -> Value {
     let offset = app.settings.offset;
     json!({
         "id": f.id,
@@ -52,13 +51,13 @@ fn file_json(app: &AppData, f: &FileRow) -> Value {
         "sha256": f.sha256,
         "size": f.size,
         "media_type": f.media_type,
-        "uploaded_at": rfc3339(from_db(f.uploaded_at).fixed_offset(), offset),
+        "uploaded_at": rfc3339(f.uploaded_at.fixed_offset(), offset),
         "uploaded_by": f.uploaded_by,
         "url": format!("/api/v1/dossiers/{}/files/{}", f.dossier_code, f.id),
     })
 }
 
-pub fn document_json(app: &AppData, d: &DocumentRow) -> Value {
+pub fn document_json(app: &AppData, d: &DocumentView) -> Value {
     let agency = d
         .issuing_agency
         .as_deref()
@@ -73,7 +72,7 @@ pub fn document_json(app: &AppData, d: &DocumentRow) -> Value {
         "valid_until": d.valid_until,
         "dossier_code": d.dossier_code,
         "procedure_code": d.procedure_code,
-        "electronic": d.sha256.is_some(),
+        "electronic": d.electronic,
         "retention": d.retention,
         "retain_until": d.retain_until,
         "source": d.source,
@@ -212,10 +211,10 @@ pub async fn upload(
     }
     let blob = blocking(move || upload.finish().map_err(|p| file_error(&p))).await?;
     let a = app.get_ref().clone();
-    let row =
+    let file =
         blocking(move || a.attach_file(&who.0, &code, &target, &file_name, &blob, a.clock.now()))
             .await?;
-    Ok(HttpResponse::Created().json(file_json(&app, &row)))
+    Ok(HttpResponse::Created().json(file_json(&app, &file)))
 }
 
 /// The request body, counted, shared so that it can be drained after the parser is done.
@@ -314,18 +313,20 @@ pub async fn public_result(
     let pin = q.get("pin").cloned().unwrap_or_default();
     let addr = client_address(&req);
     let a = app.get_ref().clone();
-    let (doc, media_type, bytes) = blocking(move || {
-        let doc = a.public_result(&code, &pin, &doc_id, &addr, a.clock.now())?;
-        let sha = doc.sha256.clone().unwrap_or_default();
-        let blob = a.store.find_blob(&sha)?.ok_or_else(AppError::not_found)?;
-        let bytes = read_blob(&a, &sha)?;
-        Ok((doc, blob.media_type, bytes))
+    let (result, bytes) = blocking(move || {
+        let result = a.public_result(&code, &pin, &doc_id, &addr, a.clock.now())?;
+        let bytes = read_blob(&a, &result.sha256)?;
+        Ok((result, bytes))
     })
     .await?;
-    let ext = crate::files::MediaType::parse(&media_type)
+    let ext = crate::files::MediaType::parse(&result.media_type)
         .map(|m| m.extension())
         .unwrap_or("bin");
-    Ok(send_file(bytes, &media_type, &format!("{}.{ext}", doc.id)))
+    Ok(send_file(
+        bytes,
+        &result.media_type,
+        &format!("{}.{ext}", result.document.id),
+    ))
 }
 
 /// `GET /api/v1/applicants/{id_number}/documents`: the applicant's results and digitised
@@ -347,8 +348,8 @@ pub async fn applicant_documents(
 /// The files and documents of a dossier, for the staff read.
 pub fn dossier_files_json(
     app: &AppData,
-    files: &[FileRow],
-    docs: &[DocumentRow],
+    files: &[FileView],
+    docs: &[DocumentView],
 ) -> (Value, Value) {
     (
         files.iter().map(|f| file_json(app, f)).collect(),

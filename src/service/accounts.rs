@@ -45,18 +45,6 @@ pub struct Claims {
     pub ver: i32,
 }
 
-/// Accounts as last read from the store, by username, with the moment they were read:
-/// every request's token is checked against it, so that a disabled account, a changed
-/// password or a rotated portal secret ends the old tokens within `auth.account_cache_s`
-/// on every process (at once on the process that made the change).
-#[derive(Debug, Default)]
-pub struct AccountCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, CachedAccount>>,
-}
-
-/// An account as read at a moment (`None`: it does not exist).
-type CachedAccount = (DateTime<Utc>, Option<users::AccountState>);
-
 /// Whether the claims still stand for the account: it exists, is enabled, has the same
 /// token version, role and agency.
 fn claims_hold(claims: &Claims, account: Option<&users::AccountState>) -> bool {

@@ -10,6 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
+use super::views::{self, DocumentView, FileView, ResultDownload};
 use super::{Caller, Role};
 use crate::app::App;
 use crate::core::catalogue::retain_until;
@@ -27,6 +28,8 @@ pub struct ReusableDocument {
     pub name: String,
     /// Number, issue date, issuer, validity, in words.
     pub detail: String,
+    /// Its electronic copy is stored: it can stand for a paper (intake checks the same).
+    pub reusable: bool,
 }
 
 /// What an uploaded file is for.
@@ -144,7 +147,7 @@ impl App {
         file_name: &str,
         blob: &StoredBlob,
         now: DateTime<Utc>,
-    ) -> AppResult<FileRow> {
+    ) -> AppResult<FileView> {
         let (d, papers, result_doc) = self.attach_target(caller, code, target)?;
         let at = to_db(now);
         let id = random_id()?;
@@ -254,24 +257,25 @@ impl App {
             Ok::<_, StoreError>(row)
         })?;
         tracing::info!(code = %d.code, file = %row.id, size = row.size, media_type = %row.media_type, "file attached");
-        Ok(row)
+        Ok(row.into())
     }
 
     /// A file of a dossier `caller` may see, and where to read it.
-    pub fn file_for(&self, caller: &Caller, code: &str, id: &str) -> AppResult<FileRow> {
+    pub fn file_for(&self, caller: &Caller, code: &str, id: &str) -> AppResult<FileView> {
         let _ = self.dossier_for(caller, code)?;
         match self.store.find_file(id)? {
             Some(f) if f.dossier_code == code => {
                 self.live(&f.sha256)?;
-                Ok(f)
+                Ok(f.into())
             }
             _ => Err(AppError::not_found()),
         }
     }
 
-    fn live(&self, sha256: &str) -> AppResult<()> {
+    /// The stored content `sha256`, unless the archive sweep removed it (410).
+    fn live(&self, sha256: &str) -> AppResult<BlobRow> {
         match self.store.find_blob(sha256)? {
-            Some(b) if b.removed_at.is_none() => Ok(()),
+            Some(b) if b.removed_at.is_none() => Ok(b),
             Some(_) => Err(AppError::new(
                 crate::error::ErrorKind::Gone,
                 "file_removed",
@@ -282,7 +286,8 @@ impl App {
     }
 
     /// The applicant's electronic result `document_id` of dossier `code`, for the citizen
-    /// proven by code and pin (failures count like failed lookups).
+    /// proven by code and pin (failures count like failed lookups), with where its content
+    /// is and its media type.
     pub fn public_result(
         &self,
         code: &str,
@@ -290,7 +295,7 @@ impl App {
         document_id: &str,
         address: &str,
         now: DateTime<Utc>,
-    ) -> AppResult<DocumentRow> {
+    ) -> AppResult<ResultDownload> {
         let (d, _) = self.prove(
             code,
             &super::lookup::Proof::Pin(pin_given.to_string()),
@@ -303,11 +308,16 @@ impl App {
             .filter(|x| x.kind == "result" && x.dossier_code.as_deref() == Some(&d.code))
             .filter(|x| x.sha256.is_some())
             .ok_or_else(AppError::not_found)?;
-        self.live(doc.sha256.as_deref().unwrap_or_default())?;
+        let sha256 = doc.sha256.clone().unwrap_or_default();
+        let blob = self.live(&sha256)?;
         if d.status != "returned" && !d.result_ready {
             return Err(AppError::not_found());
         }
-        Ok(doc)
+        Ok(ResultDownload {
+            document: doc.into(),
+            sha256,
+            media_type: blob.media_type,
+        })
     }
 
     /// `GET /api/v1/applicants/{id_number}/documents`: the applicant's results and
@@ -317,7 +327,7 @@ impl App {
         caller: &Caller,
         id_number: &str,
         now: DateTime<Utc>,
-    ) -> AppResult<Vec<DocumentRow>> {
+    ) -> AppResult<Vec<DocumentView>> {
         staff_only(caller)?;
         let id = id_number.trim();
         if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -342,7 +352,7 @@ impl App {
                 },
             )
         })?;
-        Ok(docs)
+        Ok(views::all(docs))
     }
 
     /// The applicant's documents as offered for reuse at the counter (a view of
@@ -354,9 +364,22 @@ impl App {
         now: DateTime<Utc>,
     ) -> AppResult<Vec<ReusableDocument>> {
         let docs = self.applicant_documents(caller, id_number, now)?;
+        let mut live = Vec::with_capacity(docs.len());
+        for d in &docs {
+            let row = self.store.find_document(&d.id)?;
+            let sha = row.and_then(|r| r.sha256);
+            live.push(match sha {
+                Some(sha) => self
+                    .store
+                    .find_blob(&sha)?
+                    .is_some_and(|b| b.removed_at.is_none()),
+                None => false,
+            });
+        }
         Ok(docs
             .into_iter()
-            .map(|d| {
+            .zip(live)
+            .map(|(d, reusable)| {
                 let mut detail = Vec::new();
                 if let Some(n) = &d.number {
                     detail.push(format!("số {n}"));
@@ -378,6 +401,7 @@ impl App {
                     id: d.id,
                     name: d.name,
                     detail: detail.join(", "),
+                    reusable,
                 }
             })
             .collect())

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 
+use super::views::{self, DossierDetail, DossierSheet, DossierView};
 use super::{Caller, Role};
 use crate::app::App;
 use crate::core::dossier::Status;
@@ -54,8 +55,9 @@ impl App {
         self.may_see(caller, d, &[])
     }
 
-    /// One dossier with its papers and events, if `caller` may see it.
-    pub fn dossier_for(&self, caller: &Caller, code: &str) -> AppResult<DossierFull> {
+    /// One dossier with its papers and events, if `caller` may see it (the rows, for the
+    /// other services; handlers read [`App::dossier_detail`]).
+    pub(crate) fn dossier_for(&self, caller: &Caller, code: &str) -> AppResult<DossierFull> {
         if code.len() > 64 {
             return Err(AppError::not_found());
         }
@@ -68,8 +70,27 @@ impl App {
         }
     }
 
+    /// Everything the staff read of dossier `code` shows, if `caller` may see it: the
+    /// dossier, its papers and events, its progress and route, the agencies that have held
+    /// it, its files and documents.
+    pub fn dossier_detail(&self, caller: &Caller, code: &str) -> AppResult<DossierDetail> {
+        let (dossier, papers, events) = self.dossier_for(caller, code)?;
+        let (progress, steps, handled_by) = self.store.dossier_processing(code)?;
+        let (files, documents) = self.store.dossier_documents(code)?;
+        Ok(DossierDetail {
+            dossier: dossier.into(),
+            papers: views::all(papers),
+            events: views::all(events),
+            progress: progress.into(),
+            steps: views::all(steps),
+            handled_by,
+            files: views::all(files),
+            documents: views::all(documents),
+        })
+    }
+
     /// Dossiers `caller` may see, filtered, newest first.
-    pub fn list_dossiers_for(&self, caller: &Caller, q: &ListQuery) -> AppResult<Vec<DossierRow>> {
+    pub fn list_dossiers_for(&self, caller: &Caller, q: &ListQuery) -> AppResult<Vec<DossierView>> {
         if let Some(s) = &q.status {
             if Status::parse(s).is_none() {
                 return Err(AppError::bad_request(
@@ -119,7 +140,7 @@ impl App {
             filter.scope = None;
             filter.received_by = Some(caller.username.clone());
         }
-        Ok(self.store.list_dossiers(&filter)?)
+        Ok(views::all(self.store.list_dossiers(&filter)?))
     }
 }
 
@@ -131,8 +152,8 @@ pub fn parse_cursor(s: &str) -> Option<(chrono::NaiveDateTime, String)> {
     (!code.is_empty() && code.len() <= 64).then(|| (t, code.to_string()))
 }
 
-pub fn cursor_of(d: &DossierRow) -> String {
-    format!("{}.{}", d.updated_at.and_utc().timestamp_micros(), d.code)
+pub fn cursor_of(d: &DossierView) -> String {
+    format!("{}.{}", d.updated_at.timestamp_micros(), d.code)
 }
 
 impl App {
@@ -143,7 +164,7 @@ impl App {
         caller: &Caller,
         cursor: Option<&str>,
         limit: i64,
-    ) -> AppResult<Vec<DossierRow>> {
+    ) -> AppResult<Vec<DossierView>> {
         if caller.role != Role::Portal {
             return Err(AppError::forbidden(
                 "Chỉ Cổng dịch vụ công dùng danh sách thay đổi trạng thái",
@@ -162,21 +183,12 @@ impl App {
                     AppError::bad_request("invalid_cursor", "cursor không hợp lệ")
                 })?),
             };
-        Ok(self.store.changed_since(&caller.username, after, limit)?)
+        Ok(views::all(self.store.changed_since(
+            &caller.username,
+            after,
+            limit,
+        )?))
     }
-}
-
-/// Everything the dossier page shows, read at once for `caller`.
-pub struct DossierSheet {
-    pub dossier: DossierRow,
-    pub papers: Vec<crate::store::dossiers::PaperRow>,
-    pub events: Vec<crate::store::dossiers::EventRow>,
-    pub steps: Vec<crate::store::dossiers::StepRow>,
-    pub files: Vec<crate::store::documents::FileRow>,
-    pub actions: super::processing::DeskActions,
-    pub notices: Vec<super::notices::Notice>,
-    /// Agency codes that have held the dossier.
-    pub handled_by: Vec<String>,
 }
 
 impl App {
@@ -194,11 +206,11 @@ impl App {
         let actions = self.desk_actions(caller, code, now)?;
         let notices = super::notices::Notice::of_dossier(dossier.received_at.is_some(), &events);
         Ok(DossierSheet {
-            dossier,
-            papers,
-            events,
-            steps,
-            files,
+            dossier: dossier.into(),
+            papers: views::all(papers),
+            events: views::all(events),
+            steps: views::all(steps),
+            files: views::all(files),
             actions,
             notices,
             handled_by,

@@ -1,10 +1,6 @@
 //! Filling the statutory forms (forms/*.toml, TT 03/2025 Appendix I) from dossier data.
 //! The templates and fonts are loaded once at start; rendering is pure ([`crate::forms`]).
 
-use std::collections::HashMap;
-use std::path::Path;
-
-use anyhow::Context;
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 
 use super::intake::{paper_kind_label, IntakeOutcome};
@@ -13,55 +9,8 @@ use crate::app::App;
 use crate::core::catalogue::Agency;
 use crate::core::pin;
 use crate::error::{AppError, AppResult};
-use crate::forms::{render, Fonts, FormData, FormTemplate};
+use crate::forms::FormData;
 use crate::store::from_db;
-
-/// The loaded templates, by form id (`01`, `02`, …), and the fonts.
-pub struct Forms {
-    pub templates: HashMap<String, FormTemplate>,
-    pub fonts: Fonts,
-}
-
-impl Forms {
-    /// Reads every `<dir>/*.toml` template and the fonts in `<dir>/fonts`.
-    pub fn load(dir: &Path) -> anyhow::Result<Self> {
-        let fonts = Fonts::load(&dir.join("fonts"))
-            .with_context(|| format!("loading fonts from {}", dir.join("fonts").display()))?;
-        let mut templates = HashMap::new();
-        let entries =
-            std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
-        let mut paths: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let text = std::fs::read_to_string(&path)?;
-            let t = FormTemplate::parse(&crate::core::text::nfc(&text))
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            templates.insert(t.id().to_string(), t);
-        }
-        for id in ["01", "02", "03", "04", "05", "06"] {
-            anyhow::ensure!(
-                templates.contains_key(id),
-                "{}: no template with id \"{id}\"",
-                dir.display()
-            );
-        }
-        Ok(Self { templates, fonts })
-    }
-
-    pub(crate) fn render(&self, id: &str, data: &FormData) -> AppResult<Vec<u8>> {
-        let t = self.templates.get(id).ok_or_else(|| {
-            tracing::error!(form = id, "form template missing");
-            AppError::internal()
-        })?;
-        render(t, data, &self.fonts).map_err(|e| {
-            tracing::error!(form = id, error = %e, "form rendering failed");
-            AppError::internal()
-        })
-    }
-}
 
 /// `hh giờ mm phút, ngày dd/mm/yyyy`, as the forms write a moment.
 pub fn moment_vi(t: DateTime<Utc>, offset: FixedOffset) -> String {

@@ -1,8 +1,10 @@
 //! Use cases: each one transaction over the store, calling the pure core. Called from the
-//! HTTP layer (on the blocking pool) and from CLI commands.
+//! HTTP layer (on the blocking pool) and from CLI commands. What handlers and pages receive
+//! are [`views`], never store rows.
 
 pub mod accounts;
 pub mod archive;
+pub mod catalogue;
 pub mod documents;
 pub mod dossiers;
 pub mod exports;
@@ -17,6 +19,7 @@ pub mod queue;
 pub mod reports;
 pub mod seed;
 pub mod sessions;
+pub mod views;
 
 use serde::{Deserialize, Serialize};
 

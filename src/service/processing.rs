@@ -5,6 +5,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::json;
 
+use super::views::{DossierView, ProgressView};
 use super::{Caller, Role};
 use crate::app::App;
 use crate::core::deadline::{Outcome, StatutoryTime};
@@ -22,8 +23,9 @@ use crate::store::{from_db, to_db, StoreError};
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub seq: i32,
-    pub dossier: DossierRow,
-    pub progress: ProgressRow,
+    /// The dossier and its progress after the event.
+    pub dossier: DossierView,
+    pub progress: ProgressView,
     pub reappointment_kept: Option<bool>,
     /// The route stage the event ended, if any: `{steps, name, due_at, outcome}`.
     pub step: Option<serde_json::Value>,
@@ -749,8 +751,8 @@ impl App {
                 late_request,
                 seq,
                 reappointment_kept: next.reappointment_kept(),
-                dossier: row,
-                progress,
+                dossier: row.into(),
+                progress: progress.into(),
             }))
         })?;
         result
@@ -898,8 +900,8 @@ impl App {
             late_request: false,
             seq,
             reappointment_kept: None,
-            dossier: row,
-            progress,
+            dossier: row.into(),
+            progress: progress.into(),
         }))
     }
 }

@@ -4,12 +4,12 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
+use super::views::{DossierView, ProgressView, StepView};
 use super::{Caller, Role};
 use crate::app::App;
 use crate::core::dossier::Status;
 use crate::core::machine::close_allowed_on;
 use crate::error::{AppError, AppResult};
-use crate::store::dossiers::{DossierRow, ProgressRow, StepRow};
 use crate::store::from_db;
 
 /// How urgent a queued dossier is.
@@ -32,15 +32,15 @@ pub const ACKNOWLEDGE_SOON_MINUTES: i64 = 120;
 /// One line of a queue.
 #[derive(Debug, Clone)]
 pub struct QueueItem {
-    pub dossier: DossierRow,
-    pub progress: ProgressRow,
+    pub dossier: DossierView,
+    pub progress: ProgressView,
     /// Working minutes left until the due moment (negative when overdue; frozen while
     /// the clock is stopped).
     pub remaining_minutes: i64,
     pub urgency: Urgency,
     /// The step of the route the dossier is in at this agency, with the working minutes
     /// left until the step's own due moment and its flag.
-    pub step: Option<(StepRow, i64, Urgency)>,
+    pub step: Option<(StepView, i64, Urgency)>,
     /// Whether the dossier is in the caller's scope; `false` for one a hand-over is only
     /// pending to: the queue shows it to be accepted, but not the applicant's personal
     /// data (the staff read answers 404 until the hand-over is accepted).
@@ -241,12 +241,12 @@ impl App {
                     let s = steps.swap_remove(pos);
                     let (left, flag) =
                         self.urgency(at, from_db(s.due_at).with_timezone(&offset_tz));
-                    Some((s, left, flag))
+                    Some((StepView::from(s), left, flag))
                 });
                 let in_scope = self.may_see(caller, &d, &[]);
                 QueueItem {
-                    dossier: d,
-                    progress: p,
+                    dossier: d.into(),
+                    progress: p.into(),
                     remaining_minutes,
                     urgency,
                     step,

@@ -8,7 +8,7 @@ use super::session::Staff;
 use super::{long_moment, moment, render, Frame, Link, WebError, WebResult};
 use crate::core::dossier::Status;
 use crate::service::dossiers::ListQuery;
-use crate::store::from_db;
+use crate::service::views;
 
 /// A line of the search result.
 pub struct Hit {
@@ -152,12 +152,9 @@ pub async fn search(who: Staff, q: web::Query<SearchQuery>) -> WebResult<HttpRes
                             status_class: status_class(&d.status),
                             received: d
                                 .received_at
-                                .map(|t| moment(from_db(t), offset))
+                                .map(|t| moment(t, offset))
                                 .unwrap_or_else(|| "Chờ tiếp nhận".into()),
-                            due: d
-                                .due_at
-                                .map(|t| moment(from_db(t), offset))
-                                .unwrap_or_default(),
+                            due: d.due_at.map(|t| moment(t, offset)).unwrap_or_default(),
                             code: d.code,
                         })
                         .collect();
@@ -432,25 +429,25 @@ async fn sheet_page(
     if let Some(t) = d.received_at {
         info.push(Row {
             label: "Ngày tiếp nhận",
-            value: long_moment(from_db(t), offset),
+            value: long_moment(t, offset),
         });
     }
     if let Some(t) = d.due_at {
         info.push(Row {
             label: "Hẹn trả kết quả",
-            value: long_moment(from_db(t), offset),
+            value: long_moment(t, offset),
         });
     }
     if let Some(t) = d.reappointed_at {
         info.push(Row {
             label: "Hẹn lại",
-            value: long_moment(from_db(t), offset),
+            value: long_moment(t, offset),
         });
     }
     if let Some(t) = d.finished_at {
         info.push(Row {
             label: "Hoàn thành",
-            value: long_moment(from_db(t), offset),
+            value: long_moment(t, offset),
         });
     }
     if let Some(o) = d
@@ -475,7 +472,7 @@ async fn sheet_page(
             value: format!("Quyển {v}, số {l}"),
         });
     }
-    let file_view = |f: &crate::store::documents::FileRow| FileView {
+    let file_view = |f: &views::FileView| FileView {
         name: f.file_name.clone(),
         href: format!(
             "/ho-so/{}/tep/{}",
@@ -485,7 +482,7 @@ async fn sheet_page(
         detail: format!(
             "{} · {} · {}",
             size_label(f.size),
-            moment(from_db(f.uploaded_at), offset),
+            moment(f.uploaded_at, offset),
             f.uploaded_by
         ),
     };
@@ -517,7 +514,7 @@ async fn sheet_page(
         .steps
         .iter()
         .map(|s| {
-            let due = from_db(s.due_at);
+            let due = s.due_at;
             let (state, class) = match (&s.outcome, s.started_at, s.ended_at) {
                 (Some(o), _, _) => (
                     crate::service::processing::outcome_of(o)
@@ -582,7 +579,7 @@ async fn sheet_page(
         due: d
             .reappointed_at
             .or(d.due_at)
-            .map(|t| moment(from_db(t), offset))
+            .map(|t| moment(t, offset))
             .unwrap_or_else(|| "Chưa có (chờ tiếp nhận chính thức)".into()),
         holder: agency(&d.current_agency),
         info,
@@ -593,8 +590,8 @@ async fn sheet_page(
             .iter()
             .rev()
             .map(|e| EventView {
-                at: moment(from_db(e.at), offset),
-                at_iso: crate::http::rfc3339(from_db(e.at).fixed_offset(), offset),
+                at: moment(e.at, offset),
+                at_iso: crate::http::rfc3339(e.at.fixed_offset(), offset),
                 label: event_label(&e.kind).to_string(),
                 actor: e.actor.clone(),
                 agency: agency(&e.agency_code),

@@ -147,6 +147,8 @@ pub struct DocLine {
     pub id: String,
     pub name: String,
     pub detail: String,
+    /// Its electronic copy is stored (otherwise the paper copy is still needed).
+    pub reusable: bool,
 }
 
 pub struct FieldError {
@@ -327,7 +329,7 @@ fn form_page(
                     .collect(),
                 reuse: documents
                     .iter()
-                    .filter(|d| matches(&d.name, &rp.name))
+                    .filter(|d| d.reusable && matches(&d.name, &rp.name))
                     .map(|d| ReuseOption {
                         id: d.id.clone(),
                         label: format!("Dùng lại bản điện tử: {} ({})", d.name, d.detail),
@@ -382,6 +384,7 @@ fn form_page(
                 id: d.id,
                 name: d.name,
                 detail: d.detail,
+                reusable: d.reusable,
             })
             .collect(),
         errors,

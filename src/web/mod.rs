@@ -238,12 +238,6 @@ impl From<AppError> for WebError {
     }
 }
 
-impl From<crate::store::StoreError> for WebError {
-    fn from(e: crate::store::StoreError) -> Self {
-        WebError::App(e.into())
-    }
-}
-
 impl From<actix_web::error::BlockingError> for WebError {
     fn from(_: actix_web::error::BlockingError) -> Self {
         WebError::App(AppError::internal())
