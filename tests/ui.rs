@@ -553,7 +553,35 @@ async fn a_missing_required_paper_shows_the_error_summary_and_stores_nothing() {
     let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
     let mut d = Desk::start().await;
     d.open_birth_form().await;
+    // Inline (htmx): a wrong phone number is explained as soon as the clerk leaves the
+    // field, before sending; fixing it clears the message.
+    d.type_into("applicant_phone", "12").await;
+    d.c.find(Locator::Id("applicant_phone"))
+        .await
+        .unwrap()
+        .send_keys(TAB)
+        .await
+        .unwrap();
+    let inline = d.text("#applicant_phone-error .field-error").await;
+    assert!(
+        inline.contains("điện thoại") || inline.contains("Người nộp"),
+        "{inline}"
+    );
     d.fill_birth_applicant("Trần Văn Bình").await;
+    d.c.find(Locator::Id("applicant_phone"))
+        .await
+        .unwrap()
+        .send_keys(TAB)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while d.has("#applicant_phone-error .field-error").await {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the inline error stays"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // Only the first required paper.
     d.click("#paper_given_0").await;
     d.submit("button[value=register]").await;

@@ -17,6 +17,8 @@ use motcua::service::Role;
 use serde_json::Value;
 
 const WARD: &str = "000.00.51.H26";
+/// The city's public administration centre: it receives ward-level procedures too.
+const CENTRE: &str = "000.00.01.H26";
 /// Đăng ký kết hôn: its second paper is a document the data store may hold.
 const MARRIAGE: &str = "1.000894.000.00.00.H26";
 const ID: &str = "001095006789";
@@ -136,7 +138,13 @@ where
 
 fn start(db: &common::TestDb) -> Arc<App> {
     let app = common::app_at(db, common::local("2026-12-01T09:00"));
-    http::users(&app, &[("clerk1", Role::Clerk, WARD)]);
+    http::users(
+        &app,
+        &[
+            ("clerk1", Role::Clerk, WARD),
+            ("centre1", Role::Clerk, CENTRE),
+        ],
+    );
     // A document of the applicant data store: an earlier result.
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("ket-qua.csv");
@@ -171,6 +179,25 @@ async fn intake_page(db: common::TestDb) {
     let csrf = form.field("csrf");
     let key = form.field("form_key");
     assert_eq!(key.len(), 64);
+    // The competent agency is asked only when the procedure needs it: not at the ward
+    // that decides it, but at the centre, with the wards to choose from.
+    assert!(!form.text().contains("id=\"competent_agency\""));
+    let centre = sign_in(&svc, "centre1").await;
+    let at_centre = centre
+        .send(
+            &svc,
+            test::TestRequest::get().uri(&format!("/tiep-nhan?thu-tuc={MARRIAGE}")),
+        )
+        .await;
+    let t = at_centre.text();
+    assert!(t.contains("id=\"competent_agency\""), "{t}");
+    assert!(t.contains(&format!(
+        "<option value=\"{WARD}\">Ủy ban nhân dân phường Hoàn Kiếm</option>"
+    )));
+    assert!(
+        !t.contains("<option value=\"000.00.02.H26\">"),
+        "only agencies of the competent level"
+    );
 
     // The applicant by ID number: the valid document is offered on its paper.
     let base = vec![

@@ -816,3 +816,55 @@ pub struct ReceiptPage {
     pub book: String,
     pub status_url: String,
 }
+
+#[derive(Deserialize)]
+pub struct CheckQuery {
+    o: String,
+}
+
+/// `POST /tiep-nhan/kiem-tra?o=<field>`: one applicant field checked as the clerk leaves
+/// it (htmx, `hx-trigger="change"`), with the same rules as the intake; the answer is the
+/// field's error slot, empty when the value is fine. Without JavaScript the whole form is
+/// checked when sent.
+pub async fn check_field(
+    who: Staff,
+    q: web::Query<CheckQuery>,
+    form: web::Form<Vec<(String, String)>>,
+) -> WebResult<HttpResponse> {
+    let fields: HashMap<String, String> = form.into_inner().into_iter().collect();
+    who.check_csrf(fields.get("csrf").map(String::as_str))?;
+    let field = match q.o.as_str() {
+        f @ ("applicant_id_number"
+        | "applicant_full_name"
+        | "applicant_phone"
+        | "applicant_email"
+        | "applicant_address") => f,
+        _ => {
+            return Err(AppError::bad_request("invalid_field", "Trường không kiểm tra được").into())
+        }
+    };
+    let v = values_of(&fields);
+    // An empty field is not an error yet: the clerk may fill it later.
+    let typed = fields.get(field).is_some_and(|x| !x.trim().is_empty());
+    let message = if typed {
+        crate::service::intake::applicant_problems(&applicant_input(&v))
+            .into_iter()
+            .find(|e| field_of(e) == field)
+            .map(|e| e.message)
+    } else {
+        None
+    };
+    let page = FieldSlot {
+        field: field.to_string(),
+        message,
+    };
+    Ok(render(&page))
+}
+
+/// The error slot of one field (`templates/field_slot.html`).
+#[derive(Template)]
+#[template(path = "field_slot.html")]
+pub struct FieldSlot {
+    pub field: String,
+    pub message: Option<String>,
+}

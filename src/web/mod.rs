@@ -387,6 +387,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/dang-xuat", web::post().to(session::logout))
             .route("/tiep-nhan", web::get().to(intake::page))
             .route("/tiep-nhan", web::post().to(intake::submit))
+            .route("/tiep-nhan/kiem-tra", web::post().to(intake::check_field))
             .route("/ho-so", web::get().to(dossier::search))
             .route("/ho-so/{code}", web::get().to(dossier::page))
             .route(
