@@ -346,9 +346,14 @@ async fn sessions_and_forms(db: common::TestDb) {
     );
     let r = b.get(&svc, "/dang-nhap?next=%2Fho-so&het-phien=1").await;
     assert!(r.body.contains("Phiên làm việc đã hết hạn"));
+    assert_eq!(
+        b.get(&svc, "/ho-so").await.status,
+        303,
+        "still ended on the next request"
+    );
     assert!(
-        app.store.session(&sha256(&id)).unwrap().is_none(),
-        "the ended session's row is gone"
+        app.store.session(&sha256(&id)).unwrap().is_some(),
+        "kept until the sweep"
     );
 
     // Absolute: 12 hours after login, however busy.

@@ -90,7 +90,8 @@ impl App {
     }
 
     /// The session of cookie value `id` at `now`: open (and marked as used), ended, or
-    /// unknown. An ended session's row is deleted.
+    /// unknown. An ended session's row is deleted by [`App::sweep_sessions`] (at every
+    /// login); disabling an account or changing its password deletes its rows at once.
     pub fn session_state(&self, id: &str, now: DateTime<Utc>) -> AppResult<SessionState> {
         if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(SessionState::Unknown);
@@ -107,7 +108,8 @@ impl App {
             && age < self.settings.session_absolute
             && role.is_some_and(|r| r != Role::Portal);
         if !open {
-            self.store.delete_session(&hash)?;
+            // The row stays until the next sweep, so that every request after the end
+            // (a form sent, a check in the background) says the session has ended.
             return Ok(SessionState::Ended);
         }
         if idle.num_seconds() >= TOUCH_EVERY_S {
