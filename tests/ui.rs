@@ -12,6 +12,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -36,7 +37,13 @@ static BROWSER: Mutex<()> = Mutex::new(());
 struct Driver(Child);
 
 impl Drop for Driver {
+    /// Kills chromedriver and the browser it started (its own process group), also when
+    /// the test failed before closing the session.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(format!("-{}", self.0.id()))
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -73,6 +80,7 @@ impl Desk {
         server.wait_healthy();
         let port = free_port();
         let driver = Command::new("/usr/bin/chromedriver")
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -297,6 +297,39 @@ async fn intake_page(db: common::TestDb) {
     let (_, list) = http::send(&svc, http::get(&token, "/api/v1/dossiers")).await;
     assert_eq!(list["dossiers"].as_array().unwrap().len(), 1);
 
+    // The search: by date range (dd/mm/yyyy as people write it), status, name.
+    let found = clerk
+        .send(
+            &svc,
+            test::TestRequest::get()
+                .uri("/ho-so?q=do+minh&tu=01%2F12%2F2026&den=01%2F12%2F2026&trang-thai=received"),
+        )
+        .await;
+    assert!(found.text().contains(&code), "{}", found.text());
+    let none = clerk
+        .send(
+            &svc,
+            test::TestRequest::get().uri("/ho-so?q=do+minh&tu=02%2F12%2F2026"),
+        )
+        .await;
+    assert!(!none.text().contains(&code));
+    assert!(none.text().contains("Không có hồ sơ nào khớp"));
+    let bad = clerk
+        .send(
+            &svc,
+            test::TestRequest::get().uri("/ho-so?tu=31%2F02%2F2026"),
+        )
+        .await;
+    assert!(
+        bad.text().contains("31/02/2026&#34; không hợp lệ"),
+        "{}",
+        bad.text()
+    );
+    assert!(
+        !bad.text().contains("Không có hồ sơ nào khớp"),
+        "an error, not an empty result"
+    );
+
     // Guidance (form 02) from the same page: the items, one per line.
     let fresh = clerk
         .send(
