@@ -17,17 +17,11 @@
 //! 2025, 7)`, the generator behind `motcua seed-load`. `--keep` keeps the databases and
 //! prints the `--reuse URL` to measure them again without seeding.
 //!
-//! Before measuring, the benchmark prepares the seeded data once (idempotent, also on
-//! `--reuse`):
-//!
-//! * **who has held each dossier** — `seed_load` writes no `dossier_agencies` rows, which
-//!   the staff search's scope filter reads, so every search over seeded data would find
-//!   nothing; the rows are added as migration 000003 adds them (receiving, current and
-//!   competent agency);
-//! * **applicant names** — every seeded applicant is "Người nộp thử nghiệm"; they are
-//!   replaced by a deterministic Vietnamese name distribution (Nguyễn 38 %, Trần 11 %, …;
-//!   a middle name, a given name), with its folded search form, so that name searches hit
-//!   as many dossiers as they would in real data.
+//! The generator gives every dossier the agencies that hold it (`dossier_agencies`, which
+//! the staff search's scope reads) and a Vietnamese applicant name from a realistic
+//! distribution (Nguyễn 38 %, Trần 11 %, …; a middle name, a given name), so that name
+//! searches hit as many dossiers as they would in real data. After seeding PostgreSQL the
+//! benchmark runs `VACUUM ANALYZE`, as autovacuum would.
 //!
 //! Then, for each backend, the release server binary (`target/release/motcua`, one
 //! process, `RUST_LOG=warn`, the shipped `config/`) is started on the database, and for
@@ -68,7 +62,6 @@ use diesel::{Connection, RunQueryDsl};
 
 use motcua::app::App;
 use motcua::config::{Config, Overrides};
-use motcua::core::text;
 use motcua::error::ErrorKind;
 use motcua::service::accounts::{cli_actor, NewUser};
 use motcua::service::dossiers::ListQuery;
@@ -739,11 +732,6 @@ fn count(app: &App, sql: &str) -> anyhow::Result<i64> {
     Ok(r.n)
 }
 
-fn count_on(conn: &mut DbConnection, sql: &str) -> anyhow::Result<i64> {
-    let r: N = diesel::sql_query(sql).get_result(conn)?;
-    Ok(r.n)
-}
-
 fn exec_on(conn: &mut DbConnection, sql: &str) -> anyhow::Result<usize> {
     Ok(diesel::sql_query(sql).execute(conn)?)
 }
@@ -753,123 +741,23 @@ fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// Surnames with their share in percent (roughly the Vietnamese distribution).
-const SURNAMES: [(&str, u32); 15] = [
-    ("Nguyễn", 38),
-    ("Trần", 11),
-    ("Lê", 9),
-    ("Phạm", 7),
-    ("Hoàng", 5),
-    ("Huỳnh", 4),
-    ("Phan", 4),
-    ("Vũ", 4),
-    ("Võ", 3),
-    ("Đặng", 3),
-    ("Bùi", 3),
-    ("Đỗ", 3),
-    ("Hồ", 2),
-    ("Ngô", 2),
-    ("Dương", 2),
-];
-const MIDDLES: [&str; 10] = [
-    "Văn", "Thị", "Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Ngọc", "Quốc",
-];
-const GIVEN: [&str; 40] = [
-    "An", "Anh", "Bình", "Chi", "Cường", "Dũng", "Duy", "Giang", "Hà", "Hải", "Hạnh", "Hiếu",
-    "Hoa", "Hùng", "Hương", "Huy", "Khánh", "Lan", "Linh", "Long", "Mai", "Minh", "Nam", "Nga",
-    "Ngọc", "Nhung", "Phúc", "Phương", "Quang", "Quân", "Sơn", "Tâm", "Thảo", "Thắng", "Thủy",
-    "Trang", "Trung", "Tuấn", "Việt", "Yến",
-];
-
-/// The name expression of a seeded dossier (from its tracking-book line), display form
-/// or folded.
-fn name_sql(folded: bool) -> String {
-    let h = "((COALESCE(book_line, 0) * 2654435761) % 1000003)";
-    let f = |s: &str| if folded { text::fold(s) } else { s.to_string() };
-    let mut surname = String::from("CASE");
-    let mut acc = 0;
-    for (name, share) in SURNAMES {
-        acc += share;
-        surname.push_str(&format!(" WHEN {h} % 100 < {acc} THEN {}", lit(&f(name))));
-    }
-    surname.push_str(&format!(" ELSE {} END", lit(&f("Lý"))));
-    let mut middle = format!("CASE ({h} / 100) % {}", MIDDLES.len());
-    for (i, m) in MIDDLES.iter().enumerate() {
-        middle.push_str(&format!(" WHEN {i} THEN {}", lit(&f(m))));
-    }
-    middle.push_str(" END");
-    let mut given = format!("CASE ({h} / 1000) % {}", GIVEN.len());
-    for (i, g) in GIVEN.iter().enumerate() {
-        given.push_str(&format!(" WHEN {i} THEN {}", lit(&f(g))));
-    }
-    given.push_str(" END");
-    format!("({surname}) || ' ' || ({middle}) || ' ' || ({given})")
-}
-
-/// Makes the seeded data what the pages expect of real data (idempotent): who has held
-/// each dossier, and real-looking applicant names.
+/// After seeding PostgreSQL, what autovacuum would do shortly after a bulk load: the
+/// planner's statistics (the name search's plan depends on them). SQLite: the server
+/// never runs ANALYZE there; only the WAL is folded back.
 fn prepare(app: &App, label: &str, pg: bool) -> anyhow::Result<()> {
-    // One connection for all of it, without the server's statement timeout (PostgreSQL):
-    // these are bulk statements over every dossier.
     let mut pooled = app.store.conn()?;
     let conn: &mut DbConnection = &mut pooled;
+    let t = Instant::now();
     if pg {
         diesel::sql_query("SET statement_timeout = 0").execute(conn)?;
-    }
-    let t = Instant::now();
-    let orphans = count_on(
-        conn,
-        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM dossiers d WHERE NOT EXISTS \
-         (SELECT 1 FROM dossier_agencies x WHERE x.dossier_code = d.code)",
-    )?;
-    if orphans > 0 {
-        let added = exec_on(
-            conn,
-            "INSERT INTO dossier_agencies (agency_code, dossier_code) \
-             SELECT s.a, s.c FROM (SELECT receiving_agency AS a, code AS c FROM dossiers \
-             UNION SELECT current_agency, code FROM dossiers \
-             UNION SELECT competent_agency, code FROM dossiers WHERE competent_agency IS NOT NULL) s \
-             WHERE true ON CONFLICT DO NOTHING",
-        )?;
-        println!(
-            "{label}: {orphans} dossiers had no dossier_agencies row (seed_load writes none): \
-             {added} rows added as migration 000003 does, in {:.0} s",
-            t.elapsed().as_secs_f64()
-        );
-    }
-    let t = Instant::now();
-    let seeded_name = text::fold("Người nộp thử nghiệm");
-    let renamed = exec_on(
-        conn,
-        &format!(
-            "UPDATE dossiers SET applicant_name = {}, applicant_search = {} \
-             WHERE applicant_search = {}",
-            name_sql(false),
-            name_sql(true),
-            lit(&seeded_name)
-        ),
-    )?;
-    if renamed > 0 {
-        println!(
-            "{label}: {renamed} seeded applicants given Vietnamese names in {:.0} s",
-            t.elapsed().as_secs_f64()
-        );
-    }
-    if orphans > 0 || renamed > 0 {
-        if pg {
-            let t = Instant::now();
-            exec_on(conn, "VACUUM ANALYZE")?;
-            println!(
-                "{label}: VACUUM ANALYZE in {:.0} s (what autovacuum would do)",
-                t.elapsed().as_secs_f64()
-            );
-        } else {
-            // No ANALYZE: the server never runs it on SQLite; only fold the WAL back.
-            let _ = exec_on(conn, "PRAGMA wal_checkpoint(TRUNCATE)");
-        }
-    }
-    if pg {
+        exec_on(conn, "VACUUM ANALYZE")?;
         diesel::sql_query("RESET statement_timeout").execute(conn)?;
+        println!(
+            "{label}: VACUUM ANALYZE in {:.0} s (what autovacuum would do)",
+            t.elapsed().as_secs_f64()
+        );
+    } else {
+        let _ = exec_on(conn, "PRAGMA wal_checkpoint(TRUNCATE)");
     }
     Ok(())
 }
@@ -1065,21 +953,9 @@ fn account(
     })
 }
 
-#[derive(diesel::QueryableByName)]
-struct PgPlan {
-    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-    line: String,
-}
-
-#[derive(diesel::QueryableByName)]
-struct SqlitePlan {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    detail: String,
-}
-
 /// Where the time goes, without HTTP: the same reads through the library on one
-/// connection (no concurrency), and the database's plan of the search.
-fn diagnose(app: &App, label: &str, acc: &Account, pg: bool, runs: usize) -> anyhow::Result<()> {
+/// connection (no concurrency), and how the store answers each kind of search.
+fn diagnose(app: &App, label: &str, acc: &Account, runs: usize) -> anyhow::Result<()> {
     if runs == 0 {
         return Ok(());
     }
@@ -1139,48 +1015,19 @@ fn diagnose(app: &App, label: &str, acc: &Account, pg: bool, runs: usize) -> any
             continue;
         }
         times.sort();
+        let how = match q.q.trim() {
+            "" => "read newest first".to_string(),
+            t => match app.store.search_candidates(t)? {
+                Some(n) => format!("{n} candidates through the indexes"),
+                None => "read newest first (too many candidates, or a short text)".to_string(),
+            },
+        };
         println!(
-            "  list_dossiers_for, {}: {rows} rows; {runs} runs: min {}, median {}",
+            "  list_dossiers_for, {}: {rows} rows, {how}; {runs} runs: min {}, median {}",
             q.kind,
             ms(times[0]),
             ms(times[times.len() / 2])
         );
-    }
-    // The plan of the name search, as the store writes it (src/store/dossiers.rs
-    // list_dossiers), with the values inline.
-    let scope = in_list(&acc.scope);
-    let sql = format!(
-        "SELECT dossiers.code FROM dossiers WHERE dossiers.code IN (SELECT dossier_agencies.dossier_code \
-         FROM dossier_agencies WHERE dossier_agencies.agency_code IN ({scope})) \
-         AND ((dossiers.code LIKE 'nguyen thi%' ESCAPE '!' OR dossiers.applicant_id_number = 'nguyen thi') \
-         OR dossiers.applicant_search LIKE '%nguyen thi%' ESCAPE '!') \
-         ORDER BY dossiers.received_at IS NULL DESC, dossiers.received_at DESC, dossiers.code DESC \
-         LIMIT 51 OFFSET 0"
-    );
-    let mut conn = app.store.conn()?;
-    let lines: Vec<String> = if pg {
-        diesel::sql_query(format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"))
-            .load::<PgPlan>(&mut *conn)?
-            .into_iter()
-            .map(|l| l.line)
-            .collect()
-    } else {
-        diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-            .load::<SqlitePlan>(&mut *conn)?
-            .into_iter()
-            .map(|l| l.detail)
-            .collect()
-    };
-    println!(
-        "  plan of the search `nguyen thi` ({}):",
-        if pg {
-            "EXPLAIN (ANALYZE, BUFFERS)"
-        } else {
-            "EXPLAIN QUERY PLAN"
-        }
-    );
-    for l in lines {
-        println!("    {l}");
     }
     Ok(())
 }
@@ -1609,8 +1456,8 @@ fn run_backend(
                 "{label}: seeded {n} dossiers in {s:.0} s ({:.0} dossiers/s)",
                 n as f64 / s
             );
+            prepare(&app, label, pg)?;
         }
-        prepare(&app, label, pg)?;
     }
     // Accounts and samples, with the configured settings.
     let app = App::start(config_for(url, dir.path())?, Utc::now())?;
@@ -1669,7 +1516,7 @@ fn run_backend(
         t.elapsed().as_secs_f64()
     );
     for acc in &accounts {
-        diagnose(&app, label, acc, pg, args.library_runs)?;
+        diagnose(&app, label, acc, args.library_runs)?;
     }
     drop(app);
 

@@ -642,10 +642,7 @@ async fn a_missing_required_paper_shows_the_error_summary_and_stores_nothing() {
 async fn a_double_click_on_tiep_nhan_makes_one_dossier() {
     let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
     let mut d = Desk::start().await;
-    d.open_birth_form().await;
-    d.fill_birth_applicant("Lê Thị Hoa").await;
-    d.click("#paper_given_0").await;
-    d.click("#paper_given_1").await;
+    fill_birth_form(&mut d, "Lê Thị Hoa").await;
     // Keep the form's fields (its key included) to send them again later without the page.
     d.c.execute(
         "window.name = new URLSearchParams(new FormData(document.querySelector('form.intake'))).toString();",
@@ -705,10 +702,7 @@ async fn a_double_click_on_tiep_nhan_makes_one_dossier() {
 async fn a_form_without_its_csrf_token_is_refused() {
     let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
     let mut d = Desk::start().await;
-    d.open_birth_form().await;
-    d.fill_birth_applicant("Phạm Văn Cường").await;
-    d.click("#paper_given_0").await;
-    d.click("#paper_given_1").await;
+    fill_birth_form(&mut d, "Phạm Văn Cường").await;
     let status = d
         .c
         .execute_async(
@@ -783,12 +777,7 @@ async fn an_expired_session_logs_in_again_and_returns_to_the_intake_page() {
 async fn a_name_typed_without_diacritics_finds_the_dossier() {
     let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
     let mut d = Desk::start().await;
-    d.open_birth_form().await;
-    d.fill_birth_applicant("Nguyễn Thị Hồng Nhung").await;
-    d.click("#paper_given_0").await;
-    d.click("#paper_given_1").await;
-    d.submit("button[value=register]").await;
-    let code = d.text("#ma-ho-so").await;
+    let code = register_birth(&mut d, "Nguyễn Thị Hồng Nhung").await;
     d.goto("/ho-so").await;
     d.check_page("ho-so-tra-cuu").await;
     d.type_into("q", "nguyen thi hong nhung").await;
@@ -805,12 +794,18 @@ async fn a_name_typed_without_diacritics_finds_the_dossier() {
     d.finish().await;
 }
 
-/// Registers a birth registration through the page; its code.
-async fn register_birth(d: &mut Desk, name: &str) -> String {
+/// Opens the birth registration's intake form and fills it: the applicant and both
+/// required papers.
+async fn fill_birth_form(d: &mut Desk, name: &str) {
     d.open_birth_form().await;
     d.fill_birth_applicant(name).await;
     d.click("#paper_given_0").await;
     d.click("#paper_given_1").await;
+}
+
+/// Registers a birth registration through the page; its code.
+async fn register_birth(d: &mut Desk, name: &str) -> String {
+    fill_birth_form(d, name).await;
     d.submit("button[value=register]").await;
     d.text("#ma-ho-so").await
 }

@@ -251,8 +251,39 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
+/// The keys a folded name is found by in the staff search: the name from each of its
+/// words on (`nguyen thi hong nhung` → itself, `thi hong nhung`, `hong nhung`, `nhung`),
+/// so that any text starting at a word of the name is a prefix of one key.
+pub fn word_starts(folded: &str) -> Vec<&str> {
+    let mut keys = vec![folded];
+    keys.extend(
+        folded
+            .char_indices()
+            .filter(|(_, c)| *c == ' ')
+            .map(|(i, _)| &folded[i + 1..])
+            .filter(|k| !k.is_empty()),
+    );
+    keys.dedup();
+    keys
+}
+
 #[cfg(test)]
 mod fold_tests {
+    #[test]
+    fn a_name_is_found_from_each_word() {
+        assert_eq!(
+            super::word_starts("nguyen thi hong nhung"),
+            [
+                "nguyen thi hong nhung",
+                "thi hong nhung",
+                "hong nhung",
+                "nhung"
+            ]
+        );
+        assert_eq!(super::word_starts("an"), ["an"]);
+        assert_eq!(super::word_starts(""), [""]);
+    }
+
     #[test]
     fn diacritics_fold_away() {
         assert_eq!(super::fold("Nguyễn Văn  Đức"), "nguyen van duc");

@@ -364,22 +364,12 @@ impl App {
         now: DateTime<Utc>,
     ) -> AppResult<Vec<ReusableDocument>> {
         let docs = self.applicant_documents(caller, id_number, now)?;
-        let mut live = Vec::with_capacity(docs.len());
-        for d in &docs {
-            let row = self.store.find_document(&d.id)?;
-            let sha = row.and_then(|r| r.sha256);
-            live.push(match sha {
-                Some(sha) => self
-                    .store
-                    .find_blob(&sha)?
-                    .is_some_and(|b| b.removed_at.is_none()),
-                None => false,
-            });
-        }
+        let ids: Vec<String> = docs.iter().map(|d| d.id.clone()).collect();
+        let live = self.store.documents_with_live_copy(&ids)?;
         Ok(docs
             .into_iter()
-            .zip(live)
-            .map(|(d, reusable)| {
+            .map(|d| {
+                let reusable = live.contains(&d.id);
                 let mut detail = Vec::new();
                 if let Some(n) = &d.number {
                     detail.push(format!("số {n}"));

@@ -124,8 +124,11 @@ impl App {
         let start_of = |d: NaiveDate| {
             crate::store::to_db(crate::core::calendar::start_of_day_utc(d, offset_tz))
         };
+        // A scope of every agency (the province's root) filters nothing: no check by row.
+        let scope = self.scope_of(caller);
+        let scope = (scope.len() < self.agencies.agencies.len()).then_some(scope);
         let mut filter = DossierFilter {
-            scope: Some(self.scope_of(caller)),
+            scope,
             status: q.status.clone(),
             received_from: q.from.map(start_of),
             received_to: q.to.and_then(|d| d.succ_opt()).map(start_of),
@@ -201,9 +204,9 @@ impl App {
         now: chrono::DateTime<chrono::Utc>,
     ) -> AppResult<DossierSheet> {
         let (dossier, papers, events) = self.dossier_for(caller, code)?;
-        let (_, steps, handled_by) = self.store.dossier_processing(code)?;
+        let (progress, steps, handled_by) = self.store.dossier_processing(code)?;
         let (files, _) = self.store.dossier_documents(code)?;
-        let actions = self.desk_actions(caller, code, now)?;
+        let actions = self.desk_actions_of(caller, &dossier, &progress, &steps, now);
         let notices = super::notices::Notice::of_dossier(dossier.received_at.is_some(), &events);
         Ok(DossierSheet {
             dossier: dossier.into(),

@@ -930,16 +930,32 @@ impl App {
         code: &str,
         now: DateTime<Utc>,
     ) -> AppResult<DeskActions> {
+        let (row, _, _) = self.dossier_for(caller, code)?;
+        if caller.role != Role::Clerk {
+            return Ok(DeskActions::default());
+        }
+        let (progress, step_rows, _) = self.store.dossier_processing(code)?;
+        Ok(self.desk_actions_of(caller, &row, &progress, &step_rows, now))
+    }
+
+    /// [`App::desk_actions`] on a dossier already read (with its progress and route),
+    /// which `caller` may see.
+    pub(crate) fn desk_actions_of(
+        &self,
+        caller: &Caller,
+        row: &DossierRow,
+        progress: &ProgressRow,
+        step_rows: &[StepRow],
+        now: DateTime<Utc>,
+    ) -> DeskActions {
         use crate::core::dossier::Channel;
         use crate::core::machine::{PaymentMethod, Satisfaction};
-        let (row, _, _) = self.dossier_for(caller, code)?;
         let mut out = DeskActions::default();
         if caller.role != Role::Clerk {
-            return Ok(out);
+            return out;
         }
         let offset = self.settings.offset;
         let at = now.with_timezone(&offset);
-        let (progress, step_rows, _) = self.store.dossier_processing(code)?;
         let status = Status::parse(&row.status);
         if matches!(status, Some(Status::Submitted)) {
             let acknowledge_by = progress
@@ -953,19 +969,19 @@ impl App {
                     at,
                 )
                 .is_ok();
-            return Ok(out);
+            return out;
         }
         if matches!(
             status,
             Some(Status::NeedsCorrection | Status::RefusedAtIntake) | None
         ) {
-            return Ok(out);
+            return out;
         }
-        let Some(state) = state_of(&row, &progress, &step_rows, offset) else {
-            return Ok(out);
+        let Some(state) = state_of(row, progress, step_rows, offset) else {
+            return out;
         };
         let Some(rules) = self.rule_sets.iter().find(|r| r.id == row.rule_set) else {
-            return Ok(out);
+            return out;
         };
         let engine = self.deadlines();
         let holds = |e: &Event| apply_full(&state, e, at, rules, &engine).is_ok();
@@ -973,7 +989,7 @@ impl App {
             && holds(&Event::Return {
                 channel: Channel::Counter,
             });
-        out.payment = self.may_write(caller, &row)
+        out.payment = self.may_write(caller, row)
             && holds(&Event::Payment {
                 amount: 1,
                 method: PaymentMethod::Cash,
@@ -985,6 +1001,6 @@ impl App {
                 score: Satisfaction::Satisfied,
                 comment: None,
             });
-        Ok(out)
+        out
     }
 }

@@ -3,8 +3,9 @@
 //! agencies, the catalogue's procedures and statutory times, channels, finishes early, on
 //! time and late, stops, refusals, hand-overs, digitisation, reuse, online payments,
 //! ratings — with their events, hand-over log and daily rollup, in batches of one
-//! transaction each. Deterministic for a given seed. Applicants are fictitious; no audit
-//! records are written (this is not real work).
+//! transaction each. Deterministic for a given seed. Applicants are fictitious (Vietnamese
+//! names, so that name searches behave as on real data); no audit records are written
+//! (this is not real work).
 
 use std::collections::BTreeMap;
 
@@ -38,6 +39,52 @@ impl Rng {
 
 /// Dossiers per transaction.
 const BATCH: usize = 1000;
+
+/// Surnames with their share in percent (roughly the Vietnamese distribution); the rest
+/// are "Lý".
+const SURNAMES: [(&str, u64); 15] = [
+    ("Nguyễn", 38),
+    ("Trần", 11),
+    ("Lê", 9),
+    ("Phạm", 7),
+    ("Hoàng", 5),
+    ("Huỳnh", 4),
+    ("Phan", 4),
+    ("Vũ", 4),
+    ("Võ", 3),
+    ("Đặng", 3),
+    ("Bùi", 3),
+    ("Đỗ", 3),
+    ("Hồ", 2),
+    ("Ngô", 2),
+    ("Dương", 2),
+];
+const MIDDLES: [&str; 10] = [
+    "Văn", "Thị", "Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Ngọc", "Quốc",
+];
+const GIVEN: [&str; 40] = [
+    "An", "Anh", "Bình", "Chi", "Cường", "Dũng", "Duy", "Giang", "Hà", "Hải", "Hạnh", "Hiếu",
+    "Hoa", "Hùng", "Hương", "Huy", "Khánh", "Lan", "Linh", "Long", "Mai", "Minh", "Nam", "Nga",
+    "Ngọc", "Nhung", "Phúc", "Phương", "Quang", "Quân", "Sơn", "Tâm", "Thảo", "Thắng", "Thủy",
+    "Trang", "Trung", "Tuấn", "Việt", "Yến",
+];
+
+/// The fictitious applicant of the `k`-th seeded dossier: a Vietnamese name from a hash of
+/// `k` (not from the generator, so the rest of the data stays what it was).
+pub fn seed_name(k: usize) -> String {
+    let h = ((k as u64 + 1) * 2_654_435_761) % 1_000_003;
+    let mut acc = 0;
+    let surname = SURNAMES
+        .iter()
+        .find(|(_, share)| {
+            acc += share;
+            h % 100 < acc
+        })
+        .map_or("Lý", |(name, _)| name);
+    let middle = MIDDLES[((h / 100) % MIDDLES.len() as u64) as usize];
+    let given = GIVEN[((h / 1000) % GIVEN.len() as u64) as usize];
+    format!("{surname} {middle} {given}")
+}
 
 impl App {
     /// Generates `n` dossiers received in `year`; `progress(done)` after each batch.
@@ -165,13 +212,13 @@ impl App {
                     current_agency: receiving.clone(),
                     channel: channel.into(),
                     status: status.into(),
-                    applicant_name: "Người nộp thử nghiệm".into(),
+                    applicant_name: seed_name(k),
                     applicant_id_kind: "personal_id".into(),
                     applicant_id_number: format!("{:012}", 900_000_000_000u64 + k as u64),
                     applicant_phone: None,
                     applicant_email: None,
                     applicant_address: None,
-                    applicant_search: "nguoi nop thu nghiem".into(),
+                    applicant_search: crate::core::text::fold(&seed_name(k)),
                     proxy: None,
                     note: None,
                     pin_hash: String::new(),

@@ -230,6 +230,25 @@ impl Store {
         document(&mut *self.conn()?, id)
     }
 
+    /// Which of the documents `ids` have an electronic copy whose file is still kept
+    /// (not removed by retention), in one query.
+    pub fn documents_with_live_copy(
+        &self,
+        ids: &[String],
+    ) -> StoreResult<std::collections::HashSet<String>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(documents::table
+            .inner_join(blobs::table.on(documents::sha256.eq(blobs::sha256.nullable())))
+            .filter(documents::id.eq_any(ids))
+            .filter(blobs::removed_at.is_null())
+            .select(documents::id)
+            .load::<String>(&mut *self.conn()?)?
+            .into_iter()
+            .collect())
+    }
+
     pub fn find_blob(&self, sha256: &str) -> StoreResult<Option<BlobRow>> {
         Ok(blobs::table
             .find(sha256)

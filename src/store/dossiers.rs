@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use super::schema::{
-    code_sequences, dossier_agencies, dossier_events, dossier_papers, dossier_progress,
-    dossier_steps, dossiers, intake_outcomes,
+    code_sequences, dossier_agencies, dossier_events, dossier_name_keys, dossier_papers,
+    dossier_progress, dossier_steps, dossiers, intake_outcomes,
 };
 use super::{DbConnection, Store, StoreResult};
 
@@ -342,7 +342,31 @@ pub struct HandoverRow {
     pub transfer_outcome: Option<String>,
 }
 
-/// Bulk insert of generated dossiers (load tests): rows, progress, events, hand-overs.
+/// The name index's rows of `rows` (`dossier_name_keys`).
+#[allow(clippy::type_complexity)]
+fn name_keys(
+    rows: &[DossierRow],
+) -> Vec<(
+    diesel::dsl::Eq<dossier_name_keys::key, String>,
+    diesel::dsl::Eq<dossier_name_keys::dossier_code, String>,
+)> {
+    rows.iter()
+        .flat_map(|r| {
+            crate::core::text::word_starts(&r.applicant_search)
+                .into_iter()
+                .map(|k| {
+                    (
+                        dossier_name_keys::key.eq(k.to_string()),
+                        dossier_name_keys::dossier_code.eq(r.code.clone()),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Bulk insert of generated dossiers (load tests): rows, progress, events, hand-overs,
+/// and the agencies that have held each dossier (`dossier_agencies`).
 pub fn insert_many(
     conn: &mut DbConnection,
     rows: &[DossierRow],
@@ -350,10 +374,51 @@ pub fn insert_many(
     events: &[EventRow],
     handovers: &[HandoverRow],
 ) -> StoreResult<()> {
+    // Every agency that has held each dossier, as intake and hand-over record it.
+    let held: Vec<(String, String)> = rows
+        .iter()
+        .flat_map(|r| {
+            let mut agencies = vec![&r.receiving_agency, &r.current_agency];
+            agencies.extend(r.competent_agency.as_ref());
+            agencies.sort();
+            agencies.dedup();
+            agencies
+                .into_iter()
+                .map(|a| (a.clone(), r.code.clone()))
+                .collect::<Vec<_>>()
+        })
+        .chain(
+            handovers
+                .iter()
+                .map(|h| (h.to_agency.clone(), h.dossier_code.clone())),
+        )
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let held: Vec<_> = held
+        .iter()
+        .map(|(a, c)| {
+            (
+                dossier_agencies::agency_code.eq(a),
+                dossier_agencies::dossier_code.eq(c),
+            )
+        })
+        .collect();
+    let keys = name_keys(rows);
     macro_rules! batch {
         ($c:expr) => {{
             for chunk in rows.chunks(500) {
                 diesel::insert_into(dossiers::table)
+                    .values(chunk)
+                    .execute($c)?;
+            }
+            for chunk in keys.chunks(2000) {
+                diesel::insert_into(dossier_name_keys::table)
+                    .values(chunk)
+                    .execute($c)?;
+            }
+            for chunk in held.chunks(2000) {
+                diesel::insert_into(dossier_agencies::table)
                     .values(chunk)
                     .execute($c)?;
             }
@@ -557,6 +622,15 @@ pub fn insert_dossier(
     diesel::insert_into(dossiers::table)
         .values(dossier)
         .execute(conn)?;
+    let keys = name_keys(std::slice::from_ref(dossier));
+    match conn {
+        DbConnection::Postgresql(c) => diesel::insert_into(dossier_name_keys::table)
+            .values(&keys)
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(dossier_name_keys::table)
+            .values(&keys)
+            .execute(c)?,
+    };
     diesel::insert_into(dossier_progress::table)
         .values(progress)
         .execute(conn)?;
@@ -597,13 +671,168 @@ pub struct DossierFilter {
     pub received_from: Option<NaiveDateTime>,
     pub received_to: Option<NaiveDateTime>,
     pub procedure: Option<String>,
-    /// A code prefix, an exact ID number, or words of the applicant's name (folded); `%`
-    /// and `_` match themselves.
+    /// A code prefix (as typed or upper-cased), an exact ID number, or the applicant's
+    /// name from the start of any of its words, with or without diacritics (`hong nhung`
+    /// finds Nguyễn Thị Hồng Nhung); `%` and `_` match themselves.
     pub q: Option<String>,
     /// Only the dossiers submitted by this account (a portal).
     pub received_by: Option<String>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// How many candidates a search text may name before the search reads the dossiers in
+/// order instead: past this, matches are common enough that the newest page of them is
+/// found within a few thousand rows.
+const SEARCH_CANDIDATES: i64 = 2000;
+
+diesel::define_sql_function! {
+    /// `substr(text, start, length)`, in characters on both backends.
+    fn substr(s: Text, start: diesel::sql_types::Integer, len: diesel::sql_types::Integer) -> Text;
+}
+
+/// What a search text matches (see `DossierFilter::q`): a dossier whose code starts with
+/// the text as typed or upper-cased, whose applicant's ID number is the text, or whose
+/// folded applicant name has the folded text at the start of one of its words (`hong
+/// nhung`, `nguyen thi h` find Nguyễn Thị Hồng Nhung; `%` and `_` literally).
+fn text_matches(
+    t: &str,
+) -> Box<
+    dyn BoxableExpression<
+        dossiers::table,
+        <DbConnection as diesel::Connection>::Backend,
+        SqlType = diesel::sql_types::Bool,
+    >,
+> {
+    let upper = t.to_uppercase();
+    let chars = |s: &str| s.chars().count() as i32;
+    let like = format!("% {}%", like_literal(&crate::core::text::fold(t)));
+    Box::new(
+        substr(dossiers::code, 1, chars(t))
+            .eq(t.to_string())
+            .or(substr(dossiers::code, 1, chars(&upper)).eq(upper.clone()))
+            .or(dossiers::applicant_id_number.eq(t.to_string()))
+            .or(" "
+                .into_sql::<Text>()
+                .concat(dossiers::applicant_search)
+                .like(like)
+                .escape('!')),
+    )
+}
+
+/// `s` matching itself in a LIKE pattern with the escape character `!`.
+fn like_literal(s: &str) -> String {
+    s.replace('!', "!!").replace('%', "!%").replace('_', "!_")
+}
+
+/// The codes a search text can match, through the indexes (code prefix, ID number, the
+/// name keys), or `None` when there are more than `SEARCH_CANDIDATES` of them.
+fn search_candidates(conn: &mut DbConnection, t: &str) -> StoreResult<Option<Vec<String>>> {
+    let cap = SEARCH_CANDIDATES + 1;
+    let folded = crate::core::text::fold(t);
+    let upper = t.to_uppercase();
+    let mut prefixes = vec![t.to_string()];
+    if upper != t {
+        prefixes.push(upper);
+    }
+    // Every string starting with `p` sorts from `p` (included) to `p` followed by the
+    // greatest character (excluded) in a binary collation (SQLite's, and the name keys'
+    // `COLLATE "C"` on PostgreSQL): the index is read as a range.
+    let end = |p: &str| format!("{p}\u{10FFFF}");
+    let mut found: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let pg = matches!(conn, DbConnection::Postgresql(_));
+    for p in &prefixes {
+        let q = dossiers::table
+            .select(dossiers::code)
+            .limit(cap)
+            .into_boxed();
+        // PostgreSQL compares codes in the database's collation, where a range is not a
+        // prefix; LIKE uses the `text_pattern_ops` index (migration 000012).
+        let q = if pg {
+            q.filter(
+                dossiers::code
+                    .like(format!("{}%", like_literal(p)))
+                    .escape('!'),
+            )
+        } else {
+            q.filter(dossiers::code.ge(p.clone()))
+                .filter(dossiers::code.lt(end(p)))
+        };
+        let codes: Vec<String> = q.load(conn)?;
+        found.extend(codes);
+        if found.len() as i64 > SEARCH_CANDIDATES {
+            return Ok(None);
+        }
+    }
+    let codes: Vec<String> = dossiers::table
+        .filter(dossiers::applicant_id_number.eq(t.to_string()))
+        .select(dossiers::code)
+        .limit(cap)
+        .load(conn)?;
+    found.extend(codes);
+    let codes: Vec<String> = dossier_name_keys::table
+        .filter(dossier_name_keys::key.ge(folded.clone()))
+        .filter(dossier_name_keys::key.lt(end(&folded)))
+        .select(dossier_name_keys::dossier_code)
+        .limit(cap)
+        .load(conn)?;
+    found.extend(codes);
+    if found.len() as i64 > SEARCH_CANDIDATES {
+        return Ok(None);
+    }
+    Ok(Some(found.into_iter().collect()))
+}
+
+/// `EXISTS` a `dossier_agencies` row of the dossier for one of the agencies: the dossier
+/// was received, handled or decided there (the staff's scope), checked row by row on the
+/// table's key instead of listing every dossier of the scope first.
+#[derive(Debug, Clone)]
+struct HeldBy(Vec<String>);
+
+impl diesel::query_builder::QueryId for HeldBy {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::Expression for HeldBy {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl diesel::expression::AppearsOnTable<dossiers::table> for HeldBy {}
+
+impl diesel::expression::SelectableExpression<dossiers::table> for HeldBy {}
+
+impl diesel::expression::ValidGrouping<()> for HeldBy {
+    type IsAggregate = diesel::expression::is_aggregate::No;
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for HeldBy
+where
+    DB: diesel::backend::Backend,
+    String: diesel::serialize::ToSql<Text, DB>,
+    DB: diesel::sql_types::HasSqlType<Text>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        if self.0.is_empty() {
+            out.push_sql("1 = 0");
+            return Ok(());
+        }
+        out.push_sql(
+            "EXISTS (SELECT 1 FROM dossier_agencies WHERE dossier_agencies.dossier_code = \
+             dossiers.code AND dossier_agencies.agency_code IN (",
+        );
+        for (i, a) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_bind_param::<Text, String>(a)?;
+        }
+        out.push_sql("))");
+        Ok(())
+    }
 }
 
 impl Store {
@@ -694,59 +923,76 @@ impl Store {
         dossier_and_events(&mut *self.conn()?, code)
     }
 
-    /// Dossiers matching `f`, newest first.
+    /// How the search answers text `t`: `Some(n)` with its `n` candidates named by the
+    /// indexes, `None` reading the dossiers newest first (diagnostics and benchmarks).
+    pub fn search_candidates(&self, t: &str) -> StoreResult<Option<usize>> {
+        Ok(search_candidates(&mut *self.conn()?, t.trim())?.map(|c| c.len()))
+    }
+
+    /// Dossiers matching `f`: online submissions not received yet first, then newest
+    /// received first, ties by code (descending).
     pub fn list_dossiers(&self, f: &DossierFilter) -> StoreResult<Vec<DossierRow>> {
         let mut conn = self.conn()?;
-        let mut q = dossiers::table.into_boxed();
-        if let Some(scope) = &f.scope {
-            // Every agency that received, is competent for or has held a dossier is in
-            // dossier_agencies.
-            q = q.filter(
-                dossiers::code.eq_any(
-                    dossier_agencies::table
-                        .filter(dossier_agencies::agency_code.eq_any(scope.clone()))
-                        .select(dossier_agencies::dossier_code),
-                ),
-            );
+        let text = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        // A selective text (a code, an ID number, a rare name) names its few candidates
+        // through the indexes; otherwise the newest dossiers are read in order until the
+        // page is full. Both read the same rows in the same order.
+        let candidates = match text {
+            Some(t) => search_candidates(&mut conn, t)?,
+            None => None,
+        };
+        let want = f.offset + f.limit;
+        let query = || {
+            let mut q = dossiers::table.into_boxed();
+            if let Some(scope) = &f.scope {
+                q = q.filter(HeldBy(scope.clone()));
+            }
+            if let Some(s) = &f.status {
+                q = q.filter(dossiers::status.eq(s.clone()));
+            }
+            if let Some(t) = f.received_from {
+                q = q.filter(dossiers::received_at.ge(t));
+            }
+            if let Some(t) = f.received_to {
+                q = q.filter(dossiers::received_at.lt(t));
+            }
+            if let Some(p) = &f.procedure {
+                q = q.filter(dossiers::procedure_code.eq(p.clone()));
+            }
+            if let Some(by) = &f.received_by {
+                q = q.filter(dossiers::received_by.eq(by.clone()));
+            }
+            if let Some(t) = text {
+                q = q.filter(text_matches(t));
+            }
+            if let Some(codes) = &candidates {
+                q = q.filter(dossiers::code.eq_any(codes.clone()));
+            }
+            q.select(DossierRow::as_select())
+        };
+        // Online submissions not received yet first (by code, newest first), then the
+        // received ones, newest first: two index-ordered reads, each stopping at the page.
+        let mut rows: Vec<DossierRow> = Vec::new();
+        if f.received_from.is_none() && f.received_to.is_none() {
+            rows = query()
+                .filter(dossiers::received_at.is_null())
+                .order(dossiers::code.desc())
+                .limit(want)
+                .load(&mut conn)?;
         }
-        if let Some(s) = &f.status {
-            q = q.filter(dossiers::status.eq(s));
+        if (rows.len() as i64) < want {
+            let more: Vec<DossierRow> = query()
+                .filter(dossiers::received_at.is_not_null())
+                .order((dossiers::received_at.desc(), dossiers::code.desc()))
+                .limit(want - rows.len() as i64)
+                .load(&mut conn)?;
+            rows.extend(more);
         }
-        if let Some(t) = f.received_from {
-            q = q.filter(dossiers::received_at.ge(t));
-        }
-        if let Some(t) = f.received_to {
-            q = q.filter(dossiers::received_at.lt(t));
-        }
-        if let Some(p) = &f.procedure {
-            q = q.filter(dossiers::procedure_code.eq(p));
-        }
-        if let Some(by) = &f.received_by {
-            q = q.filter(dossiers::received_by.eq(by.clone()));
-        }
-        if let Some(text) = &f.q {
-            // `%`, `_` and the escape character itself match literally.
-            let literal = |s: &str| s.replace('!', "!!").replace('%', "!%").replace('_', "!_");
-            let like = format!("%{}%", literal(&crate::core::text::fold(text)));
-            let prefix = format!("{}%", literal(text));
-            q = q.filter(
-                dossiers::code
-                    .like(prefix)
-                    .escape('!')
-                    .or(dossiers::applicant_id_number.eq(text.clone()))
-                    .or(dossiers::applicant_search.like(like).escape('!')),
-            );
-        }
-        // Newest first; online submissions not received yet come first on both backends.
-        Ok(q.order((
-            dossiers::received_at.is_null().desc(),
-            dossiers::received_at.desc(),
-            dossiers::code.desc(),
-        ))
-        .limit(f.limit)
-        .offset(f.offset)
-        .select(DossierRow::as_select())
-        .load(&mut conn)?)
+        Ok(rows
+            .into_iter()
+            .skip(f.offset.max(0) as usize)
+            .take(f.limit.max(0) as usize)
+            .collect())
     }
 
     /// The work waiting at `agency`: open dossiers it holds (statuses given) or that are

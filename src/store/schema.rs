@@ -363,7 +363,17 @@ diesel::table! {
 
 diesel::joinable!(web_sessions -> users (username));
 
+diesel::table! {
+    /// The applicant's folded name from each of its words on (`nguyen thi hong nhung`,
+    /// `thi hong nhung`, `hong nhung`, `nhung`): the staff search's name index.
+    dossier_name_keys (key, dossier_code) {
+        key -> Text,
+        dossier_code -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    dossier_name_keys,
     web_sessions,
     users,
     throttle,

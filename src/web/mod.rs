@@ -208,6 +208,8 @@ pub struct ErrorPage {
     pub frame: Frame,
     pub heading: String,
     pub message: String,
+    /// The error's stable code (as the JSON API gives it), for the help desk.
+    pub code: Option<String>,
     pub back: Option<Link>,
 }
 
@@ -246,22 +248,7 @@ impl From<actix_web::error::BlockingError> for WebError {
 
 pub type WebResult<T> = Result<T, WebError>;
 
-pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
-    match kind {
-        ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
-        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
-        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
-        ErrorKind::NotFound => StatusCode::NOT_FOUND,
-        ErrorKind::Conflict => StatusCode::CONFLICT,
-        ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-        ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ErrorKind::Gone => StatusCode::GONE,
-        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
+pub(crate) use crate::http::error::status_of;
 
 /// What [`encode`] escapes: everything but letters, digits and `-._~` (RFC 3986's
 /// unreserved characters), so codes like `000.00.51.H26-261130-0001` stay readable.
@@ -302,6 +289,7 @@ impl ResponseError for WebError {
                     frame: Frame::plain("Yêu cầu bị từ chối"),
                     heading: "Yêu cầu bị từ chối".into(),
                     message: "Biểu mẫu thiếu mã xác thực hoặc mã đã hết hạn. Vui lòng mở lại trang và gửi lại biểu mẫu.".into(),
+                    code: Some("csrf".into()),
                     back: Some(Link { label: "Về trang chủ".into(), href: "/".into(), current: false }),
                 };
                 render_status(StatusCode::FORBIDDEN, &page)
@@ -319,6 +307,7 @@ impl ResponseError for WebError {
                     frame: Frame::plain(heading),
                     heading: heading.into(),
                     message: e.message.clone(),
+                    code: Some(e.error.to_string()),
                     back: Some(Link {
                         label: "Về trang chủ".into(),
                         href: "/".into(),
