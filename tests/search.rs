@@ -177,6 +177,21 @@ on_both_backends!(
             Some(vec![busiest.clone(), "000.00.01.H26".into()]),
             Some(vec![]),
         ];
+        // The three ways are all taken below: every code through the ordered read, the same
+        // text within a ward through the candidates its scope holds, a full name through the
+        // name index.
+        assert_eq!(app.store.search_candidates("000.00", None).unwrap(), None);
+        let in_ward = app
+            .store
+            .search_candidates("000.00", Some(&[busiest.clone()]))
+            .unwrap()
+            .expect("the ward's share of the codes are candidates");
+        assert!(in_ward > 0 && in_ward < 2000, "{in_ward}");
+        assert!(app
+            .store
+            .search_candidates(&rare.applicant_name, None)
+            .unwrap()
+            .is_some_and(|n| n >= 1));
         let start = |d: NaiveDate| to_db(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap()));
         let mut checked = 0;
         let mut non_empty = 0;

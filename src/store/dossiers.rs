@@ -686,6 +686,11 @@ pub struct DossierFilter {
 /// found within a few thousand rows.
 const SEARCH_CANDIDATES: i64 = 2000;
 
+/// How many candidates the indexes may name for a search within a scope before the
+/// search reads the dossiers in order instead: these are checked against the scope, and
+/// used when at most `SEARCH_CANDIDATES` remain.
+const SEARCH_SCOPED_KEYS: i64 = 10_000;
+
 diesel::define_sql_function! {
     /// `substr(text, start, length)`, in characters on both backends.
     fn substr(s: Text, start: diesel::sql_types::Integer, len: diesel::sql_types::Integer) -> Text;
@@ -726,9 +731,22 @@ fn like_literal(s: &str) -> String {
 }
 
 /// The codes a search text can match, through the indexes (code prefix, ID number, the
-/// name keys), or `None` when there are more than `SEARCH_CANDIDATES` of them.
-fn search_candidates(conn: &mut DbConnection, t: &str) -> StoreResult<Option<Vec<String>>> {
-    let cap = SEARCH_CANDIDATES + 1;
+/// name keys), or `None` when the dossiers are better read in order: more than
+/// `SEARCH_CANDIDATES` of them — counted within `scope` when there is one and the
+/// indexes name at most `SEARCH_SCOPED_KEYS` before it (a name common in the province
+/// may be rare in a ward).
+fn search_candidates(
+    conn: &mut DbConnection,
+    t: &str,
+    scope: Option<&[String]>,
+) -> StoreResult<Option<Vec<String>>> {
+    // Without a scope, past the cap the ordered read is cheaper; with one, the keys are
+    // read further to count those in the scope.
+    let read = match scope {
+        Some(_) => SEARCH_SCOPED_KEYS,
+        None => SEARCH_CANDIDATES,
+    };
+    let cap = read + 1;
     let folded = crate::core::text::fold(t);
     let upper = t.to_uppercase();
     let mut prefixes = vec![t.to_string()];
@@ -760,7 +778,7 @@ fn search_candidates(conn: &mut DbConnection, t: &str) -> StoreResult<Option<Vec
         };
         let codes: Vec<String> = q.load(conn)?;
         found.extend(codes);
-        if found.len() as i64 > SEARCH_CANDIDATES {
+        if found.len() as i64 > read {
             return Ok(None);
         }
     }
@@ -777,10 +795,29 @@ fn search_candidates(conn: &mut DbConnection, t: &str) -> StoreResult<Option<Vec
         .limit(cap)
         .load(conn)?;
     found.extend(codes);
-    if found.len() as i64 > SEARCH_CANDIDATES {
+    if found.len() as i64 > read {
         return Ok(None);
     }
-    Ok(Some(found.into_iter().collect()))
+    let mut found: Vec<String> = found.into_iter().collect();
+    if found.len() as i64 > SEARCH_CANDIDATES {
+        // Only those the scope holds, checked on `dossier_agencies`' key.
+        let scope = scope.unwrap_or_default();
+        let mut held = Vec::new();
+        for chunk in found.chunks(2000) {
+            let codes: Vec<String> = dossier_agencies::table
+                .filter(dossier_agencies::agency_code.eq_any(scope))
+                .filter(dossier_agencies::dossier_code.eq_any(chunk))
+                .select(dossier_agencies::dossier_code)
+                .distinct()
+                .load(conn)?;
+            held.extend(codes);
+        }
+        if held.len() as i64 > SEARCH_CANDIDATES {
+            return Ok(None);
+        }
+        found = held;
+    }
+    Ok(Some(found))
 }
 
 /// `EXISTS` a `dossier_agencies` row of the dossier for one of the agencies: the dossier
@@ -923,10 +960,15 @@ impl Store {
         dossier_and_events(&mut *self.conn()?, code)
     }
 
-    /// How the search answers text `t`: `Some(n)` with its `n` candidates named by the
-    /// indexes, `None` reading the dossiers newest first (diagnostics and benchmarks).
-    pub fn search_candidates(&self, t: &str) -> StoreResult<Option<usize>> {
-        Ok(search_candidates(&mut *self.conn()?, t.trim())?.map(|c| c.len()))
+    /// How the search answers text `t` within `scope`: `Some(n)` with its `n` candidates
+    /// named by the indexes, `None` reading the dossiers newest first (diagnostics and
+    /// benchmarks).
+    pub fn search_candidates(
+        &self,
+        t: &str,
+        scope: Option<&[String]>,
+    ) -> StoreResult<Option<usize>> {
+        Ok(search_candidates(&mut *self.conn()?, t.trim(), scope)?.map(|c| c.len()))
     }
 
     /// Dossiers matching `f`: online submissions not received yet first, then newest
@@ -938,7 +980,7 @@ impl Store {
         // through the indexes; otherwise the newest dossiers are read in order until the
         // page is full. Both read the same rows in the same order.
         let candidates = match text {
-            Some(t) => search_candidates(&mut conn, t)?,
+            Some(t) => search_candidates(&mut conn, t, f.scope.as_deref())?,
             None => None,
         };
         let want = f.offset + f.limit;
