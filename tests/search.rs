@@ -183,7 +183,7 @@ on_both_backends!(
         assert_eq!(app.store.search_candidates("000.00", None).unwrap(), None);
         let in_ward = app
             .store
-            .search_candidates("000.00", Some(&[busiest.clone()]))
+            .search_candidates("000.00", Some(std::slice::from_ref(&busiest)))
             .unwrap()
             .expect("the ward's share of the codes are candidates");
         assert!(in_ward > 0 && in_ward < 2000, "{in_ward}");

@@ -788,6 +788,33 @@ fn search_candidates(
         .limit(cap)
         .load(conn)?;
     found.extend(codes);
+    // Counted in the index before any is read: a common name stops here.
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let count = |sql: &str| {
+        diesel::sql_query(sql.to_string())
+            .bind::<Text, _>(folded.clone())
+            .bind::<Text, _>(end(&folded))
+            .bind::<BigInt, _>(cap)
+    };
+    let keys: Count = match conn {
+        DbConnection::Sqlite(c) => count(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM dossier_name_keys \
+             WHERE key >= ? AND key < ? LIMIT ?)",
+        )
+        .get_result(c)?,
+        DbConnection::Postgresql(c) => count(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM dossier_name_keys \
+             WHERE key >= $1 AND key < $2 LIMIT $3) k",
+        )
+        .get_result(c)?,
+    };
+    if found.len() as i64 + keys.n > read {
+        return Ok(None);
+    }
     let codes: Vec<String> = dossier_name_keys::table
         .filter(dossier_name_keys::key.ge(folded.clone()))
         .filter(dossier_name_keys::key.lt(end(&folded)))
@@ -1010,8 +1037,29 @@ impl Store {
             if let Some(codes) = &candidates {
                 q = q.filter(dossiers::code.eq_any(codes.clone()));
             }
-            q.select(DossierRow::as_select())
+            q
         };
+        if candidates.is_some() {
+            // At most `SEARCH_CANDIDATES` keys, sorted here: the database is never left
+            // to prefer reading its whole received-at index in order to skip a sort.
+            let mut keys: Vec<(String, Option<NaiveDateTime>)> = query()
+                .select((dossiers::code, dossiers::received_at))
+                .load(&mut conn)?;
+            keys.sort_by(|a, b| (b.1.is_none(), b.1, &b.0).cmp(&(a.1.is_none(), a.1, &a.0)));
+            let page: Vec<String> = keys
+                .into_iter()
+                .skip(f.offset.max(0) as usize)
+                .take(f.limit.max(0) as usize)
+                .map(|k| k.0)
+                .collect();
+            let mut rows: Vec<DossierRow> = dossiers::table
+                .filter(dossiers::code.eq_any(&page))
+                .select(DossierRow::as_select())
+                .load(&mut conn)?;
+            rows.sort_by_key(|r| page.iter().position(|c| *c == r.code));
+            return Ok(rows);
+        }
+        let query = || query().select(DossierRow::as_select());
         // Online submissions not received yet first (by code, newest first), then the
         // received ones, newest first: two index-ordered reads, each stopping at the page.
         let mut rows: Vec<DossierRow> = Vec::new();
