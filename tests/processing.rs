@@ -398,3 +398,55 @@ async fn event_text_is_bounded_and_normalised() {
     .await;
     assert_eq!(d["events"][1]["data"]["reason"], "Chờ nộp thuế");
 }
+
+#[actix_rt::test]
+async fn a_dry_run_answers_as_the_event_would_and_writes_nothing() {
+    let (app, _db) = app();
+    let svc = svc(&app).await;
+    let clerk = token(&svc, "clerk1").await;
+    let official = token(&svc, "official1").await;
+    let code = receive(&svc, &clerk).await;
+    let audit_before = app.store.verify_audit_chain().unwrap();
+    let events_before = app.store.find_dossier(&code).unwrap().unwrap();
+    let dry = |who: &str, body: Value| {
+        test::TestRequest::post()
+            .uri(&format!("/api/v1/dossiers/{code}/events?dry_run=true"))
+            .insert_header(("authorization", format!("Bearer {who}")))
+            .set_json(body)
+    };
+    // Accepted: 200, the dossier as it would be, marked; nothing stored.
+    let (status, preview) = send(&svc, dry(&official, supplement())).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["dry_run"], true);
+    assert_eq!(preview["dossier"]["status"], "supplement_requested");
+    assert!(
+        preview.get("form_url").is_none(),
+        "no form for what did not happen"
+    );
+    let after = app.store.find_dossier(&code).unwrap().unwrap();
+    assert_eq!(after.0.status, "received");
+    assert_eq!(after.2.len(), events_before.2.len());
+    let audit_after = app.store.verify_audit_chain().unwrap();
+    assert_eq!(audit_after.records, audit_before.records, "no audit record");
+    // Refused: the same answer as the real event.
+    let (dry_status, dry_refusal) = send(&svc, dry(&clerk, json!({"type": "resume"}))).await;
+    let (status, refusal) = event(&svc, &clerk, &code, json!({"type": "resume"})).await;
+    assert_eq!((dry_status, &dry_refusal), (status, &refusal));
+    assert!(status >= 400, "{refusal}");
+    // The real event does what the preview said.
+    let (status, real) = event(&svc, &official, &code, supplement()).await;
+    assert_eq!(status, 201, "{real}");
+    assert_eq!(real["dossier"]["status"], preview["dossier"]["status"]);
+    assert_eq!(real["dossier"]["due_at"], preview["dossier"]["due_at"]);
+    assert_eq!(real["seq"], preview["seq"]);
+    // An unknown query parameter is refused, not ignored.
+    let (status, _) = send(
+        &svc,
+        test::TestRequest::post()
+            .uri(&format!("/api/v1/dossiers/{code}/events?dryrun=1"))
+            .insert_header(("authorization", format!("Bearer {official}")))
+            .set_json(json!({"type": "resume"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+}

@@ -372,14 +372,24 @@ pub async fn event(
     app: AppData,
     who: Authenticated,
     path: web::Path<String>,
+    query: web::Query<EventQuery>,
     body: web::Json<crate::core::machine::Event>,
 ) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
     let event = body.into_inner();
-    let form = crate::service::notices::Notice::for_event(&event);
+    let dry_run = query.dry_run.unwrap_or(false);
+    let form = crate::service::notices::Notice::for_event(&event).filter(|_| !dry_run);
     let supplement = matches!(event, crate::core::machine::Event::RequestSupplement { .. });
     let a = app.get_ref().clone();
-    let r = blocking(move || a.record_event(&who.0, &code, &event, a.clock.now())).await?;
+    let r = blocking(move || {
+        let now = a.clock.now();
+        if dry_run {
+            a.preview_event(&who.0, &code, &event, now)
+        } else {
+            a.record_event(&who.0, &code, &event, now)
+        }
+    })
+    .await?;
     let mut body = dossier_json(&app, &r.dossier);
     body["pending_handover"] = json!(r.progress.pending_handover);
     body["assignee"] = json!(r.progress.assignee);
@@ -399,7 +409,19 @@ pub async fn event(
     if let Some(step) = r.step {
         answer["step"] = step;
     }
+    if dry_run {
+        // What the event would do: nothing was written, the sequence number is not taken.
+        answer["dry_run"] = json!(true);
+        return Ok(HttpResponse::Ok().json(answer));
+    }
     Ok(HttpResponse::Created().json(answer))
+}
+
+/// `?dry_run=true`: check and preview the event without recording it.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventQuery {
+    pub dry_run: Option<bool>,
 }
 
 /// `POST /api/v1/dossiers/{code}/resubmit`: the portal sends an online dossier again after

@@ -385,6 +385,29 @@ impl App {
         event: &Event,
         now: DateTime<Utc>,
     ) -> AppResult<Recorded> {
+        self.event_on(caller, code, event, now, false)
+    }
+
+    /// What [`App::record_event`] would do now, with the same checks and answers, without
+    /// writing anything (`POST …/events?dry_run=true`): the transaction is rolled back.
+    pub fn preview_event(
+        &self,
+        caller: &Caller,
+        code: &str,
+        event: &Event,
+        now: DateTime<Utc>,
+    ) -> AppResult<Recorded> {
+        self.event_on(caller, code, event, now, true)
+    }
+
+    fn event_on(
+        &self,
+        caller: &Caller,
+        code: &str,
+        event: &Event,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> AppResult<Recorded> {
         let cleaned = clean_event(event)?;
         let event = &cleaned;
         if matches!(caller.role, Role::Inspector | Role::Admin) {
@@ -456,7 +479,7 @@ impl App {
         let engine = self.deadlines();
         let actor = caller.actor();
         let payload = serde_json::to_value(event).unwrap_or(json!({}));
-        let result = self.store.write(None, |conn| {
+        let run = |conn: &mut crate::store::DbConnection| {
             let Some((mut row, mut progress)) = dossiers::dossier_for_update(conn, code)? else {
                 return Ok(Err(AppError::not_found()));
             };
@@ -500,7 +523,11 @@ impl App {
                 // Fees are paid wherever the dossier is; a portal reports its online payments.
                 Event::Payment { .. } => true,
                 // The applicant rates; a clerk of the counter that returned it records a paper rating.
-                Event::Rate { .. } => applicant || caller.agency == state.current_agency || caller.agency == row.receiving_agency,
+                Event::Rate { .. } => {
+                    applicant
+                        || caller.agency == state.current_agency
+                        || caller.agency == row.receiving_agency
+                }
                 Event::Accept => state.pending_handover.as_deref() == Some(caller.agency.as_str()),
                 _ => state.current_agency == caller.agency,
             };
@@ -545,7 +572,8 @@ impl App {
             row.reappointed_at = next.reappointed_at.map(db);
             row.finished_at = next.finished_at.map(db);
             row.outcome = next.outcome.map(|o| o.as_str().to_string());
-            row.result_ready = matches!(next.status, Status::Approved | Status::Refused) || row.result_ready;
+            row.result_ready =
+                matches!(next.status, Status::Approved | Status::Refused) || row.result_ready;
             // To the microsecond: a portal follows changes by (updated_at, code).
             row.updated_at = to_db(now);
             progress.pending_handover = next.pending_handover.clone();
@@ -581,8 +609,8 @@ impl App {
                     }
                 }
                 Event::Return { .. } => {
-                    let received = from_db(row.received_at.unwrap_or(row.updated_at))
-                        .with_timezone(&offset);
+                    let received =
+                        from_db(row.received_at.unwrap_or(row.updated_at)).with_timezone(&offset);
                     progress.handling_minutes = Some(
                         (engine.working_minutes_between(received, at) - progress.stopped_minutes)
                             .max(0),
@@ -636,7 +664,10 @@ impl App {
                     "outcome": st.outcome.as_str(),
                 });
             }
-            if let Some(o) = next.outcome.filter(|_| matches!(event, Event::Return { .. })) {
+            if let Some(o) = next
+                .outcome
+                .filter(|_| matches!(event, Event::Return { .. }))
+            {
                 data["outcome"] = json!(o.as_str());
                 data["due_at"] = json!(next.due_at.to_rfc3339());
             }
@@ -695,20 +726,32 @@ impl App {
             } = event
             {
                 let mut cells = vec![(
-                    (state.current_agency.clone(), row.procedure_code.clone(), at.date_naive()),
+                    (
+                        state.current_agency.clone(),
+                        row.procedure_code.clone(),
+                        at.date_naive(),
+                    ),
                     crate::core::indicators::Column::HandoversTotal,
                     1,
                 )];
                 if *electronic {
                     cells.push((
-                        (state.current_agency.clone(), row.procedure_code.clone(), at.date_naive()),
+                        (
+                            state.current_agency.clone(),
+                            row.procedure_code.clone(),
+                            at.date_naive(),
+                        ),
                         crate::core::indicators::Column::HandoversElectronic,
                         1,
                     ));
                 }
                 if let Some((_, on_time)) = transfer {
                     cells.push((
-                        (state.current_agency.clone(), row.procedure_code.clone(), at.date_naive()),
+                        (
+                            state.current_agency.clone(),
+                            row.procedure_code.clone(),
+                            at.date_naive(),
+                        ),
                         if on_time {
                             crate::core::indicators::Column::TransfersOnTime
                         } else {
@@ -754,8 +797,12 @@ impl App {
                 dossier: row.into(),
                 progress: progress.into(),
             }))
-        })?;
-        result
+        };
+        if dry_run {
+            self.store.rehearse(None, run)?
+        } else {
+            self.store.write(None, run)?
+        }
     }
 }
 

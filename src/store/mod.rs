@@ -446,6 +446,31 @@ impl Store {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
+        self.transaction(lock, true, f)
+    }
+
+    /// Runs `f` exactly as [`Store::write`] does — same transaction, locks, reads and
+    /// checks — then rolls back whatever it wrote: a dry run (`?dry_run=true`).
+    pub fn rehearse<T, E>(
+        &self,
+        lock: Option<i64>,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        self.transaction(lock, false, f)
+    }
+
+    fn transaction<T, E>(
+        &self,
+        lock: Option<i64>,
+        commit: bool,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
         let _writer = match self.backend {
             Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
@@ -468,8 +493,12 @@ impl Store {
             }
         }
         match f(conn) {
-            Ok(v) => {
+            Ok(v) if commit => {
                 <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+                Ok(v)
+            }
+            Ok(v) => {
+                <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
                 Ok(v)
             }
             Err(e) => {
