@@ -1017,11 +1017,7 @@ fn diagnose(app: &App, label: &str, acc: &Account, runs: usize) -> anyhow::Resul
         times.sort();
         let how = match q.q.trim() {
             "" => "read newest first".to_string(),
-            // As the service gives it: no scope for an account that sees every agency.
-            t => match app.store.search_candidates(
-                t,
-                (acc.scope.len() < app.agencies.agencies.len()).then_some(&acc.scope[..]),
-            )? {
+            t => match app.store.search_candidates(t)? {
                 Some(n) => format!("{n} candidates through the indexes"),
                 None => "read newest first (too many candidates, or a short text)".to_string(),
             },

@@ -286,6 +286,34 @@ async fn online_submission_receipt_correction_refusal(db: common::TestDb) {
             Some(t("2026-09-10T17:00").as_str())
         )
     );
+    // The search's tables carry the moment of receipt (migration 000013): every agency
+    // holding the dossier and every key of its name.
+    {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = app.store.conn().unwrap();
+        for table in ["dossier_agencies", "dossier_name_keys"] {
+            let mut count = |cond: &str| {
+                diesel::sql_query(format!(
+                    "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table} k JOIN dossiers d \
+                     ON d.code = k.dossier_code WHERE d.code = '{code}' AND {cond}"
+                ))
+                .get_result::<N>(&mut *conn)
+                .unwrap()
+                .n
+            };
+            assert!(count("1 = 1") > 0, "{table}");
+            assert_eq!(
+                count("(k.received_at IS NULL OR k.received_at <> d.received_at)"),
+                0,
+                "{table}"
+            );
+        }
+    }
     let (_, d) = send(&svc, get(&clerk, &format!("/api/v1/dossiers/{code}"))).await;
     assert_eq!(
         step_dues(&d),

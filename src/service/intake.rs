@@ -874,6 +874,7 @@ impl App {
         row.status = Status::Received.as_str().into();
         row.rule_set = plan.rule_set.clone();
         row.received_at = Some(at);
+        dossiers::set_received_at(conn, row)?;
         row.due_at = Some(due);
         row.current_agency = row.receiving_agency.clone();
         let state = crate::core::machine::State::received(

@@ -627,7 +627,7 @@ impl App {
                 .collect();
             dossiers::update_steps(conn, &changed)?;
             if matches!(event, Event::Accept) {
-                dossiers::add_handler(conn, &row.code, &next.current_agency)?;
+                dossiers::add_handler(conn, &row.code, &next.current_agency, row.received_at)?;
             }
             let mut registered = None;
             if let Event::Decide {

@@ -349,6 +349,7 @@ fn name_keys(
 ) -> Vec<(
     diesel::dsl::Eq<dossier_name_keys::key, String>,
     diesel::dsl::Eq<dossier_name_keys::dossier_code, String>,
+    diesel::dsl::Eq<dossier_name_keys::received_at, Option<NaiveDateTime>>,
 )> {
     rows.iter()
         .flat_map(|r| {
@@ -358,11 +359,28 @@ fn name_keys(
                     (
                         dossier_name_keys::key.eq(k.to_string()),
                         dossier_name_keys::dossier_code.eq(r.code.clone()),
+                        dossier_name_keys::received_at.eq(r.received_at),
                     )
                 })
                 .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// Records the official receipt of an online submission (`row.received_at` just set) in
+/// the search's tables: its name keys and the agencies that hold it carry the moment
+/// (migration 000013). Inside the caller's transaction.
+pub fn set_received_at(conn: &mut DbConnection, row: &DossierRow) -> StoreResult<()> {
+    diesel::update(dossier_agencies::table.filter(dossier_agencies::dossier_code.eq(&row.code)))
+        .set(dossier_agencies::received_at.eq(row.received_at))
+        .execute(conn)?;
+    // By the table's key: the name's keys are cut again from the stored name.
+    for k in crate::core::text::word_starts(&row.applicant_search) {
+        diesel::update(dossier_name_keys::table.find((k.to_string(), &row.code)))
+            .set(dossier_name_keys::received_at.eq(row.received_at))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Bulk insert of generated dossiers (load tests): rows, progress, events, hand-overs,
@@ -375,6 +393,10 @@ pub fn insert_many(
     handovers: &[HandoverRow],
 ) -> StoreResult<()> {
     // Every agency that has held each dossier, as intake and hand-over record it.
+    let received: std::collections::HashMap<&str, Option<NaiveDateTime>> = rows
+        .iter()
+        .map(|r| (r.code.as_str(), r.received_at))
+        .collect();
     let held: Vec<(String, String)> = rows
         .iter()
         .flat_map(|r| {
@@ -401,6 +423,7 @@ pub fn insert_many(
             (
                 dossier_agencies::agency_code.eq(a),
                 dossier_agencies::dossier_code.eq(c),
+                dossier_agencies::received_at.eq(received.get(c.as_str()).copied().flatten()),
             )
         })
         .collect();
@@ -590,9 +613,14 @@ pub fn handled_by(conn: &mut DbConnection, code: &str) -> StoreResult<Vec<String
         .load(conn)?)
 }
 
-/// Records that `agency` has held dossier `code` (once; inside the caller's transaction,
-/// which holds the dossier's row).
-pub fn add_handler(conn: &mut DbConnection, code: &str, agency: &str) -> StoreResult<()> {
+/// Records that `agency` has held dossier `code`, received at `received_at` (once; inside
+/// the caller's transaction, which holds the dossier's row).
+pub fn add_handler(
+    conn: &mut DbConnection,
+    code: &str,
+    agency: &str,
+    received_at: Option<NaiveDateTime>,
+) -> StoreResult<()> {
     let known: i64 = dossier_agencies::table
         .filter(dossier_agencies::agency_code.eq(agency))
         .filter(dossier_agencies::dossier_code.eq(code))
@@ -603,6 +631,7 @@ pub fn add_handler(conn: &mut DbConnection, code: &str, agency: &str) -> StoreRe
             .values((
                 dossier_agencies::agency_code.eq(agency),
                 dossier_agencies::dossier_code.eq(code),
+                dossier_agencies::received_at.eq(received_at),
             ))
             .execute(conn)?;
     }
@@ -642,7 +671,7 @@ pub fn insert_dossier(
     .into_iter()
     .flatten()
     {
-        add_handler(conn, &dossier.code, a)?;
+        add_handler(conn, &dossier.code, a, dossier.received_at)?;
     }
     for p in papers {
         diesel::insert_into(dossier_papers::table)
@@ -682,14 +711,15 @@ pub struct DossierFilter {
 }
 
 /// How many candidates a search text may name before the search reads the dossiers in
-/// order instead: past this, matches are common enough that the newest page of them is
-/// found within a few thousand rows.
-const SEARCH_CANDIDATES: i64 = 2000;
+/// order instead: the candidates come sorted from the indexes alone (with their moment of
+/// receipt), and past this a match is common enough (one dossier in a hundred and more)
+/// that the newest page of them is found within a few thousand rows read in order.
+pub const SEARCH_CANDIDATES: usize = 8000;
 
-/// How many candidates the indexes may name for a search within a scope before the
-/// search reads the dossiers in order instead: these are checked against the scope, and
-/// used when at most `SEARCH_CANDIDATES` remain.
-const SEARCH_SCOPED_KEYS: i64 = 10_000;
+/// The first batch of keys checked against the filters, beyond the page: a little more
+/// than the page, since most candidates match; a batch that leaves the page short is
+/// followed by one four times larger, up to `MAX_BATCH`.
+const MAX_BATCH: usize = 4000;
 
 diesel::define_sql_function! {
     /// `substr(text, start, length)`, in characters on both backends.
@@ -730,23 +760,25 @@ fn like_literal(s: &str) -> String {
     s.replace('!', "!!").replace('%', "!%").replace('_', "!_")
 }
 
+/// A dossier's place in the search's order: its moment of receipt and its code.
+type OrderKey = (Option<NaiveDateTime>, String);
+
+/// The search's order: online submissions not received yet first (newest code first),
+/// then the newest received first, ties by code (descending; codes compared bytewise).
+fn in_order(a: &OrderKey, b: &OrderKey) -> std::cmp::Ordering {
+    (b.0.is_none(), b.0, &b.1).cmp(&(a.0.is_none(), a.0, &a.1))
+}
+
 /// The codes a search text can match, through the indexes (code prefix, ID number, the
-/// name keys), or `None` when the dossiers are better read in order: more than
-/// `SEARCH_CANDIDATES` of them — counted within `scope` when there is one and the
-/// indexes name at most `SEARCH_SCOPED_KEYS` before it (a name common in the province
-/// may be rare in a ward).
+/// name keys), each with its moment of receipt and within the filter's dates, or `None`
+/// when there are more than `cap` of them (the dossiers are then better read in order).
 fn search_candidates(
     conn: &mut DbConnection,
     t: &str,
-    scope: Option<&[String]>,
-) -> StoreResult<Option<Vec<String>>> {
-    // Without a scope, past the cap the ordered read is cheaper; with one, the keys are
-    // read further to count those in the scope.
-    let read = match scope {
-        Some(_) => SEARCH_SCOPED_KEYS,
-        None => SEARCH_CANDIDATES,
-    };
-    let cap = read + 1;
+    f: &DossierFilter,
+    cap: usize,
+) -> StoreResult<Option<Vec<OrderKey>>> {
+    let limit = cap as i64 + 1;
     let folded = crate::core::text::fold(t);
     let upper = t.to_uppercase();
     let mut prefixes = vec![t.to_string()];
@@ -757,15 +789,16 @@ fn search_candidates(
     // greatest character (excluded) in a binary collation (SQLite's, and the name keys'
     // `COLLATE "C"` on PostgreSQL): the index is read as a range.
     let end = |p: &str| format!("{p}\u{10FFFF}");
-    let mut found: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut found: std::collections::HashMap<String, Option<NaiveDateTime>> =
+        std::collections::HashMap::new();
     let pg = matches!(conn, DbConnection::Postgresql(_));
     for p in &prefixes {
         let q = dossiers::table
-            .select(dossiers::code)
-            .limit(cap)
+            .select((dossiers::code, dossiers::received_at))
+            .limit(limit)
             .into_boxed();
         // PostgreSQL compares codes in the database's collation, where a range is not a
-        // prefix; LIKE uses the `text_pattern_ops` index (migration 000012).
+        // prefix; LIKE uses the `text_pattern_ops` index (migrations 000012, 000013).
         let q = if pg {
             q.filter(
                 dossiers::code
@@ -776,16 +809,16 @@ fn search_candidates(
             q.filter(dossiers::code.ge(p.clone()))
                 .filter(dossiers::code.lt(end(p)))
         };
-        let codes: Vec<String> = q.load(conn)?;
+        let codes: Vec<(String, Option<NaiveDateTime>)> = q.load(conn)?;
         found.extend(codes);
-        if found.len() as i64 > read {
+        if found.len() > cap {
             return Ok(None);
         }
     }
-    let codes: Vec<String> = dossiers::table
+    let codes: Vec<(String, Option<NaiveDateTime>)> = dossiers::table
         .filter(dossiers::applicant_id_number.eq(t.to_string()))
-        .select(dossiers::code)
-        .limit(cap)
+        .select((dossiers::code, dossiers::received_at))
+        .limit(limit)
         .load(conn)?;
     found.extend(codes);
     // Counted in the index before any is read: a common name stops here.
@@ -798,7 +831,7 @@ fn search_candidates(
         diesel::sql_query(sql.to_string())
             .bind::<Text, _>(folded.clone())
             .bind::<Text, _>(end(&folded))
-            .bind::<BigInt, _>(cap)
+            .bind::<BigInt, _>(limit)
     };
     let keys: Count = match conn {
         DbConnection::Sqlite(c) => count(
@@ -812,39 +845,178 @@ fn search_candidates(
         )
         .get_result(c)?,
     };
-    if found.len() as i64 + keys.n > read {
+    if found.len() + keys.n as usize > cap {
         return Ok(None);
     }
-    let codes: Vec<String> = dossier_name_keys::table
+    let codes: Vec<(String, Option<NaiveDateTime>)> = dossier_name_keys::table
         .filter(dossier_name_keys::key.ge(folded.clone()))
         .filter(dossier_name_keys::key.lt(end(&folded)))
-        .select(dossier_name_keys::dossier_code)
-        .limit(cap)
+        .select((
+            dossier_name_keys::dossier_code,
+            dossier_name_keys::received_at,
+        ))
+        .limit(limit)
         .load(conn)?;
     found.extend(codes);
-    if found.len() as i64 > read {
+    if found.len() > cap {
         return Ok(None);
     }
-    let mut found: Vec<String> = found.into_iter().collect();
-    if found.len() as i64 > SEARCH_CANDIDATES {
-        // Only those the scope holds, checked on `dossier_agencies`' key.
-        let scope = scope.unwrap_or_default();
-        let mut held = Vec::new();
-        for chunk in found.chunks(2000) {
-            let codes: Vec<String> = dossier_agencies::table
-                .filter(dossier_agencies::agency_code.eq_any(scope))
-                .filter(dossier_agencies::dossier_code.eq_any(chunk))
-                .select(dossier_agencies::dossier_code)
-                .distinct()
-                .load(conn)?;
-            held.extend(codes);
-        }
-        if held.len() as i64 > SEARCH_CANDIDATES {
-            return Ok(None);
-        }
-        found = held;
+    let dated = f.received_from.is_some() || f.received_to.is_some();
+    Ok(Some(
+        found
+            .into_iter()
+            .filter(|(_, at)| {
+                !dated
+                    || at.is_some_and(|at| {
+                        f.received_from.is_none_or(|t| at >= t)
+                            && f.received_to.is_none_or(|t| at < t)
+                    })
+            })
+            .map(|(code, at)| (at, code))
+            .collect(),
+    ))
+}
+
+/// Dossier codes in the search's order, read a batch at a time.
+trait Ordered {
+    /// The next `n` codes at most (fewer only at the end).
+    fn next_batch(&mut self, conn: &mut DbConnection, n: usize) -> StoreResult<Vec<String>>;
+}
+
+/// Candidates named by the indexes, sorted.
+struct Sorted(std::vec::IntoIter<OrderKey>);
+
+impl Ordered for Sorted {
+    fn next_batch(&mut self, _: &mut DbConnection, n: usize) -> StoreResult<Vec<String>> {
+        Ok(self.0.by_ref().take(n).map(|k| k.1).collect())
     }
-    Ok(Some(found))
+}
+
+/// One agency's dossiers in the search's order, from `dossier_agencies`' index
+/// `(agency_code, received_at, dossier_code)` (migration 000013), a batch at a time.
+struct Held {
+    agency: String,
+    buffer: std::collections::VecDeque<OrderKey>,
+    /// The unreceived submissions are read (or skipped, with a date filter).
+    received: bool,
+    done: bool,
+    last: Option<OrderKey>,
+    batch: usize,
+}
+
+impl Held {
+    fn new(agency: &str, dated: bool, batch: usize) -> Self {
+        Held {
+            agency: agency.to_string(),
+            buffer: Default::default(),
+            received: dated,
+            done: false,
+            last: None,
+            batch,
+        }
+    }
+
+    /// The next key, reading a batch when the buffer is empty.
+    fn head(
+        &mut self,
+        conn: &mut DbConnection,
+        f: &DossierFilter,
+    ) -> StoreResult<Option<&OrderKey>> {
+        while self.buffer.is_empty() && !self.done {
+            let n = self.batch;
+            self.batch = (self.batch * 4).min(MAX_BATCH);
+            let q = dossier_agencies::table
+                .filter(dossier_agencies::agency_code.eq(self.agency.clone()))
+                .select((
+                    dossier_agencies::received_at,
+                    dossier_agencies::dossier_code,
+                ))
+                .limit(n as i64)
+                .into_boxed();
+            let rows: Vec<OrderKey> = if !self.received {
+                let mut q = q
+                    .filter(dossier_agencies::received_at.is_null())
+                    .order(dossier_agencies::dossier_code.desc());
+                if let Some((_, code)) = &self.last {
+                    q = q.filter(dossier_agencies::dossier_code.lt(code.clone()));
+                }
+                let rows: Vec<OrderKey> = q.load(conn)?;
+                if rows.len() < n {
+                    self.received = true;
+                    self.last = None;
+                }
+                rows
+            } else {
+                let mut q = q
+                    .filter(dossier_agencies::received_at.is_not_null())
+                    .order((
+                        dossier_agencies::received_at.desc(),
+                        dossier_agencies::dossier_code.desc(),
+                    ));
+                if let Some(t) = f.received_from {
+                    q = q.filter(dossier_agencies::received_at.ge(t));
+                }
+                if let Some(t) = f.received_to {
+                    q = q.filter(dossier_agencies::received_at.lt(t));
+                }
+                // After the last key read: a range on the moment (ties read again only
+                // at that moment), then the code among ties.
+                if let Some((Some(t), code)) = &self.last {
+                    q = q.filter(dossier_agencies::received_at.le(*t)).filter(
+                        dossier_agencies::received_at
+                            .lt(*t)
+                            .or(dossier_agencies::dossier_code.lt(code.clone())),
+                    );
+                }
+                let rows: Vec<OrderKey> = q.load(conn)?;
+                if rows.len() < n {
+                    self.done = true;
+                }
+                rows
+            };
+            if let Some(k) = rows.last() {
+                if self.received == k.0.is_some() {
+                    self.last = Some(k.clone());
+                }
+            }
+            self.buffer.extend(rows);
+        }
+        Ok(self.buffer.front())
+    }
+}
+
+/// The dossiers a scope holds, in the search's order: each agency's read in order,
+/// merged (a dossier held by two of them once).
+struct Scoped<'f> {
+    agencies: Vec<Held>,
+    filter: &'f DossierFilter,
+    last: Option<String>,
+}
+
+impl Ordered for Scoped<'_> {
+    fn next_batch(&mut self, conn: &mut DbConnection, n: usize) -> StoreResult<Vec<String>> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let mut best: Option<(usize, OrderKey)> = None;
+            for (i, a) in self.agencies.iter_mut().enumerate() {
+                if let Some(k) = a.head(conn, self.filter)? {
+                    if best
+                        .as_ref()
+                        .is_none_or(|(_, b)| in_order(k, b) == std::cmp::Ordering::Less)
+                    {
+                        best = Some((i, k.clone()));
+                    }
+                }
+            }
+            let Some((i, (_, code))) = best else { break };
+            self.agencies[i].buffer.pop_front();
+            if self.last.as_ref() != Some(&code) {
+                self.last = Some(code.clone());
+                out.push(code);
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// `EXISTS` a `dossier_agencies` row of the dossier for one of the agencies: the dossier
@@ -987,33 +1159,49 @@ impl Store {
         dossier_and_events(&mut *self.conn()?, code)
     }
 
-    /// How the search answers text `t` within `scope`: `Some(n)` with its `n` candidates
-    /// named by the indexes, `None` reading the dossiers newest first (diagnostics and
-    /// benchmarks).
-    pub fn search_candidates(
-        &self,
-        t: &str,
-        scope: Option<&[String]>,
-    ) -> StoreResult<Option<usize>> {
-        Ok(search_candidates(&mut *self.conn()?, t.trim(), scope)?.map(|c| c.len()))
+    /// How the search answers text `t`: `Some(n)` with its `n` candidates named by the
+    /// indexes, `None` reading the dossiers in order (diagnostics and benchmarks).
+    pub fn search_candidates(&self, t: &str) -> StoreResult<Option<usize>> {
+        let cap = self.search_cap.load(std::sync::atomic::Ordering::Relaxed);
+        Ok(
+            search_candidates(&mut *self.conn()?, t.trim(), &DossierFilter::default(), cap)?
+                .map(|c| c.len()),
+        )
+    }
+
+    /// Sets how many candidates a search text may name before the search reads the
+    /// dossiers in order instead (default `SEARCH_CANDIDATES`): tests take both ways on
+    /// a few thousand dossiers.
+    pub fn set_search_cap(&self, cap: usize) {
+        self.search_cap
+            .store(cap, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Dossiers matching `f`: online submissions not received yet first, then newest
     /// received first, ties by code (descending).
+    ///
+    /// Three ways, all reading the same rows in the same order: a selective text (a code,
+    /// an ID number, a rare name) names its candidates through the indexes, sorted from
+    /// the indexes alone; a scope reads its agencies' dossiers in order from
+    /// `dossier_agencies`; otherwise the dossiers are read in order. The first two check
+    /// the keys against the filters a batch at a time until the page is full; only the
+    /// page's dossiers are read whole.
     pub fn list_dossiers(&self, f: &DossierFilter) -> StoreResult<Vec<DossierRow>> {
         let mut conn = self.conn()?;
         let text = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
-        // A selective text (a code, an ID number, a rare name) names its few candidates
-        // through the indexes; otherwise the newest dossiers are read in order until the
-        // page is full. Both read the same rows in the same order.
+        let want = (f.offset.max(0) + f.limit.max(0)) as usize;
+        if want == f.offset.max(0) as usize {
+            return Ok(Vec::new());
+        }
+        let cap = self.search_cap.load(std::sync::atomic::Ordering::Relaxed);
         let candidates = match text {
-            Some(t) => search_candidates(&mut conn, t, f.scope.as_deref())?,
+            Some(t) => search_candidates(&mut conn, t, f, cap)?,
             None => None,
         };
-        let want = f.offset + f.limit;
-        let query = || {
+        // Every filter but the scope, which the scope's ordered read already applies.
+        let query = |scoped: bool| {
             let mut q = dossiers::table.into_boxed();
-            if let Some(scope) = &f.scope {
+            if let (Some(scope), true) = (&f.scope, scoped) {
                 q = q.filter(HeldBy(scope.clone()));
             }
             if let Some(s) = &f.status {
@@ -1034,55 +1222,78 @@ impl Store {
             if let Some(t) = text {
                 q = q.filter(text_matches(t));
             }
-            if let Some(codes) = &candidates {
-                q = q.filter(dossiers::code.eq_any(codes.clone()));
-            }
             q
         };
-        if candidates.is_some() {
-            // At most `SEARCH_CANDIDATES` keys, sorted here: the database is never left
-            // to prefer reading its whole received-at index in order to skip a sort.
-            let mut keys: Vec<(String, Option<NaiveDateTime>)> = query()
-                .select((dossiers::code, dossiers::received_at))
-                .load(&mut conn)?;
-            keys.sort_by(|a, b| (b.1.is_none(), b.1, &b.0).cmp(&(a.1.is_none(), a.1, &a.0)));
-            let page: Vec<String> = keys
-                .into_iter()
-                .skip(f.offset.max(0) as usize)
-                .take(f.limit.max(0) as usize)
-                .map(|k| k.0)
-                .collect();
-            let mut rows: Vec<DossierRow> = dossiers::table
-                .filter(dossiers::code.eq_any(&page))
+        // The candidates are checked against the scope too; the scope's read needs not.
+        let check_scope = candidates.is_some();
+        let mut ordered: Box<dyn Ordered + '_> = match (candidates, &f.scope) {
+            (Some(mut keys), _) => {
+                keys.sort_by(in_order);
+                Box::new(Sorted(keys.into_iter()))
+            }
+            (None, Some(scope)) => {
+                let dated = f.received_from.is_some() || f.received_to.is_some();
+                let mut scope = scope.clone();
+                scope.sort();
+                scope.dedup();
+                Box::new(Scoped {
+                    agencies: scope
+                        .iter()
+                        .map(|a| Held::new(a, dated, (want * 2).clamp(64, MAX_BATCH)))
+                        .collect(),
+                    filter: f,
+                    last: None,
+                })
+            }
+            (None, None) => {
+                // Online submissions not received yet first (by code, newest first),
+                // then the received ones, newest first: two index-ordered reads, each
+                // stopping at the page.
+                let query = || query(false).select(DossierRow::as_select());
+                let mut rows: Vec<DossierRow> = Vec::new();
+                if f.received_from.is_none() && f.received_to.is_none() {
+                    rows = query()
+                        .filter(dossiers::received_at.is_null())
+                        .order(dossiers::code.desc())
+                        .limit(want as i64)
+                        .load(&mut conn)?;
+                }
+                if rows.len() < want {
+                    let more: Vec<DossierRow> = query()
+                        .filter(dossiers::received_at.is_not_null())
+                        .order((dossiers::received_at.desc(), dossiers::code.desc()))
+                        .limit((want - rows.len()) as i64)
+                        .load(&mut conn)?;
+                    rows.extend(more);
+                }
+                return Ok(rows.into_iter().skip(f.offset.max(0) as usize).collect());
+            }
+        };
+        let mut rows: Vec<DossierRow> = Vec::with_capacity(want);
+        let mut n = want + want / 2 + 16;
+        loop {
+            let batch = ordered.next_batch(&mut conn, n)?;
+            if batch.is_empty() {
+                break;
+            }
+            let mut hits: Vec<DossierRow> = query(check_scope)
+                .filter(dossiers::code.eq_any(&batch))
                 .select(DossierRow::as_select())
                 .load(&mut conn)?;
-            rows.sort_by_key(|r| page.iter().position(|c| *c == r.code));
-            return Ok(rows);
+            let place: std::collections::HashMap<&str, usize> = batch
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.as_str(), i))
+                .collect();
+            hits.sort_by_key(|r| place.get(r.code.as_str()).copied());
+            rows.extend(hits);
+            if rows.len() >= want || batch.len() < n {
+                break;
+            }
+            n = (n * 4).min(MAX_BATCH);
         }
-        let query = || query().select(DossierRow::as_select());
-        // Online submissions not received yet first (by code, newest first), then the
-        // received ones, newest first: two index-ordered reads, each stopping at the page.
-        let mut rows: Vec<DossierRow> = Vec::new();
-        if f.received_from.is_none() && f.received_to.is_none() {
-            rows = query()
-                .filter(dossiers::received_at.is_null())
-                .order(dossiers::code.desc())
-                .limit(want)
-                .load(&mut conn)?;
-        }
-        if (rows.len() as i64) < want {
-            let more: Vec<DossierRow> = query()
-                .filter(dossiers::received_at.is_not_null())
-                .order((dossiers::received_at.desc(), dossiers::code.desc()))
-                .limit(want - rows.len() as i64)
-                .load(&mut conn)?;
-            rows.extend(more);
-        }
-        Ok(rows
-            .into_iter()
-            .skip(f.offset.max(0) as usize)
-            .take(f.limit.max(0) as usize)
-            .collect())
+        rows.truncate(want);
+        Ok(rows.into_iter().skip(f.offset.max(0) as usize).collect())
     }
 
     /// The work waiting at `agency`: open dossiers it holds (statuses given) or that are

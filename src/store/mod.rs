@@ -241,6 +241,11 @@ pub struct Store {
     sqlite_writer: std::sync::Arc<std::sync::Mutex<()>>,
     /// The database's health, watched apart from the pool.
     health: std::sync::Arc<health::Health>,
+    /// How many candidates a search text may name before the search reads in order
+    /// instead (`dossiers::SEARCH_CANDIDATES`; lowered by tests to take both ways).
+    search_cap: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// The requests' statement timeout (PostgreSQL), lifted while migrating.
+    statement_ms: u32,
 }
 
 /// Advisory lock keys (PostgreSQL) for commands that must not run twice at once.
@@ -286,6 +291,8 @@ impl Store {
             backend,
             sqlite_writer: Default::default(),
             health,
+            search_cap: std::sync::Arc::new(dossiers::SEARCH_CANDIDATES.into()),
+            statement_ms: opts.timeouts.statement_ms,
         })
     }
 
@@ -324,12 +331,21 @@ impl Store {
                 .map(|m| m.to_string())
                 .collect::<Vec<_>>(),
             DbConnection::Postgresql(c) => {
-                c.batch_execute(&format!("SELECT pg_advisory_lock({})", locks::MIGRATE))?;
+                // A migration rewrites whole tables (a minute at a million dossiers): the
+                // requests' statement timeout does not apply to it, and comes back after.
+                c.batch_execute(&format!(
+                    "SELECT pg_advisory_lock({}); SET statement_timeout = 0",
+                    locks::MIGRATE
+                ))?;
                 let r = c
                     .run_pending_migrations(POSTGRES_MIGRATIONS)
                     .map(|v| v.into_iter().map(|m| m.to_string()).collect::<Vec<_>>())
                     .map_err(err);
-                c.batch_execute(&format!("SELECT pg_advisory_unlock({})", locks::MIGRATE))?;
+                c.batch_execute(&format!(
+                    "SET statement_timeout = {}; SELECT pg_advisory_unlock({})",
+                    self.statement_ms,
+                    locks::MIGRATE
+                ))?;
                 return r;
             }
         };

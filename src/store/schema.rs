@@ -274,6 +274,7 @@ diesel::table! {
     dossier_agencies (agency_code, dossier_code) {
         agency_code -> Text,
         dossier_code -> Text,
+        received_at -> Nullable<Timestamp>,
     }
 }
 
@@ -369,6 +370,7 @@ diesel::table! {
     dossier_name_keys (key, dossier_code) {
         key -> Text,
         dossier_code -> Text,
+        received_at -> Nullable<Timestamp>,
     }
 }
 

@@ -1,0 +1,4 @@
+DROP INDEX dossiers_code_received_at;
+DROP INDEX dossier_agencies_received_at;
+ALTER TABLE dossier_agencies DROP COLUMN received_at;
+ALTER TABLE dossier_name_keys DROP COLUMN received_at;
