@@ -417,6 +417,22 @@ pub async fn event(
     Ok(HttpResponse::Created().json(answer))
 }
 
+/// `GET /api/v1/dossiers/{code}/actions`: every action of the dossier's life for the
+/// caller now — `{"actions": [{"type", "label", "allowed", "fields"} or {"type", "label",
+/// "allowed": false, "error", "message"}]}`; exactly what the events endpoint accepts.
+pub async fn actions(
+    app: AppData,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let code = path.into_inner();
+    let a = app.get_ref().clone();
+    let actions = blocking(move || a.allowed_actions(&who.0, &code, a.clock.now())).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({ "actions": actions })))
+}
+
 /// `?dry_run=true`: check and preview the event without recording it.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -87,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(dossiers::notice),
             )
             .route("/dossiers/{code}/events", web::post().to(dossiers::event))
+            .route("/dossiers/{code}/actions", web::get().to(dossiers::actions))
             .route(
                 "/dossiers/{code}/resubmit",
                 web::post().to(dossiers::resubmit),

@@ -3,6 +3,7 @@
 //! are [`views`], never store rows.
 
 pub mod accounts;
+pub mod actions;
 pub mod archive;
 pub mod catalogue;
 pub mod documents;

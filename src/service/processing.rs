@@ -135,7 +135,7 @@ pub fn time_of(d: &DossierRow) -> Option<StatutoryTime> {
     StatutoryTime::new(u32::try_from(d.time_amount).ok()?, unit, cutoff).ok()
 }
 
-fn state_of(
+pub(crate) fn state_of(
     d: &DossierRow,
     p: &ProgressRow,
     steps: &[StepRow],
@@ -400,16 +400,9 @@ impl App {
         self.event_on(caller, code, event, now, true)
     }
 
-    fn event_on(
-        &self,
-        caller: &Caller,
-        code: &str,
-        event: &Event,
-        now: DateTime<Utc>,
-        dry_run: bool,
-    ) -> AppResult<Recorded> {
-        let cleaned = clean_event(event)?;
-        let event = &cleaned;
+    /// The checks of an event that need no dossier: who may record it (role), and the
+    /// agency, person or payment it names.
+    pub(crate) fn check_caller(&self, caller: &Caller, event: &Event) -> AppResult<()> {
         if matches!(caller.role, Role::Inspector | Role::Admin) {
             return Err(AppError::forbidden(
                 "Tài khoản này không được ghi nhận xử lý hồ sơ",
@@ -472,6 +465,123 @@ impl App {
             },
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Whether `caller` may act on dossier `row` at all: an agency that may see it (the
+    /// agency a hand-over waits for may accept it), and, for a payment, one that holds,
+    /// received or decides it. `handled` reads the agencies that have held it, when needed.
+    pub(crate) fn check_scope(
+        &self,
+        caller: &Caller,
+        row: &DossierRow,
+        progress: &ProgressRow,
+        event: &Event,
+        handled: impl FnOnce() -> Result<Vec<String>, StoreError>,
+    ) -> Result<AppResult<()>, StoreError> {
+        // The applicant was proven by code and pin before this call.
+        if caller.role == Role::Applicant {
+            return Ok(Ok(()));
+        }
+        // The agency a hand-over waits for may accept it, and nothing else: for
+        // everything else the dossier is what its read scope says.
+        let accepting = matches!(event, Event::Accept)
+            && progress.pending_handover.as_deref() == Some(caller.agency.as_str());
+        if !accepting && !self.may_see(caller, row, &[]) && !self.may_see(caller, row, &handled()?)
+        {
+            return Ok(Err(AppError::not_found()));
+        }
+        // Writes that do not move the dossier: only an agency that holds it, received it
+        // or is competent for it; a consulted agency keeps reading.
+        if matches!(event, Event::Payment { .. }) && !self.may_write(caller, row) {
+            return Ok(Err(AppError::forbidden(
+                "Cơ quan chỉ được xem hồ sơ này: không ghi nhận thanh toán",
+            )));
+        }
+        Ok(Ok(()))
+    }
+
+    /// The checks of an event on a received dossier: the agency that may record it, and
+    /// the state machine; the rule set and what the event would make of the dossier.
+    pub(crate) fn check_state(
+        &self,
+        caller: &Caller,
+        row: &DossierRow,
+        state: &crate::core::machine::State,
+        event: &Event,
+        at: DateTime<FixedOffset>,
+        engine: &crate::core::deadline::Deadlines<'_>,
+    ) -> AppResult<(
+        &crate::core::dossier::RuleSet,
+        crate::core::machine::Applied,
+    )> {
+        let allowed = match event {
+            // The one-stop desk that received the dossier closes it (NĐ 118/2025
+            // Art. 19(5)), wherever the dossier waits for its supplement.
+            Event::Close { .. } => caller.agency == row.receiving_agency,
+            // Fees are paid wherever the dossier is; a portal reports its online payments.
+            Event::Payment { .. } => true,
+            // The applicant rates; a clerk of the counter that returned it records a paper rating.
+            Event::Rate { .. } => {
+                caller.role == Role::Applicant
+                    || caller.agency == state.current_agency
+                    || caller.agency == row.receiving_agency
+            }
+            Event::Accept => state.pending_handover.as_deref() == Some(caller.agency.as_str()),
+            _ => state.current_agency == caller.agency,
+        };
+        if !allowed {
+            return Err(AppError::forbidden(
+                "Chỉ cơ quan đang giữ hồ sơ (hoặc cơ quan được bàn giao, khi tiếp nhận) mới ghi nhận được sự kiện này",
+            ));
+        }
+        let Some(rules) = self.rule_sets.iter().find(|r| r.id == row.rule_set) else {
+            return Err(AppError::internal());
+        };
+        match apply_full(state, event, at, rules, engine) {
+            Ok(a) => Ok((rules, a)),
+            Err(r) => Err(AppError::conflict(r.code, r.message)),
+        }
+    }
+
+    /// The checks of an event on a dossier not received yet: the desk that received the
+    /// submission answers it; what the answer does.
+    pub(crate) fn check_desk(
+        &self,
+        caller: &Caller,
+        row: &DossierRow,
+        progress: &ProgressRow,
+        event: &Event,
+        at: DateTime<FixedOffset>,
+    ) -> AppResult<Option<crate::core::desk::Answer>> {
+        let status = Status::parse(&row.status).unwrap_or(Status::Submitted);
+        let answers = matches!(
+            event,
+            Event::Receive | Event::RequestCorrection { .. } | Event::Refuse { .. }
+        );
+        if answers && caller.agency != row.receiving_agency {
+            return Err(AppError::forbidden(
+                "Chỉ Bộ phận Một cửa nơi hồ sơ được gửi đến mới tiếp nhận, yêu cầu hoàn thiện hoặc từ chối hồ sơ trực tuyến",
+            ));
+        }
+        let acknowledge_by = progress
+            .acknowledge_by
+            .map(|t| from_db(t).with_timezone(&self.settings.offset));
+        crate::core::desk::answer(status, acknowledge_by, event, at)
+            .map_err(|r| AppError::conflict(r.code, r.message))
+    }
+
+    fn event_on(
+        &self,
+        caller: &Caller,
+        code: &str,
+        event: &Event,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> AppResult<Recorded> {
+        let cleaned = clean_event(event)?;
+        let event = &cleaned;
+        self.check_caller(caller, event)?;
         let offset = self.settings.offset;
         let at = DateTime::<Utc>::from_timestamp(now.timestamp(), 0)
             .unwrap_or(now)
@@ -483,26 +593,10 @@ impl App {
             let Some((mut row, mut progress)) = dossiers::dossier_for_update(conn, code)? else {
                 return Ok(Err(AppError::not_found()));
             };
-            // The applicant was proven by code and pin before this call.
-            let applicant = caller.role == Role::Applicant;
-            if !applicant {
-                // The agency a hand-over waits for may accept it, and nothing else: for
-                // everything else the dossier is what its read scope says.
-                let accepting = matches!(event, Event::Accept)
-                    && progress.pending_handover.as_deref() == Some(caller.agency.as_str());
-                if !accepting
-                    && !self.may_see(caller, &row, &[])
-                    && !self.may_see(caller, &row, &dossiers::handled_by(conn, code)?)
-                {
-                    return Ok(Err(AppError::not_found()));
-                }
-                // Writes that do not move the dossier: only an agency that holds it,
-                // received it or is competent for it; a consulted agency keeps reading.
-                if matches!(event, Event::Payment { .. }) && !self.may_write(caller, &row) {
-                    return Ok(Err(AppError::forbidden(
-                        "Cơ quan chỉ được xem hồ sơ này: không ghi nhận thanh toán",
-                    )));
-                }
+            if let Err(e) = self.check_scope(caller, &row, &progress, event, || {
+                dossiers::handled_by(conn, code)
+            })? {
+                return Ok(Err(e));
             }
             if matches!(
                 Status::parse(&row.status),
@@ -516,32 +610,10 @@ impl App {
                 tracing::error!(code = %row.code, "stored dossier state unreadable");
                 return Ok(Err(AppError::internal()));
             };
-            let allowed = match event {
-                // The one-stop desk that received the dossier closes it (NĐ 118/2025
-                // Art. 19(5)), wherever the dossier waits for its supplement.
-                Event::Close { .. } => caller.agency == row.receiving_agency,
-                // Fees are paid wherever the dossier is; a portal reports its online payments.
-                Event::Payment { .. } => true,
-                // The applicant rates; a clerk of the counter that returned it records a paper rating.
-                Event::Rate { .. } => {
-                    applicant
-                        || caller.agency == state.current_agency
-                        || caller.agency == row.receiving_agency
-                }
-                Event::Accept => state.pending_handover.as_deref() == Some(caller.agency.as_str()),
-                _ => state.current_agency == caller.agency,
-            };
-            if !allowed {
-                return Ok(Err(AppError::forbidden(
-                    "Chỉ cơ quan đang giữ hồ sơ (hoặc cơ quan được bàn giao, khi tiếp nhận) mới ghi nhận được sự kiện này",
-                )));
-            }
-            let Some(rules) = self.rule_sets.iter().find(|r| r.id == row.rule_set) else {
-                return Ok(Err(AppError::internal()));
-            };
-            let applied = match apply_full(&state, event, at, rules, &engine) {
-                Ok(s) => s,
-                Err(r) => return Ok(Err(AppError::conflict(r.code, r.message))),
+            let (rules, applied) = match self.check_state(caller, &row, &state, event, at, &engine)
+            {
+                Ok(x) => x,
+                Err(e) => return Ok(Err(e)),
             };
             let (next, stage, late_request) = (applied.state, applied.stage, applied.late_request);
             // The transfer out of the receiving desk: its own due moment (NĐ 118/2025
@@ -824,23 +896,13 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<AppResult<Recorded>, StoreError> {
         let offset = self.settings.offset;
-        let status = Status::parse(&row.status).unwrap_or(Status::Submitted);
-        let answers = matches!(
-            event,
-            Event::Receive | Event::RequestCorrection { .. } | Event::Refuse { .. }
-        );
-        if answers && caller.agency != row.receiving_agency {
-            return Ok(Err(AppError::forbidden(
-                "Chỉ Bộ phận Một cửa nơi hồ sơ được gửi đến mới tiếp nhận, yêu cầu hoàn thiện hoặc từ chối hồ sơ trực tuyến",
-            )));
-        }
+        let answer = match self.check_desk(caller, &row, &progress, event, at) {
+            Ok(a) => a,
+            Err(e) => return Ok(Err(e)),
+        };
         let acknowledge_by = progress
             .acknowledge_by
             .map(|t| from_db(t).with_timezone(&offset));
-        let answer = match crate::core::desk::answer(status, acknowledge_by, event, at) {
-            Ok(a) => a,
-            Err(r) => return Ok(Err(AppError::conflict(r.code, r.message))),
-        };
         let before = (row.clone(), progress.clone());
         let mut steps = Vec::new();
         let mut data = serde_json::to_value(event).unwrap_or(json!({}));

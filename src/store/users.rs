@@ -65,6 +65,19 @@ impl Store {
             .optional()?)
     }
 
+    /// The enabled staff (clerks, officials, leaders) of `agency`: (username, full name,
+    /// role), by name.
+    pub fn staff_of(&self, agency: &str) -> StoreResult<Vec<(String, String, String)>> {
+        let mut conn = self.conn()?;
+        Ok(users::table
+            .filter(users::agency_code.eq(agency))
+            .filter(users::disabled.eq(false))
+            .filter(users::role.eq_any(["clerk", "official", "leader"]))
+            .order((users::full_name, users::username))
+            .select((users::username, users::full_name, users::role))
+            .load(&mut conn)?)
+    }
+
     /// Whether an enabled account with role `admin` exists.
     pub fn has_admin(&self) -> StoreResult<bool> {
         let mut conn = self.conn()?;
