@@ -148,6 +148,7 @@ impl App {
                 pool_size: settings.pool_size,
                 busy_timeout_ms: settings.busy_timeout_ms,
                 sqlite_cache_mb: settings.sqlite_cache_mb,
+                sqlite_mmap_mb: settings.sqlite_mmap_mb,
                 timeouts: settings.db_timeouts,
             },
         )

@@ -363,6 +363,8 @@ struct DatabaseSection {
     busy_timeout_ms: u32,
     #[serde(default = "default_sqlite_cache_mb")]
     sqlite_cache_mb: u32,
+    #[serde(default = "default_sqlite_mmap_mb")]
+    sqlite_mmap_mb: u32,
     #[serde(default)]
     connect_timeout_s: Option<u32>,
     #[serde(default)]
@@ -387,6 +389,9 @@ fn default_busy_timeout() -> u32 {
 }
 fn default_sqlite_cache_mb() -> u32 {
     64
+}
+fn default_sqlite_mmap_mb() -> u32 {
+    2048
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -503,6 +508,9 @@ pub struct Settings {
     pub retry_after_s: u32,
     /// SQLite: page cache per connection, in MB (`[database] sqlite_cache_mb`).
     pub sqlite_cache_mb: u32,
+    /// SQLite: the database file read through memory mapping up to this size, in MB
+    /// (`[database] sqlite_mmap_mb`; 0: off).
+    pub sqlite_mmap_mb: u32,
     pub data_dir: PathBuf,
     /// Form templates and fonts (`forms/`).
     pub forms_dir: PathBuf,
@@ -618,6 +626,9 @@ impl Settings {
                 "database.sqlite_cache_mb",
                 "phải từ 1 đến 65536".into(),
             ));
+        }
+        if file.database.sqlite_mmap_mb > 65536 {
+            return Err(err("database.sqlite_mmap_mb", "phải từ 0 đến 65536".into()));
         }
         if file.database.pool_size == 0 || file.database.pool_size > 256 {
             return Err(err("database.pool_size", "phải từ 1 đến 256".into()));
@@ -808,6 +819,7 @@ impl Settings {
             shutdown_drain_s: file.server.shutdown_drain_s,
             retry_after_s: file.server.retry_after_s,
             sqlite_cache_mb: file.database.sqlite_cache_mb,
+            sqlite_mmap_mb: file.database.sqlite_mmap_mb,
             data_dir: PathBuf::from(data_dir),
             forms_dir: PathBuf::from(&file.paths.forms_dir),
             time_zone: file.time.time_zone,

@@ -393,10 +393,8 @@ pub fn insert_many(
     handovers: &[HandoverRow],
 ) -> StoreResult<()> {
     // Every agency that has held each dossier, as intake and hand-over record it.
-    let received: std::collections::HashMap<&str, Option<NaiveDateTime>> = rows
-        .iter()
-        .map(|r| (r.code.as_str(), r.received_at))
-        .collect();
+    let by_code: std::collections::HashMap<&str, &DossierRow> =
+        rows.iter().map(|r| (r.code.as_str(), r)).collect();
     let held: Vec<(String, String)> = rows
         .iter()
         .flat_map(|r| {
@@ -419,12 +417,15 @@ pub fn insert_many(
         .collect();
     let held: Vec<_> = held
         .iter()
-        .map(|(a, c)| {
-            (
+        .filter_map(|(a, c)| {
+            let r = by_code.get(c.as_str())?;
+            Some((
                 dossier_agencies::agency_code.eq(a),
                 dossier_agencies::dossier_code.eq(c),
-                dossier_agencies::received_at.eq(received.get(c.as_str()).copied().flatten()),
-            )
+                dossier_agencies::received_at.eq(r.received_at),
+                dossier_agencies::applicant_search.eq(&r.applicant_search),
+                dossier_agencies::applicant_id_number.eq(&r.applicant_id_number),
+            ))
         })
         .collect();
     let keys = name_keys(rows);
@@ -613,14 +614,10 @@ pub fn handled_by(conn: &mut DbConnection, code: &str) -> StoreResult<Vec<String
         .load(conn)?)
 }
 
-/// Records that `agency` has held dossier `code`, received at `received_at` (once; inside
-/// the caller's transaction, which holds the dossier's row).
-pub fn add_handler(
-    conn: &mut DbConnection,
-    code: &str,
-    agency: &str,
-    received_at: Option<NaiveDateTime>,
-) -> StoreResult<()> {
+/// Records that `agency` has held dossier `row` (once; inside the caller's transaction,
+/// which holds the dossier's row), with what the search reads on the agency's index.
+pub fn add_handler(conn: &mut DbConnection, row: &DossierRow, agency: &str) -> StoreResult<()> {
+    let code = row.code.as_str();
     let known: i64 = dossier_agencies::table
         .filter(dossier_agencies::agency_code.eq(agency))
         .filter(dossier_agencies::dossier_code.eq(code))
@@ -631,7 +628,9 @@ pub fn add_handler(
             .values((
                 dossier_agencies::agency_code.eq(agency),
                 dossier_agencies::dossier_code.eq(code),
-                dossier_agencies::received_at.eq(received_at),
+                dossier_agencies::received_at.eq(row.received_at),
+                dossier_agencies::applicant_search.eq(&row.applicant_search),
+                dossier_agencies::applicant_id_number.eq(&row.applicant_id_number),
             ))
             .execute(conn)?;
     }
@@ -671,7 +670,7 @@ pub fn insert_dossier(
     .into_iter()
     .flatten()
     {
-        add_handler(conn, &dossier.code, a, dossier.received_at)?;
+        add_handler(conn, dossier, a)?;
     }
     for p in papers {
         diesel::insert_into(dossier_papers::table)
@@ -710,11 +709,70 @@ pub struct DossierFilter {
     pub offset: i64,
 }
 
+/// The columns of a dossier the search's filters read.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = dossiers)]
+struct SearchedRow {
+    code: String,
+    status: String,
+    received_at: Option<NaiveDateTime>,
+    procedure_code: String,
+    received_by: String,
+    applicant_search: String,
+    applicant_id_number: String,
+}
+
+impl DossierFilter {
+    /// Whether dossier `r` passes the filters other than the scope, text `t` as
+    /// [`text_matches`] reads it: what the database checks on the ordered read.
+    fn keeps(&self, r: &SearchedRow, t: Option<&SearchText>) -> bool {
+        self.status.as_ref().is_none_or(|s| r.status == *s)
+            && self
+                .received_from
+                .is_none_or(|t| r.received_at.is_some_and(|x| x >= t))
+            && self
+                .received_to
+                .is_none_or(|t| r.received_at.is_some_and(|x| x < t))
+            && self
+                .procedure
+                .as_ref()
+                .is_none_or(|p| r.procedure_code == *p)
+            && self
+                .received_by
+                .as_ref()
+                .is_none_or(|b| r.received_by == *b)
+            && t.is_none_or(|t| {
+                r.code.starts_with(&t.raw)
+                    || r.code.starts_with(&t.upper)
+                    || r.applicant_id_number == t.raw
+                    || format!(" {}", r.applicant_search).contains(&t.word)
+            })
+    }
+}
+
+/// A search text as [`DossierFilter::keeps`] compares it.
+struct SearchText {
+    raw: String,
+    upper: String,
+    /// A space and the folded text: the start of a word of a folded name.
+    word: String,
+}
+
+impl SearchText {
+    fn new(t: &str) -> Self {
+        SearchText {
+            raw: t.to_string(),
+            upper: t.to_uppercase(),
+            word: format!(" {}", crate::core::text::fold(t)),
+        }
+    }
+}
+
 /// How many candidates a search text may name before the search reads the dossiers in
 /// order instead: the candidates come sorted from the indexes alone (with their moment of
-/// receipt), and past this a match is common enough (one dossier in a hundred and more)
+/// receipt), and past this a match is common enough (one dossier in 250 and more)
 /// that the newest page of them is found within a few thousand rows read in order.
-pub const SEARCH_CANDIDATES: usize = 8000;
+pub const SEARCH_CANDIDATES: usize = 4000;
 
 /// The first batch of keys checked against the filters, beyond the page: a little more
 /// than the page, since most candidates match; a batch that leaves the page short is
@@ -750,6 +808,33 @@ fn text_matches(
             .or(" "
                 .into_sql::<Text>()
                 .concat(dossiers::applicant_search)
+                .like(like)
+                .escape('!')),
+    )
+}
+
+/// [`text_matches`] on an agency's hold (`dossier_agencies`, which carries the code, the
+/// folded name and the ID number): checked on the agency's index as it is read.
+fn held_text_matches(
+    t: &str,
+) -> Box<
+    dyn BoxableExpression<
+        dossier_agencies::table,
+        <DbConnection as diesel::Connection>::Backend,
+        SqlType = diesel::sql_types::Bool,
+    >,
+> {
+    let upper = t.to_uppercase();
+    let chars = |s: &str| s.chars().count() as i32;
+    let like = format!("% {}%", like_literal(&crate::core::text::fold(t)));
+    Box::new(
+        substr(dossier_agencies::dossier_code, 1, chars(t))
+            .eq(t.to_string())
+            .or(substr(dossier_agencies::dossier_code, 1, chars(&upper)).eq(upper.clone()))
+            .or(dossier_agencies::applicant_id_number.eq(t.to_string()))
+            .or(" "
+                .into_sql::<Text>()
+                .concat(dossier_agencies::applicant_search)
                 .like(like)
                 .escape('!')),
     )
@@ -925,7 +1010,7 @@ impl Held {
         while self.buffer.is_empty() && !self.done {
             let n = self.batch;
             self.batch = (self.batch * 4).min(MAX_BATCH);
-            let q = dossier_agencies::table
+            let mut q = dossier_agencies::table
                 .filter(dossier_agencies::agency_code.eq(self.agency.clone()))
                 .select((
                     dossier_agencies::received_at,
@@ -933,6 +1018,9 @@ impl Held {
                 ))
                 .limit(n as i64)
                 .into_boxed();
+            if let Some(t) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                q = q.filter(held_text_matches(t));
+            }
             let rows: Vec<OrderKey> = if !self.received {
                 let mut q = q
                     .filter(dossier_agencies::received_at.is_null())
@@ -1198,12 +1286,9 @@ impl Store {
             Some(t) => search_candidates(&mut conn, t, f, cap)?,
             None => None,
         };
-        // Every filter but the scope, which the scope's ordered read already applies.
-        let query = |scoped: bool| {
+        // Every filter but the scope (the ordered read without a scope).
+        let query = || {
             let mut q = dossiers::table.into_boxed();
-            if let (Some(scope), true) = (&f.scope, scoped) {
-                q = q.filter(HeldBy(scope.clone()));
-            }
             if let Some(s) = &f.status {
                 q = q.filter(dossiers::status.eq(s.clone()));
             }
@@ -1249,7 +1334,7 @@ impl Store {
                 // Online submissions not received yet first (by code, newest first),
                 // then the received ones, newest first: two index-ordered reads, each
                 // stopping at the page.
-                let query = || query(false).select(DossierRow::as_select());
+                let query = || query().select(DossierRow::as_select());
                 let mut rows: Vec<DossierRow> = Vec::new();
                 if f.received_from.is_none() && f.received_to.is_none() {
                     rows = query()
@@ -1269,31 +1354,61 @@ impl Store {
                 return Ok(rows.into_iter().skip(f.offset.max(0) as usize).collect());
             }
         };
-        let mut rows: Vec<DossierRow> = Vec::with_capacity(want);
-        let mut n = want + want / 2 + 16;
+        // The codes that pass, in order, until the page is full: checked a batch at a time
+        // on the columns the filters read, the next batch sized by the share that passed.
+        let searched = text.map(SearchText::new);
+        let mut passed: Vec<String> = Vec::with_capacity(want);
+        let mut n = want + want / 4 + 8;
         loop {
             let batch = ordered.next_batch(&mut conn, n)?;
             if batch.is_empty() {
                 break;
             }
-            let mut hits: Vec<DossierRow> = query(check_scope)
+            // Read by code, the filters checked here: given them, a database may prefer
+            // another index (status and date) and read thousands of rows for a page.
+            let mut q = dossiers::table
                 .filter(dossiers::code.eq_any(&batch))
-                .select(DossierRow::as_select())
-                .load(&mut conn)?;
-            let place: std::collections::HashMap<&str, usize> = batch
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.as_str(), i))
+                .into_boxed();
+            if let (Some(scope), true) = (&f.scope, check_scope) {
+                q = q.filter(HeldBy(scope.clone()));
+            }
+            let hits: std::collections::HashSet<String> = q
+                .select(SearchedRow::as_select())
+                .load::<SearchedRow>(&mut conn)?
+                .into_iter()
+                .filter(|r| f.keeps(r, searched.as_ref()))
+                .map(|r| r.code)
                 .collect();
-            hits.sort_by_key(|r| place.get(r.code.as_str()).copied());
-            rows.extend(hits);
-            if rows.len() >= want || batch.len() < n {
+            let found = hits.len();
+            passed.extend(batch.iter().filter(|c| hits.contains(*c)).cloned());
+            if passed.len() >= want || batch.len() < n {
                 break;
             }
-            n = (n * 4).min(MAX_BATCH);
+            // The share that passed so far (at least one in a hundred assumed), a fifth
+            // more, at most `MAX_BATCH`.
+            let share = (found.max(1) as f64 / batch.len() as f64).max(0.01);
+            let missing = (want - passed.len()) as f64;
+            n = ((missing / share * 1.2) as usize + 8).min(MAX_BATCH);
         }
-        rows.truncate(want);
-        Ok(rows.into_iter().skip(f.offset.max(0) as usize).collect())
+        let page: Vec<String> = passed
+            .into_iter()
+            .skip(f.offset.max(0) as usize)
+            .take(f.limit.max(0) as usize)
+            .collect();
+        if page.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows: Vec<DossierRow> = dossiers::table
+            .filter(dossiers::code.eq_any(&page))
+            .select(DossierRow::as_select())
+            .load(&mut conn)?;
+        let place: std::collections::HashMap<&str, usize> = page
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        rows.sort_by_key(|r| place.get(r.code.as_str()).copied());
+        Ok(rows)
     }
 
     /// The work waiting at `agency`: open dossiers it holds (statuses given) or that are

@@ -120,6 +120,7 @@ pub struct Manager {
     target: String,
     busy_timeout_ms: u32,
     sqlite_cache_mb: u32,
+    sqlite_mmap_mb: u32,
     timeouts: crate::config::DbTimeouts,
 }
 
@@ -172,9 +173,10 @@ impl ManageConnection for Manager {
                 c.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -{};",
+                     PRAGMA cache_size = -{}; PRAGMA mmap_size = {};",
                     self.busy_timeout_ms,
-                    u64::from(self.sqlite_cache_mb) * 1024
+                    u64::from(self.sqlite_cache_mb) * 1024,
+                    u64::from(self.sqlite_mmap_mb) << 20
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(c))
@@ -216,6 +218,10 @@ pub struct StoreOptions {
     /// SQLite: page cache per connection, in MB (the pages are allocated as they are
     /// used; SQLite's own default is 2 MB, which a table of a million dossiers outgrows).
     pub sqlite_cache_mb: u32,
+    /// SQLite: the file read through memory mapping up to this size, in MB (0: off):
+    /// reads of a large database's pages without a system call each, shared by the
+    /// connections through the operating system's cache.
+    pub sqlite_mmap_mb: u32,
     /// Bounded waits: connecting, checking a connection out of the pool, statements.
     pub timeouts: crate::config::DbTimeouts,
 }
@@ -226,6 +232,7 @@ impl Default for StoreOptions {
             pool_size: 8,
             busy_timeout_ms: 5000,
             sqlite_cache_mb: 64,
+            sqlite_mmap_mb: 2048,
             timeouts: crate::config::DbTimeouts::default(),
         }
     }
@@ -275,6 +282,7 @@ impl Store {
             target,
             busy_timeout_ms: opts.busy_timeout_ms,
             sqlite_cache_mb: opts.sqlite_cache_mb,
+            sqlite_mmap_mb: opts.sqlite_mmap_mb,
             timeouts: opts.timeouts,
         };
         let health = std::sync::Arc::new(health::Health::new(manager.clone(), opts.timeouts));

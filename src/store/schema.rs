@@ -275,6 +275,8 @@ diesel::table! {
         agency_code -> Text,
         dossier_code -> Text,
         received_at -> Nullable<Timestamp>,
+        applicant_search -> Text,
+        applicant_id_number -> Text,
     }
 }
 
