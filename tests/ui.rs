@@ -955,7 +955,14 @@ async fn an_online_submission_is_received_from_its_page() {
     assert!(d.has("#tt-receive").await, "the desk's answers are offered");
     assert!(!d.has("#tt-return").await, "no return before a result");
     d.check_page("ho-so-cho-tiep-nhan").await;
-    d.submit("#tt-receive button").await;
+    d.click("#tt-receive > summary").await;
+    d.submit("#tt-receive button[type=submit]").await;
+    assert!(d
+        .text("#tt-receive .preview")
+        .await
+        .contains("Đã tiếp nhận"));
+    d.check_page("ho-so-xem-truoc-tiep-nhan").await;
+    d.submit("#tt-receive button[name=xac-nhan]").await;
     assert!(d
         .text("#da-ghi-nhan")
         .await

@@ -135,6 +135,41 @@ pub fn label_of(kind: &str) -> &'static str {
     }
 }
 
+/// The fields of each action's event, `(name, kind)`, as [`ActionView::fields`] gives
+/// them: how a form's values become the event (`web::actions::event_json`).
+pub fn field_kinds(kind: &str) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        "request_correction" | "request_supplement" => {
+            &[("items", "lines"), ("reason", "multiline")]
+        }
+        "refuse" | "close" | "stop" => &[("reason", "multiline")],
+        "assign" => &[("user", "choice")],
+        "handover" => &[
+            ("to_agency", "choice"),
+            ("to_user", "text"),
+            ("electronic", "boolean"),
+            ("note", "multiline"),
+        ],
+        "pause" => &[("reason", "multiline"), ("legal_basis", "text")],
+        "delay" => &[("reason", "multiline"), ("new_due_at", "datetime")],
+        "decide" => &[
+            ("outcome", "choice"),
+            ("reason", "multiline"),
+            ("result.number", "text"),
+            ("result.name", "text"),
+            ("result.valid_until", "date"),
+        ],
+        "return" => &[("channel", "choice")],
+        "payment" => &[
+            ("amount", "integer"),
+            ("method", "choice"),
+            ("reference", "text"),
+        ],
+        "rate" => &[("score", "choice"), ("comment", "multiline")],
+        _ => &[],
+    }
+}
+
 /// What is read of a dossier to say what may be done to it.
 pub struct DossierState<'a> {
     pub row: &'a DossierRow,
@@ -449,6 +484,11 @@ impl App {
             self.check_state(caller, row, state, &probe, at, &engine)
                 .map(|_| ())
         })();
+        debug_assert_eq!(
+            fields.iter().map(|f| (f.name, f.kind)).collect::<Vec<_>>(),
+            field_kinds(kind).to_vec(),
+            "the fields of {kind}"
+        );
         match verdict {
             Ok(()) => ActionView {
                 kind,

@@ -206,7 +206,16 @@ impl App {
         let (dossier, papers, events) = self.dossier_for(caller, code)?;
         let (progress, steps, handled_by) = self.store.dossier_processing(code)?;
         let (files, _) = self.store.dossier_documents(code)?;
-        let actions = self.desk_actions_of(caller, &dossier, &progress, &steps, now);
+        let actions = self.allowed_actions_of(
+            caller,
+            &super::actions::DossierState {
+                row: &dossier,
+                progress: &progress,
+                steps: &steps,
+                handled: &handled_by,
+            },
+            now,
+        );
         let notices = super::notices::Notice::of_dossier(dossier.received_at.is_some(), &events);
         Ok(DossierSheet {
             dossier: dossier.into(),

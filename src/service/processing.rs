@@ -699,7 +699,7 @@ impl App {
                 .collect();
             dossiers::update_steps(conn, &changed)?;
             if matches!(event, Event::Accept) {
-                dossiers::add_handler(conn, &row.code, &next.current_agency, row.received_at)?;
+                dossiers::add_handler(conn, &row, &next.current_agency)?;
             }
             let mut registered = None;
             if let Event::Decide {
@@ -1012,104 +1012,5 @@ impl App {
             dossier: row.into(),
             progress: progress.into(),
         }))
-    }
-}
-
-/// What a counter may do next on a dossier, as offered on its page: only what the server
-/// would accept now (a button never leads to a refusal).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeskActions {
-    /// An online submission waiting for the desk: receive, ask for a correction, refuse.
-    pub answer_online: bool,
-    /// Return the result (approved or refused).
-    pub return_result: bool,
-    /// Record a fee or charge paid.
-    pub payment: bool,
-    /// Record the applicant's rating from a paper form.
-    pub rating: bool,
-}
-
-impl App {
-    /// The counter's actions open to `caller` on dossier `code` at `now`, checked with the
-    /// same rules as [`App::record_event`] (role, agency, the pure state machine), on a
-    /// representative event of each kind.
-    pub fn desk_actions(
-        &self,
-        caller: &Caller,
-        code: &str,
-        now: DateTime<Utc>,
-    ) -> AppResult<DeskActions> {
-        let (row, _, _) = self.dossier_for(caller, code)?;
-        if caller.role != Role::Clerk {
-            return Ok(DeskActions::default());
-        }
-        let (progress, step_rows, _) = self.store.dossier_processing(code)?;
-        Ok(self.desk_actions_of(caller, &row, &progress, &step_rows, now))
-    }
-
-    /// [`App::desk_actions`] on a dossier already read (with its progress and route),
-    /// which `caller` may see.
-    pub(crate) fn desk_actions_of(
-        &self,
-        caller: &Caller,
-        row: &DossierRow,
-        progress: &ProgressRow,
-        step_rows: &[StepRow],
-        now: DateTime<Utc>,
-    ) -> DeskActions {
-        use crate::core::dossier::Channel;
-        use crate::core::machine::{PaymentMethod, Satisfaction};
-        let mut out = DeskActions::default();
-        if caller.role != Role::Clerk {
-            return out;
-        }
-        let offset = self.settings.offset;
-        let at = now.with_timezone(&offset);
-        let status = Status::parse(&row.status);
-        if matches!(status, Some(Status::Submitted)) {
-            let acknowledge_by = progress
-                .acknowledge_by
-                .map(|t| from_db(t).with_timezone(&offset));
-            out.answer_online = caller.agency == row.receiving_agency
-                && crate::core::desk::answer(
-                    Status::Submitted,
-                    acknowledge_by,
-                    &Event::Receive,
-                    at,
-                )
-                .is_ok();
-            return out;
-        }
-        if matches!(
-            status,
-            Some(Status::NeedsCorrection | Status::RefusedAtIntake) | None
-        ) {
-            return out;
-        }
-        let Some(state) = state_of(row, progress, step_rows, offset) else {
-            return out;
-        };
-        let Some(rules) = self.rule_sets.iter().find(|r| r.id == row.rule_set) else {
-            return out;
-        };
-        let engine = self.deadlines();
-        let holds = |e: &Event| apply_full(&state, e, at, rules, &engine).is_ok();
-        out.return_result = state.current_agency == caller.agency
-            && holds(&Event::Return {
-                channel: Channel::Counter,
-            });
-        out.payment = self.may_write(caller, row)
-            && holds(&Event::Payment {
-                amount: 1,
-                method: PaymentMethod::Cash,
-                reference: None,
-            });
-        out.rating = (caller.agency == state.current_agency
-            || caller.agency == row.receiving_agency)
-            && holds(&Event::Rate {
-                score: Satisfaction::Satisfied,
-                comment: None,
-            });
-        out
     }
 }

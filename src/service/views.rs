@@ -473,7 +473,8 @@ pub struct DossierSheet {
     pub events: Vec<EventView>,
     pub steps: Vec<StepView>,
     pub files: Vec<FileView>,
-    pub actions: super::processing::DeskActions,
+    /// Every action of the dossier's life for the reader now, allowed or not.
+    pub actions: Vec<super::actions::ActionView>,
     pub notices: Vec<super::notices::Notice>,
     /// Agency codes that have held the dossier.
     pub handled_by: Vec<String>,

@@ -231,20 +231,6 @@ pub struct FormLink {
     pub href: String,
 }
 
-/// The counter's actions shown on the page: only those the server accepts now.
-pub struct Actions {
-    pub answer_online: bool,
-    pub return_result: bool,
-    pub payment: bool,
-    pub rating: bool,
-}
-
-impl Actions {
-    pub fn any(&self) -> bool {
-        self.answer_online || self.return_result || self.payment || self.rating
-    }
-}
-
 #[derive(Template)]
 #[template(path = "dossier.html")]
 pub struct DossierPage {
@@ -265,7 +251,8 @@ pub struct DossierPage {
     pub steps: Vec<StepView>,
     pub forms: Vec<FormLink>,
     pub receipt: bool,
-    pub actions: Actions,
+    /// The actions the server accepts from the reader now, as forms.
+    pub actions: Vec<super::actions::ActionForm>,
     /// What was just recorded, e.g. "Đã trả kết quả".
     pub done: Option<String>,
     /// A refused action or upload: (the form's anchor, the message).
@@ -341,8 +328,27 @@ fn done_label(kind: &str) -> Option<&'static str> {
         "payment" => "Đã ghi nhận thu phí, lệ phí",
         "rate" => "Đã ghi nhận đánh giá của người dân",
         "upload" => "Đã tải lên bản số hóa",
+        "accept" => "Đã nhận hồ sơ được chuyển đến",
+        "assign" => "Đã phân công cán bộ xử lý",
+        "handover" => "Đã chuyển hồ sơ",
+        "request_supplement" => "Đã gửi yêu cầu bổ sung hồ sơ",
+        "supplement_received" => "Đã ghi nhận hồ sơ bổ sung",
+        "pause" => "Đã tạm dừng giải quyết",
+        "resume" => "Đã tiếp tục giải quyết",
+        "delay" => "Đã gửi phiếu xin lỗi và hẹn lại ngày trả",
+        "decide" => "Đã ghi nhận quyết định",
+        "close" => "Đã đóng hồ sơ",
+        "stop" => "Đã dừng giải quyết hồ sơ",
         _ => return None,
     })
+}
+
+/// An action form just sent back to its page: its values, and what it will do (after
+/// "Tiếp tục") or why it was refused (in `problem`).
+pub struct Sent {
+    pub kind: String,
+    pub values: std::collections::HashMap<String, String>,
+    pub preview: Option<Vec<(String, String)>>,
 }
 
 /// Builds the dossier page.
@@ -352,6 +358,7 @@ async fn sheet_page(
     tab: Option<String>,
     done: Option<String>,
     problem: Option<(String, String)>,
+    sent: Option<Sent>,
 ) -> WebResult<DossierPage> {
     let app = who.app.clone();
     let a = app.get_ref().clone();
@@ -601,11 +608,25 @@ async fn sheet_page(
         steps,
         forms,
         receipt,
-        actions: Actions {
-            answer_online: sheet.actions.answer_online,
-            return_result: sheet.actions.return_result,
-            payment: sheet.actions.payment,
-            rating: sheet.actions.rating,
+        actions: {
+            let action_problem = problem
+                .as_ref()
+                .filter(|(a, _)| {
+                    sent.as_ref()
+                        .is_some_and(|s| *a == format!("tt-{}", s.kind))
+                })
+                .map(|(_, m)| m.clone());
+            let (kind, values, preview) = match &sent {
+                Some(s) => (Some(s.kind.as_str()), Some(&s.values), s.preview.clone()),
+                None => (None, None, None),
+            };
+            super::actions::forms(
+                &sheet.actions,
+                kind.zip(values),
+                preview,
+                action_problem,
+                offset,
+            )
         },
         done: done.as_deref().and_then(done_label).map(str::to_string),
         problem,
@@ -621,12 +642,13 @@ pub async fn page(
     q: web::Query<TabQuery>,
 ) -> WebResult<HttpResponse> {
     let q = q.into_inner();
-    let page = sheet_page(&who, path.into_inner(), q.tab, q.da, None).await?;
+    let page = sheet_page(&who, path.into_inner(), q.tab, q.da, None, None).await?;
     Ok(render(&page))
 }
 
-/// `POST /ho-so/{code}/su-kien`: the counter's actions (receive, ask for a correction or
-/// refuse an online submission; return the result; record a payment or a rating).
+/// `POST /ho-so/{code}/su-kien`: an action of the dossier's life. Without `xac-nhan`, a
+/// dry run: the page comes back with what the action will do and its "Xác nhận" button;
+/// with it, the event is recorded. A refusal shows its message on the action's form.
 pub async fn event(
     who: Staff,
     path: web::Path<String>,
@@ -635,89 +657,105 @@ pub async fn event(
     let fields: std::collections::HashMap<String, String> = form.into_inner().into_iter().collect();
     who.check_csrf(fields.get("csrf").map(String::as_str))?;
     let code = path.into_inner();
-    let g = |k: &str| {
-        fields
-            .get(k)
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
+    let kind = fields
+        .get("type")
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default();
+    let Some(kind) = crate::service::actions::KINDS
+        .iter()
+        .find(|k| **k == kind)
+        .copied()
+    else {
+        return Err(
+            crate::error::AppError::bad_request("invalid_event", "Thao tác không hợp lệ").into(),
+        );
     };
-    let kind = g("type");
-    let opt = |k: &str| Some(g(k)).filter(|v| !v.is_empty());
-    let value = match kind.as_str() {
-        "receive" => serde_json::json!({ "type": "receive" }),
-        "request_correction" => serde_json::json!({
-            "type": "request_correction",
-            "items": g("items").lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>(),
-            "reason": g("reason"),
-        }),
-        "refuse" => serde_json::json!({ "type": "refuse", "reason": g("reason") }),
-        "return" => serde_json::json!({ "type": "return", "channel": g("channel") }),
-        "payment" => {
-            let digits: String = g("amount").chars().filter(|c| c.is_ascii_digit()).collect();
-            serde_json::json!({
-                "type": "payment",
-                "amount": digits.parse::<i64>().unwrap_or(0),
-                "method": g("method"),
-                "reference": opt("reference"),
-            })
-        }
-        "rate" => {
-            serde_json::json!({ "type": "rate", "score": g("score"), "comment": opt("comment") })
-        }
-        _ => {
-            return Err(crate::error::AppError::bad_request(
-                "invalid_event",
-                "Thao tác không hợp lệ",
-            )
-            .into());
-        }
-    };
+    let confirm = fields.contains_key("xac-nhan");
+    let offset = who.app.settings.offset;
     let anchor = format!("tt-{kind}");
+    let refused = |message: String, fields: std::collections::HashMap<String, String>| {
+        let who = &who;
+        let code = code.clone();
+        let anchor = anchor.clone();
+        async move {
+            let page = sheet_page(
+                who,
+                code,
+                None,
+                None,
+                Some((anchor, message)),
+                Some(Sent {
+                    kind: kind.to_string(),
+                    values: fields,
+                    preview: None,
+                }),
+            )
+            .await?;
+            Ok::<_, WebError>(super::render_status(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &page,
+            ))
+        }
+    };
+    let value = match super::actions::event_json(kind, &fields, offset) {
+        Ok(v) => v,
+        Err((_, message)) => return refused(message, fields).await,
+    };
     let event: crate::core::machine::Event = match serde_json::from_value(value) {
         Ok(e) => e,
         Err(_) => {
+            return refused(
+                "Thông tin nhập chưa hợp lệ: kiểm tra lại các ô của thao tác này".into(),
+                fields,
+            )
+            .await
+        }
+    };
+    let a = who.app.get_ref().clone();
+    let c = who.caller.clone();
+    let cc = code.clone();
+    let now = who.app.clock.now();
+    let before_due = if confirm {
+        None
+    } else {
+        let a = a.clone();
+        let c = c.clone();
+        let cc = cc.clone();
+        web::block(move || a.dossier_sheet(&c, &cc, now))
+            .await?
+            .ok()
+            .and_then(|s| s.dossier.due_at)
+    };
+    let r = web::block(move || {
+        if confirm {
+            a.record_event(&c, &cc, &event, now)
+        } else {
+            a.preview_event(&c, &cc, &event, now)
+        }
+    })
+    .await?;
+    match r {
+        Ok(r) if !confirm => {
+            let preview = super::actions::preview_lines(kind, before_due, &r, offset);
             let page = sheet_page(
                 &who,
                 code,
                 None,
                 None,
-                Some((
-                    anchor,
-                    "Thông tin nhập chưa hợp lệ: kiểm tra lại các ô của thao tác này".into(),
-                )),
+                None,
+                Some(Sent {
+                    kind: kind.to_string(),
+                    values: fields,
+                    preview: Some(preview),
+                }),
             )
             .await?;
-            return Ok(super::render_status(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                &page,
-            ));
+            Ok(render(&page))
         }
-    };
-    if kind == "request_correction" && g("items").trim().is_empty() {
-        let page = sheet_page(
-            &who,
-            code,
-            None,
-            None,
-            Some((
-                anchor,
-                "Ghi ít nhất một giấy tờ cần hoàn thiện (mỗi dòng một giấy tờ)".into(),
-            )),
-        )
-        .await?;
-        return Ok(super::render_status(
-            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            &page,
-        ));
-    }
-    let a = who.app.get_ref().clone();
-    let c = who.caller.clone();
-    let cc = code.clone();
-    let now = who.app.clock.now();
-    match web::block(move || a.record_event(&c, &cc, &event, now)).await? {
         Ok(_) => {
-            let tab = match kind.as_str() {
-                "request_correction" | "refuse" | "receive" => "phieu",
+            let tab = match kind {
+                "request_correction" | "refuse" | "receive" | "request_supplement" | "delay"
+                | "stop" => "phieu",
                 _ => "qua-trinh",
             };
             Ok(HttpResponse::SeeOther()
@@ -733,10 +771,23 @@ pub async fn event(
                 crate::error::ErrorKind::Invalid
                     | crate::error::ErrorKind::BadRequest
                     | crate::error::ErrorKind::Conflict
+                    | crate::error::ErrorKind::Forbidden
             ) =>
         {
             let status = super::status_of(e.kind);
-            let page = sheet_page(&who, code, None, None, Some((anchor, e.message))).await?;
+            let page = sheet_page(
+                &who,
+                code,
+                None,
+                None,
+                Some((anchor, e.message)),
+                Some(Sent {
+                    kind: kind.to_string(),
+                    values: fields,
+                    preview: None,
+                }),
+            )
+            .await?;
             Ok(super::render_status(status, &page))
         }
         Err(e) => Err(e.into()),
@@ -924,6 +975,7 @@ pub async fn upload(
                 Some("thanh-phan".into()),
                 None,
                 Some((anchor, m)),
+                None,
             )
             .await?;
             Ok(super::render_status(

@@ -7,6 +7,7 @@
 //! token on every form, `Content-Security-Policy: default-src 'self'` with no inline
 //! script or style, and `Cache-Control: no-store` on every page with personal data.
 
+mod actions;
 pub mod assets;
 mod dossier;
 mod intake;
