@@ -42,6 +42,10 @@
 //! 3. **ceiling** — a bare actix-web route in this process answering every path with a
 //!    fixed copy of a real page of the same kind (same bytes), with the same clients.
 //!
+//! Then, as a ward official of the same commune, the **work queue** (issue #15): `GET
+//! /hang-doi?tab=cho-xu-ly&trang=1…5`, 50 lines a page with the counts of the role's six
+//! tabs, beside the bare route with the same bytes.
+//!
 //! Warm-up requests are excluded. A batch stops early when it exceeds `--budget` seconds
 //! (the figures then cover the requests completed). The last lines are a Markdown table:
 //! backend | page | account | figure | ceiling | ratio | p99 ≤ 20 ms.
@@ -73,6 +77,7 @@ const SECRET: &str = "page-bench-secret-not-for-production-5e8a1c7f3b92d046";
 const PASSWORD: &str = "mat-khau-do-trang-hieu-nang-2026";
 const CLERK: &str = "pagebench.clerk";
 const INSPECTOR: &str = "pagebench.inspector";
+const OFFICIAL: &str = "pagebench.official";
 /// The seed of `seed_load` (as `report_bench`).
 const SEED: u64 = 7;
 /// The acceptance target of issue #14.
@@ -1497,6 +1502,13 @@ fn run_backend(
         Role::Inspector,
         &root,
     )?;
+    ensure_user(
+        &app,
+        OFFICIAL,
+        "Chuyên viên đo trang",
+        Role::Official,
+        &ward.a,
+    )?;
     let t = Instant::now();
     let accounts = vec![
         account(&app, "ward clerk", CLERK, Role::Clerk, &ward.a, args.sample)?,
@@ -1536,6 +1548,9 @@ fn run_backend(
             break;
         }
     }
+    if result.is_ok() {
+        result = measure_queue(label, &server, &ward.a, args, rows);
+    }
     let said = server.output();
     drop(server);
     if !said.trim().is_empty() {
@@ -1545,6 +1560,87 @@ fn run_backend(
         }
     }
     result
+}
+
+/// The work queue (`/hang-doi`, issue #15) of a ward official: pages of 50 lines of the
+/// "Chờ xử lý" tab (with the counts of the role's six tabs), beside the bare route.
+fn measure_queue(
+    backend: &str,
+    server: &Server,
+    agency: &str,
+    args: &Args,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let c = args.clients;
+    let budget = Duration::from_secs(args.budget);
+    let session = login(server.addr, OFFICIAL)?;
+    let cookie = format!("motcua_session={session}");
+    println!("\n### {backend}, ward official ({OFFICIAL}, agency {agency}): the work queue");
+    let path = |i: usize| format!("/hang-doi?tab=cho-xu-ly&trang={}", 1 + i % 5);
+    let sample = Client::new(server.addr).request("GET", &path(0), &[("Cookie", &cookie)], None)?;
+    if sample.status != 200 {
+        bail!(
+            "sample queue page: {}",
+            describe(sample.status, &sample.body)
+        );
+    }
+    let lines = String::from_utf8_lossy(&sample.body)
+        .matches("<tr id=\"dong-")
+        .count();
+    if lines != 50 {
+        bail!(
+            "the queue's first page has {lines} lines, not 50 (too few open dossiers at {agency})"
+        );
+    }
+    let n = args.pages;
+    let queue = run_batch(
+        c,
+        warmup_of(n, c, 200),
+        n,
+        budget,
+        || Client::connected(server.addr),
+        page_op(&session, move |i| (path(i), vec![b"dong-".as_slice()])),
+    );
+    println!(
+        "queue page, 50 lines and 6 tab counts, pages 1–5 in turn, {c} clients (warm-up {} excluded): {}",
+        queue.warmed,
+        queue.summary("pages")
+    );
+    report_errors("queue page", &queue);
+    let len = sample.body.len();
+    let bare = BareServer::start(sample.body.clone())?;
+    let addr = bare.addr;
+    let ceil = run_batch(
+        c,
+        warmup_of(n, c, 200),
+        n.max(2000),
+        budget,
+        || Client::connected(addr),
+        |cl: &mut Client, i: usize| match cl.request("GET", &path(i), &[("Cookie", &cookie)], None)
+        {
+            Ok(r) if r.status == 200 && r.body.len() == len => Ok(()),
+            Ok(r) => Err(describe(r.status, &r.body)),
+            Err(e) => Err(format!("transport: {e}")),
+        },
+    );
+    drop(bare);
+    println!(
+        "bare actix-web route, same {len}-byte HTML as the queue page, {c} clients: {}",
+        ceil.summary("requests")
+    );
+    rows.push(Row {
+        backend: backend.to_string(),
+        page: "queue page `/hang-doi` (50 lines)".to_string(),
+        account: format!("ward official ({agency})"),
+        figure: figure(&queue),
+        ceiling: format!(
+            "{} (bare actix-web route, same {len}-byte HTML)",
+            figure(&ceil)
+        ),
+        ratio: format!("{:.1} %", 100.0 * queue.rate() / ceil.rate()),
+        verdict: verdict(queue.pct(99.0)),
+    });
+    Ok(())
 }
 
 fn pg_version(admin: &str) -> String {

@@ -77,6 +77,7 @@ fn body_for(kind: &str, action: &Value, user_agency: &str, current: &str) -> Val
             json!({"type": kind, "to_agency": to, "electronic": true})
         }
         "pause" => json!({"type": kind, "reason": "Chờ xác minh", "legal_basis": "Điều 19"}),
+        "propose" => json!({"type": kind, "note": "Đủ điều kiện cấp"}),
         "delay" => json!({"type": kind, "reason": "Cần xác minh thêm", "new_due_at": latest}),
         "decide" => {
             json!({"type": kind, "outcome": "approved", "result": {"number": "15/2026/QĐ"}})
@@ -156,7 +157,11 @@ where
             }
             assert_eq!(status, 200, "{state}: {user}: {b}");
             let actions = b["actions"].as_array().expect("actions");
-            assert_eq!(actions.len(), 17, "{state}: every kind is listed");
+            assert_eq!(
+                actions.len(),
+                motcua::service::actions::KINDS.len(),
+                "{state}: every kind is listed"
+            );
             for a in actions {
                 let kind = a["type"].as_str().unwrap();
                 assert!(!a["label"].as_str().unwrap_or("").is_empty());
@@ -308,6 +313,15 @@ async fn every_state(db: common::TestDb) {
     );
     assert_eq!(r["dossier"]["reappointed_at"], json!(latest));
     c.check(&code, B, "re-appointed").await;
+    ok(
+        e(
+            &official_b,
+            json!({"type": "propose", "note": "Đủ điều kiện"}),
+        )
+        .await,
+        "propose",
+    );
+    c.check(&code, B, "proposed").await;
     ok(
         e(
             &official_b,

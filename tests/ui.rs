@@ -71,11 +71,20 @@ fn shots_dir() -> PathBuf {
 
 impl Desk {
     async fn start() -> Desk {
+        Desk::start_with(&[]).await
+    }
+
+    /// A desk whose server also has `users` (username, role, agency), password
+    /// [`PASSWORD`].
+    async fn start_with(users: &[(&str, &str, &str)]) -> Desk {
         let data = tempfile::tempdir().unwrap();
         let db_path = data.path().join("motcua.db");
         let db_url = format!("sqlite://{}", db_path.display());
         let data_dir = data.path().join("data");
         add_user(&db_url, &data_dir, SECRET, CLERK, PASSWORD, "clerk", WARD);
+        for (u, role, agency) in users {
+            add_user(&db_url, &data_dir, SECRET, u, PASSWORD, role, agency);
+        }
         let mut server = Server::start("ui", &db_url, &data_dir, SECRET);
         server.wait_healthy();
         let port = free_port();
@@ -176,6 +185,56 @@ impl Desk {
         let e = self.c.find(Locator::Id(id)).await.unwrap();
         e.clear().await.unwrap();
         e.send_keys(text).await.unwrap();
+    }
+
+    /// Signs out (if signed in) and in again as `user`.
+    async fn login_as(&self, user: &str) {
+        self.c.delete_all_cookies().await.unwrap();
+        self.goto("/dang-nhap").await;
+        self.type_into("username", user).await;
+        self.type_into("password", PASSWORD).await;
+        self.submit("form.form button[type=submit]").await;
+        self.wait_away_from("/dang-nhap").await;
+    }
+
+    /// The codes listed on queue tab `tab` of the signed-in user.
+    async fn tab_codes(&self, tab: &str) -> Vec<String> {
+        self.goto(&format!("/hang-doi?tab={tab}")).await;
+        let rows = self
+            .c
+            .find_all(Locator::Css("table.queue tbody tr a.code"))
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r.text().await.unwrap());
+        }
+        out
+    }
+
+    /// Takes action `kind` on the open dossier page: opens its form, fills `fields`
+    /// (id suffix, value), "Tiếp tục", checks the preview, "Xác nhận".
+    async fn act(&mut self, kind: &str, fields: &[(&str, &str)], shot: Option<&str>) -> String {
+        self.click(&format!("#tt-{kind} > summary")).await;
+        for (name, value) in fields {
+            let id = format!("tt-{kind}-{name}");
+            let e = self.c.find(Locator::Id(&id)).await.unwrap();
+            if e.tag_name().await.unwrap() == "select" {
+                e.select_by_value(value).await.unwrap();
+            } else {
+                e.clear().await.unwrap();
+                e.send_keys(value).await.unwrap();
+            }
+        }
+        self.submit(&format!("#tt-{kind} button[type=submit]"))
+            .await;
+        let preview = self.text(&format!("#tt-{kind} .preview")).await;
+        if let Some(name) = shot {
+            self.check_page(name).await;
+        }
+        self.submit(&format!("#tt-{kind} button[name=xac-nhan]"))
+            .await;
+        preview
     }
 
     async fn login(&self) {
@@ -978,5 +1037,255 @@ async fn an_online_submission_is_received_from_its_page() {
         stored["received_at"].is_string() && stored["due_at"].is_string(),
         "{stored}"
     );
+    d.finish().await;
+}
+
+/// Issue #15's flow, after OpenCRVS's workqueue flow tests: a liên thông dossier from the
+/// centre's counter through a ward and back, in a real browser, asserting at every step
+/// which tabs of which users list it and which must not; the forbidden paths; a leader's
+/// bulk assignment of three dossiers.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs chromium"]
+async fn a_liên_thông_dossier_goes_through_clerk_official_and_leader() {
+    const CENTRE: &str = "000.00.01.H26";
+    const OTHER_WARD: &str = "000.00.52.H26";
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let mut d = Desk::start_with(&[
+        ("clerk.centre", "clerk", CENTRE),
+        ("official.ward", "official", WARD),
+        ("official2.ward", "official", WARD),
+        ("leader.ward", "leader", WARD),
+        ("official.other", "official", OTHER_WARD),
+    ])
+    .await;
+    let addr = d.server.addr;
+    let api = |user: &str, method: &str, path: &str, body: Option<Value>| {
+        let token = login(addr, user, PASSWORD);
+        let r = http(addr, method, path, Some(&token), body.as_ref()).unwrap();
+        (r.status, r.json())
+    };
+    let birth = |name: &str| {
+        json!({
+            "procedure_code": BIRTH, "channel": "counter", "competent_agency": WARD,
+            "applicant": {"full_name": name, "id_number": "001190012345"},
+            "papers": [
+                {"name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original"},
+                {"name": "Giấy chứng sinh", "kind": "original"}
+            ]
+        })
+    };
+    // 1. The clerk at the centre registers it (the intake page is journey 1's) and hands
+    //    it over electronically from its page.
+    let (status, r) = api(
+        "clerk.centre",
+        "POST",
+        "/api/v1/dossiers",
+        Some(birth("Lò Thị Hoa")),
+    );
+    assert_eq!(status, 201, "{r}");
+    let code = r["code"].as_str().unwrap().to_string();
+    d.login_as("clerk.centre").await;
+    assert!(d.tab_codes("cho-xu-ly").await.contains(&code));
+    d.check_page("hang-doi-mot-cua").await;
+    d.goto(&format!("/ho-so/{code}")).await;
+    assert!(!d.has("#tt-decide").await, "a clerk never sees Phê duyệt");
+    assert!(!d.c.source().await.unwrap().contains("Phê duyệt kết quả"));
+    let preview = d
+        .act(
+            "handover",
+            &[("to_agency", WARD)],
+            Some("hanh-dong-chuyen-ho-so"),
+        )
+        .await;
+    assert!(preview.contains("Chuyển đến"), "{preview}");
+    assert!(!d.tab_codes("cho-xu-ly").await.contains(&code));
+    // 2. An official of the ward sees it coming, accepts it, asks for a supplement.
+    d.login_as("official.ward").await;
+    assert!(d.tab_codes("dang-chuyen-den").await.contains(&code));
+    d.check_page("hang-doi-dang-chuyen-den").await;
+    assert!(!d.tab_codes("cho-xu-ly").await.contains(&code));
+    d.goto("/hang-doi?tab=dang-chuyen-den").await;
+    d.click(&format!("input[name=ma][value='{code}']")).await;
+    d.submit("#chon-nhieu button[type=submit]").await;
+    assert!(d.text("#da-ghi-nhan").await.contains("Đã nhận 1 hồ sơ"));
+    assert!(d.tab_codes("cho-xu-ly").await.contains(&code));
+    assert!(!d.tab_codes("dang-chuyen-den").await.contains(&code));
+    d.goto(&format!("/ho-so/{code}")).await;
+    let due_before = d.dossier(&code)["due_at"].as_str().unwrap().to_string();
+    d.act(
+        "request_supplement",
+        &[
+            ("items", "Giấy chứng sinh bản chính"),
+            ("reason", "Bản sao không rõ"),
+        ],
+        Some("hanh-dong-yeu-cau-bo-sung"),
+    )
+    .await;
+    assert!(d.tab_codes("cho-bo-sung").await.contains(&code));
+    assert!(!d.tab_codes("cho-xu-ly").await.contains(&code));
+    // 3. The clerk at the centre records the supplement: the clock runs again.
+    d.login_as("clerk.centre").await;
+    assert!(d.tab_codes("cho-bo-sung").await.contains(&code));
+    d.goto(&format!("/ho-so/{code}")).await;
+    let preview = d.act("supplement_received", &[], None).await;
+    assert!(preview.contains("Hạn trả kết quả"), "{preview}");
+    assert!(!d.tab_codes("cho-bo-sung").await.contains(&code));
+    let due_after = d.dossier(&code)["due_at"].as_str().unwrap().to_string();
+    assert!(due_after >= due_before, "{due_before} → {due_after}");
+    // 4. The official proposes; the ward's leader approves with a result number.
+    d.login_as("official.ward").await;
+    assert!(d.tab_codes("cho-xu-ly").await.contains(&code));
+    d.goto(&format!("/ho-so/{code}")).await;
+    assert!(!d.has("#tt-decide").await, "an official does not decide");
+    d.act("propose", &[("note", "Đủ điều kiện đăng ký")], None)
+        .await;
+    d.login_as("leader.ward").await;
+    assert!(d.tab_codes("cho-phe-duyet").await.contains(&code));
+    d.check_page("hang-doi-cho-phe-duyet").await;
+    d.goto(&format!("/ho-so/{code}")).await;
+    d.act(
+        "decide",
+        &[("outcome", "approved"), ("result-number", "125/2026/KS")],
+        Some("hanh-dong-phe-duyet"),
+    )
+    .await;
+    assert!(!d.tab_codes("cho-phe-duyet").await.contains(&code));
+    // 5. The official hands it back to the centre.
+    d.login_as("official.ward").await;
+    d.goto(&format!("/ho-so/{code}")).await;
+    d.act("handover", &[("to_agency", CENTRE)], None).await;
+    assert!(!d.tab_codes("cho-xu-ly").await.contains(&code));
+    // 6. The clerk accepts it and returns the result.
+    d.login_as("clerk.centre").await;
+    assert!(d.tab_codes("dang-chuyen-den").await.contains(&code));
+    d.goto("/hang-doi?tab=dang-chuyen-den").await;
+    d.click(&format!("input[name=ma][value='{code}']")).await;
+    d.submit("#chon-nhieu button[type=submit]").await;
+    assert!(d.tab_codes("cho-tra-ket-qua").await.contains(&code));
+    d.check_page("hang-doi-cho-tra-ket-qua").await;
+    d.goto(&format!("/ho-so/{code}")).await;
+    let preview = d
+        .act(
+            "return",
+            &[("channel", "counter")],
+            Some("hanh-dong-tra-ket-qua"),
+        )
+        .await;
+    assert!(preview.contains("Kết quả giải quyết"), "{preview}");
+    for tab in [
+        "cho-xu-ly",
+        "cho-tra-ket-qua",
+        "dang-chuyen-den",
+        "cho-bo-sung",
+    ] {
+        assert!(!d.tab_codes(tab).await.contains(&code), "{tab}");
+    }
+    let stored = d.dossier(&code);
+    assert_eq!(stored["status"], "returned");
+    assert!(stored["outcome"].is_string(), "{stored}");
+    // Form 06 lists every hand-over.
+    let (status, body) = {
+        let token = login(addr, "clerk.centre", PASSWORD);
+        let r = http(
+            addr,
+            "GET",
+            &format!("/api/v1/dossiers/{code}/forms/control.pdf"),
+            Some(&token),
+            None,
+        )
+        .unwrap();
+        (r.status, r.body.clone())
+    };
+    assert_eq!(status, 200);
+    assert!(body.starts_with(b"%PDF"));
+    let events = stored["events"].as_array().unwrap();
+    let handovers = events.iter().filter(|e| e["type"] == "handover").count();
+    assert_eq!(handovers, 2, "{events:?}");
+
+    // Forbidden paths: an official of another ward cannot open it.
+    d.login_as("official.other").await;
+    d.goto(&format!("/ho-so/{code}")).await;
+    assert!(d.text("h1").await.contains("Không tìm thấy"));
+    // A stale page whose action the server refuses shows the reason.
+    let (status, r) = api(
+        "clerk.centre",
+        "POST",
+        "/api/v1/dossiers",
+        Some(birth("Mùa A Páo")),
+    );
+    assert_eq!(status, 201, "{r}");
+    let stale = r["code"].as_str().unwrap().to_string();
+    d.login_as("clerk.centre").await;
+    d.goto(&format!("/ho-so/{stale}")).await;
+    d.click("#tt-stop > summary").await;
+    d.type_into("tt-stop-reason", "Người nộp xin rút hồ sơ")
+        .await;
+    // Meanwhile another clerk stops it at the applicant's request.
+    let (status, r) = api(
+        "clerk.centre",
+        "POST",
+        &format!("/api/v1/dossiers/{stale}/events"),
+        Some(json!({"type": "stop", "reason": "Người nộp đến rút hồ sơ"})),
+    );
+    assert_eq!(status, 201, "{r}");
+    d.submit("#tt-stop button[type=submit]").await;
+    let summary = d.text(".error-summary").await;
+    assert!(summary.contains("đã dừng giải quyết"), "{summary}");
+    d.check_page("hanh-dong-bi-tu-choi").await;
+
+    // A leader assigns three dossiers at once.
+    let mut three = Vec::new();
+    for name in ["Vàng Thị Mỷ", "Hà Văn Sinh", "Lường Thị Xuân"] {
+        let (status, r) = api(
+            "clerk.centre",
+            "POST",
+            "/api/v1/dossiers",
+            Some(birth(name)),
+        );
+        assert_eq!(status, 201, "{r}");
+        let c = r["code"].as_str().unwrap().to_string();
+        let (status, r) = api(
+            "clerk.centre",
+            "POST",
+            &format!("/api/v1/dossiers/{c}/events"),
+            Some(json!({"type": "handover", "to_agency": WARD, "electronic": true})),
+        );
+        assert_eq!(status, 201, "{r}");
+        let (status, r) = api(
+            "official.ward",
+            "POST",
+            &format!("/api/v1/dossiers/{c}/events"),
+            Some(json!({"type": "accept"})),
+        );
+        assert_eq!(status, 201, "{r}");
+        three.push(c);
+    }
+    d.login_as("leader.ward").await;
+    let todo = d.tab_codes("cho-xu-ly").await;
+    for c in &three {
+        assert!(todo.contains(c), "{c} in {todo:?}");
+        d.click(&format!("input[name=ma][value='{c}']")).await;
+    }
+    d.c.find(Locator::Id("can-bo-xu-ly"))
+        .await
+        .unwrap()
+        .select_by_value("official2.ward")
+        .await
+        .unwrap();
+    d.check_page("hang-doi-phan-cong").await;
+    d.submit("#chon-nhieu button[type=submit]").await;
+    assert!(d
+        .text("#da-ghi-nhan")
+        .await
+        .contains("Đã phân công 3 hồ sơ"));
+    for c in &three {
+        assert_eq!(d.dossier(c)["assignee"], "official2.ward", "{c}");
+    }
+    d.login_as("official2.ward").await;
+    d.goto("/hang-doi?tab=cho-xu-ly&can-bo=me").await;
+    let mine = d.tab_codes("cho-xu-ly").await;
+    for c in &three {
+        assert!(mine.contains(c));
+    }
     d.finish().await;
 }

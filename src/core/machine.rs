@@ -47,6 +47,11 @@ pub enum Event {
     Accept,
     /// Phân công: an official of the current agency handles it.
     Assign { user: String },
+    /// Trình phê duyệt: the official proposes the outcome to the agency's leader.
+    Propose {
+        #[serde(default)]
+        note: Option<String>,
+    },
     /// Yêu cầu bổ sung, hoàn thiện hồ sơ (form 02): the clock stops.
     RequestSupplement { items: Vec<String>, reason: String },
     /// Nhận hồ sơ bổ sung: the clock restarts.
@@ -184,6 +189,9 @@ pub struct State {
     pub current_step: Option<usize>,
     /// Whether the applicant's rating was recorded.
     pub rated: bool,
+    /// Proposed to the leader for a decision (*trình phê duyệt*), until decided, handed
+    /// over, sent for a supplement, paused or stopped.
+    pub proposed: bool,
 }
 
 impl State {
@@ -214,6 +222,7 @@ impl State {
             steps: Vec::new(),
             current_step: None,
             rated: false,
+            proposed: false,
         }
     }
 
@@ -444,6 +453,24 @@ pub fn apply_full(
                 return Err(wrong_state(state, "phân công"));
             }
             s.assignee = Some(user.clone());
+        }
+        Event::Propose { .. } => {
+            if !matches!(state.status, Status::Received | Status::InProgress) {
+                return Err(wrong_state(state, "trình phê duyệt"));
+            }
+            if state.pending_handover.is_some() {
+                return Err(refuse(
+                    "handover_pending",
+                    "Hồ sơ đang chờ cơ quan nhận xác nhận bàn giao",
+                ));
+            }
+            if state.proposed {
+                return Err(refuse(
+                    "already_proposed",
+                    "Hồ sơ đã được trình, đang chờ lãnh đạo phê duyệt",
+                ));
+            }
+            s.proposed = true;
         }
         Event::RequestSupplement { items, reason } => {
             if !matches!(state.status, Status::Received | Status::InProgress) {
@@ -676,6 +703,17 @@ pub fn apply_full(
             }
             s.rated = true;
         }
+    }
+    // A proposal waits for the decision; moving the dossier on ends it.
+    if !matches!(
+        event,
+        Event::Propose { .. }
+            | Event::Assign { .. }
+            | Event::Delay { .. }
+            | Event::Payment { .. }
+            | Event::Rate { .. }
+    ) {
+        s.proposed = false;
     }
     Ok(Applied {
         state: s,
@@ -1339,6 +1377,104 @@ mod tests {
                 "dossier_stopped"
             );
         }
+    }
+
+    #[test]
+    fn a_proposal_waits_for_the_decision_and_moving_on_ends_it() {
+        let c = cal();
+        let e = Deadlines::new(&c, *at("2030-03-04T09:00").offset());
+        let r = new_rules();
+        let t = at("2030-03-04T10:00");
+        let s = received("WARD", at("2030-03-08T17:00"));
+        let propose = Event::Propose { note: None };
+        let p = apply(&s, &propose, t, &r, &e).unwrap();
+        assert!(p.proposed);
+        assert_eq!(
+            apply(&p, &propose, t, &r, &e).unwrap_err().code,
+            "already_proposed"
+        );
+        let reason = || "x".to_string();
+        // Kept by what does not move the dossier; ended by what does.
+        for (ev, kept) in [
+            (Event::Assign { user: "a".into() }, true),
+            (
+                Event::Payment {
+                    amount: 1,
+                    method: PaymentMethod::Cash,
+                    reference: None,
+                },
+                true,
+            ),
+            (
+                Event::Decide {
+                    outcome: Decision::Approved,
+                    reason: None,
+                    result: None,
+                },
+                false,
+            ),
+            (
+                Event::RequestSupplement {
+                    items: vec![reason()],
+                    reason: reason(),
+                },
+                false,
+            ),
+            (
+                Event::Pause {
+                    reason: reason(),
+                    legal_basis: reason(),
+                },
+                false,
+            ),
+            (Event::Stop { reason: reason() }, false),
+            (
+                Event::Handover {
+                    to_agency: "CITY".into(),
+                    to_user: None,
+                    electronic: true,
+                    note: None,
+                },
+                false,
+            ),
+        ] {
+            let after = apply(&p, &ev, t, &r, &e).unwrap();
+            assert_eq!(after.proposed, kept, "{ev:?}");
+        }
+        // Not while a hand-over waits, nor once decided.
+        let pending = apply(
+            &s,
+            &Event::Handover {
+                to_agency: "CITY".into(),
+                to_user: None,
+                electronic: true,
+                note: None,
+            },
+            t,
+            &r,
+            &e,
+        )
+        .unwrap();
+        assert_eq!(
+            apply(&pending, &propose, t, &r, &e).unwrap_err().code,
+            "handover_pending"
+        );
+        let decided = apply(
+            &s,
+            &Event::Decide {
+                outcome: Decision::Approved,
+                reason: None,
+                result: None,
+            },
+            t,
+            &r,
+            &e,
+        )
+        .unwrap();
+        assert_eq!(
+            apply(&decided, &propose, t, &r, &e).unwrap_err().code,
+            "invalid_state"
+        );
     }
 
     #[test]

@@ -91,12 +91,13 @@ fn choices(items: impl IntoIterator<Item = (String, String)>) -> Vec<ChoiceView>
 const SOME: &str = "—";
 
 /// Every action, in the order the page lists them.
-pub const KINDS: [&str; 17] = [
+pub const KINDS: [&str; 18] = [
     "receive",
     "request_correction",
     "refuse",
     "accept",
     "assign",
+    "propose",
     "handover",
     "request_supplement",
     "supplement_received",
@@ -119,6 +120,7 @@ pub fn label_of(kind: &str) -> &'static str {
         "refuse" => "Từ chối tiếp nhận",
         "accept" => "Tiếp nhận bàn giao",
         "assign" => "Phân công xử lý",
+        "propose" => "Trình phê duyệt",
         "handover" => "Chuyển hồ sơ",
         "request_supplement" => "Yêu cầu bổ sung hồ sơ",
         "supplement_received" => "Nhận hồ sơ bổ sung",
@@ -144,6 +146,7 @@ pub fn field_kinds(kind: &str) -> &'static [(&'static str, &'static str)] {
         }
         "refuse" | "close" | "stop" => &[("reason", "multiline")],
         "assign" => &[("user", "choice")],
+        "propose" => &[("note", "multiline")],
         "handover" => &[
             ("to_agency", "choice"),
             ("to_user", "text"),
@@ -296,6 +299,10 @@ impl App {
                     .unwrap_or_default();
                 fields.push(f);
                 Event::Assign { user }
+            }
+            "propose" => {
+                fields.push(field("note", "Ý kiến đề xuất", "multiline", false));
+                Event::Propose { note: None }
             }
             "handover" => {
                 // The route's next agency first, then the others by name.

@@ -42,6 +42,7 @@ impl Event {
             Event::Handover { .. } => "handover",
             Event::Accept => "accept",
             Event::Assign { .. } => "assign",
+            Event::Propose { .. } => "propose",
             Event::RequestSupplement { .. } => "request_supplement",
             Event::SupplementReceived { .. } => "supplement_received",
             Event::Pause { .. } => "pause",
@@ -70,6 +71,7 @@ fn roles_for(event: &Event) -> &'static [Role] {
         | Event::RequestCorrection { .. }
         | Event::Refuse { .. } => &[Role::Clerk],
         Event::Assign { .. } => &[Role::Leader],
+        Event::Propose { .. } => &[Role::Official],
         Event::RequestSupplement { .. }
         | Event::Pause { .. }
         | Event::Resume
@@ -164,6 +166,7 @@ pub(crate) fn state_of(
             .and_then(|i| usize::try_from(i).ok())
             .filter(|i| *i < steps.len()),
         rated: p.rated,
+        proposed: p.proposed,
     })
 }
 
@@ -227,6 +230,9 @@ fn clean_event(event: &Event) -> AppResult<Event> {
         },
         Event::Assign { user } => Event::Assign {
             user: text(user, 64, "Tên đăng nhập")?,
+        },
+        Event::Propose { note } => Event::Propose {
+            note: opt_lines(note, 2000, "Ý kiến đề xuất")?,
         },
         Event::RequestSupplement { items, reason } => Event::RequestSupplement {
             items: list(items)?,
@@ -519,6 +525,11 @@ impl App {
             // The one-stop desk that received the dossier closes it (NĐ 118/2025
             // Art. 19(5)), wherever the dossier waits for its supplement.
             Event::Close { .. } => caller.agency == row.receiving_agency,
+            // The applicant brings the supplement to the one-stop desk that received the
+            // dossier, or to the agency handling it.
+            Event::SupplementReceived { .. } => {
+                caller.agency == row.receiving_agency || caller.agency == state.current_agency
+            }
             // Fees are paid wherever the dossier is; a portal reports its online payments.
             Event::Payment { .. } => true,
             // The applicant rates; a clerk of the counter that returned it records a paper rating.
@@ -656,6 +667,7 @@ impl App {
             progress.late_by_rule = next.late_by_rule;
             progress.current_step = next.current_step.map(|i| i as i32);
             progress.rated = next.rated;
+            progress.proposed = next.proposed;
             // Facts the indicators count (QĐ 766), kept with the event.
             match event {
                 Event::Decide { outcome, .. } => {

@@ -194,6 +194,21 @@ impl App {
             limit,
             offset,
         )?;
+        self.queue_items(caller, rows, now)
+    }
+
+    /// The lines of a queue from its rows: the working time left, the urgency, the step.
+    fn queue_items(
+        &self,
+        caller: &Caller,
+        rows: Vec<(
+            crate::store::dossiers::DossierRow,
+            crate::store::dossiers::ProgressRow,
+        )>,
+        now: DateTime<FixedOffset>,
+    ) -> AppResult<Vec<QueueItem>> {
+        let offset_tz = self.settings.offset;
+        let engine = self.deadlines();
         let codes: Vec<String> = rows
             .iter()
             .filter(|(_, p)| p.current_step.is_some())
@@ -254,5 +269,277 @@ impl App {
                 }
             })
             .collect())
+    }
+}
+/// A tab of the work queue (`/hang-doi`, issue #15): what waits at the caller's agency,
+/// by what it waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tab {
+    /// Chờ xử lý: held here, to be worked on.
+    Todo,
+    /// Sắp đến hạn: due within one working day.
+    DueSoon,
+    /// Quá hạn: past the due moment, the clock running.
+    Overdue,
+    /// Chờ bổ sung: waiting for the applicant's supplement.
+    Supplement,
+    /// Tạm dừng: paused.
+    Paused,
+    /// Đang chuyển đến: hand-overs to accept.
+    Incoming,
+    /// Chờ phê duyệt: proposed to the leader.
+    ToDecide,
+    /// Chờ trả kết quả: decided, back at the counter.
+    ToReturn,
+    /// Cần đóng: the supplement has not come within the rule set's wait.
+    ToClose,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 9] = [
+        Tab::ToDecide,
+        Tab::Todo,
+        Tab::DueSoon,
+        Tab::Overdue,
+        Tab::Incoming,
+        Tab::Supplement,
+        Tab::Paused,
+        Tab::ToReturn,
+        Tab::ToClose,
+    ];
+
+    /// Its address on the page (`/hang-doi?tab=`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            Tab::Todo => "cho-xu-ly",
+            Tab::DueSoon => "sap-den-han",
+            Tab::Overdue => "qua-han",
+            Tab::Supplement => "cho-bo-sung",
+            Tab::Paused => "tam-dung",
+            Tab::Incoming => "dang-chuyen-den",
+            Tab::ToDecide => "cho-phe-duyet",
+            Tab::ToReturn => "cho-tra-ket-qua",
+            Tab::ToClose => "can-dong",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Todo => "Chờ xử lý",
+            Tab::DueSoon => "Sắp đến hạn",
+            Tab::Overdue => "Quá hạn",
+            Tab::Supplement => "Chờ bổ sung",
+            Tab::Paused => "Tạm dừng",
+            Tab::Incoming => "Đang chuyển đến",
+            Tab::ToDecide => "Chờ phê duyệt",
+            Tab::ToReturn => "Chờ trả kết quả",
+            Tab::ToClose => "Cần đóng",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tab> {
+        Tab::ALL.into_iter().find(|t| t.slug() == s)
+    }
+}
+
+/// The tabs of each role, in order.
+pub fn tabs_for(role: Role) -> &'static [Tab] {
+    match role {
+        Role::Clerk => &[
+            Tab::Todo,
+            Tab::DueSoon,
+            Tab::Overdue,
+            Tab::Incoming,
+            Tab::Supplement,
+            Tab::ToReturn,
+            Tab::ToClose,
+        ],
+        Role::Official => &[
+            Tab::Todo,
+            Tab::DueSoon,
+            Tab::Overdue,
+            Tab::Incoming,
+            Tab::Supplement,
+            Tab::Paused,
+        ],
+        Role::Leader => &[
+            Tab::ToDecide,
+            Tab::Todo,
+            Tab::DueSoon,
+            Tab::Overdue,
+            Tab::Incoming,
+            Tab::Paused,
+        ],
+        _ => &[],
+    }
+}
+
+/// Filters of a queue tab (the page's form).
+#[derive(Debug, Clone, Default)]
+pub struct TabFilters {
+    pub procedure: Option<String>,
+    /// `me` or a username.
+    pub assignee: Option<String>,
+    pub status: Option<String>,
+}
+
+/// A queue tab as the page shows it: every tab of the role with its count, the lines of
+/// the one open, and whether more follow.
+pub struct QueueTabs {
+    pub tabs: Vec<(Tab, i64)>,
+    pub tab: Tab,
+    pub items: Vec<QueueItem>,
+    pub more: bool,
+}
+
+impl App {
+    /// What a tab selects at `now` for `caller`.
+    fn tab_spec(
+        &self,
+        caller: &Caller,
+        tab: Tab,
+        f: &TabFilters,
+        now: DateTime<FixedOffset>,
+    ) -> crate::store::dossiers::QueueSpec {
+        use crate::store::dossiers::QueueSpec;
+        let offset_tz = self.settings.offset;
+        let engine = self.deadlines();
+        let working: Vec<String> = match caller.role {
+            Role::Clerk => vec!["submitted".into(), "received".into()],
+            _ => vec!["received".into(), "in_progress".into()],
+        };
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let now_db = crate::store::to_db(now.with_timezone(&Utc));
+        let mut spec = match tab {
+            Tab::Todo => QueueSpec {
+                statuses: working,
+                ..Default::default()
+            },
+            Tab::DueSoon => QueueSpec {
+                statuses: s(&["received", "in_progress"]),
+                due_from: Some(now_db),
+                due_before: engine
+                    .add_working_minutes(now, self.calendar.hours().minutes_per_day())
+                    .ok()
+                    .map(|t| crate::store::to_db(t.with_timezone(&Utc))),
+                ..Default::default()
+            },
+            Tab::Overdue => QueueSpec {
+                statuses: s(&["received", "in_progress"]),
+                due_before: Some(now_db),
+                ..Default::default()
+            },
+            // The one-stop desk follows the supplements of what it received.
+            Tab::Supplement => QueueSpec {
+                statuses: s(&["supplement_requested"]),
+                received_here: caller.role == Role::Clerk,
+                ..Default::default()
+            },
+            Tab::Paused => QueueSpec {
+                statuses: s(&["paused"]),
+                ..Default::default()
+            },
+            Tab::Incoming => QueueSpec {
+                incoming: true,
+                ..Default::default()
+            },
+            Tab::ToDecide => QueueSpec {
+                statuses: s(&["received", "in_progress"]),
+                proposed: Some(true),
+                ..Default::default()
+            },
+            Tab::ToReturn => QueueSpec {
+                statuses: s(&["approved", "refused"]),
+                ..Default::default()
+            },
+            Tab::ToClose => QueueSpec {
+                to_close: self
+                    .rule_sets
+                    .iter()
+                    .filter_map(|r| {
+                        let wait = r.supplement_wait_days?;
+                        let day = engine
+                            .local_date(now)
+                            .checked_sub_days(chrono::Days::new(u64::from(wait) - 1))?;
+                        let start = crate::core::calendar::start_of_day_utc(day, offset_tz);
+                        Some((r.id.clone(), crate::store::to_db(start)))
+                    })
+                    .collect(),
+                ..Default::default()
+            },
+        };
+        if let Some(st) = &f.status {
+            if !spec.statuses.is_empty() {
+                spec.statuses.retain(|x| x == st);
+            }
+        }
+        spec.procedure = f.procedure.clone();
+        spec.assignee = match f.assignee.as_deref() {
+            Some("me") => Some(caller.username.clone()),
+            other => other.map(String::from),
+        };
+        spec
+    }
+
+    /// The work queue of `caller` by tabs at `now`: the counts of every tab of the role,
+    /// and a page (`limit` lines from `offset`) of tab `tab` (the role's first by default).
+    pub fn queue_tabs(
+        &self,
+        caller: &Caller,
+        tab: Option<Tab>,
+        filters: &TabFilters,
+        limit: i64,
+        offset: i64,
+        now: DateTime<Utc>,
+    ) -> AppResult<QueueTabs> {
+        let tabs = tabs_for(caller.role);
+        let Some(first) = tabs.first().copied() else {
+            return Err(AppError::forbidden("Vai trò này không có hàng đợi xử lý"));
+        };
+        let tab = match tab {
+            Some(t) if tabs.contains(&t) => t,
+            Some(_) => {
+                return Err(AppError::bad_request(
+                    "invalid_tab",
+                    "Vai trò này không có danh sách này",
+                ))
+            }
+            None => first,
+        };
+        if let Some(s) = &filters.status {
+            if Status::parse(s).is_none() {
+                return Err(AppError::bad_request(
+                    "invalid_status",
+                    format!("Trạng thái \"{s}\" không tồn tại"),
+                ));
+            }
+        }
+        if !(1..=200).contains(&limit) || offset < 0 {
+            return Err(AppError::bad_request(
+                "invalid_limit",
+                "limit phải từ 1 đến 200, offset không âm",
+            ));
+        }
+        let now = now.with_timezone(&self.settings.offset);
+        let specs: Vec<_> = tabs
+            .iter()
+            .map(|t| self.tab_spec(caller, *t, filters, now))
+            .collect();
+        let counts = self
+            .store
+            .queue_counts(&caller.agency, &specs.iter().collect::<Vec<_>>())?;
+        let i = tabs.iter().position(|t| *t == tab).unwrap_or(0);
+        let mut rows = self
+            .store
+            .queue_tab(&caller.agency, &specs[i], limit + 1, offset)?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        Ok(QueueTabs {
+            tabs: tabs.iter().copied().zip(counts).collect(),
+            tab,
+            items: self.queue_items(caller, rows, now)?,
+            more,
+        })
     }
 }

@@ -98,6 +98,8 @@ pub struct ProgressRow {
     pub acknowledge_by: Option<NaiveDateTime>,
     /// How many times the desk sent it back for correction.
     pub correction_rounds: i32,
+    /// Proposed to the agency's leader for a decision (*trình phê duyệt*).
+    pub proposed: bool,
 }
 
 /// One step of a dossier's route with its due moment and, once ended, its result.
@@ -121,6 +123,7 @@ impl ProgressRow {
     pub fn new(code: &str) -> Self {
         Self {
             dossier_code: code.to_string(),
+            proposed: false,
             pending_handover: None,
             assignee: None,
             clock_stopped_at: None,
@@ -1107,6 +1110,92 @@ impl Ordered for Scoped<'_> {
     }
 }
 
+/// A tab of a work queue (*hàng đợi*, issue #15): which dossiers waiting at an agency.
+#[derive(Debug, Clone, Default)]
+pub struct QueueSpec {
+    /// Held by the agency now (no hand-over pending) in one of these statuses.
+    pub statuses: Vec<String>,
+    /// Instead: being handed to the agency (*đang chuyển đến*).
+    pub incoming: bool,
+    /// Instead: received by the agency (wherever it is now) in one of `statuses`.
+    pub received_here: bool,
+    /// Instead: received by the agency under `(rule set, moment)`, waiting for a
+    /// supplement requested before the moment (*cần đóng*, NĐ 118/2025 Art. 19(5)).
+    pub to_close: Vec<(String, NaiveDateTime)>,
+    /// Due before this moment (exclusive), the clock running.
+    pub due_before: Option<NaiveDateTime>,
+    /// Due at or after this moment.
+    pub due_from: Option<NaiveDateTime>,
+    /// Proposed for a decision (*chờ phê duyệt*).
+    pub proposed: Option<bool>,
+    pub procedure: Option<String>,
+    pub assignee: Option<String>,
+}
+
+type QueueQueryOf<'a> = diesel::helper_types::IntoBoxed<
+    'a,
+    diesel::helper_types::InnerJoin<dossiers::table, dossier_progress::table>,
+    <DbConnection as diesel::Connection>::Backend,
+>;
+
+impl QueueSpec {
+    fn query<'a>(&'a self, agency: &'a str) -> QueueQueryOf<'a> {
+        let mut q = dossiers::table
+            .inner_join(dossier_progress::table)
+            .into_boxed();
+        if self.incoming {
+            q = q.filter(dossier_progress::pending_handover.eq(agency));
+        } else if self.received_here {
+            q = q
+                .filter(dossiers::receiving_agency.eq(agency))
+                .filter(dossiers::status.eq_any(&self.statuses));
+        } else if !self.to_close.is_empty() {
+            q = q.filter(dossiers::receiving_agency.eq(agency));
+            q = q.filter(dossiers::status.eq("supplement_requested"));
+            let mut any: Option<
+                Box<dyn BoxableExpression<_, _, SqlType = diesel::sql_types::Bool>>,
+            > = None;
+            for (rule_set, before) in &self.to_close {
+                let one = dossiers::rule_set.eq(rule_set.clone()).and(
+                    dossier_progress::clock_stopped_at
+                        .lt(*before)
+                        .assume_not_null(),
+                );
+                any = Some(match any {
+                    None => Box::new(one),
+                    Some(a) => Box::new(a.or(one)),
+                });
+            }
+            if let Some(a) = any {
+                q = q.filter(a);
+            }
+        } else {
+            q = q
+                .filter(dossiers::current_agency.eq(agency))
+                .filter(dossiers::status.eq_any(&self.statuses))
+                .filter(dossier_progress::pending_handover.is_null());
+        }
+        if let Some(t) = self.due_before {
+            q = q
+                .filter(dossiers::due_at.lt(t))
+                .filter(dossier_progress::clock_stopped_at.is_null());
+        }
+        if let Some(t) = self.due_from {
+            q = q.filter(dossiers::due_at.ge(t));
+        }
+        if let Some(p) = self.proposed {
+            q = q.filter(dossier_progress::proposed.eq(p));
+        }
+        if let Some(p) = &self.procedure {
+            q = q.filter(dossiers::procedure_code.eq(p));
+        }
+        if let Some(a) = &self.assignee {
+            q = q.filter(dossier_progress::assignee.eq(a));
+        }
+        q
+    }
+}
+
 /// `EXISTS` a `dossier_agencies` row of the dossier for one of the agencies: the dossier
 /// was received, handled or decided there (the staff's scope), checked row by row on the
 /// table's key instead of listing every dossier of the scope first.
@@ -1463,6 +1552,41 @@ impl Store {
         .offset(offset)
         .select((DossierRow::as_select(), ProgressRow::as_select()))
         .load(&mut *conn)?)
+    }
+
+    /// One tab of the work queue of `agency` (`/hang-doi`): its page, soonest due first
+    /// (the due moment, or for an online submission the desk's limit), with progress.
+    pub fn queue_tab(
+        &self,
+        agency: &str,
+        spec: &QueueSpec,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<(DossierRow, ProgressRow)>> {
+        let mut conn = self.conn()?;
+        Ok(spec
+            .query(agency)
+            .order((
+                diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
+                    "COALESCE(dossiers.due_at, dossier_progress.acknowledge_by)",
+                )
+                .asc(),
+                dossiers::code.asc(),
+            ))
+            .limit(limit)
+            .offset(offset)
+            .select((DossierRow::as_select(), ProgressRow::as_select()))
+            .load(&mut *conn)?)
+    }
+
+    /// How many dossiers each tab of the work queue of `agency` holds, in the order of
+    /// `specs` (one connection, one count each).
+    pub fn queue_counts(&self, agency: &str, specs: &[&QueueSpec]) -> StoreResult<Vec<i64>> {
+        let mut conn = self.conn()?;
+        specs
+            .iter()
+            .map(|s| Ok(s.query(agency).count().get_result::<i64>(&mut *conn)?))
+            .collect()
     }
 
     /// The database's plan for the queue query of `agency` (documentation and tests: it

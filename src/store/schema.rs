@@ -167,6 +167,7 @@ diesel::table! {
         submitted_at -> Nullable<Timestamp>,
         acknowledge_by -> Nullable<Timestamp>,
         correction_rounds -> Integer,
+        proposed -> Bool,
     }
 }
 

@@ -93,6 +93,11 @@ fn wording(kind: &str) -> (&'static str, &'static str, &'static str) {
             "Phân công",
             "btn-secondary",
         ),
+        "propose" => (
+            "Trình lãnh đạo cơ quan phê duyệt kết quả giải quyết; hồ sơ vào danh sách chờ phê duyệt.",
+            "Trình phê duyệt",
+            "btn-primary",
+        ),
         "handover" => (
             "Chuyển hồ sơ sang cơ quan khác hoặc về Bộ phận Một cửa; bước đang xử lý kết thúc tại thời điểm chuyển.",
             "Chuyển hồ sơ",
@@ -340,16 +345,30 @@ pub fn event_json(
 
 /// What a dry run says the action will do, for people.
 pub fn preview_lines(
+    app: &crate::app::App,
     kind: &str,
     before_due: Option<DateTime<Utc>>,
     r: &crate::service::processing::Recorded,
-    offset: FixedOffset,
 ) -> Vec<(String, String)> {
+    let offset = app.settings.offset;
     let m = |t: DateTime<Utc>| super::moment(t, offset);
     let mut out = vec![(
         "Trạng thái sau khi ghi nhận".to_string(),
         super::dossier::status_label(&r.dossier.status),
     )];
+    if let Some(to) = &r.progress.pending_handover {
+        let name = app
+            .agencies
+            .get(to)
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| to.clone());
+        out.push(("Chuyển đến".to_string(), format!("{name} (chờ tiếp nhận)")));
+    }
+    if let Some(a) = &r.progress.assignee {
+        if kind == "assign" {
+            out.push(("Cán bộ xử lý".to_string(), a.clone()));
+        }
+    }
     if let Some(due) = r.dossier.due_at {
         let changed = before_due.is_some_and(|b| b != due);
         out.push((

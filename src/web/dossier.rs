@@ -280,6 +280,7 @@ pub fn event_label(kind: &str) -> &str {
         "handover" => "Chuyển hồ sơ",
         "accept" => "Nhận hồ sơ chuyển đến",
         "assign" => "Phân công xử lý",
+        "propose" => "Trình phê duyệt",
         "request_supplement" => "Yêu cầu bổ sung hồ sơ",
         "supplement_received" => "Nhận hồ sơ bổ sung",
         "pause" => "Tạm dừng giải quyết",
@@ -330,6 +331,7 @@ fn done_label(kind: &str) -> Option<&'static str> {
         "upload" => "Đã tải lên bản số hóa",
         "accept" => "Đã nhận hồ sơ được chuyển đến",
         "assign" => "Đã phân công cán bộ xử lý",
+        "propose" => "Đã trình lãnh đạo phê duyệt",
         "handover" => "Đã chuyển hồ sơ",
         "request_supplement" => "Đã gửi yêu cầu bổ sung hồ sơ",
         "supplement_received" => "Đã ghi nhận hồ sơ bổ sung",
@@ -736,7 +738,7 @@ pub async fn event(
     .await?;
     match r {
         Ok(r) if !confirm => {
-            let preview = super::actions::preview_lines(kind, before_due, &r, offset);
+            let preview = super::actions::preview_lines(&who.app, kind, before_due, &r);
             let page = sheet_page(
                 &who,
                 code,

@@ -11,6 +11,7 @@ mod actions;
 pub mod assets;
 mod dossier;
 mod intake;
+mod queue;
 pub mod session;
 
 use actix_web::body::MessageBody;
@@ -179,6 +180,9 @@ impl Frame {
         let mut items: Vec<(&str, &str)> = Vec::new();
         if caller.role == Role::Clerk {
             items.push(("Tiếp nhận hồ sơ", "/tiep-nhan"));
+        }
+        if matches!(caller.role, Role::Clerk | Role::Official | Role::Leader) {
+            items.push(("Hàng đợi xử lý", "/hang-doi"));
         }
         items.push(("Tra cứu hồ sơ", "/ho-so"));
         f.nav = items
@@ -356,6 +360,7 @@ pub async fn page_headers(
 async fn home(who: session::Staff) -> HttpResponse {
     let to = match who.caller.role {
         Role::Clerk => "/tiep-nhan",
+        Role::Official | Role::Leader => "/hang-doi",
         _ => "/ho-so",
     };
     HttpResponse::SeeOther()
@@ -378,6 +383,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tiep-nhan", web::get().to(intake::page))
             .route("/tiep-nhan", web::post().to(intake::submit))
             .route("/tiep-nhan/kiem-tra", web::post().to(intake::check_field))
+            .route("/hang-doi", web::get().to(queue::page))
+            .route("/hang-doi/thao-tac", web::post().to(queue::bulk))
             .route("/ho-so", web::get().to(dossier::search))
             .route("/ho-so/{code}", web::get().to(dossier::page))
             .route(

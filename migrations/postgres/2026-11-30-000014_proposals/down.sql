@@ -1,0 +1,1 @@
+ALTER TABLE dossier_progress DROP COLUMN proposed;
