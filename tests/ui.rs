@@ -490,10 +490,14 @@ async fn a_clerk_registers_a_dossier_from_the_keyboard_and_opens_the_receipt() {
     d.login().await;
     assert_eq!(
         d.path().await,
-        "/tiep-nhan",
-        "a clerk starts at intake: {}",
+        "/",
+        "a clerk starts at home: {}",
         d.text("main").await
     );
+    assert!(d.text("main").await.contains("Việc đang chờ"));
+    d.check_page("trang-chu-mot-cua").await;
+    d.submit("#tiep-nhan-moi").await;
+    assert_eq!(d.path().await, "/tiep-nhan");
     // The procedure by a name typed without diacritics.
     d.type_into("q", "dang ky khai sinh").await;
     d.enter_in("q").await;

@@ -543,3 +543,39 @@ impl App {
         })
     }
 }
+
+/// The home page's figures of the day for the caller's agency (issue #15).
+pub struct HomeFigures {
+    /// Received at the agency's desk today.
+    pub received_today: i64,
+    /// Results returned there today.
+    pub returned_today: i64,
+    /// Each tab of the caller's queue with its count.
+    pub tabs: Vec<(Tab, i64)>,
+}
+
+impl App {
+    /// Today's figures of `caller`'s agency at `now`, and the counts of their queue.
+    pub fn home_figures(&self, caller: &Caller, now: DateTime<Utc>) -> AppResult<HomeFigures> {
+        let local = now.with_timezone(&self.settings.offset);
+        let tabs = tabs_for(caller.role);
+        let f = TabFilters::default();
+        let specs: Vec<_> = tabs
+            .iter()
+            .map(|t| self.tab_spec(caller, *t, &f, local))
+            .collect();
+        let counts = self
+            .store
+            .queue_counts(&caller.agency, &specs.iter().collect::<Vec<_>>())?;
+        let start = crate::store::to_db(crate::core::calendar::start_of_day_utc(
+            local.date_naive(),
+            self.settings.offset,
+        ));
+        let (received_today, returned_today) = self.store.done_since(&caller.agency, start)?;
+        Ok(HomeFigures {
+            received_today,
+            returned_today,
+            tabs: tabs.iter().copied().zip(counts).collect(),
+        })
+    }
+}

@@ -1579,6 +1579,24 @@ impl Store {
             .load(&mut *conn)?)
     }
 
+    /// What `agency` did since `since`: dossiers received at its desk, results returned
+    /// there (the home page's figures of the day).
+    pub fn done_since(&self, agency: &str, since: NaiveDateTime) -> StoreResult<(i64, i64)> {
+        let mut conn = self.conn()?;
+        let received: i64 = dossiers::table
+            .filter(dossiers::receiving_agency.eq(agency))
+            .filter(dossiers::received_at.ge(since))
+            .count()
+            .get_result(&mut *conn)?;
+        let returned: i64 = dossiers::table
+            .filter(dossiers::finished_at.ge(since))
+            .filter(dossiers::current_agency.eq(agency))
+            .filter(dossiers::status.eq("returned"))
+            .count()
+            .get_result(&mut *conn)?;
+        Ok((received, returned))
+    }
+
     /// How many dossiers each tab of the work queue of `agency` holds, in the order of
     /// `specs` (one connection, one count each).
     pub fn queue_counts(&self, agency: &str, specs: &[&QueueSpec]) -> StoreResult<Vec<i64>> {

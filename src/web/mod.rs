@@ -356,16 +356,82 @@ pub async fn page_headers(
     Ok(res)
 }
 
-/// `GET /`: each role's first page.
-async fn home(who: session::Staff) -> HttpResponse {
-    let to = match who.caller.role {
-        Role::Clerk => "/tiep-nhan",
-        Role::Official | Role::Leader => "/hang-doi",
-        _ => "/ho-so",
+/// A figure of the home page, linked to where its dossiers are listed.
+pub struct Figure {
+    pub label: &'static str,
+    pub value: i64,
+    pub href: Option<String>,
+    /// Worth attention now (overdue, to close): shown in red when not zero.
+    pub alarm: bool,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub frame: Frame,
+    pub greeting: String,
+    pub agency: String,
+    pub today: String,
+    pub clerk: bool,
+    pub work: Vec<Figure>,
+    pub day: Vec<Figure>,
+}
+
+/// `GET /`: each role's home page — today's figures of their agency and the counts of
+/// their queue, each linked to its tab; other roles go to the search.
+async fn home(who: session::Staff) -> WebResult<HttpResponse> {
+    if !matches!(who.caller.role, Role::Clerk | Role::Official | Role::Leader) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", "/ho-so"))
+            .finish());
+    }
+    let a = who.app.get_ref().clone();
+    let c = who.caller.clone();
+    let now = who.app.clock.now();
+    let figures = web::block(move || a.home_figures(&c, now)).await??;
+    use crate::service::queue::Tab;
+    let work = figures
+        .tabs
+        .iter()
+        .map(|(t, n)| Figure {
+            label: t.label(),
+            value: *n,
+            href: Some(format!("/hang-doi?tab={}", t.slug())),
+            alarm: matches!(t, Tab::Overdue | Tab::ToClose) && *n > 0,
+        })
+        .collect();
+    let mut day = vec![Figure {
+        label: "Đã trả kết quả hôm nay",
+        value: figures.returned_today,
+        href: None,
+        alarm: false,
+    }];
+    if who.caller.role == Role::Clerk {
+        day.insert(
+            0,
+            Figure {
+                label: "Hồ sơ tiếp nhận hôm nay",
+                value: figures.received_today,
+                href: None,
+                alarm: false,
+            },
+        );
+    }
+    let page = HomePage {
+        frame: who.frame("Trang chủ", "/"),
+        greeting: who.caller.full_name.clone(),
+        agency: who
+            .app
+            .agencies
+            .get(&who.caller.agency)
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| who.caller.agency.clone()),
+        today: long_moment(now, who.app.settings.offset),
+        clerk: who.caller.role == Role::Clerk,
+        work,
+        day,
     };
-    HttpResponse::SeeOther()
-        .insert_header(("Location", to))
-        .finish()
+    Ok(render(&page))
 }
 
 /// Routes of the pages.
