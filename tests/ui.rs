@@ -40,10 +40,17 @@ impl Drop for Driver {
     /// Kills chromedriver and the browser it started (its own process group), also when
     /// the test failed before closing the session.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-KILL")
-            .arg(format!("-{}", self.0.id()))
-            .status();
+        // Not `kill -KILL -PGID`: Debian 12's procps-ng 4.0.2 signals every process of
+        // the machine with it (the whole CI run with the test).
+        if let Ok(pgid) = i32::try_from(self.0.id()) {
+            if pgid > 1 {
+                // SAFETY: kill(2) with a negative pid signals only that process group,
+                // chromedriver's own (process_group(0) at spawn).
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -1154,8 +1161,24 @@ async fn a_liên_thông_dossier_goes_through_clerk_official_and_leader() {
     )
     .await;
     assert!(!d.tab_codes("cho-phe-duyet").await.contains(&code));
-    // 5. The official hands it back to the centre.
+    // 5. The official attaches the result's electronic copy and hands it back.
     d.login_as("official.ward").await;
+    d.goto(&format!("/ho-so/{code}?tab=thanh-phan")).await;
+    let pdf = sample_pdf(d.data.path(), "giay-khai-sinh-ban-dien-tu.pdf");
+    d.c.find(Locator::Id("file-ket-qua"))
+        .await
+        .unwrap()
+        .send_keys(pdf.to_str().unwrap())
+        .await
+        .unwrap();
+    d.submit("form.upload-result button").await;
+    assert!(d.text("#da-ghi-nhan").await.contains("Đã tải lên"));
+    d.goto(&format!("/ho-so/{code}?tab=thanh-phan")).await;
+    assert!(d
+        .text("main")
+        .await
+        .contains("giay-khai-sinh-ban-dien-tu.pdf"));
+    d.check_page("ho-so-ket-qua-dien-tu").await;
     d.goto(&format!("/ho-so/{code}")).await;
     d.act("handover", &[("to_agency", CENTRE)], None).await;
     assert!(!d.tab_codes("cho-xu-ly").await.contains(&code));

@@ -258,6 +258,9 @@ pub struct DossierPage {
     /// A refused action or upload: (the form's anchor, the message).
     pub problem: Option<(String, String)>,
     pub max_upload_mb: u64,
+    /// The reader's agency holds the approved dossier: it may attach the result's
+    /// electronic copy.
+    pub can_attach_result: bool,
 }
 
 impl DossierPage {
@@ -633,6 +636,13 @@ async fn sheet_page(
         done: done.as_deref().and_then(done_label).map(str::to_string),
         problem,
         max_upload_mb: app.settings.max_upload_bytes / 1024 / 1024,
+        can_attach_result: matches!(
+            who.caller.role,
+            crate::service::Role::Clerk
+                | crate::service::Role::Official
+                | crate::service::Role::Leader
+        ) && d.current_agency == who.caller.agency
+            && d.status == "approved",
         code,
     })
 }
@@ -853,6 +863,8 @@ pub async fn upload(
     let max = app.settings.max_upload_bytes;
     let mut csrf_ok = false;
     let mut paper: Option<i32> = None;
+    // `paper=ket-qua`: the electronic copy of the result (*kết quả điện tử*).
+    let mut result_file = false;
     let mut stored = None;
     let mut problem: Option<String> = None;
     while let Some(field) = multipart.next().await {
@@ -876,6 +888,8 @@ pub async fn upload(
                 let text = String::from_utf8_lossy(&text).trim().to_string();
                 if name == "csrf" {
                     csrf_ok = who.check_csrf(Some(&text)).is_ok();
+                } else if text == "ket-qua" {
+                    result_file = true;
                 } else {
                     paper = text.parse().ok();
                 }
@@ -936,8 +950,13 @@ pub async fn upload(
     if !csrf_ok {
         return Err(WebError::Csrf);
     }
-    let anchor = format!("tp-{}", paper.unwrap_or(0));
-    let result = match (problem, stored, paper) {
+    let anchor = if result_file {
+        "tp-ket-qua".to_string()
+    } else {
+        format!("tp-{}", paper.unwrap_or(0))
+    };
+    let target = if result_file { Some(-1) } else { paper };
+    let result = match (problem, stored, target) {
         (Some(m), _, _) => Err(m),
         (None, None, _) => {
             Err("Chưa chọn tệp: chọn bản số hóa (PDF, JPEG hoặc PNG) rồi bấm Tải lên".to_string())
@@ -952,7 +971,11 @@ pub async fn upload(
                 a.attach_file(
                     &c,
                     &cc,
-                    &crate::service::documents::FileTarget::Paper(position),
+                    &if position < 0 {
+                        crate::service::documents::FileTarget::Result(None)
+                    } else {
+                        crate::service::documents::FileTarget::Paper(position)
+                    },
                     &file_name,
                     &blob,
                     now,
