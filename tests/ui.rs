@@ -1207,6 +1207,12 @@ async fn a_liên_thông_dossier_goes_through_clerk_official_and_leader() {
     ] {
         assert!(!d.tab_codes(tab).await.contains(&code), "{tab}");
     }
+    // Listed as handled by the counter and by the ward.
+    assert!(d.tab_codes("da-xu-ly").await.contains(&code));
+    d.check_page("hang-doi-da-xu-ly").await;
+    d.login_as("official.ward").await;
+    assert!(d.tab_codes("da-xu-ly").await.contains(&code));
+    d.login_as("clerk.centre").await;
     let stored = d.dossier(&code);
     assert_eq!(stored["status"], "returned");
     assert!(stored["outcome"].is_string(), "{stored}");

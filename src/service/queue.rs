@@ -294,10 +294,12 @@ pub enum Tab {
     ToReturn,
     /// Cần đóng: the supplement has not come within the rule set's wait.
     ToClose,
+    /// Đã xử lý: finished here, or passed on; newest received first, not counted.
+    Done,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 9] = [
+    pub const ALL: [Tab; 10] = [
         Tab::ToDecide,
         Tab::Todo,
         Tab::DueSoon,
@@ -307,6 +309,7 @@ impl Tab {
         Tab::Paused,
         Tab::ToReturn,
         Tab::ToClose,
+        Tab::Done,
     ];
 
     /// Its address on the page (`/hang-doi?tab=`).
@@ -321,6 +324,7 @@ impl Tab {
             Tab::ToDecide => "cho-phe-duyet",
             Tab::ToReturn => "cho-tra-ket-qua",
             Tab::ToClose => "can-dong",
+            Tab::Done => "da-xu-ly",
         }
     }
 
@@ -335,6 +339,7 @@ impl Tab {
             Tab::ToDecide => "Chờ phê duyệt",
             Tab::ToReturn => "Chờ trả kết quả",
             Tab::ToClose => "Cần đóng",
+            Tab::Done => "Đã xử lý",
         }
     }
 
@@ -354,6 +359,7 @@ pub fn tabs_for(role: Role) -> &'static [Tab] {
             Tab::Supplement,
             Tab::ToReturn,
             Tab::ToClose,
+            Tab::Done,
         ],
         Role::Official => &[
             Tab::Todo,
@@ -362,6 +368,7 @@ pub fn tabs_for(role: Role) -> &'static [Tab] {
             Tab::Incoming,
             Tab::Supplement,
             Tab::Paused,
+            Tab::Done,
         ],
         Role::Leader => &[
             Tab::ToDecide,
@@ -370,6 +377,7 @@ pub fn tabs_for(role: Role) -> &'static [Tab] {
             Tab::Overdue,
             Tab::Incoming,
             Tab::Paused,
+            Tab::Done,
         ],
         _ => &[],
     }
@@ -453,6 +461,10 @@ impl App {
                 statuses: s(&["approved", "refused"]),
                 ..Default::default()
             },
+            Tab::Done => QueueSpec {
+                done: true,
+                ..Default::default()
+            },
             Tab::ToClose => QueueSpec {
                 to_close: self
                     .rule_sets
@@ -469,6 +481,9 @@ impl App {
                 ..Default::default()
             },
         };
+        if let (Some(st), Tab::Done) = (&f.status, tab) {
+            spec.statuses = vec![st.clone()];
+        }
         if let Some(st) = &f.status {
             if !spec.statuses.is_empty() {
                 spec.statuses.retain(|x| x == st);

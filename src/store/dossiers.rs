@@ -1119,6 +1119,9 @@ pub struct QueueSpec {
     pub incoming: bool,
     /// Instead: received by the agency (wherever it is now) in one of `statuses`.
     pub received_here: bool,
+    /// Instead: what the agency has handled and no longer waits there — finished, or
+    /// passed on (*đã xử lý*), newest received first; not counted.
+    pub done: bool,
     /// Instead: received by the agency under `(rule set, moment)`, waiting for a
     /// supplement requested before the moment (*cần đóng*, NĐ 118/2025 Art. 19(5)).
     pub to_close: Vec<(String, NaiveDateTime)>,
@@ -1150,6 +1153,7 @@ impl QueueSpec {
     ) -> StoreResult<Option<dossiers::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>>>
     {
         let simple = !self.incoming
+            && !self.done
             && !self.received_here
             && self.to_close.is_empty()
             && self.proposed.is_none()
@@ -1610,6 +1614,38 @@ impl Store {
         offset: i64,
     ) -> StoreResult<Vec<(DossierRow, ProgressRow)>> {
         let mut conn = self.conn()?;
+        if spec.done {
+            // The agency's holds newest first on their index, those no longer waiting
+            // here kept.
+            let finished = ["returned", "stopped", "closed", "refused_at_intake"];
+            let mut q = dossier_agencies::table
+                .inner_join(dossiers::table.inner_join(dossier_progress::table))
+                .filter(dossier_agencies::agency_code.eq(agency))
+                .filter(
+                    dossiers::current_agency
+                        .ne(agency)
+                        .or(dossiers::status.eq_any(finished)),
+                )
+                .into_boxed();
+            if let Some(p) = &spec.procedure {
+                q = q.filter(dossiers::procedure_code.eq(p));
+            }
+            if let Some(a) = &spec.assignee {
+                q = q.filter(dossier_progress::assignee.eq(a));
+            }
+            if !spec.statuses.is_empty() {
+                q = q.filter(dossiers::status.eq_any(&spec.statuses));
+            }
+            return Ok(q
+                .order((
+                    dossier_agencies::received_at.desc(),
+                    dossier_agencies::dossier_code.desc(),
+                ))
+                .limit(limit)
+                .offset(offset)
+                .select((DossierRow::as_select(), ProgressRow::as_select()))
+                .load(&mut *conn)?);
+        }
         if let Some(q) = spec.held(agency, &mut conn)? {
             // On the index alone, then the page's rows with their progress.
             let codes: Vec<String> = q
@@ -1666,6 +1702,7 @@ impl Store {
         specs
             .iter()
             .map(|s| match s.held(agency, &mut conn)? {
+                _ if s.done => Ok(-1),
                 Some(q) => Ok(q.count().get_result::<i64>(&mut *conn)?),
                 None => Ok(s.query(agency).count().get_result::<i64>(&mut *conn)?),
             })

@@ -393,6 +393,7 @@ async fn home(who: session::Staff) -> WebResult<HttpResponse> {
     let work = figures
         .tabs
         .iter()
+        .filter(|(_, n)| *n >= 0)
         .map(|(t, n)| Figure {
             label: t.label(),
             value: *n,

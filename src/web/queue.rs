@@ -37,6 +37,8 @@ pub struct QueueQuery {
 }
 
 pub struct TabLink {
+    /// The tab shows its count (the finished one is not counted).
+    pub counted: bool,
     pub slug: &'static str,
     pub label: &'static str,
     pub count: i64,
@@ -126,9 +128,23 @@ fn line(who: &Staff, i: &QueueItem) -> Line {
     let offset = app.settings.offset;
     let per_day = app.calendar.hours().minutes_per_day();
     let d = &i.dossier;
-    let (urgency, urgency_class) = urgency_words(i.urgency);
+    let (mut urgency, mut urgency_class) = urgency_words(i.urgency);
     let stopped = i.progress.clock_stopped_at.is_some();
-    let remaining = if stopped {
+    let finished = d.finished_at.is_some();
+    let passed_on = !finished && d.current_agency != who.caller.agency;
+    if finished {
+        (urgency, urgency_class) = match d.outcome.as_deref() {
+            Some("early") => ("Trước hạn", "badge-ok"),
+            Some("on_time") => ("Đúng hạn", "badge-ok"),
+            Some("late") => ("Quá hạn", "badge-late"),
+            _ => ("Đã kết thúc", "badge-ok"),
+        };
+    }
+    let remaining = if let Some(f) = d.finished_at {
+        format!("Kết thúc {}", moment(f, offset))
+    } else if passed_on {
+        "Đã chuyển đi".to_string()
+    } else if stopped {
         format!("Dừng tính; còn {}", span(i.remaining_minutes, per_day))
     } else if i.remaining_minutes < 0 {
         format!("Quá {}", span(i.remaining_minutes, per_day))
@@ -228,6 +244,7 @@ pub async fn page(who: Staff, q: web::Query<QueueQuery>) -> WebResult<HttpRespon
         .tabs
         .iter()
         .map(|(t, n)| TabLink {
+            counted: *n >= 0,
             slug: t.slug(),
             label: t.label(),
             count: *n,
@@ -241,7 +258,8 @@ pub async fn page(who: Staff, q: web::Query<QueueQuery>) -> WebResult<HttpRespon
     let can_accept = view.tab == Tab::Incoming
         && matches!(role, Role::Clerk | Role::Official | Role::Leader)
         && !lines.is_empty();
-    let can_assign = role == Role::Leader && view.tab != Tab::Incoming && !lines.is_empty();
+    let can_assign =
+        role == Role::Leader && !matches!(view.tab, Tab::Incoming | Tab::Done) && !lines.is_empty();
     let base = format!("/hang-doi?tab={}{fq}", view.tab.slug());
     let notice = match (q.xong.as_deref(), q.n) {
         (Some("accept"), Some(n)) => Some(format!("Đã nhận {n} hồ sơ được chuyển đến")),
@@ -393,6 +411,7 @@ impl QueuePage {
             Some(Tab::DueSoon) => "Không có hồ sơ sắp đến hạn.",
             Some(Tab::ToDecide) => "Không có hồ sơ chờ phê duyệt.",
             Some(Tab::ToClose) => "Không có hồ sơ cần đóng.",
+            Some(Tab::Done) => "Chưa có hồ sơ nào đã xử lý xong hoặc đã chuyển đi.",
             _ => "Không có hồ sơ nào trong danh sách này.",
         }
     }
