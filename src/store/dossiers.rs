@@ -1144,8 +1144,9 @@ type QueueQueryOf<'a> = diesel::helper_types::IntoBoxed<
 impl QueueSpec {
     /// The tab on `dossiers` alone when it is what the agency holds in statuses that have
     /// a due moment, by due moment or not, with no filter on the progress: the index
-    /// `(current_agency, status, due_at, code)` answers it (migration 000015); the few
-    /// dossiers a hand-over is pending out of are read first and left out.
+    /// `(current_agency, status, due_at, code)` answers it (migration 000015); the
+    /// dossiers a hand-over is pending out of are left out (one uncorrelated subquery on
+    /// `dossier_progress_pending`).
     fn held<'a>(
         &'a self,
         agency: &'a str,
@@ -1163,19 +1164,20 @@ impl QueueSpec {
         if !simple {
             return Ok(None);
         }
-        let leaving: Vec<String> = dossier_progress::table
-            .inner_join(dossiers::table)
-            .filter(dossier_progress::pending_handover.is_not_null())
-            .filter(dossiers::current_agency.eq(agency))
-            .select(dossiers::code)
-            .load(conn)?;
-        let mut q = dossiers::table
+        let _ = conn;
+        // The hand-overs in flight, read once on their index (a few hundred in a
+        // province), not row by row.
+        // (`> ''`, every agency code: a range SQLite reads on the index, where it would
+        // scan the table for IS NOT NULL.)
+        let leaving = dossier_progress::table
+            .filter(dossier_progress::pending_handover.gt(""))
+            .select(dossier_progress::dossier_code);
+        let q = dossiers::table
             .filter(dossiers::current_agency.eq(agency))
             .filter(dossiers::status.eq_any(&self.statuses))
+            .filter(diesel::dsl::not(dossiers::code.eq_any(leaving)))
             .into_boxed();
-        if !leaving.is_empty() {
-            q = q.filter(dossiers::code.ne_all(leaving));
-        }
+        let mut q = q;
         // Received and in-progress dossiers have their clock running.
         if let Some(t) = self.due_before {
             q = q.filter(dossiers::due_at.lt(t));
