@@ -85,6 +85,24 @@ pub fn statuses_for(role: Role) -> &'static [Status] {
 }
 
 impl App {
+    /// For each rule set with a wait for supplements, the moment before which a
+    /// supplement requested and still missing makes the dossier closable at `now`
+    /// (NĐ 118/2025 Art. 19(5)): the start of the day `wait − 1` days ago.
+    fn close_before(&self, now: DateTime<FixedOffset>) -> Vec<(String, chrono::NaiveDateTime)> {
+        let engine = self.deadlines();
+        self.rule_sets
+            .iter()
+            .filter_map(|r| {
+                let wait = r.supplement_wait_days?;
+                let day = engine
+                    .local_date(now)
+                    .checked_sub_days(chrono::Days::new(u64::from(wait) - 1))?;
+                let start = crate::core::calendar::start_of_day_utc(day, self.settings.offset);
+                Some((r.id.clone(), crate::store::to_db(start)))
+            })
+            .collect()
+    }
+
     /// Working minutes from `now` to `due` (negative past it) and the flag: due soon within
     /// one working day.
     pub fn urgency(
@@ -164,24 +182,13 @@ impl App {
         };
         let offset_tz = self.settings.offset;
         let now = now.with_timezone(&offset_tz);
-        let engine = self.deadlines();
         // The receiving desk's clerks also see, wherever they wait, the dossiers whose
         // supplement has not come within their rule set's wait: requested before the
         // start of the day `wait − 1` days ago.
         let to_close: Vec<(String, chrono::NaiveDateTime)> = if caller.role == Role::Clerk
             && (status.is_none() || status == Some(Status::SupplementRequested.as_str()))
         {
-            self.rule_sets
-                .iter()
-                .filter_map(|r| {
-                    let wait = r.supplement_wait_days?;
-                    let day = engine
-                        .local_date(now)
-                        .checked_sub_days(chrono::Days::new(u64::from(wait) - 1))?;
-                    let start = crate::core::calendar::start_of_day_utc(day, offset_tz);
-                    Some((r.id.clone(), crate::store::to_db(start)))
-                })
-                .collect()
+            self.close_before(now)
         } else {
             Vec::new()
         };
@@ -411,7 +418,6 @@ impl App {
         now: DateTime<FixedOffset>,
     ) -> crate::store::dossiers::QueueSpec {
         use crate::store::dossiers::QueueSpec;
-        let offset_tz = self.settings.offset;
         let engine = self.deadlines();
         let working: Vec<String> = match caller.role {
             Role::Clerk => vec!["submitted".into(), "received".into()],
@@ -466,18 +472,7 @@ impl App {
                 ..Default::default()
             },
             Tab::ToClose => QueueSpec {
-                to_close: self
-                    .rule_sets
-                    .iter()
-                    .filter_map(|r| {
-                        let wait = r.supplement_wait_days?;
-                        let day = engine
-                            .local_date(now)
-                            .checked_sub_days(chrono::Days::new(u64::from(wait) - 1))?;
-                        let start = crate::core::calendar::start_of_day_utc(day, offset_tz);
-                        Some((r.id.clone(), crate::store::to_db(start)))
-                    })
-                    .collect(),
+                to_close: self.close_before(now),
                 ..Default::default()
             },
         };
@@ -495,6 +490,25 @@ impl App {
             other => other.map(String::from),
         };
         spec
+    }
+
+    /// Every tab of `caller`'s role with how many dossiers it holds under `filters`
+    /// (`-1`: not counted).
+    fn tab_counts(
+        &self,
+        caller: &Caller,
+        filters: &TabFilters,
+        now: DateTime<FixedOffset>,
+    ) -> AppResult<Vec<(Tab, i64)>> {
+        let tabs = tabs_for(caller.role);
+        let specs: Vec<_> = tabs
+            .iter()
+            .map(|t| self.tab_spec(caller, *t, filters, now))
+            .collect();
+        let counts = self
+            .store
+            .queue_counts(&caller.agency, &specs.iter().collect::<Vec<_>>())?;
+        Ok(tabs.iter().copied().zip(counts).collect())
     }
 
     /// The work queue of `caller` by tabs at `now`: the counts of every tab of the role,
@@ -537,21 +551,15 @@ impl App {
             ));
         }
         let now = now.with_timezone(&self.settings.offset);
-        let specs: Vec<_> = tabs
-            .iter()
-            .map(|t| self.tab_spec(caller, *t, filters, now))
-            .collect();
-        let counts = self
-            .store
-            .queue_counts(&caller.agency, &specs.iter().collect::<Vec<_>>())?;
-        let i = tabs.iter().position(|t| *t == tab).unwrap_or(0);
+        let counts = self.tab_counts(caller, filters, now)?;
+        let spec = self.tab_spec(caller, tab, filters, now);
         let mut rows = self
             .store
-            .queue_tab(&caller.agency, &specs[i], limit + 1, offset)?;
+            .queue_tab(&caller.agency, &spec, limit + 1, offset)?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         Ok(QueueTabs {
-            tabs: tabs.iter().copied().zip(counts).collect(),
+            tabs: counts,
             tab,
             items: self.queue_items(caller, rows, now)?,
             more,
@@ -573,15 +581,7 @@ impl App {
     /// Today's figures of `caller`'s agency at `now`, and the counts of their queue.
     pub fn home_figures(&self, caller: &Caller, now: DateTime<Utc>) -> AppResult<HomeFigures> {
         let local = now.with_timezone(&self.settings.offset);
-        let tabs = tabs_for(caller.role);
-        let f = TabFilters::default();
-        let specs: Vec<_> = tabs
-            .iter()
-            .map(|t| self.tab_spec(caller, *t, &f, local))
-            .collect();
-        let counts = self
-            .store
-            .queue_counts(&caller.agency, &specs.iter().collect::<Vec<_>>())?;
+        let tabs = self.tab_counts(caller, &TabFilters::default(), local)?;
         let start = crate::store::to_db(crate::core::calendar::start_of_day_utc(
             local.date_naive(),
             self.settings.offset,
@@ -590,7 +590,7 @@ impl App {
         Ok(HomeFigures {
             received_today,
             returned_today,
-            tabs: tabs.iter().copied().zip(counts).collect(),
+            tabs,
         })
     }
 }

@@ -1150,9 +1150,7 @@ impl QueueSpec {
     fn held<'a>(
         &'a self,
         agency: &'a str,
-        conn: &mut DbConnection,
-    ) -> StoreResult<Option<dossiers::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>>>
-    {
+    ) -> Option<dossiers::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>> {
         let simple = !self.incoming
             && !self.done
             && !self.received_here
@@ -1162,22 +1160,19 @@ impl QueueSpec {
             && !self.statuses.is_empty()
             && self.statuses.iter().all(|s| s != "submitted");
         if !simple {
-            return Ok(None);
+            return None;
         }
-        let _ = conn;
         // The hand-overs in flight, read once on their index (a few hundred in a
-        // province), not row by row.
-        // (`> ''`, every agency code: a range SQLite reads on the index, where it would
-        // scan the table for IS NOT NULL.)
+        // province), not row by row (`> ''`, every agency code: a range SQLite reads on
+        // the index, where it would scan the table for IS NOT NULL).
         let leaving = dossier_progress::table
             .filter(dossier_progress::pending_handover.gt(""))
             .select(dossier_progress::dossier_code);
-        let q = dossiers::table
+        let mut q = dossiers::table
             .filter(dossiers::current_agency.eq(agency))
             .filter(dossiers::status.eq_any(&self.statuses))
             .filter(diesel::dsl::not(dossiers::code.eq_any(leaving)))
             .into_boxed();
-        let mut q = q;
         // Received and in-progress dossiers have their clock running.
         if let Some(t) = self.due_before {
             q = q.filter(dossiers::due_at.lt(t));
@@ -1188,7 +1183,7 @@ impl QueueSpec {
         if let Some(p) = &self.procedure {
             q = q.filter(dossiers::procedure_code.eq(p));
         }
-        Ok(Some(q))
+        Some(q)
     }
 
     fn query<'a>(&'a self, agency: &'a str) -> QueueQueryOf<'a> {
@@ -1648,7 +1643,7 @@ impl Store {
                 .select((DossierRow::as_select(), ProgressRow::as_select()))
                 .load(&mut *conn)?);
         }
-        if let Some(q) = spec.held(agency, &mut conn)? {
+        if let Some(q) = spec.held(agency) {
             // On the index alone, then the page's rows with their progress.
             let codes: Vec<String> = q
                 .order((dossiers::due_at.asc(), dossiers::code.asc()))
@@ -1703,7 +1698,7 @@ impl Store {
         let mut conn = self.conn()?;
         specs
             .iter()
-            .map(|s| match s.held(agency, &mut conn)? {
+            .map(|s| match s.held(agency) {
                 _ if s.done => Ok(-1),
                 Some(q) => Ok(q.count().get_result::<i64>(&mut *conn)?),
                 None => Ok(s.query(agency).count().get_result::<i64>(&mut *conn)?),
