@@ -720,6 +720,47 @@ proptest! {
     }
 
     #[test]
+    fn working_minutes_between_equals_the_day_by_day_walk(
+        from in receipt_strategy(),
+        span in -(3 * 24 * 60i64)..(800 * 24 * 60),
+    ) {
+        // The engine counts whole days on the calendar's prefix sums; the reference walks
+        // every day (as before that change) and sums each session's minutes in range.
+        let to = from + chrono::Duration::minutes(span);
+        let (a, b) = (from.naive_local(), to.naive_local());
+        let mut walked = 0i64;
+        let mut d = a.date();
+        while b > a && d <= b.date() {
+            if calendar().is_working_day(d) {
+                for s in calendar().hours().sessions() {
+                    let s0 = d.and_time(s.start).max(a);
+                    let s1 = d.and_time(s.end).min(b);
+                    walked += (s1 - s0).num_minutes().max(0);
+                }
+            }
+            d = d.succ_opt().unwrap();
+        }
+        prop_assert_eq!(engine().working_minutes_between(from, to), walked);
+    }
+
+    #[test]
+    fn working_days_between_is_additive(
+        a in 0i64..2000, b in 0i64..2000, c in 0i64..2000,
+    ) {
+        let mut v = [a, b, c];
+        v.sort();
+        let day = |n: i64| chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::Duration::days(n);
+        let cal = calendar();
+        prop_assert_eq!(
+            cal.working_days_between(day(v[0]), day(v[2])),
+            cal.working_days_between(day(v[0]), day(v[1])) + cal.working_days_between(day(v[1]), day(v[2]))
+        );
+        prop_assert_eq!(cal.working_days_between(day(v[2]), day(v[0])), 0);
+        let walked = (v[0]..v[1]).filter(|n| cal.is_working_day(day(*n))).count() as i64;
+        prop_assert_eq!(cal.working_days_between(day(v[0]), day(v[1])), walked);
+    }
+
+    #[test]
     fn resuming_adds_back_exactly_the_paused_working_time(
         received in receipt_strategy(),
         pause_start in 0i64..(20 * 24 * 60),

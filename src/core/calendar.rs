@@ -333,16 +333,22 @@ pub struct WorkingCalendar {
     hours: WorkingHours,
     configured: BTreeMap<i32, CalendarYear>,
     derived: Vec<OnceLock<CalendarYear>>,
+    /// Per year, the working days before each day of the year (index: ordinal − 1; one
+    /// more entry for the whole year), computed on first use: counting working days over
+    /// months costs two look-ups instead of a walk (the queue's remaining time).
+    working_before: Vec<OnceLock<Vec<u16>>>,
 }
 
 impl WorkingCalendar {
     pub fn new(hours: WorkingHours, years: Vec<CalendarYear>) -> Self {
         let configured = years.into_iter().map(|y| (y.year, y)).collect();
         let derived = (MIN_YEAR..=MAX_YEAR).map(|_| OnceLock::new()).collect();
+        let working_before = (MIN_YEAR..=MAX_YEAR).map(|_| OnceLock::new()).collect();
         Self {
             hours,
             configured,
             derived,
+            working_before,
         }
     }
 
@@ -383,6 +389,51 @@ impl WorkingCalendar {
 
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         self.day_kind(date).is_working()
+    }
+
+    /// The working days before each day of `year` (see `working_before`).
+    fn prefix(&self, year: i32) -> Option<&[u16]> {
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+            return None;
+        }
+        let v = self.working_before[(year - MIN_YEAR) as usize].get_or_init(|| {
+            let cal = self.year(year).expect("year in range");
+            let mut out = Vec::with_capacity(367);
+            let mut n = 0u16;
+            let mut d = NaiveDate::from_ymd_opt(year, 1, 1).expect("1 January");
+            while d.year() == year {
+                out.push(n);
+                if cal.kind(d).is_working() {
+                    n += 1;
+                }
+                d = d.succ_opt().expect("in range");
+            }
+            out.push(n);
+            out
+        });
+        Some(v)
+    }
+
+    /// How many working days lie in `from..to` (`to` excluded; 0 when `to <= from`).
+    /// Days outside the supported range count as rest days, as in [`Self::day_kind`].
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        if to <= from {
+            return 0;
+        }
+        // Working days before `d` counted from 1 January of `from`'s year.
+        let before = |d: NaiveDate| -> i64 {
+            let mut total = 0i64;
+            for y in from.year()..d.year() {
+                if let Some(p) = self.prefix(y) {
+                    total += i64::from(*p.last().expect("non-empty"));
+                }
+            }
+            if let Some(p) = self.prefix(d.year()) {
+                total += i64::from(p[d.ordinal0() as usize]);
+            }
+            total
+        };
+        before(to) - before(from)
     }
 
     /// The first working day strictly after `date`, if within the supported range.

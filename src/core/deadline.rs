@@ -381,24 +381,32 @@ impl<'a> Deadlines<'a> {
             return 0;
         }
         let cal = self.calendar;
-        let mut total = 0;
-        let mut date = a.date();
-        while date <= b.date() {
-            if cal.is_working_day(date) {
-                for s in cal.hours().sessions() {
+        // The minutes of one day's sessions within `a..b`.
+        let within = |date: NaiveDate| -> i64 {
+            if !cal.is_working_day(date) {
+                return 0;
+            }
+            cal.hours()
+                .sessions()
+                .iter()
+                .map(|s| {
                     let s_start = date.and_time(s.start).max(a);
                     let s_end = date.and_time(s.end).min(b);
-                    if s_end > s_start {
-                        total += (s_end - s_start).num_minutes();
-                    }
-                }
-            }
-            match date.succ_opt() {
-                Some(d) => date = d,
-                None => break,
-            }
+                    (s_end - s_start).num_minutes().max(0)
+                })
+                .sum()
+        };
+        let (first, last) = (a.date(), b.date());
+        if first == last {
+            return within(first);
         }
-        total
+        // The first and last days in part, the whole working days between counted on the
+        // calendar's prefix sums (a dossier overdue for a year costs no walk).
+        let whole = match first.succ_opt() {
+            Some(next) => cal.working_days_between(next, last),
+            None => 0,
+        };
+        within(first) + whole * cal.hours().minutes_per_day() + within(last)
     }
 
     /// The due moment after a pause from `paused_at` to `resumed_at` (a supplement
