@@ -15,6 +15,11 @@
   // The error summary takes the focus, so a screen reader reads it first.
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }
+  // "In phiếu": the browser's print of the page, which prints the previewed form alone.
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
   // The header clock follows the minute.
   var clock = document.querySelector(".top .clock");
   if (clock) {

@@ -1132,13 +1132,38 @@ async fn a_liên_thông_dossier_goes_through_clerk_official_and_leader() {
         Some("hanh-dong-yeu-cau-bo-sung"),
     )
     .await;
+    // The form the request issued (02) is shown to print, the same data as its PDF.
+    assert!(d.path().await.starts_with(&format!("/ho-so/{code}")));
+    let sheet = d.text("#xem-phieu").await;
+    assert!(
+        sheet.contains("PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ")
+            && sheet.contains(&code)
+            && sheet.contains("Giấy chứng sinh bản chính")
+            && sheet.contains("Bản sao không rõ"),
+        "{sheet}"
+    );
+    assert!(
+        d.has("a[href$='/phieu/supplement']").await,
+        "the PDF to print"
+    );
+    d.check_page("phieu-02-yeu-cau-bo-sung").await;
     assert!(d.tab_codes("cho-bo-sung").await.contains(&code));
+    d.check_page("hang-doi-cho-bo-sung-chuyen-vien").await;
+    for tab in ["sap-den-han", "qua-han", "tam-dung"] {
+        d.goto(&format!("/hang-doi?tab={tab}")).await;
+        d.check_page(&format!("hang-doi-{tab}")).await;
+    }
     assert!(!d.tab_codes("cho-xu-ly").await.contains(&code));
     // 3. The clerk at the centre records the supplement: the clock runs again.
     d.login_as("clerk.centre").await;
     assert!(d.tab_codes("cho-bo-sung").await.contains(&code));
+    d.check_page("hang-doi-cho-bo-sung-mot-cua").await;
+    d.goto("/hang-doi?tab=can-dong").await;
+    d.check_page("hang-doi-can-dong").await;
     d.goto(&format!("/ho-so/{code}")).await;
-    let preview = d.act("supplement_received", &[], None).await;
+    let preview = d
+        .act("supplement_received", &[], Some("hanh-dong-nhan-bo-sung"))
+        .await;
     assert!(preview.contains("Hạn trả kết quả"), "{preview}");
     assert!(!d.tab_codes("cho-bo-sung").await.contains(&code));
     let due_after = d.dossier(&code)["due_at"].as_str().unwrap().to_string();
@@ -1148,8 +1173,12 @@ async fn a_liên_thông_dossier_goes_through_clerk_official_and_leader() {
     assert!(d.tab_codes("cho-xu-ly").await.contains(&code));
     d.goto(&format!("/ho-so/{code}")).await;
     assert!(!d.has("#tt-decide").await, "an official does not decide");
-    d.act("propose", &[("note", "Đủ điều kiện đăng ký")], None)
-        .await;
+    d.act(
+        "propose",
+        &[("note", "Đủ điều kiện đăng ký")],
+        Some("hanh-dong-trinh-phe-duyet"),
+    )
+    .await;
     d.login_as("leader.ward").await;
     assert!(d.tab_codes("cho-phe-duyet").await.contains(&code));
     d.check_page("hang-doi-cho-phe-duyet").await;
@@ -1234,6 +1263,33 @@ async fn a_liên_thông_dossier_goes_through_clerk_official_and_leader() {
     let events = stored["events"].as_array().unwrap();
     let handovers = events.iter().filter(|e| e["type"] == "handover").count();
     assert_eq!(handovers, 2, "{events:?}");
+    // Read in the page: one line per hand-over, giver and receiver named, then the
+    // return.
+    d.goto(&format!("/ho-so/{code}?tab=phieu&mau=control"))
+        .await;
+    let lines =
+        d.c.find_all(Locator::Css("#xem-phieu table tbody tr"))
+            .await
+            .unwrap();
+    let mut texts = Vec::new();
+    for l in lines {
+        let t = l.text().await.unwrap();
+        if !t.trim().is_empty() {
+            texts.push(t);
+        }
+    }
+    let given: Vec<&String> = texts.iter().filter(|t| t.contains("Giao:")).collect();
+    assert_eq!(given.len(), 2, "{texts:#?}");
+    assert!(given.iter().all(|t| t.contains("Nhận:")), "{texts:#?}");
+    assert!(
+        texts.last().is_some_and(|t| t.contains("Trả kết quả")),
+        "{texts:#?}"
+    );
+    assert!(d
+        .text("#xem-phieu")
+        .await
+        .contains("PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"));
+    d.check_page("phieu-06-kiem-soat").await;
 
     // Forbidden paths: an official of another ward cannot open it.
     d.login_as("official.other").await;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::{render, Fonts, FormData, FormTemplate};
+use super::{render, render_html, Fonts, FormData, FormTemplate};
 use crate::error::{AppError, AppResult};
 
 /// The loaded templates, by form id (`01`, `02`, …), and the fonts.
@@ -54,5 +54,14 @@ impl Forms {
             tracing::error!(form = id, error = %e, "form rendering failed");
             AppError::internal()
         })
+    }
+
+    /// Form `id` filled with `data` as an HTML sheet, to read in a page before printing.
+    pub(crate) fn render_html(&self, id: &str, data: &FormData) -> AppResult<String> {
+        let t = self.templates.get(id).ok_or_else(|| {
+            tracing::error!(form = id, "form template missing");
+            AppError::internal()
+        })?;
+        Ok(render_html(t, data))
     }
 }

@@ -99,6 +99,8 @@
 
 pub mod library;
 pub use library::Forms;
+mod html;
+pub use html::render_html;
 mod layout;
 mod template;
 mod text;

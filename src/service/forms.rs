@@ -72,6 +72,22 @@ impl App {
         code: &str,
         pin_given: Option<&str>,
     ) -> AppResult<Vec<u8>> {
+        let data = self.receipt_data(caller, code, pin_given)?;
+        self.forms.render("01", &data)
+    }
+
+    /// Form 01 as an HTML sheet (the dossier page's preview; the pin masked).
+    pub fn receipt_html(&self, caller: &Caller, code: &str) -> AppResult<String> {
+        let data = self.receipt_data(caller, code, None)?;
+        self.forms.render_html("01", &data)
+    }
+
+    fn receipt_data(
+        &self,
+        caller: &Caller,
+        code: &str,
+        pin_given: Option<&str>,
+    ) -> AppResult<FormData> {
         let (d, papers, events) = self.dossier_for(caller, code)?;
         let offset = self.settings.offset;
         // Form 01 exists from the official receipt on (an online submission waits for it).
@@ -171,7 +187,7 @@ impl App {
         if let Some(p) = proxy_line {
             data = data.with_text("proxy_line", p);
         }
-        self.forms.render("01", &data)
+        Ok(data)
     }
 
     /// Form 02 (guidance to complete) or 03 (refusal) for a recorded intake outcome.

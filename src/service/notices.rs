@@ -221,6 +221,24 @@ impl App {
     /// Form `notice` of dossier `code` as PDF: 404 when the dossier is not visible to
     /// `caller` or the event the form is for has not happened.
     pub fn notice_pdf(&self, caller: &Caller, code: &str, notice: Notice) -> AppResult<Vec<u8>> {
+        let (id, data) = self.notice_data(caller, code, notice)?;
+        self.forms.render(id, &data)
+    }
+
+    /// Form `notice` of dossier `code` as an HTML sheet, the same data as the PDF (the
+    /// dossier page's preview before printing); 404 as [`App::notice_pdf`].
+    pub fn notice_html(&self, caller: &Caller, code: &str, notice: Notice) -> AppResult<String> {
+        let (id, data) = self.notice_data(caller, code, notice)?;
+        self.forms.render_html(id, &data)
+    }
+
+    /// The template id and the data of form `notice` of dossier `code`.
+    fn notice_data(
+        &self,
+        caller: &Caller,
+        code: &str,
+        notice: Notice,
+    ) -> AppResult<(&'static str, FormData)> {
         let (d, _, events) = self.dossier_for(caller, code)?;
         let offset = self.settings.offset;
         let names = self.staff_names(&events)?;
@@ -318,7 +336,7 @@ impl App {
             Notice::Stop => "05",
             Notice::Control => "06",
         };
-        self.forms.render(id, &data)
+        Ok((id, data))
     }
 
     /// Form 06: every hand-over (giver, receiver, moments, result of the step it ends),

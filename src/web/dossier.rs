@@ -228,7 +228,24 @@ pub struct StepView {
 pub struct FormLink {
     pub number: &'static str,
     pub label: &'static str,
+    /// The form's name in the addresses (`tiep-nhan`, `supplement`, `control`, …).
+    pub slug: String,
+    /// The PDF to print.
     pub href: String,
+    /// The dossier page with this form previewed.
+    pub preview_href: String,
+    /// Previewed now.
+    pub current: bool,
+}
+
+/// A form of the dossier read in the page before printing (issue #15): the same
+/// template and data as its PDF, as an HTML sheet.
+pub struct FormPreview {
+    pub number: &'static str,
+    pub label: &'static str,
+    pub pdf_href: String,
+    /// Rendered by [`crate::forms::render_html`]: every value escaped there.
+    pub html: String,
 }
 
 #[derive(Template)]
@@ -250,7 +267,8 @@ pub struct DossierPage {
     pub events: Vec<EventView>,
     pub steps: Vec<StepView>,
     pub forms: Vec<FormLink>,
-    pub receipt: bool,
+    /// On the Phiếu tab: the form shown.
+    pub preview: Option<FormPreview>,
     /// The actions the server accepts from the reader now, as forms.
     pub actions: Vec<super::actions::ActionForm>,
     /// What was just recorded, e.g. "Đã trả kết quả".
@@ -305,6 +323,9 @@ pub struct TabQuery {
     tab: Option<String>,
     #[serde(default)]
     da: Option<String>,
+    /// On the Phiếu tab: the form to preview (default: the latest issued).
+    #[serde(default)]
+    mau: Option<String>,
 }
 
 const TABS: [(&str, &str); 4] = [
@@ -558,13 +579,27 @@ async fn sheet_page(
         .collect();
     let mut forms = Vec::new();
     let receipt = d.received_at.is_some();
+    let link = |number, label, slug: &str| FormLink {
+        number,
+        label,
+        slug: slug.to_string(),
+        href: format!("/ho-so/{}/phieu/{slug}", super::encode(&d.code)),
+        preview_href: format!(
+            "/ho-so/{}?tab=phieu&mau={slug}#xem-phieu",
+            super::encode(&d.code)
+        ),
+        current: false,
+    };
+    if receipt {
+        forms.push(link(
+            "Mẫu 01",
+            "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+            "tiep-nhan",
+        ));
+    }
     for n in &sheet.notices {
         let (number, label) = n.label();
-        forms.push(FormLink {
-            number,
-            label,
-            href: format!("/ho-so/{}/phieu/{}", super::encode(&d.code), n.as_str()),
-        });
+        forms.push(link(number, label, n.as_str()));
     }
     let code = d.code.clone();
     Ok(DossierPage {
@@ -612,7 +647,7 @@ async fn sheet_page(
             .collect(),
         steps,
         forms,
-        receipt,
+        preview: None,
         actions: {
             let action_problem = problem
                 .as_ref()
@@ -654,7 +689,38 @@ pub async fn page(
     q: web::Query<TabQuery>,
 ) -> WebResult<HttpResponse> {
     let q = q.into_inner();
-    let page = sheet_page(&who, path.into_inner(), q.tab, q.da, None, None).await?;
+    let code = path.into_inner();
+    let mut page = sheet_page(&who, code.clone(), q.tab, q.da, None, None).await?;
+    if page.tab == "phieu" {
+        // The form asked for, or the latest issued (the process-control slip once
+        // received: it grows with every hand-over).
+        let chosen = q
+            .mau
+            .and_then(|m| page.forms.iter().position(|f| f.slug == m))
+            .or_else(|| page.forms.len().checked_sub(1));
+        if let Some(i) = chosen {
+            let slug = page.forms[i].slug.clone();
+            let a = who.app.get_ref().clone();
+            let c = who.caller.clone();
+            let html = web::block(move || match slug.as_str() {
+                "tiep-nhan" => a.receipt_html(&c, &code),
+                s => {
+                    let n = crate::service::notices::Notice::parse(s)
+                        .ok_or_else(crate::error::AppError::not_found)?;
+                    a.notice_html(&c, &code, n)
+                }
+            })
+            .await??;
+            let f = &mut page.forms[i];
+            f.current = true;
+            page.preview = Some(FormPreview {
+                number: f.number,
+                label: f.label,
+                pdf_href: f.href.clone(),
+                html,
+            });
+        }
+    }
     Ok(render(&page))
 }
 
@@ -765,15 +831,25 @@ pub async fn event(
             Ok(render(&page))
         }
         Ok(_) => {
+            // The form the action issued, shown to print (decide: a refusal's form 03).
             let tab = match kind {
-                "request_correction" | "refuse" | "receive" | "request_supplement" | "delay"
-                | "stop" => "phieu",
+                "request_correction" => "phieu&mau=correction#xem-phieu",
+                "refuse" => "phieu&mau=refusal#xem-phieu",
+                "receive" => "phieu&mau=tiep-nhan#xem-phieu",
+                "request_supplement" => "phieu&mau=supplement#xem-phieu",
+                "delay" => "phieu&mau=delay#xem-phieu",
+                "stop" => "phieu&mau=stop#xem-phieu",
                 _ => "qua-trinh",
             };
             Ok(HttpResponse::SeeOther()
                 .insert_header((
                     "Location",
-                    format!("/ho-so/{}?tab={tab}&da={kind}", super::encode(&code)),
+                    match tab.split_once('#') {
+                        Some((t, anchor)) => {
+                            format!("/ho-so/{}?tab={t}&da={kind}#{anchor}", super::encode(&code))
+                        }
+                        None => format!("/ho-so/{}?tab={tab}&da={kind}", super::encode(&code)),
+                    },
                 ))
                 .finish())
         }
