@@ -132,6 +132,9 @@ struct Args {
     /// Measure a server binary even if it is older than the sources.
     #[arg(long)]
     allow_stale_binary: bool,
+    /// Measure the work queue only (skip the dossier and search pages).
+    #[arg(long)]
+    queue_only: bool,
 }
 
 // ─── HTTP/1.1 client (blocking, keep-alive) ─────────────────────────────────
@@ -1542,7 +1545,7 @@ fn run_backend(
         t.elapsed().as_secs_f64()
     );
     let mut result = Ok(());
-    for acc in &accounts {
+    for acc in accounts.iter().filter(|_| !args.queue_only) {
         result = measure_account(label, &server, acc, args, rows);
         if result.is_err() {
             break;

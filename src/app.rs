@@ -32,6 +32,8 @@ pub struct App {
     /// Accounts as last read, that tokens are checked against (at most
     /// `auth.account_cache_s` old).
     pub accounts: AccountCache,
+    /// The work queue's tab counts as last counted (`web.queue_counts_cache_s`).
+    pub queue_counts: crate::service::queue::CountCache,
 }
 
 /// Accounts as last read from the store, by username, with the moment they were read:
@@ -203,6 +205,7 @@ impl App {
             files,
             targets,
             accounts: Default::default(),
+            queue_counts: Default::default(),
         };
         for (fact, n) in app
             .fill_rollup_columns()

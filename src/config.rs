@@ -190,6 +190,7 @@ struct SettingsFile {
 struct WebSection {
     idle_timeout_min: u32,
     absolute_timeout_h: u32,
+    queue_counts_cache_s: u32,
 }
 
 impl Default for WebSection {
@@ -197,6 +198,7 @@ impl Default for WebSection {
         Self {
             idle_timeout_min: 30,
             absolute_timeout_h: 12,
+            queue_counts_cache_s: 5,
         }
     }
 }
@@ -529,6 +531,10 @@ pub struct Settings {
     pub token_ttl_minutes: u32,
     /// How old the account a token is checked against may be (seconds, at most 30).
     pub account_cache_s: u32,
+    /// How long the counts on the work queue's tabs may be reused (`[web]
+    /// queue_counts_cache_s`, at most 60; 0: counted on every page). A write by this
+    /// process, or a new minute, counts again at once.
+    pub queue_counts_cache_s: u32,
     /// Guessing passwords (see [`crate::core::throttle`]).
     pub login_limits: crate::core::throttle::Limits,
     /// Guessing pins at the public lookup.
@@ -741,6 +747,12 @@ impl Settings {
                 "phải từ 1 đến 1440 phút".into(),
             ));
         }
+        if file.web.queue_counts_cache_s > 60 {
+            return Err(err(
+                "web.queue_counts_cache_s",
+                "phải từ 0 đến 60 giây".into(),
+            ));
+        }
         if file.auth.account_cache_s > 30 {
             return Err(err("auth.account_cache_s", "phải từ 0 đến 30 giây".into()));
         }
@@ -786,6 +798,7 @@ impl Settings {
             secret,
             token_ttl_minutes: file.auth.token_ttl_minutes,
             account_cache_s: file.auth.account_cache_s,
+            queue_counts_cache_s: file.web.queue_counts_cache_s,
             login_limits: crate::core::throttle::Limits {
                 free: file.auth.login_free_failures,
                 per_address: file.auth.login_failures_per_address,

@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::core::dossier::Status;
 use crate::core::machine::close_allowed_on;
 use crate::error::{AppError, AppResult};
+use crate::store::dossiers::{QueueLineRow, QueueProgressRow};
 use crate::store::from_db;
 
 /// How urgent a queued dossier is.
@@ -214,6 +215,63 @@ impl App {
         )>,
         now: DateTime<FixedOffset>,
     ) -> AppResult<Vec<QueueItem>> {
+        let lines: Vec<_> = rows.iter().map(|(d, p)| line_rows(d, p)).collect();
+        let facts = self.line_facts(caller, &lines, now)?;
+        Ok(rows
+            .into_iter()
+            .zip(facts)
+            .map(|((d, p), f)| QueueItem {
+                dossier: d.into(),
+                progress: p.into(),
+                remaining_minutes: f.remaining_minutes,
+                urgency: f.urgency,
+                step: f.step,
+                in_scope: f.in_scope,
+            })
+            .collect())
+    }
+
+    /// The lines of a tab of the work queue page from their rows.
+    fn queue_lines(
+        &self,
+        caller: &Caller,
+        rows: Vec<(QueueLineRow, QueueProgressRow)>,
+        now: DateTime<FixedOffset>,
+    ) -> AppResult<Vec<QueueLine>> {
+        let facts = self.line_facts(caller, &rows, now)?;
+        Ok(rows
+            .into_iter()
+            .zip(facts)
+            .map(|((d, p), f)| QueueLine {
+                code: d.code,
+                procedure_code: d.procedure_code,
+                applicant_name: d.applicant_name,
+                status: d.status,
+                current_agency: d.current_agency,
+                received_at: d.received_at.map(from_db),
+                due_at: d.due_at.map(from_db),
+                finished_at: d.finished_at.map(from_db),
+                outcome: d.outcome,
+                pending_handover: p.pending_handover,
+                assignee: p.assignee,
+                clock_stopped: p.clock_stopped_at.is_some(),
+                acknowledge_by: p.acknowledge_by.map(from_db),
+                remaining_minutes: f.remaining_minutes,
+                urgency: f.urgency,
+                step: f.step,
+                in_scope: f.in_scope,
+            })
+            .collect())
+    }
+
+    /// What a queue shows of each line beside its columns: the working time left, the
+    /// urgency, the step, whether it is in the caller's scope.
+    fn line_facts(
+        &self,
+        caller: &Caller,
+        rows: &[(QueueLineRow, QueueProgressRow)],
+        now: DateTime<FixedOffset>,
+    ) -> AppResult<Vec<LineFacts>> {
         let offset_tz = self.settings.offset;
         let engine = self.deadlines();
         let codes: Vec<String> = rows
@@ -222,8 +280,9 @@ impl App {
             .map(|(d, _)| d.code.clone())
             .collect();
         let mut steps = self.store.steps_of_many(&codes)?;
+        let scope = self.scope_of(caller);
         Ok(rows
-            .into_iter()
+            .iter()
             .map(|(d, p)| {
                 let at = p
                     .clock_stopped_at
@@ -265,10 +324,17 @@ impl App {
                         self.urgency(at, from_db(s.due_at).with_timezone(&offset_tz));
                     Some((StepView::from(s), left, flag))
                 });
-                let in_scope = self.may_see(caller, &d, &[]);
-                QueueItem {
-                    dossier: d.into(),
-                    progress: p.into(),
+                // As `App::may_see` with no agencies that handled it before.
+                let in_scope = caller.role != Role::Portal
+                    && [
+                        Some(&d.receiving_agency),
+                        Some(&d.current_agency),
+                        d.competent_agency.as_ref(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .any(|a| scope.contains(a));
+                LineFacts {
                     remaining_minutes,
                     urgency,
                     step,
@@ -278,6 +344,72 @@ impl App {
             .collect())
     }
 }
+
+/// What [`App::line_facts`] finds for a line.
+struct LineFacts {
+    remaining_minutes: i64,
+    urgency: Urgency,
+    step: Option<(StepView, i64, Urgency)>,
+    in_scope: bool,
+}
+
+/// The columns of a whole dossier row a queue line reads.
+fn line_rows(
+    d: &crate::store::dossiers::DossierRow,
+    p: &crate::store::dossiers::ProgressRow,
+) -> (QueueLineRow, QueueProgressRow) {
+    (
+        QueueLineRow {
+            code: d.code.clone(),
+            procedure_code: d.procedure_code.clone(),
+            rule_set: d.rule_set.clone(),
+            receiving_agency: d.receiving_agency.clone(),
+            competent_agency: d.competent_agency.clone(),
+            current_agency: d.current_agency.clone(),
+            status: d.status.clone(),
+            applicant_name: d.applicant_name.clone(),
+            received_at: d.received_at,
+            due_at: d.due_at,
+            finished_at: d.finished_at,
+            outcome: d.outcome.clone(),
+        },
+        QueueProgressRow {
+            pending_handover: p.pending_handover.clone(),
+            assignee: p.assignee.clone(),
+            clock_stopped_at: p.clock_stopped_at,
+            current_step: p.current_step,
+            acknowledge_by: p.acknowledge_by,
+        },
+    )
+}
+
+/// A line of a tab of the work queue page (`/hang-doi`): what the page shows of a
+/// dossier waiting, and what it decides on.
+#[derive(Debug, Clone)]
+pub struct QueueLine {
+    pub code: String,
+    pub procedure_code: String,
+    pub applicant_name: String,
+    pub status: String,
+    pub current_agency: String,
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `early`, `on_time` or `late`, once finished.
+    pub outcome: Option<String>,
+    pub pending_handover: Option<String>,
+    pub assignee: Option<String>,
+    /// The clock stands still (a supplement or a pause).
+    pub clock_stopped: bool,
+    /// An online submission: by when the desk must answer it.
+    pub acknowledge_by: Option<DateTime<Utc>>,
+    /// As [`QueueItem`].
+    pub remaining_minutes: i64,
+    pub urgency: Urgency,
+    pub step: Option<(StepView, i64, Urgency)>,
+    pub in_scope: bool,
+}
+
 /// A tab of the work queue (`/hang-doi`, issue #15): what waits at the caller's agency,
 /// by what it waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -390,6 +522,15 @@ pub fn tabs_for(role: Role) -> &'static [Tab] {
     }
 }
 
+/// The work queue's tab counts as last counted, by agency, role, filters and minute: the
+/// moment, the store's write generation then, the counts.
+#[derive(Debug, Default)]
+pub struct CountCache {
+    pub(crate) entries: std::sync::Mutex<std::collections::HashMap<String, CachedCounts>>,
+}
+
+pub(crate) type CachedCounts = (std::time::Instant, u64, Vec<(Tab, i64)>);
+
 /// Filters of a queue tab (the page's form).
 #[derive(Debug, Clone, Default)]
 pub struct TabFilters {
@@ -404,7 +545,7 @@ pub struct TabFilters {
 pub struct QueueTabs {
     pub tabs: Vec<(Tab, i64)>,
     pub tab: Tab,
-    pub items: Vec<QueueItem>,
+    pub items: Vec<QueueLine>,
     pub more: bool,
 }
 
@@ -500,6 +641,53 @@ impl App {
         filters: &TabFilters,
         now: DateTime<FixedOffset>,
     ) -> AppResult<Vec<(Tab, i64)>> {
+        // Reused within the cache's life when nothing was written here since and the
+        // minute is the same (what is due soon or overdue moves with the minute).
+        let ttl = self.settings.queue_counts_cache_s;
+        let key = format!(
+            "{}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}",
+            caller.agency,
+            caller.role.as_str(),
+            filters.procedure,
+            filters.assignee.as_deref().map(|a| match a {
+                "me" => caller.username.as_str(),
+                a => a,
+            }),
+            filters.status,
+            now.format("%Y-%m-%d %H:%M"),
+        );
+        let generation = self.store.write_generation();
+        if ttl > 0 {
+            let cached = self.queue_counts.entries.lock().ok().and_then(|m| {
+                m.get(&key)
+                    .filter(|(at, g, _)| {
+                        *g == generation && at.elapsed().as_secs() < u64::from(ttl)
+                    })
+                    .map(|(_, _, c)| c.clone())
+            });
+            if let Some(c) = cached {
+                return Ok(c);
+            }
+        }
+        let counts = self.count_tabs(caller, filters, now)?;
+        if ttl > 0 {
+            if let Ok(mut m) = self.queue_counts.entries.lock() {
+                if m.len() >= 10_000 {
+                    m.clear();
+                }
+                m.insert(key, (std::time::Instant::now(), generation, counts.clone()));
+            }
+        }
+        Ok(counts)
+    }
+
+    /// [`App::tab_counts`] read from the store.
+    fn count_tabs(
+        &self,
+        caller: &Caller,
+        filters: &TabFilters,
+        now: DateTime<FixedOffset>,
+    ) -> AppResult<Vec<(Tab, i64)>> {
         let tabs = tabs_for(caller.role);
         let specs: Vec<_> = tabs
             .iter()
@@ -561,7 +749,7 @@ impl App {
         Ok(QueueTabs {
             tabs: counts,
             tab,
-            items: self.queue_items(caller, rows, now)?,
+            items: self.queue_lines(caller, rows, now)?,
             more,
         })
     }

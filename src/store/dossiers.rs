@@ -102,6 +102,36 @@ pub struct ProgressRow {
     pub proposed: bool,
 }
 
+/// A dossier as one line of a work-queue tab (`/hang-doi`): the columns the page shows
+/// and decides on, not the whole row (decoding 50 whole rows was most of the page).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = dossiers)]
+pub struct QueueLineRow {
+    pub code: String,
+    pub procedure_code: String,
+    pub rule_set: String,
+    pub receiving_agency: String,
+    pub competent_agency: Option<String>,
+    pub current_agency: String,
+    pub status: String,
+    pub applicant_name: String,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub outcome: Option<String>,
+}
+
+/// The progress a work-queue line needs.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = dossier_progress)]
+pub struct QueueProgressRow {
+    pub pending_handover: Option<String>,
+    pub assignee: Option<String>,
+    pub clock_stopped_at: Option<NaiveDateTime>,
+    pub current_step: Option<i32>,
+    pub acknowledge_by: Option<NaiveDateTime>,
+}
+
 /// One step of a dossier's route with its due moment and, once ended, its result.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = dossier_steps)]
@@ -1110,6 +1140,35 @@ impl Ordered for Scoped<'_> {
     }
 }
 
+/// A dossier a hand-over is pending out of: its agency, status, due moment, procedure.
+type Leaving = (String, String, Option<NaiveDateTime>, String);
+
+/// The filters of a held tab ([`QueueSpec::held`]) on a boxed query of `dossiers`, alone
+/// or joined with its progress.
+macro_rules! held_filters {
+    ($spec:expr, $agency:expr, $base:expr) => {{
+        let spec = $spec;
+        let mut q = $base.filter(dossiers::current_agency.eq($agency));
+        // One status by equality: PostgreSQL reads `= ANY($n)` of a prepared statement
+        // as a set, and sorts the agency's thousands where the index gives the order.
+        q = match spec.statuses.as_slice() {
+            [one] => q.filter(dossiers::status.eq(one)),
+            many => q.filter(dossiers::status.eq_any(many)),
+        };
+        // Received and in-progress dossiers have their clock running.
+        if let Some(t) = spec.due_before {
+            q = q.filter(dossiers::due_at.lt(t));
+        }
+        if let Some(t) = spec.due_from {
+            q = q.filter(dossiers::due_at.ge(t));
+        }
+        if let Some(p) = &spec.procedure {
+            q = q.filter(dossiers::procedure_code.eq(p));
+        }
+        q
+    }};
+}
+
 /// A tab of a work queue (*hàng đợi*, issue #15): which dossiers waiting at an agency.
 #[derive(Debug, Clone, Default)]
 pub struct QueueSpec {
@@ -1151,39 +1210,67 @@ impl QueueSpec {
         &'a self,
         agency: &'a str,
     ) -> Option<dossiers::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>> {
-        let simple = !self.incoming
-            && !self.done
-            && !self.received_here
-            && self.to_close.is_empty()
-            && self.proposed.is_none()
-            && self.assignee.is_none()
-            && !self.statuses.is_empty()
-            && self.statuses.iter().all(|s| s != "submitted");
-        if !simple {
-            return None;
-        }
         // The hand-overs in flight, read once on their index (a few hundred in a
         // province), not row by row (`> ''`, every agency code: a range SQLite reads on
         // the index, where it would scan the table for IS NOT NULL).
         let leaving = dossier_progress::table
             .filter(dossier_progress::pending_handover.gt(""))
             .select(dossier_progress::dossier_code);
-        let mut q = dossiers::table
-            .filter(dossiers::current_agency.eq(agency))
-            .filter(dossiers::status.eq_any(&self.statuses))
-            .filter(diesel::dsl::not(dossiers::code.eq_any(leaving)))
-            .into_boxed();
-        // Received and in-progress dossiers have their clock running.
-        if let Some(t) = self.due_before {
-            q = q.filter(dossiers::due_at.lt(t));
+        Some(
+            self.held_all(agency)?
+                .filter(diesel::dsl::not(dossiers::code.eq_any(leaving))),
+        )
+    }
+
+    /// Whether the tab is one [`Self::held`] answers.
+    fn is_held(&self) -> bool {
+        !self.incoming
+            && !self.done
+            && !self.received_here
+            && self.to_close.is_empty()
+            && self.proposed.is_none()
+            && self.assignee.is_none()
+            && !self.statuses.is_empty()
+            && self.statuses.iter().all(|s| s != "submitted")
+    }
+
+    /// [`Self::held`] with the dossiers a hand-over is pending out of still in.
+    fn held_all<'a>(
+        &'a self,
+        agency: &'a str,
+    ) -> Option<dossiers::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>> {
+        if !self.is_held() {
+            return None;
         }
-        if let Some(t) = self.due_from {
-            q = q.filter(dossiers::due_at.ge(t));
+        Some(held_filters!(self, agency, dossiers::table.into_boxed()))
+    }
+
+    /// [`Self::held`] joined with the progress: the page's lines read in the index's
+    /// order (one status at a time).
+    fn held_lines<'a>(&'a self, agency: &'a str) -> Option<QueueQueryOf<'a>> {
+        if !self.is_held() {
+            return None;
         }
-        if let Some(p) = &self.procedure {
-            q = q.filter(dossiers::procedure_code.eq(p));
-        }
-        Some(q)
+        // The hand-overs in flight left out on the joined row (read anyway).
+        let base = dossiers::table
+            .inner_join(dossier_progress::table)
+            .into_boxed()
+            .filter(dossier_progress::pending_handover.is_null());
+        Some(held_filters!(self, agency, base))
+    }
+
+    /// Whether a dossier a hand-over is pending out of (`current_agency`, `status`,
+    /// `due_at`, `procedure_code`) is counted by [`Self::held_all`], not by [`Self::held`].
+    fn held_all_matches(
+        &self,
+        agency: &str,
+        (current, status, due, procedure): &Leaving,
+    ) -> bool {
+        current == agency
+            && self.statuses.contains(status)
+            && self.due_before.is_none_or(|t| due.is_some_and(|d| d < t))
+            && self.due_from.is_none_or(|t| due.is_some_and(|d| d >= t))
+            && self.procedure.as_ref().is_none_or(|p| p == procedure)
     }
 
     fn query<'a>(&'a self, agency: &'a str) -> QueueQueryOf<'a> {
@@ -1241,6 +1328,20 @@ impl QueueSpec {
         }
         q
     }
+}
+
+/// The queue lines of dossiers `codes`, in that order (missing ones left out).
+fn rows_by_code(
+    conn: &mut DbConnection,
+    codes: &[String],
+) -> StoreResult<Vec<(QueueLineRow, QueueProgressRow)>> {
+    let mut rows: Vec<(QueueLineRow, QueueProgressRow)> = dossiers::table
+        .inner_join(dossier_progress::table)
+        .filter(dossiers::code.eq_any(codes))
+        .select((QueueLineRow::as_select(), QueueProgressRow::as_select()))
+        .load(conn)?;
+    rows.sort_by_key(|(d, _)| codes.iter().position(|c| *c == d.code));
+    Ok(rows)
 }
 
 /// `EXISTS` a `dossier_agencies` row of the dossier for one of the agencies: the dossier
@@ -1609,7 +1710,7 @@ impl Store {
         spec: &QueueSpec,
         limit: i64,
         offset: i64,
-    ) -> StoreResult<Vec<(DossierRow, ProgressRow)>> {
+    ) -> StoreResult<Vec<(QueueLineRow, QueueProgressRow)>> {
         let mut conn = self.conn()?;
         if spec.done {
             // The agency's holds newest first on their index, those no longer waiting
@@ -1640,23 +1741,84 @@ impl Store {
                 ))
                 .limit(limit)
                 .offset(offset)
-                .select((DossierRow::as_select(), ProgressRow::as_select()))
+                .select((QueueLineRow::as_select(), QueueProgressRow::as_select()))
                 .load(&mut *conn)?);
         }
-        if let Some(q) = spec.held(agency) {
-            // On the index alone, then the page's rows with their progress.
-            let codes: Vec<String> = q
-                .order((dossiers::due_at.asc(), dossiers::code.asc()))
-                .limit(limit)
-                .offset(offset)
-                .select(dossiers::code)
-                .load(&mut *conn)?;
-            let mut rows: Vec<(DossierRow, ProgressRow)> = dossiers::table
-                .inner_join(dossier_progress::table)
-                .filter(dossiers::code.eq_any(&codes))
-                .select((DossierRow::as_select(), ProgressRow::as_select()))
-                .load(&mut *conn)?;
-            rows.sort_by_key(|(d, _)| codes.iter().position(|c| *c == d.code));
+        if spec.is_held() {
+            // On the index alone, one status at a time (each read in the index's order,
+            // `(current_agency, status, due_at, code)`: a page costs its own length, not a
+            // sort of the agency's thousands), merged; then the page's rows with their
+            // progress.
+            let one_status = |status: &String| QueueSpec {
+                statuses: vec![status.clone()],
+                ..spec.clone()
+            };
+            if let [status] = spec.statuses.as_slice() {
+                // The page itself, in the index's order.
+                let one = one_status(status);
+                return Ok(one
+                    .held_lines(agency)
+                    .expect("a held tab stays held on one status")
+                    .order((dossiers::due_at.asc(), dossiers::code.asc()))
+                    .select((QueueLineRow::as_select(), QueueProgressRow::as_select()))
+                    .limit(limit)
+                    .offset(offset)
+                    .load(&mut *conn)?);
+            }
+            let mut keys: Vec<(Option<NaiveDateTime>, String, usize)> = Vec::new();
+            for (i, status) in spec.statuses.iter().enumerate() {
+                let one = one_status(status);
+                let q = one
+                    .held(agency)
+                    .expect("a held tab stays held on one status");
+                keys.extend(
+                    q.order((dossiers::due_at.asc(), dossiers::code.asc()))
+                        .limit(offset + limit)
+                        .select((dossiers::due_at, dossiers::code))
+                        .load::<(Option<NaiveDateTime>, String)>(&mut *conn)?
+                        .into_iter()
+                        .map(|(d, c)| (d, c, i)),
+                );
+            }
+            // NULL due moments last, as both databases order them ascending.
+            keys.sort_by(|a, b| (a.0.is_none(), a.0, &a.1).cmp(&(b.0.is_none(), b.0, &b.1)));
+            let page: Vec<(Option<NaiveDateTime>, String, usize)> = keys
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect();
+            // Each status's part of the page is a run of its index from its first key:
+            // read there, in order (no look-up by code).
+            let mut rows = Vec::with_capacity(page.len());
+            for (i, status) in spec.statuses.iter().enumerate() {
+                let mine: Vec<&(Option<NaiveDateTime>, String, usize)> =
+                    page.iter().filter(|k| k.2 == i).collect();
+                let Some(first) = mine.first() else { continue };
+                let one = one_status(status);
+                match first.0 {
+                    Some(due) => rows.extend(
+                        one.held_lines(agency)
+                            .expect("a held tab stays held on one status")
+                            .order((dossiers::due_at.asc(), dossiers::code.asc()))
+                            .select((QueueLineRow::as_select(), QueueProgressRow::as_select()))
+                            .filter(dossiers::due_at.ge(due))
+                            .filter(dossiers::due_at.gt(due).or(dossiers::code.ge(&first.1)))
+                            .limit(mine.len() as i64)
+                            .load::<(QueueLineRow, QueueProgressRow)>(&mut *conn)?,
+                    ),
+                    None => {
+                        let codes: Vec<String> = mine.iter().map(|k| k.1.clone()).collect();
+                        rows.extend(rows_by_code(&mut conn, &codes)?);
+                    }
+                }
+            }
+            let order: std::collections::HashMap<&str, usize> = page
+                .iter()
+                .enumerate()
+                .map(|(n, k)| (k.1.as_str(), n))
+                .collect();
+            rows.retain(|(d, _)| order.contains_key(d.code.as_str()));
+            rows.sort_by_key(|(d, _)| order[d.code.as_str()]);
             return Ok(rows);
         }
         Ok(spec
@@ -1670,7 +1832,7 @@ impl Store {
             ))
             .limit(limit)
             .offset(offset)
-            .select((DossierRow::as_select(), ProgressRow::as_select()))
+            .select((QueueLineRow::as_select(), QueueProgressRow::as_select()))
             .load(&mut *conn)?)
     }
 
@@ -1696,12 +1858,94 @@ impl Store {
     /// `specs` (one connection, one count each).
     pub fn queue_counts(&self, agency: &str, specs: &[&QueueSpec]) -> StoreResult<Vec<i64>> {
         let mut conn = self.conn()?;
+        // A held tab is counted on its index alone, less the dossiers a hand-over is
+        // pending out of (read once on their own index: checking each of an agency's
+        // thousands against them cost more than the count).
+        let mut leaving: Option<Vec<Leaving>> = None;
+        // A tab of every due moment whose overdue part is another tab is counted as that
+        // part plus the rest, each a range of the index: the overdue part (thousands in
+        // a busy ward) is read once, not twice.
+        let overdue_of = |s: &QueueSpec| {
+            specs.iter().position(|o| {
+                o.is_held()
+                    && o.due_from.is_none()
+                    && o.due_before.is_some()
+                    && s.due_before.is_none()
+                    && s.due_from.is_none()
+                    && o.statuses == s.statuses
+                    && o.procedure == s.procedure
+            })
+        };
+        let mut held_counts: Vec<Option<i64>> = vec![None; specs.len()];
+        let mut count_held = |i: usize, conn: &mut DbConnection| -> StoreResult<i64> {
+            if let Some(n) = held_counts[i] {
+                return Ok(n);
+            }
+            let s = specs[i];
+            let n = match overdue_of(s) {
+                Some(o) if o != i => {
+                    let before = specs[o].due_before;
+                    let rest = QueueSpec {
+                        due_from: before,
+                        ..s.clone()
+                    };
+                    let overdue = QueueSpec {
+                        due_before: before,
+                        ..s.clone()
+                    };
+                    let undated: i64 = s
+                        .held_all(agency)
+                        .expect("held")
+                        .filter(dossiers::due_at.is_null())
+                        .count()
+                        .get_result(conn)?;
+                    let dated_rest: i64 = rest
+                        .held_all(agency)
+                        .expect("held")
+                        .count()
+                        .get_result(conn)?;
+                    let n: i64 = overdue
+                        .held_all(agency)
+                        .expect("held")
+                        .count()
+                        .get_result(conn)?;
+                    held_counts[o] = Some(n);
+                    n + dated_rest + undated
+                }
+                _ => s.held_all(agency).expect("held").count().get_result(conn)?,
+            };
+            held_counts[i] = Some(n);
+            Ok(n)
+        };
         specs
             .iter()
-            .map(|s| match s.held(agency) {
+            .enumerate()
+            .map(|(i, s)| match s.is_held() {
                 _ if s.done => Ok(-1),
-                Some(q) => Ok(q.count().get_result::<i64>(&mut *conn)?),
-                None => Ok(s.query(agency).count().get_result::<i64>(&mut *conn)?),
+                true => {
+                    let all = count_held(i, &mut conn)?;
+                    let leaving = match &mut leaving {
+                        Some(l) => l,
+                        None => leaving.insert(
+                            dossier_progress::table
+                                .inner_join(dossiers::table)
+                                .filter(dossier_progress::pending_handover.gt(""))
+                                .select((
+                                    dossiers::current_agency,
+                                    dossiers::status,
+                                    dossiers::due_at,
+                                    dossiers::procedure_code,
+                                ))
+                                .load(&mut *conn)?,
+                        ),
+                    };
+                    let out = leaving
+                        .iter()
+                        .filter(|r| s.held_all_matches(agency, r))
+                        .count() as i64;
+                    Ok(all - out)
+                }
+                false => Ok(s.query(agency).count().get_result::<i64>(&mut *conn)?),
             })
             .collect()
     }

@@ -253,6 +253,9 @@ pub struct Store {
     search_cap: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// The requests' statement timeout (PostgreSQL), lifted while migrating.
     statement_ms: u32,
+    /// Write transactions committed by this process: what was read before may have
+    /// changed when it moves (the work queue's cached counts).
+    writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Advisory lock keys (PostgreSQL) for commands that must not run twice at once.
@@ -301,6 +304,7 @@ impl Store {
             health,
             search_cap: std::sync::Arc::new(dossiers::SEARCH_CANDIDATES.into()),
             statement_ms: opts.timeouts.statement_ms,
+            writes: Default::default(),
         })
     }
 
@@ -314,6 +318,11 @@ impl Store {
     /// every `health_interval_ms` (the server does; commands do not need it).
     pub fn watch_health(&self) {
         health::Health::start(&self.health);
+    }
+
+    /// How many write transactions this process has committed (see `writes`).
+    pub fn write_generation(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn backend(&self) -> Backend {
@@ -518,7 +527,12 @@ impl Store {
         }
         match f(conn) {
             Ok(v) if commit => {
-                <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+                let done =
+                    <DbConnection as Connection>::TransactionManager::commit_transaction(conn);
+                // Counted even when the commit's answer was lost: it may have landed.
+                self.writes
+                    .fetch_add(1, std::sync::atomic::Ordering::Release);
+                done?;
                 Ok(v)
             }
             Ok(v) => {

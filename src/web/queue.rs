@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::session::Staff;
 use super::{moment, render, Frame, WebResult};
 use crate::core::machine::Event;
-use crate::service::queue::{QueueItem, Tab, TabFilters, Urgency};
+use crate::service::queue::{QueueLine, Tab, TabFilters, Urgency};
 use crate::service::Role;
 
 /// Lines per page.
@@ -123,13 +123,13 @@ fn urgency_words(u: Urgency) -> (&'static str, &'static str) {
     }
 }
 
-fn line(who: &Staff, i: &QueueItem) -> Line {
+fn line(who: &Staff, i: &QueueLine) -> Line {
     let app = &who.app;
     let offset = app.settings.offset;
     let per_day = app.calendar.hours().minutes_per_day();
-    let d = &i.dossier;
+    let d = i;
     let (mut urgency, mut urgency_class) = urgency_words(i.urgency);
-    let stopped = i.progress.clock_stopped_at.is_some();
+    let stopped = i.clock_stopped;
     let finished = d.finished_at.is_some();
     let passed_on = !finished && d.current_agency != who.caller.agency;
     if finished {
@@ -163,15 +163,12 @@ fn line(who: &Staff, i: &QueueItem) -> Line {
             d.due_at.map(|t| moment(t, offset)).unwrap_or_default(),
         ),
         None => (
-            match &i.progress.pending_handover {
+            match &i.pending_handover {
                 Some(to) => format!("Đang chuyển đến {}", agency(to)),
                 None => agency(&d.current_agency),
             },
             d.due_at
-                .or(i
-                    .progress
-                    .acknowledge_by
-                    .filter(|_| d.received_at.is_none()))
+                .or(i.acknowledge_by.filter(|_| d.received_at.is_none()))
                 .map(|t| moment(t, offset))
                 .unwrap_or_default(),
         ),
@@ -194,7 +191,7 @@ fn line(who: &Staff, i: &QueueItem) -> Line {
         remaining,
         urgency,
         urgency_class,
-        assignee: i.progress.assignee.clone().unwrap_or_default(),
+        assignee: i.assignee.clone().unwrap_or_default(),
         status: super::dossier::status_label(&d.status),
     }
 }
