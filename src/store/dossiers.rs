@@ -1140,6 +1140,13 @@ impl Ordered for Scoped<'_> {
     }
 }
 
+/// `dossier_progress.pending_handover > ''`: a hand-over in flight, read as a range of
+/// its index. The empty text is written in the SQL, not bound: a generic plan
+/// (`Store::read_planned_once`) of an unknown bound took a third of the table.
+fn in_flight() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>("dossier_progress.pending_handover > ''")
+}
+
 /// A dossier a hand-over is pending out of: its agency, status, due moment, procedure.
 type Leaving = (String, String, Option<NaiveDateTime>, String);
 
@@ -1214,7 +1221,7 @@ impl QueueSpec {
         // province), not row by row (`> ''`, every agency code: a range SQLite reads on
         // the index, where it would scan the table for IS NOT NULL).
         let leaving = dossier_progress::table
-            .filter(dossier_progress::pending_handover.gt(""))
+            .filter(in_flight())
             .select(dossier_progress::dossier_code);
         Some(
             self.held_all(agency)?
@@ -1261,11 +1268,7 @@ impl QueueSpec {
 
     /// Whether a dossier a hand-over is pending out of (`current_agency`, `status`,
     /// `due_at`, `procedure_code`) is counted by [`Self::held_all`], not by [`Self::held`].
-    fn held_all_matches(
-        &self,
-        agency: &str,
-        (current, status, due, procedure): &Leaving,
-    ) -> bool {
+    fn held_all_matches(&self, agency: &str, (current, status, due, procedure): &Leaving) -> bool {
         current == agency
             && self.statuses.contains(status)
             && self.due_before.is_none_or(|t| due.is_some_and(|d| d < t))
@@ -1711,7 +1714,25 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<Vec<(QueueLineRow, QueueProgressRow)>> {
-        let mut conn = self.conn()?;
+        // A held tab's statements plan the same whatever their values: planned once.
+        // The others are planned for their values (a rare status, a busy desk).
+        if spec.is_held() {
+            self.read_planned_once(|conn| queue_tab_on(conn, agency, spec, limit, offset))
+        } else {
+            queue_tab_on(&mut *self.conn()?, agency, spec, limit, offset)
+        }
+    }
+}
+
+/// [`Store::queue_tab`] on a connection.
+fn queue_tab_on(
+    conn: &mut DbConnection,
+    agency: &str,
+    spec: &QueueSpec,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<(QueueLineRow, QueueProgressRow)>> {
+    {
         if spec.done {
             // The agency's holds newest first on their index, those no longer waiting
             // here kept.
@@ -1808,7 +1829,7 @@ impl Store {
                     ),
                     None => {
                         let codes: Vec<String> = mine.iter().map(|k| k.1.clone()).collect();
-                        rows.extend(rows_by_code(&mut conn, &codes)?);
+                        rows.extend(rows_by_code(conn, &codes)?);
                     }
                 }
             }
@@ -1835,7 +1856,9 @@ impl Store {
             .select((QueueLineRow::as_select(), QueueProgressRow::as_select()))
             .load(&mut *conn)?)
     }
+}
 
+impl Store {
     /// What `agency` did since `since`: dossiers received at its desk, results returned
     /// there (the home page's figures of the day).
     pub fn done_since(&self, agency: &str, since: NaiveDateTime) -> StoreResult<(i64, i64)> {
@@ -1857,7 +1880,25 @@ impl Store {
     /// How many dossiers each tab of the work queue of `agency` holds, in the order of
     /// `specs` (one connection, one count each).
     pub fn queue_counts(&self, agency: &str, specs: &[&QueueSpec]) -> StoreResult<Vec<i64>> {
-        let mut conn = self.conn()?;
+        // As in `queue_tab`: the held tabs planned once, the others for their values.
+        let held = self.read_planned_once(|conn| queue_counts_on(conn, agency, specs, true))?;
+        let others = queue_counts_on(&mut *self.conn()?, agency, specs, false)?;
+        Ok(held
+            .into_iter()
+            .zip(others)
+            .map(|(h, o)| h.or(o).unwrap_or(-1))
+            .collect())
+    }
+}
+
+/// [`Store::queue_counts`] on a connection.
+fn queue_counts_on(
+    conn: &mut DbConnection,
+    agency: &str,
+    specs: &[&QueueSpec],
+    held_tabs: bool,
+) -> StoreResult<Vec<Option<i64>>> {
+    {
         // A held tab is counted on its index alone, less the dossiers a hand-over is
         // pending out of (read once on their own index: checking each of an agency's
         // thousands against them cost more than the count).
@@ -1921,15 +1962,16 @@ impl Store {
             .iter()
             .enumerate()
             .map(|(i, s)| match s.is_held() {
-                _ if s.done => Ok(-1),
+                _ if s.done => Ok(Some(-1)),
+                held if held != held_tabs => Ok(None),
                 true => {
-                    let all = count_held(i, &mut conn)?;
+                    let all = count_held(i, conn)?;
                     let leaving = match &mut leaving {
                         Some(l) => l,
                         None => leaving.insert(
                             dossier_progress::table
                                 .inner_join(dossiers::table)
-                                .filter(dossier_progress::pending_handover.gt(""))
+                                .filter(in_flight())
                                 .select((
                                     dossiers::current_agency,
                                     dossiers::status,
@@ -1943,13 +1985,15 @@ impl Store {
                         .iter()
                         .filter(|r| s.held_all_matches(agency, r))
                         .count() as i64;
-                    Ok(all - out)
+                    Ok(Some(all - out))
                 }
-                false => Ok(s.query(agency).count().get_result::<i64>(&mut *conn)?),
+                false => Ok(Some(s.query(agency).count().get_result::<i64>(&mut *conn)?)),
             })
             .collect()
     }
+}
 
+impl Store {
     /// The database's plan for the queue query of `agency` (documentation and tests: it
     /// must use the `dossiers_current` index, not scan the table).
     pub fn explain_queue(&self, agency: &str) -> StoreResult<String> {
