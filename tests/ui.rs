@@ -1376,5 +1376,29 @@ async fn a_liên_thông_dossier_goes_through_clerk_official_and_leader() {
     for c in &three {
         assert!(mine.contains(c));
     }
+    // The official pauses one with its legal basis, then resumes it: each form's preview
+    // and the Tạm dừng tab; the re-appointment's form as it opens.
+    let paused = &three[0];
+    d.goto(&format!("/ho-so/{paused}")).await;
+    let preview = d
+        .act(
+            "pause",
+            &[
+                ("reason", "Chờ kết quả xác minh của Công an phường"),
+                ("legal_basis", "Điều 19 Nghị định 118/2025/NĐ-CP"),
+            ],
+            Some("hanh-dong-tam-dung"),
+        )
+        .await;
+    assert!(!preview.trim().is_empty());
+    assert!(d.tab_codes("tam-dung").await.contains(paused));
+    d.check_page("hang-doi-tam-dung-co-ho-so").await;
+    d.goto(&format!("/ho-so/{paused}")).await;
+    let preview = d.act("resume", &[], Some("hanh-dong-tiep-tuc")).await;
+    assert!(preview.contains("Hạn trả kết quả"), "{preview}");
+    assert!(!d.tab_codes("tam-dung").await.contains(paused));
+    d.goto(&format!("/ho-so/{paused}")).await;
+    d.click("#tt-delay > summary").await;
+    d.check_page("hanh-dong-hen-lai").await;
     d.finish().await;
 }

@@ -69,6 +69,7 @@ impl Health {
                 );
             } else {
                 conn = None;
+                self.manager.outage.note();
             }
             if let Some(rest) = interval.checked_sub(started.elapsed()) {
                 std::thread::sleep(rest);

@@ -122,6 +122,48 @@ pub struct Manager {
     sqlite_cache_mb: u32,
     sqlite_mmap_mb: u32,
     timeouts: crate::config::DbTimeouts,
+    /// When the health monitor last failed to reach the database: the pool's connections
+    /// from before may be dead.
+    outage: std::sync::Arc<Outage>,
+}
+
+/// The last time the database could not be reached (see [`Manager::is_valid`]).
+#[derive(Debug)]
+pub struct Outage {
+    epoch: std::time::Instant,
+    /// Milliseconds since `epoch`, plus one (0: never).
+    last_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Default for Outage {
+    fn default() -> Self {
+        Self {
+            epoch: std::time::Instant::now(),
+            last_ms: Default::default(),
+        }
+    }
+}
+
+/// For how long after an outage each connection is pinged as it leaves the pool.
+const RECHECK_AFTER_OUTAGE: Duration = Duration::from_secs(60);
+
+impl Outage {
+    pub(crate) fn note(&self) {
+        self.last_ms.store(
+            self.epoch.elapsed().as_millis() as u64 + 1,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    fn recent(&self) -> bool {
+        match self.last_ms.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => false,
+            last => {
+                (self.epoch.elapsed().as_millis() as u64).saturating_sub(last)
+                    < RECHECK_AFTER_OUTAGE.as_millis() as u64
+            }
+        }
+    }
 }
 
 /// A PostgreSQL URL with the connection's bounded waits: `connect_timeout`, TCP keepalives
@@ -184,7 +226,14 @@ impl ManageConnection for Manager {
         }
     }
 
+    /// Free, except within a minute after the health monitor could not reach the
+    /// database: then a ping, so that a connection that died in the outage is dropped
+    /// and another taken instead of failing the request that drew it (a login right
+    /// after `/healthz` said ok again answered 503).
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        if !self.outage.recent() {
+            return Ok(());
+        }
         conn.ping().map_err(r2d2::Error::QueryError)
     }
 
@@ -287,14 +336,16 @@ impl Store {
             sqlite_cache_mb: opts.sqlite_cache_mb,
             sqlite_mmap_mb: opts.sqlite_mmap_mb,
             timeouts: opts.timeouts,
+            outage: Default::default(),
         };
         let health = std::sync::Arc::new(health::Health::new(manager.clone(), opts.timeouts));
         let pool = Pool::builder()
             .max_size(opts.pool_size)
             .connection_timeout(Duration::from_millis(u64::from(opts.timeouts.pool_ms)))
             // A broken connection shows on use (and `has_broken`); a `SELECT 1` on every
-            // checkout would double the round trips of a short request.
-            .test_on_check_out(false)
+            // checkout would double the round trips of a short request: only after an
+            // outage (`Manager::is_valid`).
+            .test_on_check_out(true)
             .build(manager)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self {

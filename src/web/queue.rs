@@ -250,7 +250,18 @@ pub async fn page(who: Staff, q: web::Query<QueueQuery>) -> WebResult<HttpRespon
             alarm: matches!(t, Tab::Overdue | Tab::ToClose) && *n > 0,
         })
         .collect();
-    let lines: Vec<Line> = view.items.iter().map(|i| line(&who, i)).collect();
+    // The assignee by name, as the staff of the agency know each other.
+    let lines: Vec<Line> = view
+        .items
+        .iter()
+        .map(|i| {
+            let mut l = line(&who, i);
+            if let Some((_, name, _)) = staff.iter().find(|(u, _, _)| *u == l.assignee) {
+                l.assignee = name.clone();
+            }
+            l
+        })
+        .collect();
     let role = who.caller.role;
     let can_accept = view.tab == Tab::Incoming
         && matches!(role, Role::Clerk | Role::Official | Role::Leader)
