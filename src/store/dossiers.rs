@@ -1140,11 +1140,24 @@ impl Ordered for Scoped<'_> {
     }
 }
 
-/// `dossier_progress.pending_handover > ''`: a hand-over in flight, read as a range of
-/// its index. The empty text is written in the SQL, not bound: a generic plan
-/// (`Store::read_planned_once`) of an unknown bound took a third of the table.
-fn in_flight() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql::<diesel::sql_types::Bool>("dossier_progress.pending_handover > ''")
+/// A hand-over in flight (`dossier_progress.pending_handover` set) is read as a range of
+/// its index on each backend: SQLite scans the table for `IS NOT NULL` and reads `> ''`
+/// (every agency code) on the index; PostgreSQL reads `IS NOT NULL` on the index, where a
+/// bound `''` in a generic plan (`Store::read_planned_once`) took a third of the table
+/// (and a literal would not be prepared once).
+macro_rules! in_flight {
+    ($conn:expr, |$p:ident| $body:expr) => {
+        match $conn {
+            DbConnection::Postgresql(_) => {
+                let $p = dossier_progress::pending_handover.is_not_null();
+                $body
+            }
+            DbConnection::Sqlite(_) => {
+                let $p = dossier_progress::pending_handover.gt("").assume_not_null();
+                $body
+            }
+        }
+    };
 }
 
 /// A dossier a hand-over is pending out of: its agency, status, due moment, procedure.
@@ -1216,17 +1229,18 @@ impl QueueSpec {
     fn held<'a>(
         &'a self,
         agency: &'a str,
+        conn: &DbConnection,
     ) -> Option<dossiers::BoxedQuery<'a, <DbConnection as diesel::Connection>::Backend>> {
         // The hand-overs in flight, read once on their index (a few hundred in a
-        // province), not row by row (`> ''`, every agency code: a range SQLite reads on
-        // the index, where it would scan the table for IS NOT NULL).
-        let leaving = dossier_progress::table
-            .filter(in_flight())
-            .select(dossier_progress::dossier_code);
-        Some(
-            self.held_all(agency)?
-                .filter(diesel::dsl::not(dossiers::code.eq_any(leaving))),
-        )
+        // province), not row by row.
+        let q = self.held_all(agency)?;
+        Some(in_flight!(conn, |p| q.filter(diesel::dsl::not(
+            dossiers::code.eq_any(
+                dossier_progress::table
+                    .filter(p)
+                    .select(dossier_progress::dossier_code)
+            )
+        ))))
     }
 
     /// Whether the tab is one [`Self::held`] answers.
@@ -1790,7 +1804,7 @@ fn queue_tab_on(
             for (i, status) in spec.statuses.iter().enumerate() {
                 let one = one_status(status);
                 let q = one
-                    .held(agency)
+                    .held(agency, conn)
                     .expect("a held tab stays held on one status");
                 keys.extend(
                     q.order((dossiers::due_at.asc(), dossiers::code.asc()))
@@ -1968,18 +1982,19 @@ fn queue_counts_on(
                     let all = count_held(i, conn)?;
                     let leaving = match &mut leaving {
                         Some(l) => l,
-                        None => leaving.insert(
-                            dossier_progress::table
+                        None => {
+                            let read = in_flight!(&*conn, |p| dossier_progress::table
                                 .inner_join(dossiers::table)
-                                .filter(in_flight())
+                                .filter(p)
                                 .select((
                                     dossiers::current_agency,
                                     dossiers::status,
                                     dossiers::due_at,
                                     dossiers::procedure_code,
                                 ))
-                                .load(&mut *conn)?,
-                        ),
+                                .load(&mut *conn));
+                            leaving.insert(read?)
+                        }
                     };
                     let out = leaving
                         .iter()
