@@ -390,3 +390,23 @@ fn the_binary_refuses_to_start_with_one_line_naming_file_and_key() {
         "{line}"
     );
 }
+
+#[test]
+fn queue_counts_reused_too_long_is_refused() {
+    let (_tmp, dir) = config_copy();
+    let f = dir.join("default.toml");
+    edit(
+        &f,
+        "queue_counts_cache_s = 5",
+        "queue_counts_cache_s = 3600",
+    );
+    let err = load(&dir).unwrap_err();
+    assert_eq!(err.key, "web.queue_counts_cache_s", "{err}");
+    assert!(err.to_string().contains("phải từ 0 đến 60 giây"), "{err}");
+    edit(
+        &f,
+        "queue_counts_cache_s = 3600",
+        "queue_counts_cache_s = 0",
+    );
+    assert_eq!(load(&dir).unwrap().settings.queue_counts_cache_s, 0);
+}

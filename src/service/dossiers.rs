@@ -35,16 +35,17 @@ impl App {
         if caller.role == Role::Portal {
             return d.received_by == caller.username;
         }
-        let scope = self.scope_of(caller);
-        [
-            Some(&d.receiving_agency),
-            Some(&d.current_agency),
-            d.competent_agency.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .chain(handled_by)
-        .any(|a| scope.contains(a))
+        in_scope(
+            &self.scope_of(caller),
+            [
+                Some(&d.receiving_agency),
+                Some(&d.current_agency),
+                d.competent_agency.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .chain(handled_by),
+        )
     }
 
     /// Whether `caller` may change dossier `d` (record a payment, attach a scan): an agency
@@ -228,4 +229,13 @@ impl App {
             handled_by,
         })
     }
+}
+
+/// Whether one of `agencies` (those that received, hold, are competent for or have
+/// handled a dossier) is in `scope` (a staff member's agencies, [`App::scope_of`]).
+pub(crate) fn in_scope<'a>(
+    scope: &[String],
+    mut agencies: impl Iterator<Item = &'a String>,
+) -> bool {
+    agencies.any(|a| scope.contains(a))
 }

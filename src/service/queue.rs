@@ -326,14 +326,16 @@ impl App {
                 });
                 // As `App::may_see` with no agencies that handled it before.
                 let in_scope = caller.role != Role::Portal
-                    && [
-                        Some(&d.receiving_agency),
-                        Some(&d.current_agency),
-                        d.competent_agency.as_ref(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .any(|a| scope.contains(a));
+                    && super::dossiers::in_scope(
+                        &scope,
+                        [
+                            Some(&d.receiving_agency),
+                            Some(&d.current_agency),
+                            d.competent_agency.as_ref(),
+                        ]
+                        .into_iter()
+                        .flatten(),
+                    );
                 LineFacts {
                     remaining_minutes,
                     urgency,
