@@ -375,27 +375,28 @@ pub struct HandoverRow {
     pub transfer_outcome: Option<String>,
 }
 
-/// The name index's rows of `rows` (`dossier_name_keys`).
+/// The name index's rows of dossier `r` held by `agency` (`dossier_name_keys`: the folded
+/// name from each of its words on, once per agency that holds the dossier, migration
+/// 000016).
 #[allow(clippy::type_complexity)]
 fn name_keys(
-    rows: &[DossierRow],
+    r: &DossierRow,
+    agency: &str,
 ) -> Vec<(
     diesel::dsl::Eq<dossier_name_keys::key, String>,
     diesel::dsl::Eq<dossier_name_keys::dossier_code, String>,
+    diesel::dsl::Eq<dossier_name_keys::agency_code, String>,
     diesel::dsl::Eq<dossier_name_keys::received_at, Option<NaiveDateTime>>,
 )> {
-    rows.iter()
-        .flat_map(|r| {
-            crate::core::text::word_starts(&r.applicant_search)
-                .into_iter()
-                .map(|k| {
-                    (
-                        dossier_name_keys::key.eq(k.to_string()),
-                        dossier_name_keys::dossier_code.eq(r.code.clone()),
-                        dossier_name_keys::received_at.eq(r.received_at),
-                    )
-                })
-                .collect::<Vec<_>>()
+    crate::core::text::word_starts(&r.applicant_search)
+        .into_iter()
+        .map(|k| {
+            (
+                dossier_name_keys::key.eq(k.to_string()),
+                dossier_name_keys::dossier_code.eq(r.code.clone()),
+                dossier_name_keys::agency_code.eq(agency.to_string()),
+                dossier_name_keys::received_at.eq(r.received_at),
+            )
         })
         .collect()
 }
@@ -409,9 +410,13 @@ pub fn set_received_at(conn: &mut DbConnection, row: &DossierRow) -> StoreResult
         .execute(conn)?;
     // By the table's key: the name's keys are cut again from the stored name.
     for k in crate::core::text::word_starts(&row.applicant_search) {
-        diesel::update(dossier_name_keys::table.find((k.to_string(), &row.code)))
-            .set(dossier_name_keys::received_at.eq(row.received_at))
-            .execute(conn)?;
+        diesel::update(
+            dossier_name_keys::table
+                .filter(dossier_name_keys::key.eq(k.to_string()))
+                .filter(dossier_name_keys::dossier_code.eq(&row.code)),
+        )
+        .set(dossier_name_keys::received_at.eq(row.received_at))
+        .execute(conn)?;
     }
     Ok(())
 }
@@ -448,6 +453,11 @@ pub fn insert_many(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    let keys: Vec<_> = held
+        .iter()
+        .filter_map(|(a, c)| Some(name_keys(by_code.get(c.as_str())?, a)))
+        .flatten()
+        .collect();
     let held: Vec<_> = held
         .iter()
         .filter_map(|(a, c)| {
@@ -461,7 +471,6 @@ pub fn insert_many(
             ))
         })
         .collect();
-    let keys = name_keys(rows);
     macro_rules! batch {
         ($c:expr) => {{
             for chunk in rows.chunks(500) {
@@ -469,13 +478,14 @@ pub fn insert_many(
                     .values(chunk)
                     .execute($c)?;
             }
-            for chunk in keys.chunks(2000) {
-                diesel::insert_into(dossier_name_keys::table)
+            // The holds before the name keys that reference them.
+            for chunk in held.chunks(2000) {
+                diesel::insert_into(dossier_agencies::table)
                     .values(chunk)
                     .execute($c)?;
             }
-            for chunk in held.chunks(2000) {
-                diesel::insert_into(dossier_agencies::table)
+            for chunk in keys.chunks(2000) {
+                diesel::insert_into(dossier_name_keys::table)
                     .values(chunk)
                     .execute($c)?;
             }
@@ -666,6 +676,15 @@ pub fn add_handler(conn: &mut DbConnection, row: &DossierRow, agency: &str) -> S
                 dossier_agencies::applicant_id_number.eq(&row.applicant_id_number),
             ))
             .execute(conn)?;
+        let keys = name_keys(row, agency);
+        match conn {
+            DbConnection::Postgresql(c) => diesel::insert_into(dossier_name_keys::table)
+                .values(&keys)
+                .execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(dossier_name_keys::table)
+                .values(&keys)
+                .execute(c)?,
+        };
     }
     Ok(())
 }
@@ -683,15 +702,6 @@ pub fn insert_dossier(
     diesel::insert_into(dossiers::table)
         .values(dossier)
         .execute(conn)?;
-    let keys = name_keys(std::slice::from_ref(dossier));
-    match conn {
-        DbConnection::Postgresql(c) => diesel::insert_into(dossier_name_keys::table)
-            .values(&keys)
-            .execute(c)?,
-        DbConnection::Sqlite(c) => diesel::insert_into(dossier_name_keys::table)
-            .values(&keys)
-            .execute(c)?,
-    };
     diesel::insert_into(dossier_progress::table)
         .values(progress)
         .execute(conn)?;
@@ -887,15 +897,21 @@ fn in_order(a: &OrderKey, b: &OrderKey) -> std::cmp::Ordering {
     (b.0.is_none(), b.0, &b.1).cmp(&(a.0.is_none(), a.0, &a.1))
 }
 
+/// A candidate of a search text: its place in the order, and whether it is known to be in
+/// the filter's scope (a name key of an agency of the scope; a code or an ID number is
+/// checked against the scope later, a batch at a time).
+type Candidate = (OrderKey, bool);
+
 /// The codes a search text can match, through the indexes (code prefix, ID number, the
-/// name keys), each with its moment of receipt and within the filter's dates, or `None`
-/// when there are more than `cap` of them (the dossiers are then better read in order).
+/// name keys — of the scope's agencies only, with a scope), each with its moment of
+/// receipt and within the filter's dates, or `None` when there are more than `cap` of
+/// them (the dossiers are then better read in order).
 fn search_candidates(
     conn: &mut DbConnection,
     t: &str,
     f: &DossierFilter,
     cap: usize,
-) -> StoreResult<Option<Vec<OrderKey>>> {
+) -> StoreResult<Option<Vec<Candidate>>> {
     let limit = cap as i64 + 1;
     let folded = crate::core::text::fold(t);
     let upper = t.to_uppercase();
@@ -907,8 +923,10 @@ fn search_candidates(
     // greatest character (excluded) in a binary collation (SQLite's, and the name keys'
     // `COLLATE "C"` on PostgreSQL): the index is read as a range.
     let end = |p: &str| format!("{p}\u{10FFFF}");
-    let mut found: std::collections::HashMap<String, Option<NaiveDateTime>> =
+    // Code → (moment of receipt, known in scope).
+    let mut found: std::collections::HashMap<String, (Option<NaiveDateTime>, bool)> =
         std::collections::HashMap::new();
+    let unscoped = f.scope.is_none();
     let pg = matches!(conn, DbConnection::Postgresql(_));
     for p in &prefixes {
         let q = dossiers::table
@@ -928,7 +946,7 @@ fn search_candidates(
                 .filter(dossiers::code.lt(end(p)))
         };
         let codes: Vec<(String, Option<NaiveDateTime>)> = q.load(conn)?;
-        found.extend(codes);
+        found.extend(codes.into_iter().map(|(c, at)| (c, (at, unscoped))));
         if found.len() > cap {
             return Ok(None);
         }
@@ -938,44 +956,39 @@ fn search_candidates(
         .select((dossiers::code, dossiers::received_at))
         .limit(limit)
         .load(conn)?;
-    found.extend(codes);
-    // Counted in the index before any is read: a common name stops here.
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let count = |sql: &str| {
-        diesel::sql_query(sql.to_string())
-            .bind::<Text, _>(folded.clone())
-            .bind::<Text, _>(end(&folded))
-            .bind::<BigInt, _>(limit)
+    found.extend(codes.into_iter().map(|(c, at)| (c, (at, unscoped))));
+    // The name keys: the province's, or the scope's agencies' (a dossier held by two
+    // agencies has its keys twice).
+    let keys = || {
+        let q = dossier_name_keys::table
+            .filter(dossier_name_keys::key.ge(folded.clone()))
+            .filter(dossier_name_keys::key.lt(end(&folded)))
+            .into_boxed();
+        match &f.scope {
+            Some(scope) => q.filter(dossier_name_keys::agency_code.eq_any(scope.clone())),
+            None => q,
+        }
     };
-    let keys: Count = match conn {
-        DbConnection::Sqlite(c) => count(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM dossier_name_keys \
-             WHERE key >= ? AND key < ? LIMIT ?)",
-        )
-        .get_result(c)?,
-        DbConnection::Postgresql(c) => count(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM dossier_name_keys \
-             WHERE key >= $1 AND key < $2 LIMIT $3) k",
-        )
-        .get_result(c)?,
-    };
-    if found.len() + keys.n as usize > cap {
+    // A common name stops here, before any key is read: is there a key beyond the ones
+    // the cap leaves room for (one index entry read at that offset)?
+    let room = (cap - found.len()) as i64;
+    let beyond: Option<String> = keys()
+        .select(dossier_name_keys::key)
+        .offset(room)
+        .limit(1)
+        .first(conn)
+        .optional()?;
+    if beyond.is_some() {
         return Ok(None);
     }
-    let codes: Vec<(String, Option<NaiveDateTime>)> = dossier_name_keys::table
-        .filter(dossier_name_keys::key.ge(folded.clone()))
-        .filter(dossier_name_keys::key.lt(end(&folded)))
+    let codes: Vec<(String, Option<NaiveDateTime>)> = keys()
         .select((
             dossier_name_keys::dossier_code,
             dossier_name_keys::received_at,
         ))
         .limit(limit)
         .load(conn)?;
-    found.extend(codes);
+    found.extend(codes.into_iter().map(|(c, at)| (c, (at, true))));
     if found.len() > cap {
         return Ok(None);
     }
@@ -983,30 +996,32 @@ fn search_candidates(
     Ok(Some(
         found
             .into_iter()
-            .filter(|(_, at)| {
+            .filter(|(_, (at, _))| {
                 !dated
                     || at.is_some_and(|at| {
                         f.received_from.is_none_or(|t| at >= t)
                             && f.received_to.is_none_or(|t| at < t)
                     })
             })
-            .map(|(code, at)| (at, code))
+            .map(|(code, (at, known))| ((at, code), known))
             .collect(),
     ))
 }
 
-/// Dossier codes in the search's order, read a batch at a time.
+/// Dossier codes in the search's order, read a batch at a time, each with whether it is
+/// known to be in the filter's scope.
 trait Ordered {
     /// The next `n` codes at most (fewer only at the end).
-    fn next_batch(&mut self, conn: &mut DbConnection, n: usize) -> StoreResult<Vec<String>>;
+    fn next_batch(&mut self, conn: &mut DbConnection, n: usize)
+        -> StoreResult<Vec<(String, bool)>>;
 }
 
 /// Candidates named by the indexes, sorted.
-struct Sorted(std::vec::IntoIter<OrderKey>);
+struct Sorted(std::vec::IntoIter<Candidate>);
 
 impl Ordered for Sorted {
-    fn next_batch(&mut self, _: &mut DbConnection, n: usize) -> StoreResult<Vec<String>> {
-        Ok(self.0.by_ref().take(n).map(|k| k.1).collect())
+    fn next_batch(&mut self, _: &mut DbConnection, n: usize) -> StoreResult<Vec<(String, bool)>> {
+        Ok(self.0.by_ref().take(n).map(|((_, c), k)| (c, k)).collect())
     }
 }
 
@@ -1019,7 +1034,10 @@ struct Held {
     received: bool,
     done: bool,
     last: Option<OrderKey>,
+    /// The next read's size: `first`, four times larger on each read of the same part
+    /// (the unreceived submissions, then the received dossiers), up to `MAX_BATCH`.
     batch: usize,
+    first: usize,
 }
 
 impl Held {
@@ -1031,6 +1049,7 @@ impl Held {
             done: false,
             last: None,
             batch,
+            first: batch,
         }
     }
 
@@ -1063,8 +1082,11 @@ impl Held {
                 }
                 let rows: Vec<OrderKey> = q.load(conn)?;
                 if rows.len() < n {
+                    // The received dossiers are read from the first size again: a few
+                    // unreceived submissions say nothing of how many are needed.
                     self.received = true;
                     self.last = None;
+                    self.batch = self.first;
                 }
                 rows
             } else {
@@ -1115,7 +1137,11 @@ struct Scoped<'f> {
 }
 
 impl Ordered for Scoped<'_> {
-    fn next_batch(&mut self, conn: &mut DbConnection, n: usize) -> StoreResult<Vec<String>> {
+    fn next_batch(
+        &mut self,
+        conn: &mut DbConnection,
+        n: usize,
+    ) -> StoreResult<Vec<(String, bool)>> {
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
             let mut best: Option<(usize, OrderKey)> = None;
@@ -1133,7 +1159,7 @@ impl Ordered for Scoped<'_> {
             self.agencies[i].buffer.pop_front();
             if self.last.as_ref() != Some(&code) {
                 self.last = Some(code.clone());
-                out.push(code);
+                out.push((code, true));
             }
         }
         Ok(out)
@@ -1361,58 +1387,6 @@ fn rows_by_code(
     Ok(rows)
 }
 
-/// `EXISTS` a `dossier_agencies` row of the dossier for one of the agencies: the dossier
-/// was received, handled or decided there (the staff's scope), checked row by row on the
-/// table's key instead of listing every dossier of the scope first.
-#[derive(Debug, Clone)]
-struct HeldBy(Vec<String>);
-
-impl diesel::query_builder::QueryId for HeldBy {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl diesel::Expression for HeldBy {
-    type SqlType = diesel::sql_types::Bool;
-}
-
-impl diesel::expression::AppearsOnTable<dossiers::table> for HeldBy {}
-
-impl diesel::expression::SelectableExpression<dossiers::table> for HeldBy {}
-
-impl diesel::expression::ValidGrouping<()> for HeldBy {
-    type IsAggregate = diesel::expression::is_aggregate::No;
-}
-
-impl<DB> diesel::query_builder::QueryFragment<DB> for HeldBy
-where
-    DB: diesel::backend::Backend,
-    String: diesel::serialize::ToSql<Text, DB>,
-    DB: diesel::sql_types::HasSqlType<Text>,
-{
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
-    ) -> QueryResult<()> {
-        if self.0.is_empty() {
-            out.push_sql("1 = 0");
-            return Ok(());
-        }
-        out.push_sql(
-            "EXISTS (SELECT 1 FROM dossier_agencies WHERE dossier_agencies.dossier_code = \
-             dossiers.code AND dossier_agencies.agency_code IN (",
-        );
-        for (i, a) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push_sql(", ");
-            }
-            out.push_bind_param::<Text, String>(a)?;
-        }
-        out.push_sql("))");
-        Ok(())
-    }
-}
-
 impl Store {
     /// One dossier with its papers and events.
     pub fn find_dossier(&self, code: &str) -> StoreResult<Option<DossierFull>> {
@@ -1563,11 +1537,17 @@ impl Store {
             }
             q
         };
-        // The candidates are checked against the scope too; the scope's read needs not.
-        let check_scope = candidates.is_some();
+        // Filters on columns the keys do not carry, checked on the dossiers' rows.
+        let by_row = f.status.is_some() || f.procedure.is_some() || f.received_by.is_some();
+        // The first batch: a little more than the page when every key read is kept.
+        let first = if by_row {
+            (want * 2).clamp(64, MAX_BATCH)
+        } else {
+            (want + want / 4 + 8).min(MAX_BATCH)
+        };
         let mut ordered: Box<dyn Ordered + '_> = match (candidates, &f.scope) {
             (Some(mut keys), _) => {
-                keys.sort_by(in_order);
+                keys.sort_by(|a, b| in_order(&a.0, &b.0));
                 Box::new(Sorted(keys.into_iter()))
             }
             (None, Some(scope)) => {
@@ -1576,10 +1556,7 @@ impl Store {
                 scope.sort();
                 scope.dedup();
                 Box::new(Scoped {
-                    agencies: scope
-                        .iter()
-                        .map(|a| Held::new(a, dated, (want * 2).clamp(64, MAX_BATCH)))
-                        .collect(),
+                    agencies: scope.iter().map(|a| Held::new(a, dated, first)).collect(),
                     filter: f,
                     last: None,
                 })
@@ -1608,33 +1585,70 @@ impl Store {
                 return Ok(rows.into_iter().skip(f.offset.max(0) as usize).collect());
             }
         };
-        // The codes that pass, in order, until the page is full: checked a batch at a time
-        // on the columns the filters read, the next batch sized by the share that passed.
+        // The codes that pass, in order, until the page is full, checked a batch at a time.
+        // The keys already match the text and the dates (the candidates by construction,
+        // the scope's read on its index), and a scope's read is within the scope: what is
+        // left is the scope of the candidates named by a code or an ID number, on
+        // `dossier_agencies`' key alone, and the filters on other columns (status,
+        // procedure, submitter) on the dossiers' rows.
         let searched = text.map(SearchText::new);
         let mut passed: Vec<String> = Vec::with_capacity(want);
-        let mut n = want + want / 4 + 8;
+        let mut n = (want + want / 4 + 8).min(MAX_BATCH);
         loop {
             let batch = ordered.next_batch(&mut conn, n)?;
             if batch.is_empty() {
                 break;
             }
-            // Read by code, the filters checked here: given them, a database may prefer
-            // another index (status and date) and read thousands of rows for a page.
-            let mut q = dossiers::table
-                .filter(dossiers::code.eq_any(&batch))
-                .into_boxed();
-            if let (Some(scope), true) = (&f.scope, check_scope) {
-                q = q.filter(HeldBy(scope.clone()));
-            }
-            let hits: std::collections::HashSet<String> = q
-                .select(SearchedRow::as_select())
-                .load::<SearchedRow>(&mut conn)?
-                .into_iter()
-                .filter(|r| f.keeps(r, searched.as_ref()))
-                .map(|r| r.code)
+            let unknown: Vec<&String> = batch
+                .iter()
+                .filter(|(_, known)| !known)
+                .map(|(c, _)| c)
                 .collect();
-            let found = hits.len();
-            passed.extend(batch.iter().filter(|c| hits.contains(*c)).cloned());
+            let mut hits: Option<std::collections::HashSet<String>> = None;
+            if let (Some(scope), false) = (&f.scope, unknown.is_empty()) {
+                let mut h: std::collections::HashSet<String> = dossier_agencies::table
+                    .filter(dossier_agencies::agency_code.eq_any(scope))
+                    .filter(dossier_agencies::dossier_code.eq_any(unknown))
+                    .select(dossier_agencies::dossier_code)
+                    .load::<String>(&mut conn)?
+                    .into_iter()
+                    .collect();
+                h.extend(
+                    batch
+                        .iter()
+                        .filter(|(_, known)| *known)
+                        .map(|(c, _)| c.clone()),
+                );
+                hits = Some(h);
+            }
+            let batch: Vec<String> = batch.into_iter().map(|(c, _)| c).collect();
+            if by_row {
+                let codes: Vec<&String> = match &hits {
+                    Some(h) => batch.iter().filter(|c| h.contains(*c)).collect(),
+                    None => batch.iter().collect(),
+                };
+                // Read by code, the filters checked here: given them, a database may
+                // prefer another index (status and date) and read thousands of rows for
+                // a page.
+                hits = Some(if codes.is_empty() {
+                    Default::default()
+                } else {
+                    dossiers::table
+                        .filter(dossiers::code.eq_any(codes))
+                        .select(SearchedRow::as_select())
+                        .load::<SearchedRow>(&mut conn)?
+                        .into_iter()
+                        .filter(|r| f.keeps(r, searched.as_ref()))
+                        .map(|r| r.code)
+                        .collect()
+                });
+            }
+            let before = passed.len();
+            match &hits {
+                Some(h) => passed.extend(batch.iter().filter(|c| h.contains(*c)).cloned()),
+                None => passed.extend(batch.iter().cloned()),
+            }
+            let found = passed.len() - before;
             if passed.len() >= want || batch.len() < n {
                 break;
             }

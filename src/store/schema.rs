@@ -370,9 +370,10 @@ diesel::joinable!(web_sessions -> users (username));
 diesel::table! {
     /// The applicant's folded name from each of its words on (`nguyen thi hong nhung`,
     /// `thi hong nhung`, `hong nhung`, `nhung`): the staff search's name index.
-    dossier_name_keys (key, dossier_code) {
+    dossier_name_keys (key, dossier_code, agency_code) {
         key -> Text,
         dossier_code -> Text,
+        agency_code -> Text,
         received_at -> Nullable<Timestamp>,
     }
 }

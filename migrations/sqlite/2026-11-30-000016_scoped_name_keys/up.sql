@@ -1,0 +1,22 @@
+-- A scope's search by name reads only the scope's candidates (issue #14).
+--
+-- Each name key is kept once per agency that holds the dossier (a row of
+-- `dossier_agencies`, which the key references), so that the staff of a ward find the
+-- ward's dossiers of a common name from the index `(agency_code, key)` alone, instead of
+-- the province's candidates checked one by one against the ward. The province's search
+-- reads the key's range as before (a dossier held by two agencies twice, read once).
+CREATE TABLE dossier_name_keys_by_agency (
+    key          TEXT NOT NULL,
+    dossier_code TEXT NOT NULL,
+    agency_code  TEXT NOT NULL,
+    received_at  TIMESTAMP,
+    PRIMARY KEY (key, dossier_code, agency_code),
+    FOREIGN KEY (agency_code, dossier_code) REFERENCES dossier_agencies (agency_code, dossier_code)
+) WITHOUT ROWID;
+INSERT INTO dossier_name_keys_by_agency (key, dossier_code, agency_code, received_at)
+SELECT k.key, k.dossier_code, a.agency_code, k.received_at
+  FROM dossier_name_keys k JOIN dossier_agencies a ON a.dossier_code = k.dossier_code;
+DROP TABLE dossier_name_keys;
+ALTER TABLE dossier_name_keys_by_agency RENAME TO dossier_name_keys;
+CREATE INDEX dossier_name_keys_agency ON dossier_name_keys (agency_code, key, dossier_code, received_at);
+ANALYZE dossier_name_keys;
