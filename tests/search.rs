@@ -180,6 +180,9 @@ on_both_backends!(
             "50%".into(),
             "_".into(),
             "a_b".into(),
+            "\\".into(), // PostgreSQL's LIKE escape: a backslash matches itself
+            "an\\%".into(),
+            "!".into(), // SQLite's LIKE escape
         ];
         let scopes: Vec<Option<Vec<String>>> = vec![
             None,

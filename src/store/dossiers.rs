@@ -833,6 +833,7 @@ diesel::define_sql_function! {
 /// nhung`, `nguyen thi h` find Nguyễn Thị Hồng Nhung; `%` and `_` literally).
 fn text_matches(
     t: &str,
+    pg: bool,
 ) -> Box<
     dyn BoxableExpression<
         dossiers::table,
@@ -842,17 +843,18 @@ fn text_matches(
 > {
     let upper = t.to_uppercase();
     let chars = |s: &str| s.chars().count() as i32;
-    let like = format!("% {}%", like_literal(&crate::core::text::fold(t)));
+    let name = " ".into_sql::<Text>().concat(dossiers::applicant_search);
+    let name: Box<dyn BoxableExpression<_, _, SqlType = diesel::sql_types::Bool>> =
+        match word_start_pattern(t, pg) {
+            (p, None) => Box::new(name.like(p)),
+            (p, Some(e)) => Box::new(name.like(p).escape(e)),
+        };
     Box::new(
         substr(dossiers::code, 1, chars(t))
             .eq(t.to_string())
             .or(substr(dossiers::code, 1, chars(&upper)).eq(upper.clone()))
             .or(dossiers::applicant_id_number.eq(t.to_string()))
-            .or(" "
-                .into_sql::<Text>()
-                .concat(dossiers::applicant_search)
-                .like(like)
-                .escape('!')),
+            .or(name),
     )
 }
 
@@ -860,6 +862,7 @@ fn text_matches(
 /// folded name and the ID number): checked on the agency's index as it is read.
 fn held_text_matches(
     t: &str,
+    pg: bool,
 ) -> Box<
     dyn BoxableExpression<
         dossier_agencies::table,
@@ -869,18 +872,39 @@ fn held_text_matches(
 > {
     let upper = t.to_uppercase();
     let chars = |s: &str| s.chars().count() as i32;
-    let like = format!("% {}%", like_literal(&crate::core::text::fold(t)));
+    let name = " "
+        .into_sql::<Text>()
+        .concat(dossier_agencies::applicant_search);
+    let name: Box<dyn BoxableExpression<_, _, SqlType = diesel::sql_types::Bool>> =
+        match word_start_pattern(t, pg) {
+            (p, None) => Box::new(name.like(p)),
+            (p, Some(e)) => Box::new(name.like(p).escape(e)),
+        };
     Box::new(
         substr(dossier_agencies::dossier_code, 1, chars(t))
             .eq(t.to_string())
             .or(substr(dossier_agencies::dossier_code, 1, chars(&upper)).eq(upper.clone()))
             .or(dossier_agencies::applicant_id_number.eq(t.to_string()))
-            .or(" "
-                .into_sql::<Text>()
-                .concat(dossier_agencies::applicant_search)
-                .like(like)
-                .escape('!')),
+            .or(name),
     )
+}
+
+/// The LIKE pattern of a folded name with the folded text `t` at the start of a word
+/// (`% t%`, `t` matching itself), and the escape character to declare. PostgreSQL:
+/// backslash, its default, declared by none — an `ESCAPE $n` of a prepared statement's
+/// generic plan is `like_escape($p, $n)` evaluated on every row read; SQLite has no
+/// default: `!`, declared.
+fn word_start_pattern(t: &str, pg: bool) -> (String, Option<char>) {
+    let folded = crate::core::text::fold(t);
+    if pg {
+        let escaped = folded
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        (format!("% {escaped}%"), None)
+    } else {
+        (format!("% {}%", like_literal(&folded)), Some('!'))
+    }
 }
 
 /// `s` matching itself in a LIKE pattern with the escape character `!`.
@@ -897,6 +921,47 @@ fn in_order(a: &OrderKey, b: &OrderKey) -> std::cmp::Ordering {
     (b.0.is_none(), b.0, &b.1).cmp(&(a.0.is_none(), a.0, &a.1))
 }
 
+// `a ~>=~ b`, `a ~<~ b`: PostgreSQL's bytewise comparisons of `text_pattern_ops`
+// (written only on PostgreSQL).
+diesel::infix_operator!(PatternGe, " ~>=~ ");
+diesel::infix_operator!(PatternLt, " ~<~ ");
+
+/// The search texts lately seen naming more than the cap's candidates in a scope (a
+/// common name: `nguyen thi`), for `COMMON_FOR`: their search reads the dossiers in order
+/// at once, without reading their thousands of keys again to learn it. Only the way is
+/// remembered, never a result: both ways give the same rows; and a text only by a hash
+/// of it and its scope (an ID number typed in the search is not kept).
+#[derive(Debug, Default)]
+pub struct CommonTexts(std::sync::Mutex<std::collections::HashMap<u64, std::time::Instant>>);
+
+/// How long a text stays known as common (names do not become rare in minutes).
+const COMMON_FOR: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// At most this many texts are remembered (then all are forgotten at once).
+const COMMON_TEXTS: usize = 10_000;
+
+impl CommonTexts {
+    fn key(t: &str, f: &DossierFilter, cap: usize) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (t, &f.scope, cap).hash(&mut h);
+        h.finish()
+    }
+
+    fn is_common(&self, key: u64) -> bool {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&key).is_some_and(|at| at.elapsed() < COMMON_FOR)
+    }
+
+    fn note(&self, key: u64) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= COMMON_TEXTS {
+            map.clear();
+        }
+        map.insert(key, std::time::Instant::now());
+    }
+}
+
 /// A candidate of a search text: its place in the order, and whether it is known to be in
 /// the filter's scope (a name key of an agency of the scope; a code or an ID number is
 /// checked against the scope later, a batch at a time).
@@ -911,7 +976,12 @@ fn search_candidates(
     t: &str,
     f: &DossierFilter,
     cap: usize,
+    common: &CommonTexts,
 ) -> StoreResult<Option<Vec<Candidate>>> {
+    let memo = CommonTexts::key(t, f, cap);
+    if common.is_common(memo) {
+        return Ok(None);
+    }
     let limit = cap as i64 + 1;
     let folded = crate::core::text::fold(t);
     let upper = t.to_uppercase();
@@ -934,13 +1004,12 @@ fn search_candidates(
             .limit(limit)
             .into_boxed();
         // PostgreSQL compares codes in the database's collation, where a range is not a
-        // prefix; LIKE uses the `text_pattern_ops` index (migrations 000012, 000013).
+        // prefix: the range is read bytewise (`~>=~`, `~<~`) on the `text_pattern_ops`
+        // index (migrations 000012, 000013), which a generic plan uses (LIKE with a
+        // parameter could not).
         let q = if pg {
-            q.filter(
-                dossiers::code
-                    .like(format!("{}%", like_literal(p)))
-                    .escape('!'),
-            )
+            q.filter(PatternGe::new(dossiers::code, p.clone().into_sql::<Text>()))
+                .filter(PatternLt::new(dossiers::code, end(p).into_sql::<Text>()))
         } else {
             q.filter(dossiers::code.ge(p.clone()))
                 .filter(dossiers::code.lt(end(p)))
@@ -948,6 +1017,7 @@ fn search_candidates(
         let codes: Vec<(String, Option<NaiveDateTime>)> = q.load(conn)?;
         found.extend(codes.into_iter().map(|(c, at)| (c, (at, unscoped))));
         if found.len() > cap {
+            common.note(memo);
             return Ok(None);
         }
     }
@@ -969,29 +1039,21 @@ fn search_candidates(
             None => q,
         }
     };
-    // A common name stops here, before any key is read: is there a key beyond the ones
-    // the cap leaves room for (one index entry read at that offset)?
+    // At most the keys the cap leaves room for, and one more: a common name stops there
+    // (and is remembered as such).
     let room = (cap - found.len()) as i64;
-    let beyond: Option<String> = keys()
-        .select(dossier_name_keys::key)
-        .offset(room)
-        .limit(1)
-        .first(conn)
-        .optional()?;
-    if beyond.is_some() {
-        return Ok(None);
-    }
     let codes: Vec<(String, Option<NaiveDateTime>)> = keys()
         .select((
             dossier_name_keys::dossier_code,
             dossier_name_keys::received_at,
         ))
-        .limit(limit)
+        .limit(room + 1)
         .load(conn)?;
-    found.extend(codes.into_iter().map(|(c, at)| (c, (at, true))));
-    if found.len() > cap {
+    if codes.len() as i64 > room {
+        common.note(memo);
         return Ok(None);
     }
+    found.extend(codes.into_iter().map(|(c, at)| (c, (at, true))));
     let dated = f.received_from.is_some() || f.received_to.is_some();
     Ok(Some(
         found
@@ -1006,6 +1068,218 @@ fn search_candidates(
             .map(|(code, (at, known))| ((at, code), known))
             .collect(),
     ))
+}
+
+/// [`Store::list_dossiers`] on one connection, a text naming at most `cap` candidates.
+fn list_dossiers_on(
+    conn: &mut DbConnection,
+    f: &DossierFilter,
+    cap: usize,
+    common: &CommonTexts,
+) -> StoreResult<Vec<DossierRow>> {
+    let text = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let want = (f.offset.max(0) + f.limit.max(0)) as usize;
+    if want == f.offset.max(0) as usize {
+        return Ok(Vec::new());
+    }
+    let candidates = match text {
+        Some(t) => search_candidates(conn, t, f, cap, common)?,
+        None => None,
+    };
+    let pg = matches!(conn, DbConnection::Postgresql(_));
+    // Every filter but the scope (the ordered read without a scope).
+    let query = || {
+        let mut q = dossiers::table.into_boxed();
+        if let Some(s) = &f.status {
+            q = q.filter(dossiers::status.eq(s.clone()));
+        }
+        if let Some(t) = f.received_from {
+            q = q.filter(dossiers::received_at.ge(t));
+        }
+        if let Some(t) = f.received_to {
+            q = q.filter(dossiers::received_at.lt(t));
+        }
+        if let Some(p) = &f.procedure {
+            q = q.filter(dossiers::procedure_code.eq(p.clone()));
+        }
+        if let Some(by) = &f.received_by {
+            q = q.filter(dossiers::received_by.eq(by.clone()));
+        }
+        if let Some(t) = text {
+            q = q.filter(text_matches(t, pg));
+        }
+        q
+    };
+    // Filters on columns the keys do not carry, checked on the dossiers' rows.
+    let by_row = f.status.is_some() || f.procedure.is_some() || f.received_by.is_some();
+    // The first batch: a little more than the page when every key read is kept.
+    let first = if by_row {
+        (want * 2).clamp(64, MAX_BATCH)
+    } else {
+        (want + want / 4 + 8).min(MAX_BATCH)
+    };
+    let mut ordered: Box<dyn Ordered + '_> = match (candidates, &f.scope) {
+        (Some(mut keys), _) => {
+            keys.sort_by(|a, b| in_order(&a.0, &b.0));
+            Box::new(Sorted(keys.into_iter()))
+        }
+        (None, Some(scope)) => {
+            let dated = f.received_from.is_some() || f.received_to.is_some();
+            let mut scope = scope.clone();
+            scope.sort();
+            scope.dedup();
+            Box::new(Scoped {
+                agencies: scope.iter().map(|a| Held::new(a, dated, first)).collect(),
+                filter: f,
+                last: None,
+            })
+        }
+        (None, None) if text.is_some() && !by_row => {
+            // A common text in the province: the codes that match, in order, from the
+            // index `(received_at, code)` alone (which carries the name and the ID number
+            // the text is checked on); only the page's rows are read whole, not every
+            // row the text is checked on.
+            let keys = || query().select(dossiers::code);
+            let mut codes: Vec<String> = Vec::new();
+            if f.received_from.is_none() && f.received_to.is_none() {
+                codes = keys()
+                    .filter(dossiers::received_at.is_null())
+                    .order(dossiers::code.desc())
+                    .limit(want as i64)
+                    .load(conn)?;
+            }
+            if codes.len() < want {
+                let more: Vec<String> = keys()
+                    .filter(dossiers::received_at.is_not_null())
+                    .order((dossiers::received_at.desc(), dossiers::code.desc()))
+                    .limit((want - codes.len()) as i64)
+                    .load(conn)?;
+                codes.extend(more);
+            }
+            Box::new(Sorted(
+                codes
+                    .into_iter()
+                    .map(|c| ((None, c), true))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            ))
+        }
+        (None, None) => {
+            // Online submissions not received yet first (by code, newest first),
+            // then the received ones, newest first: two index-ordered reads, each
+            // stopping at the page.
+            let query = || query().select(DossierRow::as_select());
+            let mut rows: Vec<DossierRow> = Vec::new();
+            if f.received_from.is_none() && f.received_to.is_none() {
+                rows = query()
+                    .filter(dossiers::received_at.is_null())
+                    .order(dossiers::code.desc())
+                    .limit(want as i64)
+                    .load(conn)?;
+            }
+            if rows.len() < want {
+                let more: Vec<DossierRow> = query()
+                    .filter(dossiers::received_at.is_not_null())
+                    .order((dossiers::received_at.desc(), dossiers::code.desc()))
+                    .limit((want - rows.len()) as i64)
+                    .load(conn)?;
+                rows.extend(more);
+            }
+            return Ok(rows.into_iter().skip(f.offset.max(0) as usize).collect());
+        }
+    };
+    // The codes that pass, in order, until the page is full, checked a batch at a time.
+    // The keys already match the text and the dates (the candidates by construction,
+    // the scope's read on its index), and a scope's read is within the scope: what is
+    // left is the scope of the candidates named by a code or an ID number, on
+    // `dossier_agencies`' key alone, and the filters on other columns (status,
+    // procedure, submitter) on the dossiers' rows.
+    let searched = text.map(SearchText::new);
+    let mut passed: Vec<String> = Vec::with_capacity(want);
+    let mut n = (want + want / 4 + 8).min(MAX_BATCH);
+    loop {
+        let batch = ordered.next_batch(conn, n)?;
+        if batch.is_empty() {
+            break;
+        }
+        let unknown: Vec<&String> = batch
+            .iter()
+            .filter(|(_, known)| !known)
+            .map(|(c, _)| c)
+            .collect();
+        let mut hits: Option<std::collections::HashSet<String>> = None;
+        if let (Some(scope), false) = (&f.scope, unknown.is_empty()) {
+            let mut h: std::collections::HashSet<String> = dossier_agencies::table
+                .filter(dossier_agencies::agency_code.eq_any(scope))
+                .filter(dossier_agencies::dossier_code.eq_any(unknown))
+                .select(dossier_agencies::dossier_code)
+                .load::<String>(conn)?
+                .into_iter()
+                .collect();
+            h.extend(
+                batch
+                    .iter()
+                    .filter(|(_, known)| *known)
+                    .map(|(c, _)| c.clone()),
+            );
+            hits = Some(h);
+        }
+        let batch: Vec<String> = batch.into_iter().map(|(c, _)| c).collect();
+        if by_row {
+            let codes: Vec<&String> = match &hits {
+                Some(h) => batch.iter().filter(|c| h.contains(*c)).collect(),
+                None => batch.iter().collect(),
+            };
+            // Read by code, the filters checked here: given them, a database may
+            // prefer another index (status and date) and read thousands of rows for
+            // a page.
+            hits = Some(if codes.is_empty() {
+                Default::default()
+            } else {
+                dossiers::table
+                    .filter(dossiers::code.eq_any(codes))
+                    .select(SearchedRow::as_select())
+                    .load::<SearchedRow>(conn)?
+                    .into_iter()
+                    .filter(|r| f.keeps(r, searched.as_ref()))
+                    .map(|r| r.code)
+                    .collect()
+            });
+        }
+        let before = passed.len();
+        match &hits {
+            Some(h) => passed.extend(batch.iter().filter(|c| h.contains(*c)).cloned()),
+            None => passed.extend(batch.iter().cloned()),
+        }
+        let found = passed.len() - before;
+        if passed.len() >= want || batch.len() < n {
+            break;
+        }
+        // The share that passed so far (at least one in a hundred assumed), a fifth
+        // more, at most `MAX_BATCH`.
+        let share = (found.max(1) as f64 / batch.len() as f64).max(0.01);
+        let missing = (want - passed.len()) as f64;
+        n = ((missing / share * 1.2) as usize + 8).min(MAX_BATCH);
+    }
+    let page: Vec<String> = passed
+        .into_iter()
+        .skip(f.offset.max(0) as usize)
+        .take(f.limit.max(0) as usize)
+        .collect();
+    if page.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows: Vec<DossierRow> = dossiers::table
+        .filter(dossiers::code.eq_any(&page))
+        .select(DossierRow::as_select())
+        .load(conn)?;
+    let place: std::collections::HashMap<&str, usize> = page
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    rows.sort_by_key(|r| place.get(r.code.as_str()).copied());
+    Ok(rows)
 }
 
 /// Dossier codes in the search's order, read a batch at a time, each with whether it is
@@ -1059,6 +1333,7 @@ impl Held {
         conn: &mut DbConnection,
         f: &DossierFilter,
     ) -> StoreResult<Option<&OrderKey>> {
+        let pg = matches!(conn, DbConnection::Postgresql(_));
         while self.buffer.is_empty() && !self.done {
             let n = self.batch;
             self.batch = (self.batch * 4).min(MAX_BATCH);
@@ -1071,7 +1346,7 @@ impl Held {
                 .limit(n as i64)
                 .into_boxed();
             if let Some(t) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                q = q.filter(held_text_matches(t));
+                q = q.filter(held_text_matches(t, pg));
             }
             let rows: Vec<OrderKey> = if !self.received {
                 let mut q = q
@@ -1479,10 +1754,14 @@ impl Store {
     /// indexes, `None` reading the dossiers in order (diagnostics and benchmarks).
     pub fn search_candidates(&self, t: &str) -> StoreResult<Option<usize>> {
         let cap = self.search_cap.load(std::sync::atomic::Ordering::Relaxed);
-        Ok(
-            search_candidates(&mut *self.conn()?, t.trim(), &DossierFilter::default(), cap)?
-                .map(|c| c.len()),
-        )
+        Ok(search_candidates(
+            &mut *self.conn()?,
+            t.trim(),
+            &DossierFilter::default(),
+            cap,
+            &CommonTexts::default(),
+        )?
+        .map(|c| c.len()))
     }
 
     /// Sets how many candidates a search text may name before the search reads the
@@ -1503,180 +1782,12 @@ impl Store {
     /// the keys against the filters a batch at a time until the page is full; only the
     /// page's dossiers are read whole.
     pub fn list_dossiers(&self, f: &DossierFilter) -> StoreResult<Vec<DossierRow>> {
-        let mut conn = self.conn()?;
-        let text = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
-        let want = (f.offset.max(0) + f.limit.max(0)) as usize;
-        if want == f.offset.max(0) as usize {
-            return Ok(Vec::new());
-        }
         let cap = self.search_cap.load(std::sync::atomic::Ordering::Relaxed);
-        let candidates = match text {
-            Some(t) => search_candidates(&mut conn, t, f, cap)?,
-            None => None,
-        };
-        // Every filter but the scope (the ordered read without a scope).
-        let query = || {
-            let mut q = dossiers::table.into_boxed();
-            if let Some(s) = &f.status {
-                q = q.filter(dossiers::status.eq(s.clone()));
-            }
-            if let Some(t) = f.received_from {
-                q = q.filter(dossiers::received_at.ge(t));
-            }
-            if let Some(t) = f.received_to {
-                q = q.filter(dossiers::received_at.lt(t));
-            }
-            if let Some(p) = &f.procedure {
-                q = q.filter(dossiers::procedure_code.eq(p.clone()));
-            }
-            if let Some(by) = &f.received_by {
-                q = q.filter(dossiers::received_by.eq(by.clone()));
-            }
-            if let Some(t) = text {
-                q = q.filter(text_matches(t));
-            }
-            q
-        };
-        // Filters on columns the keys do not carry, checked on the dossiers' rows.
-        let by_row = f.status.is_some() || f.procedure.is_some() || f.received_by.is_some();
-        // The first batch: a little more than the page when every key read is kept.
-        let first = if by_row {
-            (want * 2).clamp(64, MAX_BATCH)
-        } else {
-            (want + want / 4 + 8).min(MAX_BATCH)
-        };
-        let mut ordered: Box<dyn Ordered + '_> = match (candidates, &f.scope) {
-            (Some(mut keys), _) => {
-                keys.sort_by(|a, b| in_order(&a.0, &b.0));
-                Box::new(Sorted(keys.into_iter()))
-            }
-            (None, Some(scope)) => {
-                let dated = f.received_from.is_some() || f.received_to.is_some();
-                let mut scope = scope.clone();
-                scope.sort();
-                scope.dedup();
-                Box::new(Scoped {
-                    agencies: scope.iter().map(|a| Held::new(a, dated, first)).collect(),
-                    filter: f,
-                    last: None,
-                })
-            }
-            (None, None) => {
-                // Online submissions not received yet first (by code, newest first),
-                // then the received ones, newest first: two index-ordered reads, each
-                // stopping at the page.
-                let query = || query().select(DossierRow::as_select());
-                let mut rows: Vec<DossierRow> = Vec::new();
-                if f.received_from.is_none() && f.received_to.is_none() {
-                    rows = query()
-                        .filter(dossiers::received_at.is_null())
-                        .order(dossiers::code.desc())
-                        .limit(want as i64)
-                        .load(&mut conn)?;
-                }
-                if rows.len() < want {
-                    let more: Vec<DossierRow> = query()
-                        .filter(dossiers::received_at.is_not_null())
-                        .order((dossiers::received_at.desc(), dossiers::code.desc()))
-                        .limit((want - rows.len()) as i64)
-                        .load(&mut conn)?;
-                    rows.extend(more);
-                }
-                return Ok(rows.into_iter().skip(f.offset.max(0) as usize).collect());
-            }
-        };
-        // The codes that pass, in order, until the page is full, checked a batch at a time.
-        // The keys already match the text and the dates (the candidates by construction,
-        // the scope's read on its index), and a scope's read is within the scope: what is
-        // left is the scope of the candidates named by a code or an ID number, on
-        // `dossier_agencies`' key alone, and the filters on other columns (status,
-        // procedure, submitter) on the dossiers' rows.
-        let searched = text.map(SearchText::new);
-        let mut passed: Vec<String> = Vec::with_capacity(want);
-        let mut n = (want + want / 4 + 8).min(MAX_BATCH);
-        loop {
-            let batch = ordered.next_batch(&mut conn, n)?;
-            if batch.is_empty() {
-                break;
-            }
-            let unknown: Vec<&String> = batch
-                .iter()
-                .filter(|(_, known)| !known)
-                .map(|(c, _)| c)
-                .collect();
-            let mut hits: Option<std::collections::HashSet<String>> = None;
-            if let (Some(scope), false) = (&f.scope, unknown.is_empty()) {
-                let mut h: std::collections::HashSet<String> = dossier_agencies::table
-                    .filter(dossier_agencies::agency_code.eq_any(scope))
-                    .filter(dossier_agencies::dossier_code.eq_any(unknown))
-                    .select(dossier_agencies::dossier_code)
-                    .load::<String>(&mut conn)?
-                    .into_iter()
-                    .collect();
-                h.extend(
-                    batch
-                        .iter()
-                        .filter(|(_, known)| *known)
-                        .map(|(c, _)| c.clone()),
-                );
-                hits = Some(h);
-            }
-            let batch: Vec<String> = batch.into_iter().map(|(c, _)| c).collect();
-            if by_row {
-                let codes: Vec<&String> = match &hits {
-                    Some(h) => batch.iter().filter(|c| h.contains(*c)).collect(),
-                    None => batch.iter().collect(),
-                };
-                // Read by code, the filters checked here: given them, a database may
-                // prefer another index (status and date) and read thousands of rows for
-                // a page.
-                hits = Some(if codes.is_empty() {
-                    Default::default()
-                } else {
-                    dossiers::table
-                        .filter(dossiers::code.eq_any(codes))
-                        .select(SearchedRow::as_select())
-                        .load::<SearchedRow>(&mut conn)?
-                        .into_iter()
-                        .filter(|r| f.keeps(r, searched.as_ref()))
-                        .map(|r| r.code)
-                        .collect()
-                });
-            }
-            let before = passed.len();
-            match &hits {
-                Some(h) => passed.extend(batch.iter().filter(|c| h.contains(*c)).cloned()),
-                None => passed.extend(batch.iter().cloned()),
-            }
-            let found = passed.len() - before;
-            if passed.len() >= want || batch.len() < n {
-                break;
-            }
-            // The share that passed so far (at least one in a hundred assumed), a fifth
-            // more, at most `MAX_BATCH`.
-            let share = (found.max(1) as f64 / batch.len() as f64).max(0.01);
-            let missing = (want - passed.len()) as f64;
-            n = ((missing / share * 1.2) as usize + 8).min(MAX_BATCH);
-        }
-        let page: Vec<String> = passed
-            .into_iter()
-            .skip(f.offset.max(0) as usize)
-            .take(f.limit.max(0) as usize)
-            .collect();
-        if page.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut rows: Vec<DossierRow> = dossiers::table
-            .filter(dossiers::code.eq_any(&page))
-            .select(DossierRow::as_select())
-            .load(&mut conn)?;
-        let place: std::collections::HashMap<&str, usize> = page
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.as_str(), i))
-            .collect();
-        rows.sort_by_key(|r| place.get(r.code.as_str()).copied());
-        Ok(rows)
+        // Each statement planned once (PostgreSQL): a search's keys, LIMITs and ranges
+        // made PostgreSQL plan every statement anew, a third of its time under the
+        // benchmark; their generic plans read the same indexes (checked with
+        // `auto_explain`, README).
+        self.read_planned_once(|conn| list_dossiers_on(conn, f, cap, &self.common_texts))
     }
 
     /// The work waiting at `agency`: open dossiers it holds (statuses given) or that are

@@ -300,6 +300,9 @@ pub struct Store {
     /// How many candidates a search text may name before the search reads in order
     /// instead (`dossiers::SEARCH_CANDIDATES`; lowered by tests to take both ways).
     search_cap: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// The search texts lately seen naming more candidates than the cap in a scope: their
+    /// candidates are not counted again (`dossiers::CommonTexts`).
+    common_texts: std::sync::Arc<dossiers::CommonTexts>,
     /// The requests' statement timeout (PostgreSQL), lifted while migrating.
     statement_ms: u32,
     /// Write transactions committed by this process: what was read before may have
@@ -354,6 +357,7 @@ impl Store {
             sqlite_writer: Default::default(),
             health,
             search_cap: std::sync::Arc::new(dossiers::SEARCH_CANDIDATES.into()),
+            common_texts: Default::default(),
             statement_ms: opts.timeouts.statement_ms,
             writes: Default::default(),
         })

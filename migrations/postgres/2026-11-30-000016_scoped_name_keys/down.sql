@@ -1,3 +1,5 @@
+DROP INDEX dossiers_received_at;
+CREATE INDEX dossiers_received_at ON dossiers (received_at, code);
 CREATE TABLE dossier_name_keys_once (
     key          TEXT COLLATE "C" NOT NULL,
     dossier_code TEXT NOT NULL REFERENCES dossiers (code),

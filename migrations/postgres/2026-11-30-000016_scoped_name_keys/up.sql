@@ -22,3 +22,10 @@ ALTER INDEX dossier_name_keys_by_agency_pkey RENAME TO dossier_name_keys_pkey;
 CREATE INDEX dossier_name_keys_agency ON dossier_name_keys (agency_code, key)
     INCLUDE (dossier_code, received_at);
 ANALYZE dossier_name_keys;
+
+-- A common text in the province is checked on the index of the search's order, which
+-- carries what the text is checked on (as SQLite's does since 000013): only the page's
+-- rows are then read from the table.
+DROP INDEX dossiers_received_at;
+CREATE INDEX dossiers_received_at ON dossiers (received_at, code)
+    INCLUDE (applicant_search, applicant_id_number);
