@@ -945,3 +945,51 @@ async fn the_generated_server_secret_is_private_and_stable() {
         .expect("refused");
     assert!(format!("{err:#}").contains("secret"), "{err:#}");
 }
+
+#[actix_rt::test]
+async fn a_citizen_guessing_pins_on_the_page_gets_the_waiting_page() {
+    let h = Harness::new();
+    let svc = h.service().await;
+    let token = login(&svc, "clerk1").await;
+    let (_, r) = json_call(&svc, post_dossier(&token, &birth_request())).await;
+    let code = r["code"].as_str().unwrap().to_string();
+    let pin = r["pin"].as_str().unwrap().to_string();
+    let mut browser = common::http::Browser::default();
+    // The lookup form without a code in the address: the code is typed.
+    let (status, html) = browser
+        .page(&svc, test::TestRequest::get().uri("/tra-cuu"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("lang=\"vi\"") && html.contains("name=\"ma\""),
+        "{html}"
+    );
+    let csrf = common::http::hidden(&html, "csrf");
+    let post = |pin: &str| {
+        test::TestRequest::post()
+            .uri("/tra-cuu")
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .set_payload(common::http::form(&[
+                ("csrf", &csrf),
+                ("ma", &code.to_lowercase()),
+                ("pin", pin),
+            ]))
+    };
+    for _ in 0..5 {
+        let (status, html) = browser.page(&svc, post("AAAAAA")).await;
+        assert_eq!(status, 404);
+        assert!(
+            html.contains("Mã hồ sơ hoặc mã tra cứu không đúng"),
+            "{html}"
+        );
+        assert!(!html.contains("Nguyễn"), "nothing of the dossier: {html}");
+    }
+    let (status, html) = browser.page(&svc, post("AAAAAA")).await;
+    assert_eq!(status, 429, "{html}");
+    assert!(html.contains("Tạm khóa tra cứu"), "{html}");
+    assert!(html.contains("href=\"/tra-cuu\""), "{html}");
+    // Even the right pin waits out the lock, on the same page.
+    let (status, html) = browser.page(&svc, post(&pin)).await;
+    assert_eq!(status, 429);
+    assert!(!html.contains("Nguyễn V. A."), "{html}");
+}

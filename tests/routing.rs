@@ -588,7 +588,8 @@ async fn land_registration_round_trip(db: common::TestDb, read_back: bool) {
         );
     }
 
-    // The applicant rates once, with code and pin.
+    // The applicant rates once, with code and pin: on the page the receipt's QR code
+    // opens, with no script (a wrong pin first), then the API refuses a second rating.
     let rate = |pin: &str| {
         actix_web::test::TestRequest::post()
             .uri(&format!("/api/v1/public/dossiers/{}/rating", s.code))
@@ -596,8 +597,81 @@ async fn land_registration_round_trip(db: common::TestDb, read_back: bool) {
     };
     app.clock.set(local("2026-11-23T10:00"));
     assert_eq!(send(&svc, rate("AAAAAA")).await.0, 404);
-    let (status, b) = send(&svc, rate(&pin)).await;
-    assert_eq!(status, 201, "{b}");
+    let mut browser = common::http::Browser::default();
+    let path = format!("/tra-cuu/{}", s.code);
+    let (status, html) = browser
+        .page(&svc, actix_web::test::TestRequest::get().uri(&path))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&s.code) && html.contains("Mã tra cứu (PIN)"),
+        "{html}"
+    );
+    let csrf = common::http::hidden(&html, "csrf");
+    let post = |uri: &str, body: String| {
+        actix_web::test::TestRequest::post()
+            .uri(uri)
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .set_payload(body)
+    };
+    let form = common::http::form;
+    // Without the form's token: refused.
+    let (status, _) = browser
+        .page(&svc, post(&path, form(&[("pin", &pin)])))
+        .await;
+    assert_eq!(status, 403);
+    let (status, html) = browser
+        .page(
+            &svc,
+            post(&path, form(&[("csrf", &csrf), ("pin", "AAAAAA")])),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("Mã hồ sơ hoặc mã tra cứu không đúng"),
+        "{html}"
+    );
+    let (status, html) = browser
+        .page(&svc, post(&path, form(&[("csrf", &csrf), ("pin", &pin)])))
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Đã trả kết quả"), "{html}");
+    assert!(
+        html.contains("Rất hài lòng") && html.contains("name=\"diem\""),
+        "{html}"
+    );
+    let rating = format!("{path}/danh-gia");
+    let (status, html) = browser
+        .page(
+            &svc,
+            post(
+                &rating,
+                form(&[
+                    ("csrf", &csrf),
+                    ("pin", &pin),
+                    ("diem", "very_satisfied"),
+                    ("y_kien", "Nhanh, chu đáo"),
+                ]),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Cảm ơn ông/bà đã đánh giá"), "{html}");
+    assert!(
+        !html.contains("name=\"diem\""),
+        "no second rating form: {html}"
+    );
+    let (status, html) = browser
+        .page(
+            &svc,
+            post(
+                &rating,
+                form(&[("csrf", &csrf), ("pin", &pin), ("diem", "satisfied")]),
+            ),
+        )
+        .await;
+    assert_eq!(status, 409, "{html}");
+    assert!(html.contains("mỗi hồ sơ chỉ đánh giá một lần"), "{html}");
     let (status, b) = send(&svc, rate(&pin)).await;
     assert_eq!((status, b["error"].as_str()), (409, Some("already_rated")));
     // Neither may the clerk record a second one from paper.

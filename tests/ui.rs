@@ -1402,3 +1402,46 @@ async fn a_liên_thông_dossier_goes_through_clerk_official_and_leader() {
     d.check_page("hanh-dong-hen-lai").await;
     d.finish().await;
 }
+
+#[tokio::test]
+#[ignore = "needs chromium"]
+async fn a_citizen_follows_the_dossier_by_code_and_pin_without_script() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let mut d = Desk::start().await;
+    let code = register_birth(&mut d, "Nguyễn Thị Hồng Nhung").await;
+    let pin = d.text("#ma-pin").await;
+    // Where the receipt's QR code lands: the code shown, the pin asked.
+    d.goto(&format!("/tra-cuu/{code}")).await;
+    d.check_page("tra-cuu-ma-qr").await;
+    d.type_into("pin", &pin.to_lowercase()).await;
+    d.enter_in("pin").await;
+    let status = d.text(".status-card").await;
+    assert!(status.contains("Đã tiếp nhận"), "{status}");
+    assert!(
+        status.contains("Nguyễn") && !status.contains("Hồng Nhung"),
+        "the name masked: {status}"
+    );
+    assert!(d
+        .text("#danh-gia ~ p")
+        .await
+        .contains("sau khi nhận kết quả"));
+    d.check_page("tra-cuu-trang-thai").await;
+    // The form with the code typed; wrong pins, then the waiting page.
+    d.goto("/tra-cuu").await;
+    d.check_page("tra-cuu").await;
+    for _ in 0..5 {
+        d.goto("/tra-cuu").await;
+        d.type_into("ma", &code).await;
+        d.type_into("pin", "AAAAAA").await;
+        d.enter_in("pin").await;
+        assert!(d.text("#loi").await.contains("không đúng"));
+    }
+    d.check_page("tra-cuu-sai-ma").await;
+    d.goto("/tra-cuu").await;
+    d.type_into("ma", &code).await;
+    d.type_into("pin", "AAAAAA").await;
+    d.enter_in("pin").await;
+    assert!(d.text("h1").await.contains("Tạm khóa tra cứu"));
+    d.check_page("tra-cuu-tam-khoa").await;
+    d.finish().await;
+}

@@ -145,12 +145,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(public::rate),
             ),
     )
-    .service(
-        web::resource("/tra-cuu/{code}")
-            .wrap(from_fn(reject_hostile_text))
-            .wrap(from_fn(guard_database))
-            .route(web::get().to(public::status_page)),
-    )
     .configure(crate::web::configure)
     .default_service(web::to(|| async {
         Err::<actix_web::HttpResponse, _>(ApiError::new(

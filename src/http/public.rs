@@ -1,5 +1,5 @@
-//! What citizens reach without an account: the status lookup (JSON) and the status page
-//! that the receipt's QR code opens.
+//! What citizens reach without an account: the status lookup and the rating (JSON); their
+//! pages are `web::citizen`.
 
 use std::collections::HashMap;
 
@@ -91,41 +91,3 @@ pub async fn rate(
         .insert_header(("Cache-Control", "no-store"))
         .json(json!({ "code": r.dossier.code, "rated": true, "seq": r.seq })))
 }
-
-/// `GET /tra-cuu/{code}`: a small page where the citizen types the pin; its script
-/// (`static/tra-cuu.js`) calls the JSON lookup and shows the answer. Works on a phone, no
-/// script libraries; `Content-Security-Policy: default-src 'self'`, no inline code.
-pub async fn status_page(path: web::Path<String>) -> HttpResponse {
-    let code = path.into_inner();
-    let escaped: String = code
-        .chars()
-        .take(64)
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        .collect();
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("Content-Security-Policy", crate::web::CSP))
-        .body(
-            STATUS_PAGE
-                .replace("{{css}}", crate::web::asset("tra-cuu.css"))
-                .replace("{{js}}", crate::web::asset("tra-cuu.js"))
-                .replace("{{code}}", &escaped),
-        )
-}
-
-const STATUS_PAGE: &str = r#"<!doctype html>
-<html lang="vi"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Tra cứu hồ sơ {{code}}</title>
-<link rel="stylesheet" href="{{css}}">
-<script src="{{js}}" defer></script>
-</head><body>
-<h1>Tra cứu tình trạng hồ sơ</h1>
-<p>Mã hồ sơ: <strong id="code" data-code="{{code}}">{{code}}</strong></p>
-<form id="f"><label for="pin">Mã tra cứu (6 ký tự in trên giấy tiếp nhận)</label>
-<input id="pin" name="pin" autocomplete="off" maxlength="6" required>
-<button type="submit">Tra cứu</button></form>
-<div id="out"></div>
-</body></html>
-"#;

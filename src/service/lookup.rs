@@ -55,6 +55,8 @@ pub struct PublicDossier {
     pub result_ready: bool,
     pub applicant_name: String,
     pub history: Vec<StatusChange>,
+    /// The applicant has rated the service (once, after return).
+    pub rated: bool,
 }
 
 /// The one answer to every failed lookup.
@@ -210,6 +212,7 @@ impl App {
             current_agency: agency(&d.current_agency),
             result_ready: d.result_ready,
             applicant_name: mask_name(&d.applicant_name),
+            rated: events.iter().any(|e| e.kind == "rate"),
             history,
         })
     }

@@ -52,6 +52,14 @@ impl App {
         hex::encode(&mac.finalize().into_bytes()[..20])
     }
 
+    /// The token of a citizen's form (`/tra-cuu`), bound to the browser's cookie there.
+    pub fn citizen_csrf_token(&self, nonce: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.keys.csrf).expect("any key length");
+        mac.update(b"citizen\n");
+        mac.update(nonce.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..20])
+    }
+
     /// Whether `token` is the one of session (or pre-login nonce) `id`, in constant time.
     pub fn csrf_holds(&self, expected: &str, token: &str) -> bool {
         use subtle::ConstantTimeEq;

@@ -9,6 +9,7 @@
 
 mod actions;
 pub mod assets;
+mod citizen;
 mod dossier;
 mod intake;
 mod queue;
@@ -461,6 +462,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/ho-so/{code}/su-kien", web::post().to(dossier::event))
             .route("/ho-so/{code}/ban-so-hoa", web::post().to(dossier::upload))
             .route("/ho-so/{code}/phieu/{form}", web::get().to(dossier::notice))
-            .route("/ho-so/{code}/tep/{id}", web::get().to(dossier::file)),
+            .route("/ho-so/{code}/tep/{id}", web::get().to(dossier::file))
+            .route("/tra-cuu", web::get().to(citizen::form_page))
+            .route("/tra-cuu", web::post().to(citizen::lookup))
+            .route("/tra-cuu/{code}", web::get().to(citizen::code_page))
+            .route("/tra-cuu/{code}", web::post().to(citizen::lookup_code))
+            .route("/tra-cuu/{code}/danh-gia", web::post().to(citizen::rate)),
     );
 }

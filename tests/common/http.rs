@@ -201,3 +201,58 @@ pub fn disable(app: &App, username: &str) {
     app.set_user_disabled(username, true, &cli_actor(), app.clock.now())
         .unwrap_or_else(|e| panic!("disable {username}: {e:?}"));
 }
+
+/// A citizen's browser on the pages: the cookie it was given, sent back on every request.
+#[derive(Default)]
+pub struct Browser {
+    pub cookie: Option<String>,
+}
+
+impl Browser {
+    /// Sends `req` with the cookie; the status and the page's HTML (keeping a new cookie).
+    pub async fn page<S>(&mut self, svc: &S, req: test::TestRequest) -> (u16, String)
+    where
+        S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+    {
+        let req = match &self.cookie {
+            Some(c) => req.insert_header(("Cookie", c.clone())),
+            None => req,
+        };
+        let res = test::call_service(svc, req.to_request()).await;
+        let status = res.status().as_u16();
+        if let Some(c) = res
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+        {
+            self.cookie = Some(c.to_string());
+        }
+        let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        (status, body)
+    }
+}
+
+/// The value of hidden field `name` in a page's first form that has it.
+pub fn hidden(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let at = html
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no field {name} in:\n{html}"))
+        + needle.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// A form body, `application/x-www-form-urlencoded`.
+pub fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}

@@ -1,0 +1,425 @@
+//! The citizens' pages (issue #16): the status lookup by code and pin that the receipt's
+//! QR code opens, and the rating after return. Server-rendered, no script needed, phone
+//! first; the same use cases as `GET /api/v1/public/dossiers/{code}` and its rating.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{moment, render_status, ErrorPage, Frame, Link, WebError, WebResult};
+use crate::error::{AppError, ErrorKind};
+use crate::http::AppData;
+use crate::service::lookup::{Proof, PublicDossier};
+
+/// The browser's cookie that the citizens' forms are bound to (CSRF), on their paths only.
+const CITIZEN_COOKIE: &str = "motcua_tc";
+
+#[derive(Template)]
+#[template(path = "citizen_lookup.html")]
+struct LookupPage {
+    frame: Frame,
+    action: String,
+    code: String,
+    /// The code came with the address (the QR code): shown, not asked.
+    fixed_code: bool,
+    error: Option<String>,
+    /// The field the error belongs to (`ma` or `pin`).
+    error_field: &'static str,
+}
+
+/// What the status page shows, in words and dd/mm/yyyy.
+struct StatusView {
+    code: String,
+    code_path: String,
+    procedure: String,
+    status_label: &'static str,
+    /// The badge's colour class, as on the staff pages.
+    badge: &'static str,
+    plain: String,
+    applicant: String,
+    received: Option<String>,
+    due: Option<String>,
+    reappointed: Option<String>,
+    finished: Option<String>,
+    agency: String,
+    result_ready: bool,
+    history: Vec<(String, &'static str)>,
+    rated: bool,
+    can_rate: bool,
+}
+
+#[derive(Template)]
+#[template(path = "citizen_status.html")]
+struct StatusPage {
+    frame: Frame,
+    d: StatusView,
+    /// The pin, for the rating form of the same page (never in an address).
+    pin: String,
+    notice: Option<String>,
+    rating_error: Option<String>,
+}
+
+/// What the status means for the applicant, in plain words.
+fn plain_words(d: &PublicDossier) -> String {
+    match d.status.as_str() {
+        "submitted" => "Hồ sơ nộp trực tuyến đang chờ Bộ phận Một cửa kiểm tra và tiếp nhận.".into(),
+        "received" | "in_progress" => "Hồ sơ đang được giải quyết. Ông/bà chưa cần làm gì thêm.".into(),
+        "supplement_requested" => "Cơ quan giải quyết yêu cầu bổ sung, hoàn thiện hồ sơ. Vui lòng xem phiếu yêu cầu bổ sung đã nhận và liên hệ Bộ phận Một cửa.".into(),
+        "correction_requested" => "Hồ sơ nộp trực tuyến cần sửa đổi, bổ sung trước khi được tiếp nhận. Vui lòng làm theo hướng dẫn đã gửi.".into(),
+        "paused" => "Việc giải quyết hồ sơ đang tạm dừng theo quy định; thời hạn không tính trong thời gian tạm dừng.".into(),
+        "finished" => "Đã có kết quả giải quyết. Vui lòng đến Bộ phận Một cửa (hoặc theo hình thức đã đăng ký) để nhận kết quả.".into(),
+        "returned" => "Đã trả kết quả cho người nộp hồ sơ.".into(),
+        "refused" | "stopped" | "withdrawn" => "Hồ sơ đã dừng giải quyết. Lý do được ghi trong văn bản cơ quan đã gửi ông/bà.".into(),
+        _ => d.status_label.to_string(),
+    }
+}
+
+fn view(app: &AppData, d: &PublicDossier) -> StatusView {
+    let offset = app.settings.offset;
+    let t = |x: Option<chrono::DateTime<chrono::Utc>>| x.map(|x| moment(x, offset));
+    StatusView {
+        code: d.code.clone(),
+        code_path: super::encode(&d.code),
+        procedure: d.procedure.name.clone(),
+        status_label: d.status_label,
+        badge: match d.status.as_str() {
+            "submitted" | "correction_requested" => "badge-wait",
+            "received" | "in_progress" => "badge-work",
+            "supplement_requested" | "paused" => "badge-hold",
+            "finished" | "returned" => "badge-done",
+            _ => "badge-end",
+        },
+        plain: plain_words(d),
+        applicant: d.applicant_name.clone(),
+        received: t(d.received_at),
+        due: t(d.due_at),
+        reappointed: t(d.reappointed_at),
+        finished: t(d.finished_at),
+        agency: d.current_agency.name.clone(),
+        result_ready: d.result_ready,
+        history: d
+            .history
+            .iter()
+            .map(|h| (moment(h.at, offset), h.label))
+            .collect(),
+        rated: d.rated,
+        can_rate: d.status == "returned" && !d.rated,
+    }
+}
+
+fn cookie(app: &AppData, nonce: &str) -> Cookie<'static> {
+    let mut c = Cookie::new(CITIZEN_COOKIE, nonce.to_string());
+    c.set_path("/tra-cuu");
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Strict);
+    c.set_secure(app.settings.secure_cookies);
+    c
+}
+
+/// The frame of a citizen's page, its form token and, for a new browser, the cookie.
+fn frame(
+    app: &AppData,
+    req: &HttpRequest,
+    title: &str,
+) -> WebResult<(Frame, Option<Cookie<'static>>)> {
+    let (nonce, fresh) = match req.cookie(CITIZEN_COOKIE) {
+        Some(c) if c.value().len() == 64 => (c.value().to_string(), false),
+        _ => (crate::service::sessions::random_id()?, true),
+    };
+    let mut f = Frame::new(app, title);
+    f.csrf = app.citizen_csrf_token(&nonce);
+    Ok((f, fresh.then(|| cookie(app, &nonce))))
+}
+
+fn check_csrf(app: &AppData, req: &HttpRequest, token: Option<&str>) -> WebResult<()> {
+    let nonce = req.cookie(CITIZEN_COOKIE).map(|c| c.value().to_string());
+    match (nonce, token) {
+        (Some(n), Some(t)) if app.csrf_holds(&app.citizen_csrf_token(&n), t) => Ok(()),
+        _ => Err(WebError::Csrf),
+    }
+}
+
+fn with_cookie(mut res: HttpResponse, c: Option<Cookie<'static>>) -> WebResult<HttpResponse> {
+    if let Some(c) = c {
+        res.add_cookie(&c).map_err(|_| AppError::internal())?;
+    }
+    Ok(res)
+}
+
+/// A code as typed or scanned: trimmed, upper-cased (codes are), at most 64 characters.
+fn clean_code(s: &str) -> String {
+    s.trim().to_uppercase().chars().take(64).collect()
+}
+
+fn lookup_form(
+    app: &AppData,
+    req: &HttpRequest,
+    code: String,
+    fixed_code: bool,
+    error: Option<(&'static str, String)>,
+    status: StatusCode,
+) -> WebResult<HttpResponse> {
+    let (frame, c) = frame(app, req, "Tra cứu hồ sơ")?;
+    let action = if fixed_code {
+        format!("/tra-cuu/{}", super::encode(&code))
+    } else {
+        "/tra-cuu".into()
+    };
+    let (error_field, error) = match error {
+        Some((f, e)) => (f, Some(e)),
+        None => ("", None),
+    };
+    let page = LookupPage {
+        frame,
+        action,
+        code,
+        fixed_code,
+        error,
+        error_field,
+    };
+    with_cookie(render_status(status, &page), c)
+}
+
+#[derive(Deserialize)]
+pub struct LookupQuery {
+    #[serde(default)]
+    ma: Option<String>,
+}
+
+/// `GET /tra-cuu`: the lookup form (code and pin).
+pub async fn form_page(
+    app: AppData,
+    req: HttpRequest,
+    q: web::Query<LookupQuery>,
+) -> WebResult<HttpResponse> {
+    let code = q.ma.as_deref().map(clean_code).unwrap_or_default();
+    lookup_form(&app, &req, code, false, None, StatusCode::OK)
+}
+
+/// `GET /tra-cuu/{code}`: where the receipt's QR code lands: the pin is asked.
+pub async fn code_page(
+    app: AppData,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> WebResult<HttpResponse> {
+    lookup_form(&app, &req, clean_code(&path), true, None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct LookupForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    #[serde(default)]
+    ma: Option<String>,
+    #[serde(default)]
+    pin: String,
+}
+
+/// The too-many-attempts page: it says how long to wait, never whether the code exists.
+fn too_many(e: &AppError) -> HttpResponse {
+    let minutes = e.retry_after.unwrap_or(60).div_ceil(60);
+    let page = ErrorPage {
+        frame: Frame::plain("Tạm khóa tra cứu"),
+        heading: "Tạm khóa tra cứu".into(),
+        message: format!(
+            "Ông/bà đã nhập sai quá nhiều lần. Để bảo vệ thông tin hồ sơ, việc tra cứu tạm khóa; vui lòng thử lại sau khoảng {minutes} phút, hoặc liên hệ Bộ phận Một cửa nơi đã nộp hồ sơ."
+        ),
+        code: Some(e.error.to_string()),
+        back: Some(Link {
+            label: "Về trang tra cứu".into(),
+            href: "/tra-cuu".into(),
+            current: false,
+        }),
+    };
+    let mut res = render_status(StatusCode::TOO_MANY_REQUESTS, &page);
+    if let Ok(v) =
+        actix_web::http::header::HeaderValue::from_str(&e.retry_after.unwrap_or(60).to_string())
+    {
+        res.headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, v);
+    }
+    res
+}
+
+async fn answer(
+    app: AppData,
+    req: HttpRequest,
+    code: String,
+    fixed_code: bool,
+    pin: String,
+) -> WebResult<HttpResponse> {
+    if code.is_empty() {
+        return lookup_form(
+            &app,
+            &req,
+            code,
+            fixed_code,
+            Some(("ma", "Nhập mã hồ sơ in trên giấy tiếp nhận".into())),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    if pin.trim().is_empty() {
+        return lookup_form(
+            &app,
+            &req,
+            code,
+            fixed_code,
+            Some(("pin", "Nhập mã tra cứu (PIN) in trên giấy tiếp nhận".into())),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let address = crate::http::auth::client_address(&req);
+    let a = app.get_ref().clone();
+    let (c, p) = (code.clone(), pin.clone());
+    let found = web::block(move || a.lookup(&c, &Proof::Pin(p), &address, a.clock.now())).await?;
+    match found {
+        Ok(d) => status_page(&app, &req, &d, pin, None, None, StatusCode::OK),
+        Err(e) if e.kind == ErrorKind::TooManyRequests => Ok(too_many(&e)),
+        Err(e) if e.kind == ErrorKind::NotFound => lookup_form(
+            &app,
+            &req,
+            code,
+            fixed_code,
+            Some((
+                "pin",
+                "Mã hồ sơ hoặc mã tra cứu không đúng. Vui lòng kiểm tra lại trên giấy tiếp nhận."
+                    .into(),
+            )),
+            StatusCode::NOT_FOUND,
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn status_page(
+    app: &AppData,
+    req: &HttpRequest,
+    d: &PublicDossier,
+    pin: String,
+    notice: Option<String>,
+    rating_error: Option<String>,
+    status: StatusCode,
+) -> WebResult<HttpResponse> {
+    let (frame, c) = frame(app, req, &format!("Hồ sơ {}", d.code))?;
+    let page = StatusPage {
+        frame,
+        d: view(app, d),
+        pin,
+        notice,
+        rating_error,
+    };
+    with_cookie(render_status(status, &page), c)
+}
+
+/// `POST /tra-cuu`: code and pin typed.
+pub async fn lookup(
+    app: AppData,
+    req: HttpRequest,
+    form: web::Form<LookupForm>,
+) -> WebResult<HttpResponse> {
+    let form = form.into_inner();
+    check_csrf(&app, &req, form.csrf.as_deref())?;
+    let code = form.ma.as_deref().map(clean_code).unwrap_or_default();
+    answer(app, req, code, false, form.pin).await
+}
+
+/// `POST /tra-cuu/{code}`: the pin typed on the QR code's page.
+pub async fn lookup_code(
+    app: AppData,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<LookupForm>,
+) -> WebResult<HttpResponse> {
+    let form = form.into_inner();
+    check_csrf(&app, &req, form.csrf.as_deref())?;
+    answer(app, req, clean_code(&path), true, form.pin).await
+}
+
+#[derive(Deserialize)]
+pub struct RatingForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    #[serde(default)]
+    pin: String,
+    #[serde(default)]
+    diem: Option<String>,
+    #[serde(default)]
+    y_kien: Option<String>,
+}
+
+/// `POST /tra-cuu/{code}/danh-gia`: the applicant's rating, once, after return; the
+/// status page again with the outcome in words.
+pub async fn rate(
+    app: AppData,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<RatingForm>,
+) -> WebResult<HttpResponse> {
+    use crate::core::machine::Satisfaction;
+    let form = form.into_inner();
+    check_csrf(&app, &req, form.csrf.as_deref())?;
+    let code = clean_code(&path);
+    let score = match form.diem.as_deref() {
+        Some("very_satisfied") => Some(Satisfaction::VerySatisfied),
+        Some("satisfied") => Some(Satisfaction::Satisfied),
+        Some("unsatisfied") => Some(Satisfaction::Unsatisfied),
+        _ => None,
+    };
+    let comment = form
+        .y_kien
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
+    let address = crate::http::auth::client_address(&req);
+    let a = app.get_ref().clone();
+    let (c, p) = (code.clone(), form.pin.clone());
+    let rated = match score {
+        Some(score) => Some(
+            web::block(move || {
+                a.rate_as_applicant(&c, &p, score, comment, &address, a.clock.now())
+            })
+            .await?,
+        ),
+        None => None,
+    };
+    let (notice, rating_error, status) = match rated {
+        None => (
+            None,
+            Some("Vui lòng chọn một mức đánh giá.".to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Some(Ok(_)) => (
+            Some("Cảm ơn ông/bà đã đánh giá. Ý kiến đã được ghi nhận.".to_string()),
+            None,
+            StatusCode::OK,
+        ),
+        Some(Err(e)) if e.kind == ErrorKind::TooManyRequests => return Ok(too_many(&e)),
+        Some(Err(e)) if e.kind == ErrorKind::NotFound => return lookup_form(
+            &app,
+            &req,
+            code,
+            true,
+            Some((
+                "pin",
+                "Mã hồ sơ hoặc mã tra cứu không đúng. Vui lòng kiểm tra lại trên giấy tiếp nhận."
+                    .into(),
+            )),
+            StatusCode::NOT_FOUND,
+        ),
+        Some(Err(e)) if e.kind == ErrorKind::Conflict => {
+            (None, Some(e.message), StatusCode::CONFLICT)
+        }
+        Some(Err(e)) => return Err(e.into()),
+    };
+    // The page again, as it is now (the pin proven above, or proven again here).
+    let address = crate::http::auth::client_address(&req);
+    let a = app.get_ref().clone();
+    let (c, p) = (code.clone(), form.pin.clone());
+    let d = web::block(move || a.lookup(&c, &Proof::Pin(p), &address, a.clock.now())).await?;
+    match d {
+        Ok(d) => status_page(&app, &req, &d, form.pin, notice, rating_error, status),
+        Err(e) if e.kind == ErrorKind::TooManyRequests => Ok(too_many(&e)),
+        Err(e) => Err(e.into()),
+    }
+}
