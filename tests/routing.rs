@@ -209,6 +209,47 @@ async fn land_registration_round_trip(db: common::TestDb, read_back: bool) {
         format!("/api/v1/dossiers/{}/forms/supplement.pdf", s.code)
     );
     assert_eq!(b["late_request"], false);
+    // The applicant sees what to bring, by code and pin: in the lookup and on the page.
+    let (status, l) = send(
+        &svc,
+        actix_web::test::TestRequest::get()
+            .uri(&format!("/api/v1/public/dossiers/{}?pin={pin}", s.code)),
+    )
+    .await;
+    assert_eq!(status, 200, "{l}");
+    assert_eq!(l["requested"]["kind"], "supplement");
+    assert_eq!(
+        l["requested"]["items"],
+        json!(["Bản sao trích lục bản đồ địa chính thửa đất"])
+    );
+    let mut browser = common::http::Browser::default();
+    let page = format!("/tra-cuu/{}", s.code);
+    let (_, html) = browser
+        .page(&svc, actix_web::test::TestRequest::get().uri(&page))
+        .await;
+    let csrf = common::http::hidden(&html, "csrf");
+    let (status, html) = browser
+        .page(
+            &svc,
+            actix_web::test::TestRequest::post()
+                .uri(&page)
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(common::http::form(&[("csrf", &csrf), ("pin", &pin)])),
+        )
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Ông/bà cần bổ sung, hoàn thiện hồ sơ"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Bản sao trích lục bản đồ địa chính thửa đất"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Thiếu trích lục để đối chiếu ranh giới"),
+        "{html}"
+    );
     // The complete dossier arrives Thu 05/11 09:00. Under NĐ 118/2025 Art. 19(5) the
     // statutory time is counted again from that moment: 10 working days, day 1 Fri 06/11
     // … day 10 Thu 19/11, due 17:00. From Thu 09:00 to then: 420 + 10 × 480 = 5220

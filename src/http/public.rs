@@ -50,6 +50,12 @@ pub async fn lookup(
             "result_ready": d.result_ready,
             "applicant_name": d.applicant_name,
             "history": history,
+            "requested": d.requested.as_ref().map(|r| json!({
+                "kind": r.kind,
+                "at": t(r.at),
+                "items": r.items,
+                "reason": r.reason,
+            })),
         })))
 }
 

@@ -57,6 +57,19 @@ pub struct PublicDossier {
     pub history: Vec<StatusChange>,
     /// The applicant has rated the service (once, after return).
     pub rated: bool,
+    /// What the applicant is asked to do now: the papers of a supplement (*yêu cầu bổ
+    /// sung*, NĐ 118/2025 Art. 19) or of a correction of an online submission, and why.
+    pub requested: Option<Requested>,
+}
+
+/// A request to the applicant still open: its kind, papers and reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct Requested {
+    /// `supplement` or `correction`.
+    pub kind: &'static str,
+    pub at: DateTime<Utc>,
+    pub items: Vec<String>,
+    pub reason: String,
 }
 
 /// The one answer to every failed lookup.
@@ -213,7 +226,32 @@ impl App {
             result_ready: d.result_ready,
             applicant_name: mask_name(&d.applicant_name),
             rated: events.iter().any(|e| e.kind == "rate"),
+            requested: requested(&d.status, &events),
             history,
         })
     }
+}
+
+/// The open request of a dossier in status `status`: the last request of its kind.
+fn requested(status: &str, events: &[crate::store::dossiers::EventRow]) -> Option<Requested> {
+    let (kind, event) = match status {
+        "supplement_requested" => ("supplement", "request_supplement"),
+        "correction_requested" => ("correction", "request_correction"),
+        _ => return None,
+    };
+    let e = events.iter().rev().find(|e| e.kind == event)?;
+    let v: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+    Some(Requested {
+        kind,
+        at: from_db(e.at),
+        items: v["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        reason: v["reason"].as_str().unwrap_or_default().to_string(),
+    })
 }

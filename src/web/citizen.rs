@@ -48,6 +48,8 @@ struct StatusView {
     history: Vec<(String, &'static str)>,
     rated: bool,
     can_rate: bool,
+    /// What the applicant must do: a heading, the papers, the reason.
+    to_do: Option<(&'static str, Vec<String>, String)>,
 }
 
 #[derive(Template)]
@@ -106,6 +108,16 @@ fn view(app: &AppData, d: &PublicDossier) -> StatusView {
             .collect(),
         rated: d.rated,
         can_rate: d.status == "returned" && !d.rated,
+        to_do: d.requested.as_ref().map(|r| {
+            (
+                match r.kind {
+                    "correction" => "Ông/bà cần sửa đổi, bổ sung hồ sơ nộp trực tuyến",
+                    _ => "Ông/bà cần bổ sung, hoàn thiện hồ sơ",
+                },
+                r.items.clone(),
+                r.reason.clone(),
+            )
+        }),
     }
 }
 
