@@ -682,6 +682,24 @@ async fn land_registration_round_trip(db: common::TestDb, read_back: bool) {
         "{html}"
     );
     let rating = format!("{path}/danh-gia");
+    // A comment past 2,000 characters: said on the page, nothing recorded.
+    let long = "a".repeat(2001);
+    let (status, html) = browser
+        .page(
+            &svc,
+            post(
+                &rating,
+                form(&[
+                    ("csrf", &csrf),
+                    ("pin", &pin),
+                    ("diem", "very_satisfied"),
+                    ("y_kien", &long),
+                ]),
+            ),
+        )
+        .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("Ý kiến") && html.contains("name=\"diem\""), "{html}");
     let (status, html) = browser
         .page(
             &svc,

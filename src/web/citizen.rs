@@ -194,6 +194,28 @@ fn lookup_form(
     with_cookie(render_status(status, &page), c)
 }
 
+/// The form again, with the one answer to a wrong code or pin (the same whether or not the
+/// code exists).
+fn wrong_code_or_pin(
+    app: &AppData,
+    req: &HttpRequest,
+    code: String,
+    fixed_code: bool,
+) -> WebResult<HttpResponse> {
+    lookup_form(
+        app,
+        req,
+        code,
+        fixed_code,
+        Some((
+            "pin",
+            "Mã hồ sơ hoặc mã tra cứu không đúng. Vui lòng kiểm tra lại trên giấy tiếp nhận."
+                .into(),
+        )),
+        StatusCode::NOT_FOUND,
+    )
+}
+
 #[derive(Deserialize)]
 pub struct LookupQuery {
     #[serde(default)]
@@ -289,18 +311,7 @@ async fn answer(
     match found {
         Ok(d) => status_page(&app, &req, &d, pin, None, None, StatusCode::OK),
         Err(e) if e.kind == ErrorKind::TooManyRequests => Ok(too_many(&e)),
-        Err(e) if e.kind == ErrorKind::NotFound => lookup_form(
-            &app,
-            &req,
-            code,
-            fixed_code,
-            Some((
-                "pin",
-                "Mã hồ sơ hoặc mã tra cứu không đúng. Vui lòng kiểm tra lại trên giấy tiếp nhận."
-                    .into(),
-            )),
-            StatusCode::NOT_FOUND,
-        ),
+        Err(e) if e.kind == ErrorKind::NotFound => wrong_code_or_pin(&app, &req, code, fixed_code),
         Err(e) => Err(e.into()),
     }
 }
@@ -407,18 +418,13 @@ pub async fn rate(
             StatusCode::OK,
         ),
         Some(Err(e)) if e.kind == ErrorKind::TooManyRequests => return Ok(too_many(&e)),
-        Some(Err(e)) if e.kind == ErrorKind::NotFound => return lookup_form(
-            &app,
-            &req,
-            code,
-            true,
-            Some((
-                "pin",
-                "Mã hồ sơ hoặc mã tra cứu không đúng. Vui lòng kiểm tra lại trên giấy tiếp nhận."
-                    .into(),
-            )),
-            StatusCode::NOT_FOUND,
-        ),
+        Some(Err(e)) if e.kind == ErrorKind::NotFound => {
+            return wrong_code_or_pin(&app, &req, code, true)
+        }
+        // A comment refused (too long, a control character): said above the form.
+        Some(Err(e)) if matches!(e.kind, ErrorKind::BadRequest | ErrorKind::Invalid) => {
+            (None, Some(e.message), StatusCode::UNPROCESSABLE_ENTITY)
+        }
         Some(Err(e)) if e.kind == ErrorKind::Conflict => {
             (None, Some(e.message), StatusCode::CONFLICT)
         }
