@@ -123,6 +123,15 @@ impl App {
     /// Opens the store, applies migrations and loads agencies and catalogue into it
     /// (idempotent; safe with several processes starting at once).
     pub fn start(config: Config, now: DateTime<Utc>) -> anyhow::Result<Arc<App>> {
+        Self::start_with_clock(config, crate::clock::Clock::System, now)
+    }
+
+    /// [`App::start`] with the clock the application reads "now" from.
+    pub fn start_with_clock(
+        config: Config,
+        clock: crate::clock::Clock,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Arc<App>> {
         let Config {
             settings,
             calendar,
@@ -201,7 +210,7 @@ impl App {
             store,
             keys,
             forms,
-            clock: crate::clock::Clock::System,
+            clock,
             files,
             targets,
             accounts: Default::default(),

@@ -13,6 +13,10 @@ pub enum Clock {
     System,
     /// A clock that only moves when told to.
     Manual(Arc<Mutex<DateTime<Utc>>>),
+    /// The system clock moved by a fixed amount: it runs at the real pace from a chosen
+    /// start. Set by `MOTCUA_CLOCK_START` for drills and the browser tests, so that a
+    /// journey written for a working morning does not depend on when it runs.
+    Shifted(Duration),
 }
 
 impl Clock {
@@ -21,9 +25,15 @@ impl Clock {
         Clock::Manual(Arc::new(Mutex::new(at)))
     }
 
+    /// A clock that reads `start` at the real moment `real_now` and runs on from there.
+    pub fn starting_at(start: DateTime<Utc>, real_now: DateTime<Utc>) -> Self {
+        Clock::Shifted(start - real_now)
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         match self {
             Clock::System => Utc::now(),
+            Clock::Shifted(d) => Utc::now() + *d,
             Clock::Manual(t) => *t.lock().unwrap_or_else(|e| e.into_inner()),
         }
     }
@@ -40,5 +50,20 @@ impl Clock {
         if let Clock::Manual(t) = self {
             *t.lock().unwrap_or_else(|e| e.into_inner()) += d;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shifted_clock_starts_where_told_and_runs_on() {
+        let start: DateTime<Utc> = "2026-03-03T02:00:00Z".parse().unwrap();
+        let c = Clock::starting_at(start, Utc::now());
+        let first = c.now();
+        assert!((first - start).num_seconds().abs() < 5, "{first}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(c.now() > first);
     }
 }

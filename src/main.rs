@@ -152,6 +152,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = set_clock() {
+        eprintln!("motcua: cấu hình lỗi: {e}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config.settings),
@@ -212,7 +216,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         config_dir = %config.settings.config_dir.display(),
         "starting"
     );
-    let app = App::start(config, chrono::Utc::now())?;
+    let app = App::start_with_clock(config, clock().clone(), now())?;
     actix_web::rt::System::new().block_on(motcua::http::serve(app))?;
     // The server has drained what it could within `shutdown_drain_s`. Threads still stuck
     // on a silent database would hold the runtime's drop for ever: leave now.
@@ -220,14 +224,48 @@ fn serve(config: Config) -> anyhow::Result<()> {
     std::process::exit(0);
 }
 
+/// Where every command reads "now": the system clock, or from `MOTCUA_CLOCK_START`
+/// (RFC 3339) a clock that starts at that moment and runs on (drills and tests only).
+static CLOCK: std::sync::OnceLock<motcua::clock::Clock> = std::sync::OnceLock::new();
+
+fn clock() -> &'static motcua::clock::Clock {
+    CLOCK.get_or_init(motcua::clock::Clock::default)
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    clock().now()
+}
+
+/// Reads `MOTCUA_CLOCK_START` into [`CLOCK`].
+fn set_clock() -> anyhow::Result<()> {
+    let clock = match std::env::var("MOTCUA_CLOCK_START") {
+        Ok(v) if !v.trim().is_empty() => {
+            let start = chrono::DateTime::parse_from_rfc3339(v.trim())
+                .map_err(|e| {
+                    anyhow::anyhow!("MOTCUA_CLOCK_START {v:?} không phải thời điểm RFC 3339: {e}")
+                })?
+                .to_utc();
+            tracing::warn!(
+                start = %start.to_rfc3339(),
+                "MOTCUA_CLOCK_START: the clock runs from this moment, not the real one \
+                 (drills and tests only)"
+            );
+            motcua::clock::Clock::starting_at(start, chrono::Utc::now())
+        }
+        _ => motcua::clock::Clock::System,
+    };
+    let _ = CLOCK.set(clock);
+    Ok(())
+}
+
 /// Imports legacy results; the number of rejected rows.
 fn import_results(config: Config, file: &std::path::Path) -> anyhow::Result<usize> {
-    let app = App::start(config, chrono::Utc::now())?;
+    let app = App::start_with_clock(config, clock().clone(), now())?;
     let bar = indicatif::ProgressBar::new(0).with_style(indicatif::ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} dòng ({per_sec}, còn {eta})",
     )?);
     let actor = motcua::service::accounts::cli_actor();
-    let report = app.import_results(file, &actor, chrono::Utc::now(), &mut |done, total| {
+    let report = app.import_results(file, &actor, now(), &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
@@ -249,7 +287,7 @@ fn seed_load(mut config: Config, n: usize, year: i32, seed: u64) -> anyhow::Resu
     // A million dossiers' indexes do not fit SQLite's usual page cache: writing them
     // through a small one turns every insert into disk reads.
     config.settings.sqlite_cache_mb = config.settings.sqlite_cache_mb.max(1024);
-    let app = App::start(config, chrono::Utc::now())?;
+    let app = App::start_with_clock(config, clock().clone(), now())?;
     let bar =
         indicatif::ProgressBar::new(n as u64).with_style(indicatif::ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} hồ sơ ({per_sec}, còn {eta})",
@@ -265,8 +303,8 @@ fn seed_load(mut config: Config, n: usize, year: i32, seed: u64) -> anyhow::Resu
 }
 
 fn archive_sweep(config: Config, apply: bool) -> anyhow::Result<()> {
-    let app = App::start(config, chrono::Utc::now())?;
-    let report = app.archive_sweep(apply, chrono::Utc::now())?;
+    let app = App::start_with_clock(config, clock().clone(), now())?;
+    let report = app.archive_sweep(apply, now())?;
     for r in &report.removals {
         println!(
             "{} {} {} ({} byte)",
@@ -327,9 +365,9 @@ fn read_password() -> anyhow::Result<String> {
 fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
     use motcua::service::accounts::{cli_actor, NewUser};
     use motcua::service::Role;
-    let app = App::start(config, chrono::Utc::now())?;
+    let app = App::start_with_clock(config, clock().clone(), now())?;
     let actor = cli_actor();
-    let now = chrono::Utc::now();
+    let now = now();
     match cmd {
         UserCommand::Add {
             username,
@@ -376,7 +414,7 @@ fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
 fn portal(config: Config, cmd: PortalCommand) -> anyhow::Result<()> {
     use motcua::service::accounts::{cli_actor, NewUser};
     use motcua::service::Role;
-    let app = App::start(config, chrono::Utc::now())?;
+    let app = App::start_with_clock(config, clock().clone(), now())?;
     match cmd {
         PortalCommand::Add {
             client_id,
@@ -393,14 +431,14 @@ fn portal(config: Config, cmd: PortalCommand) -> anyhow::Result<()> {
                     password: &secret,
                 },
                 &cli_actor(),
-                chrono::Utc::now(),
+                now(),
             )?;
             println!("client_id: {client_id}");
             println!("client_secret: {secret}");
             println!("(khóa bí mật chỉ hiển thị một lần)");
         }
         PortalCommand::Rotate { client_id } => {
-            let secret = app.rotate_portal_secret(&client_id, &cli_actor(), chrono::Utc::now())?;
+            let secret = app.rotate_portal_secret(&client_id, &cli_actor(), now())?;
             println!("client_id: {client_id}");
             println!("client_secret: {secret}");
             println!("(khóa bí mật mới chỉ hiển thị một lần; khóa cũ và các mã truy cập đã cấp hết hiệu lực)");

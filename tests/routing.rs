@@ -699,7 +699,10 @@ async fn land_registration_round_trip(db: common::TestDb, read_back: bool) {
         )
         .await;
     assert_eq!(status, 422, "{html}");
-    assert!(html.contains("Ý kiến") && html.contains("name=\"diem\""), "{html}");
+    assert!(
+        html.contains("Ý kiến") && html.contains("name=\"diem\""),
+        "{html}"
+    );
     let (status, html) = browser
         .page(
             &svc,

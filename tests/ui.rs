@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::process::{add_user, free_port, http, login, Server};
+use common::process::{add_user_by, free_port, http, login, Server};
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
@@ -57,6 +57,18 @@ impl Drop for Driver {
 }
 
 /// A server with a clerk, chromedriver and a browser session.
+/// The moment the browser tests' server clock starts from: a Tuesday afternoon, after
+/// the 15:00 cut of same-day procedures, so that a birth registration is due on Wednesday
+/// and its re-appointment (one day before the due date) is open.
+const CLOCK_START: &str = "2026-03-10T15:30:00+07:00";
+
+/// The `motcua` binary on the test's database, its clock from [`CLOCK_START`].
+fn motcua(db_url: &str, data_dir: &std::path::Path) -> Command {
+    let mut c = common::process::motcua(db_url, data_dir, SECRET);
+    c.env("MOTCUA_CLOCK_START", CLOCK_START);
+    c
+}
+
 struct Desk {
     server: Server,
     db_url: String,
@@ -88,11 +100,13 @@ impl Desk {
         let db_path = data.path().join("motcua.db");
         let db_url = format!("sqlite://{}", db_path.display());
         let data_dir = data.path().join("data");
-        add_user(&db_url, &data_dir, SECRET, CLERK, PASSWORD, "clerk", WARD);
+        add_user_by(motcua(&db_url, &data_dir), CLERK, PASSWORD, "clerk", WARD);
         for (u, role, agency) in users {
-            add_user(&db_url, &data_dir, SECRET, u, PASSWORD, role, agency);
+            add_user_by(motcua(&db_url, &data_dir), u, PASSWORD, role, agency);
         }
-        let mut server = Server::start("ui", &db_url, &data_dir, SECRET);
+        // The journeys do not depend on when they run: the server's clock starts at
+        // CLOCK_START (a re-appointment is offered only a day before the due date).
+        let mut server = Server::start_with("ui", motcua(&db_url, &data_dir));
         server.wait_healthy();
         let port = free_port();
         let driver = Command::new("/usr/bin/chromedriver")
@@ -961,7 +975,7 @@ async fn an_online_submission_is_received_from_its_page() {
     let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
     let mut d = Desk::start().await;
     // A portal submits online to the ward.
-    let out = common::process::motcua(&d.db_url, &d.data.path().join("data"), SECRET)
+    let out = motcua(&d.db_url, &d.data.path().join("data"))
         .args([
             "portal",
             "add",

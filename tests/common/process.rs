@@ -340,7 +340,18 @@ pub fn add_user(
     role: &str,
     agency: &str,
 ) {
-    let mut child = motcua(db_url, data_dir, secret)
+    add_user_by(
+        motcua(db_url, data_dir, secret),
+        username,
+        password,
+        role,
+        agency,
+    )
+}
+
+/// [`add_user`] through a prepared `motcua` command (extra environment).
+pub fn add_user_by(mut command: Command, username: &str, password: &str, role: &str, agency: &str) {
+    let mut child = command
         .args(["user", "add", "--username", username])
         .args(["--full-name", "Cán bộ Một cửa Thử Nghiệm", "--role", role])
         .args(["--agency", agency])
