@@ -290,6 +290,86 @@ async fn reuse_without_copying(db: common::TestDb) {
     assert_eq!((status, ct.as_str()), (200, "application/pdf"));
     assert_eq!(bytes, result_pdf);
     assert_eq!(send_raw(&svc, public("AAAAAA")).await.0, 404);
+    // The public lookup lists it, with where to download it (no pin in the address).
+    let (status, b) = send(
+        &svc,
+        test::TestRequest::get().uri(&format!("/api/v1/public/dossiers/{first}?pin={pin}")),
+    )
+    .await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(
+        (
+            b["results"][0]["id"].as_str(),
+            b["results"][0]["number"].as_str(),
+            b["results"][0]["download"].as_str()
+        ),
+        (
+            Some(kq.as_str()),
+            Some("125/2026/KS"),
+            Some(format!("/api/v1/public/dossiers/{first}/results/{kq}").as_str())
+        )
+    );
+    // And on the citizen's page: the result listed, downloaded with the pin in the form.
+    let mut browser = common::http::Browser::default();
+    let page = format!("/tra-cuu/{first}");
+    let (status, html) = browser
+        .page(&svc, test::TestRequest::get().uri(&page))
+        .await;
+    assert_eq!(status, 200);
+    let csrf = common::http::hidden(&html, "csrf");
+    let form_post = |uri: &str, body: String| {
+        test::TestRequest::post()
+            .uri(uri)
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .set_payload(body)
+    };
+    let (status, html) = browser
+        .page(
+            &svc,
+            form_post(&page, common::http::form(&[("csrf", &csrf), ("pin", &pin)])),
+        )
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Kết quả điện tử")
+            && html.contains("Giấy khai sinh số 125/2026/KS")
+            && html.contains(&format!("/tra-cuu/{first}/ket-qua/{kq}")),
+        "{html}"
+    );
+    let download = format!("/tra-cuu/{first}/ket-qua/{kq}");
+    let (status, ct, bytes) = browser
+        .raw(
+            &svc,
+            form_post(
+                &download,
+                common::http::form(&[("csrf", &csrf), ("pin", &pin)]),
+            ),
+        )
+        .await;
+    assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+    assert_eq!(bytes, result_pdf);
+    // A wrong pin: the lookup's answer, not the file; no token: refused.
+    let (status, html) = browser
+        .page(
+            &svc,
+            form_post(
+                &download,
+                common::http::form(&[("csrf", &csrf), ("pin", "AAAAAA")]),
+            ),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("Mã hồ sơ hoặc mã tra cứu không đúng"),
+        "{html}"
+    );
+    let (status, _) = browser
+        .page(
+            &svc,
+            form_post(&download, common::http::form(&[("pin", &pin)])),
+        )
+        .await;
+    assert_eq!(status, 403);
 
     // A second dossier of the same applicant: its one paper is the result, by reference.
     let blobs_before = count(&app, "blobs");

@@ -218,6 +218,11 @@ async fn land_registration_round_trip(db: common::TestDb, read_back: bool) {
     .await;
     assert_eq!(status, 200, "{l}");
     assert_eq!(l["requested"]["kind"], "supplement");
+    // The procedure's fee, nothing paid yet.
+    assert_eq!(
+        l["fee"],
+        json!({"amount": 50000, "paid": 0, "outstanding": 50000})
+    );
     assert_eq!(
         l["requested"]["items"],
         json!(["Bản sao trích lục bản đồ địa chính thửa đất"])
@@ -248,6 +253,10 @@ async fn land_registration_round_trip(db: common::TestDb, read_back: bool) {
     );
     assert!(
         html.contains("Thiếu trích lục để đối chiếu ranh giới"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Còn phải nộp") && html.contains("50.000 đồng"),
         "{html}"
     );
     // The complete dossier arrives Thu 05/11 09:00. Under NĐ 118/2025 Art. 19(5) the
@@ -677,6 +686,8 @@ async fn land_registration_round_trip(db: common::TestDb, read_back: bool) {
         .await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Đã trả kết quả"), "{html}");
+    assert!(html.contains("Đã nộp đủ phí, lệ phí"), "{html}");
+    assert!(!html.contains("Còn phải nộp"), "{html}");
     assert!(
         html.contains("Rất hài lòng") && html.contains("name=\"diem\""),
         "{html}"

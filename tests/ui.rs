@@ -96,6 +96,12 @@ impl Desk {
     /// A desk whose server also has `users` (username, role, agency), password
     /// [`PASSWORD`].
     async fn start_with(users: &[(&str, &str, &str)]) -> Desk {
+        Desk::start_on(users, "127.0.0.1").await
+    }
+
+    /// A desk whose server listens on `host` too (`[::]`: also at `http://[::1]:port`,
+    /// a second client address).
+    async fn start_on(users: &[(&str, &str, &str)], host: &str) -> Desk {
         let data = tempfile::tempdir().unwrap();
         let db_path = data.path().join("motcua.db");
         let db_url = format!("sqlite://{}", db_path.display());
@@ -106,7 +112,7 @@ impl Desk {
         }
         // The journeys do not depend on when they run: the server's clock starts at
         // CLOCK_START (a re-appointment is offered only a day before the due date).
-        let mut server = Server::start_with("ui", motcua(&db_url, &data_dir));
+        let mut server = Server::start_bound("ui", motcua(&db_url, &data_dir), host);
         server.wait_healthy();
         let port = free_port();
         let driver = Command::new("/usr/bin/chromedriver")
@@ -340,8 +346,9 @@ impl Desk {
         self.screenshots(name).await;
     }
 
-    /// Whole-page screenshots at desktop and phone widths.
+    /// Whole-page screenshots at desktop and phone widths; the window's size is restored.
     async fn screenshots(&self, name: &str) {
+        let before = self.c.get_window_size().await.unwrap();
         for (w, h) in [(1366u32, 900u32), (390, 844)] {
             self.c.set_window_size(w, h).await.unwrap();
             let full = self
@@ -358,7 +365,10 @@ impl Desk {
             let png = self.c.screenshot().await.unwrap();
             std::fs::write(shots_dir().join(format!("{name}-{w}x{h}.png")), png).unwrap();
         }
-        self.c.set_window_size(1366, 900).await.unwrap();
+        self.c
+            .set_window_size(before.0 as u32, before.1 as u32)
+            .await
+            .unwrap();
     }
 
     /// Dossiers in the store, read through the API as the clerk.
@@ -1421,9 +1431,12 @@ async fn a_liên_thông_dossier_goes_through_clerk_official_and_leader() {
 #[ignore = "needs chromium"]
 async fn a_citizen_follows_the_dossier_by_code_and_pin_without_script() {
     let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
-    let mut d = Desk::start().await;
+    // Listening on IPv6 too: the same citizen from a second address, http://[::1]:port.
+    let mut d = Desk::start_on(&[("leader.ward", "leader", WARD)], "[::]").await;
     let code = register_birth(&mut d, "Nguyễn Thị Hồng Nhung").await;
     let pin = d.text("#ma-pin").await;
+    // A phone from here on (390 × 844).
+    d.c.set_window_size(390, 844).await.unwrap();
     // Where the receipt's QR code lands: the code shown, the pin asked.
     d.goto(&format!("/tra-cuu/{code}")).await;
     d.check_page("tra-cuu-ma-qr").await;
@@ -1440,7 +1453,7 @@ async fn a_citizen_follows_the_dossier_by_code_and_pin_without_script() {
         .await
         .contains("sau khi nhận kết quả"));
     d.check_page("tra-cuu-trang-thai").await;
-    // The form with the code typed; wrong pins, then the waiting page.
+    // The form with the code typed; a wrong pin 5 times, then the waiting page.
     d.goto("/tra-cuu").await;
     d.check_page("tra-cuu").await;
     for _ in 0..5 {
@@ -1453,9 +1466,85 @@ async fn a_citizen_follows_the_dossier_by_code_and_pin_without_script() {
     d.check_page("tra-cuu-sai-ma").await;
     d.goto("/tra-cuu").await;
     d.type_into("ma", &code).await;
-    d.type_into("pin", "AAAAAA").await;
+    d.type_into("pin", &pin).await;
     d.enter_in("pin").await;
-    assert!(d.text("h1").await.contains("Tạm khóa tra cứu"));
+    assert!(
+        d.text("h1").await.contains("Tạm khóa tra cứu"),
+        "even the right pin waits here"
+    );
     d.check_page("tra-cuu-tam-khoa").await;
+    // The right pin from another address (the applicant's own phone): the status.
+    let port = d.server.addr.port();
+    let other = format!("http://[::1]:{port}");
+    d.c.goto(&format!("{other}/tra-cuu/{code}")).await.unwrap();
+    d.type_into("pin", &pin).await;
+    d.enter_in("pin").await;
+    assert!(d.text(".status-card").await.contains("Đã tiếp nhận"));
+    // The dossier is approved and returned at the counter.
+    let addr = d.server.addr;
+    let event = |user: &str, body: Value| {
+        let token = login(addr, user, PASSWORD);
+        let r = http(
+            addr,
+            "POST",
+            &format!("/api/v1/dossiers/{code}/events"),
+            Some(&token),
+            Some(&body),
+        )
+        .unwrap();
+        assert_eq!(r.status, 201, "{}", r.json());
+    };
+    event(
+        "leader.ward",
+        json!({"type": "decide", "outcome": "approved", "result": {"number": "88/2026/KS"}}),
+    );
+    event(CLERK, json!({"type": "return", "channel": "counter"}));
+    // Two tabs on the status page (the citizen opened it twice): the rating form in both.
+    let status_page = |url: String| {
+        let c = d.c.clone();
+        let pin = pin.clone();
+        async move {
+            c.goto(&url).await.unwrap();
+            c.find(Locator::Css("input[name=pin]"))
+                .await
+                .unwrap()
+                .send_keys(&pin)
+                .await
+                .unwrap();
+            c.find(Locator::Css("input[name=pin]"))
+                .await
+                .unwrap()
+                .send_keys(ENTER)
+                .await
+                .unwrap();
+        }
+    };
+    let first = d.c.window().await.unwrap();
+    status_page(format!("{other}/tra-cuu/{code}")).await;
+    assert!(d.text(".status-card").await.contains("Đã trả kết quả"));
+    let second = d.c.new_window(true).await.unwrap().handle;
+    d.c.switch_to_window(second.clone()).await.unwrap();
+    status_page(format!("{other}/tra-cuu/{code}")).await;
+    assert!(d.has("input[name=diem]").await);
+    d.c.switch_to_window(first.clone()).await.unwrap();
+    d.check_page("tra-cuu-danh-gia").await;
+    // "Rất hài lòng", once: thanked.
+    d.click("input[name=diem][value=very_satisfied]").await;
+    d.submit(".rating button[type=submit]").await;
+    assert!(d.text("[role=status]").await.contains("Cảm ơn"));
+    assert!(!d.has("input[name=diem]").await, "no second form");
+    d.check_page("tra-cuu-da-danh-gia").await;
+    // The second tab's form: refused, with the reason.
+    d.c.switch_to_window(second).await.unwrap();
+    d.click("input[name=diem][value=satisfied]").await;
+    d.submit(".rating button[type=submit]").await;
+    let refusal = d.text(".error-summary").await;
+    assert!(refusal.contains("đã được đánh giá"), "{refusal}");
+    assert!(d
+        .text("#danh-gia ~ p")
+        .await
+        .contains("chỉ được đánh giá một lần"));
+    d.c.close_window().await.unwrap();
+    d.c.switch_to_window(first).await.unwrap();
     d.finish().await;
 }

@@ -56,6 +56,18 @@ pub async fn lookup(
                 "items": r.items,
                 "reason": r.reason,
             })),
+            "fee": d.fee,
+            "results": d.results.iter().map(|r| json!({
+                "id": r.id,
+                "name": r.name,
+                "number": r.number,
+                "issued_on": r.issued_on,
+                "download": format!(
+                    "/api/v1/public/dossiers/{}/results/{}",
+                    crate::web::encode(&d.code),
+                    crate::web::encode(&r.id)
+                ),
+            })).collect::<Vec<_>>(),
         })))
 }
 

@@ -60,6 +60,31 @@ pub struct PublicDossier {
     /// What the applicant is asked to do now: the papers of a supplement (*yêu cầu bổ
     /// sung*, NĐ 118/2025 Art. 19) or of a correction of an online submission, and why.
     pub requested: Option<Requested>,
+    /// The fee of the procedure (*phí, lệ phí*, of the version the dossier was received
+    /// under) and what has been paid; `None` when the procedure has none.
+    pub fee: Option<FeeDue>,
+    /// The electronic results the applicant can download with the pin, once the result
+    /// is ready.
+    pub results: Vec<PublicResult>,
+}
+
+/// A procedure's fee and what the applicant has paid, in đồng.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeeDue {
+    pub amount: i64,
+    pub paid: i64,
+    /// What is left to pay (never below 0).
+    pub outstanding: i64,
+}
+
+/// An electronic result document (*kết quả điện tử*): no content, no owner's ID number.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicResult {
+    /// `<dossier code>-KQ<n>`: what the download names.
+    pub id: String,
+    pub name: String,
+    pub number: Option<String>,
+    pub issued_on: chrono::NaiveDate,
 }
 
 /// A request to the applicant still open: its kind, papers and reason.
@@ -227,12 +252,62 @@ impl App {
             applicant_name: mask_name(&d.applicant_name),
             rated: events.iter().any(|e| e.kind == "rate"),
             requested: requested(&d.status, &events),
+            fee: self.fee_due(&d.procedure_code, d.procedure_version, &events)?,
+            results: if d.result_ready || status == Status::Returned {
+                self.store
+                    .dossier_documents(&d.code)?
+                    .1
+                    .into_iter()
+                    .filter(|x| x.kind == "result" && x.sha256.is_some())
+                    .map(|x| PublicResult {
+                        id: x.id,
+                        name: x.name,
+                        number: x.number,
+                        issued_on: x.issued_on,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             history,
         })
     }
 }
 
 /// The open request of a dossier in status `status`: the last request of its kind.
+impl App {
+    /// The fee of version `version` of procedure `code`, and the payments recorded.
+    fn fee_due(
+        &self,
+        code: &str,
+        version: i32,
+        events: &[crate::store::dossiers::EventRow],
+    ) -> AppResult<Option<FeeDue>> {
+        let fee = self
+            .store
+            .procedure_history(code)?
+            .into_iter()
+            .find(|v| v.version == version)
+            .map(|v| v.fee)
+            .unwrap_or(0);
+        if fee <= 0 {
+            return Ok(None);
+        }
+        let paid: i64 = events
+            .iter()
+            .filter(|e| e.kind == "payment")
+            .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.payload).ok())
+            .filter_map(|v| v["amount"].as_i64())
+            .sum();
+        let amount = fee;
+        Ok(Some(FeeDue {
+            amount,
+            paid,
+            outstanding: (amount - paid).max(0),
+        }))
+    }
+}
+
 fn requested(status: &str, events: &[crate::store::dossiers::EventRow]) -> Option<Requested> {
     let (kind, event) = match status {
         "supplement_requested" => ("supplement", "request_supplement"),

@@ -50,6 +50,23 @@ struct StatusView {
     can_rate: bool,
     /// What the applicant must do: a heading, the papers, the reason.
     to_do: Option<(&'static str, Vec<String>, String)>,
+    /// The fee: amount, paid, left to pay (in words with the đồng sign).
+    fee: Option<(String, String, Option<String>)>,
+    /// Electronic results to download: (id for the address, name, number, issued on).
+    results: Vec<(String, String, Option<String>, String)>,
+}
+
+/// `1.250.000 đ`: đồng with the Vietnamese thousands separator.
+fn dong(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(ch);
+    }
+    format!("{}{out} đồng", if n < 0 { "-" } else { "" })
 }
 
 #[derive(Template)]
@@ -118,6 +135,25 @@ fn view(app: &AppData, d: &PublicDossier) -> StatusView {
                 r.reason.clone(),
             )
         }),
+        fee: d.fee.as_ref().map(|f| {
+            (
+                dong(f.amount),
+                dong(f.paid),
+                (f.outstanding > 0).then(|| dong(f.outstanding)),
+            )
+        }),
+        results: d
+            .results
+            .iter()
+            .map(|r| {
+                (
+                    super::encode(&r.id),
+                    r.name.clone(),
+                    r.number.clone(),
+                    r.issued_on.format("%d/%m/%Y").to_string(),
+                )
+            })
+            .collect(),
     }
 }
 
@@ -439,5 +475,62 @@ pub async fn rate(
         Ok(d) => status_page(&app, &req, &d, form.pin, notice, rating_error, status),
         Err(e) if e.kind == ErrorKind::TooManyRequests => Ok(too_many(&e)),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ResultForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    #[serde(default)]
+    pin: String,
+}
+
+/// `POST /tra-cuu/{code}/ket-qua/{id}`: the applicant downloads an electronic result with
+/// the pin (a form field, never in the address); a wrong code or pin as the lookup.
+pub async fn result(
+    app: AppData,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    form: web::Form<ResultForm>,
+) -> WebResult<HttpResponse> {
+    let form = form.into_inner();
+    check_csrf(&app, &req, form.csrf.as_deref())?;
+    let (code, id) = path.into_inner();
+    let code = clean_code(&code);
+    let address = crate::http::auth::client_address(&req);
+    let a = app.get_ref().clone();
+    let (c, p) = (code.clone(), form.pin.clone());
+    let got = web::block(move || {
+        let r = a.public_result(&c, &p, &id, &address, a.clock.now())?;
+        let bytes = crate::http::files::read_blob(&a, &r.sha256)?;
+        Ok::<_, AppError>((r, bytes))
+    })
+    .await?;
+    match got {
+        Ok((r, bytes)) => {
+            let ext = crate::files::MediaType::parse(&r.media_type)
+                .map(|m| m.extension())
+                .unwrap_or("bin");
+            Ok(crate::http::files::send_file(
+                bytes,
+                &r.media_type,
+                &format!("{}.{ext}", r.document.id),
+            ))
+        }
+        Err(e) if e.kind == ErrorKind::TooManyRequests => Ok(too_many(&e)),
+        Err(e) if e.kind == ErrorKind::NotFound => wrong_code_or_pin(&app, &req, code, true),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dong_groups_thousands_with_dots() {
+        assert_eq!(super::dong(0), "0 đồng");
+        assert_eq!(super::dong(999), "999 đồng");
+        assert_eq!(super::dong(50_000), "50.000 đồng");
+        assert_eq!(super::dong(1_250_000), "1.250.000 đồng");
     }
 }

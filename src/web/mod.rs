@@ -467,6 +467,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tra-cuu", web::post().to(citizen::lookup))
             .route("/tra-cuu/{code}", web::get().to(citizen::code_page))
             .route("/tra-cuu/{code}", web::post().to(citizen::lookup_code))
-            .route("/tra-cuu/{code}/danh-gia", web::post().to(citizen::rate)),
+            .route("/tra-cuu/{code}/danh-gia", web::post().to(citizen::rate))
+            .route(
+                "/tra-cuu/{code}/ket-qua/{id}",
+                web::post().to(citizen::result),
+            ),
     );
 }

@@ -231,6 +231,27 @@ impl Browser {
         let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
         (status, body)
     }
+
+    /// Sends `req` with the cookie; the status, the content type and the bytes (a
+    /// download).
+    pub async fn raw<S>(&mut self, svc: &S, req: test::TestRequest) -> (u16, String, Vec<u8>)
+    where
+        S: Service<Request, Response = ServiceResponse, Error = actix_web::Error>,
+    {
+        let req = match &self.cookie {
+            Some(c) => req.insert_header(("Cookie", c.clone())),
+            None => req,
+        };
+        let res = test::call_service(svc, req.to_request()).await;
+        let status = res.status().as_u16();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (status, ct, test::read_body(res).await.to_vec())
+    }
 }
 
 /// The value of hidden field `name` in a page's first form that has it.

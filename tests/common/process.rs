@@ -231,12 +231,19 @@ impl Server {
     }
 
     /// Starts `motcua serve` from a prepared command (extra environment, e.g. settings).
-    pub fn start_with(name: &str, mut command: Command) -> Server {
+    pub fn start_with(name: &str, command: Command) -> Server {
+        Self::start_bound(name, command, "127.0.0.1")
+    }
+
+    /// [`Server::start_with`] listening on `host` (e.g. `[::]`: IPv4 and IPv6, so that a
+    /// test can come from two addresses, `127.0.0.1` and `::1`); `addr` stays on
+    /// 127.0.0.1.
+    pub fn start_bound(name: &str, mut command: Command, host: &str) -> Server {
         let port = free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let mut child = command
             .arg("serve")
-            .env("MOTCUA_BIND", addr.to_string())
+            .env("MOTCUA_BIND", format!("{host}:{port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
