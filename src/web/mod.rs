@@ -14,6 +14,7 @@ mod citizen;
 mod dossier;
 mod intake;
 mod queue;
+mod reports;
 pub mod session;
 
 use actix_web::body::MessageBody;
@@ -187,6 +188,9 @@ impl Frame {
             items.push(("Hàng đợi xử lý", "/hang-doi"));
         }
         items.push(("Tra cứu hồ sơ", "/ho-so"));
+        if reports::in_nav(caller.role) {
+            items.push(("Báo cáo", "/bao-cao"));
+        }
         f.nav = items
             .into_iter()
             .map(|(label, href)| Link {
@@ -455,6 +459,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/hang-doi", web::get().to(queue::page))
             .route("/hang-doi/thao-tac", web::post().to(queue::bulk))
             .route("/ho-so", web::get().to(dossier::search))
+            .route("/bao-cao", web::get().to(reports::page))
+            .route(
+                "/bao-cao/so-theo-doi.xlsx",
+                web::get().to(reports::tracking_book),
+            )
+            .route(
+                "/bao-cao/chi-tieu.{kind}",
+                web::get().to(reports::export),
+            )
             .route("/ho-so/{code}", web::get().to(dossier::page))
             .route(
                 "/ho-so/{code}/giay-tiep-nhan",
