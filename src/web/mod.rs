@@ -9,6 +9,7 @@
 
 mod actions;
 pub mod assets;
+pub mod charts;
 mod citizen;
 mod dossier;
 mod intake;
