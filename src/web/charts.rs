@@ -54,10 +54,10 @@ pub struct Chart {
 }
 
 /// Width of every chart's coordinate system. Narrow on purpose: on a 360 px phone the
-/// chart is drawn at about 0,85 of it, so 14-unit labels stay about 12 px.
+/// chart is drawn at about 0,85 of it, so 15-unit labels stay about 12,5 px.
 pub const WIDTH: f64 = 400.0;
-const FONT: f64 = 14.0;
-const SMALL: f64 = 12.5;
+const FONT: f64 = 15.0;
+const SMALL: f64 = 13.5;
 /// Average advance of a character, in ems (Noto Sans, Vietnamese text), a little wide
 /// on purpose so estimated labels never overflow.
 const CHAR_EM: f64 = 0.58;
