@@ -644,19 +644,6 @@ pub fn line_chart(c: &Chart) -> String {
         );
     }
     out.push_str("</g>");
-    if let Some((label, v)) = &c.target {
-        let y = y_of(*v);
-        let _ = write!(
-            out,
-            r#"<g class="target"><line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke-dasharray="5 3"/><text x="{}" y="{}" font-size="{SMALL}" text-anchor="end">{}</text></g>"#,
-            n(x0),
-            n(x1),
-            n(x1),
-            n(y - 5.0),
-            escape(label),
-            y = n(y)
-        );
-    }
     for (si, s) in c.series.iter().enumerate() {
         let class = class_of(s);
         let points: Vec<Option<(f64, f64)>> = (0..count)
@@ -692,6 +679,20 @@ pub fn line_chart(c: &Chart) -> String {
             }
         }
         out.push_str("</g>");
+    }
+    // The target last, its label over the lines.
+    if let Some((label, v)) = &c.target {
+        let y = y_of(*v);
+        let _ = write!(
+            out,
+            r#"<g class="target"><line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke-dasharray="5 3"/><text x="{}" y="{}" font-size="{SMALL}" text-anchor="end">{}</text></g>"#,
+            n(x0),
+            n(x1),
+            n(x1),
+            n(y - 5.0),
+            escape(label),
+            y = n(y)
+        );
     }
     out.push_str("</svg>");
     let height = y1 + 28.0;
