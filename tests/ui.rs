@@ -1548,3 +1548,150 @@ async fn a_citizen_follows_the_dossier_by_code_and_pin_without_script() {
     d.c.switch_to_window(first).await.unwrap();
     d.finish().await;
 }
+
+/// The monthly public page (issue #16, item 2) in a browser, without login: dossiers of
+/// March 2026 registered and finished through the API, the table read cell by cell equals
+/// `GET /api/v1/public/stats?month=2026-03`, at desktop and at phone width; axe, weight
+/// and screenshots; a month that is not one.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs chromium"]
+async fn the_monthly_public_page_shows_the_api_figures_to_anyone() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    const OTHER_WARD: &str = "000.00.52.H26";
+    let mut d = Desk::start_with(&[
+        ("leader.ward", "leader", WARD),
+        ("clerk.other", "clerk", OTHER_WARD),
+        ("leader.other", "leader", OTHER_WARD),
+    ])
+    .await;
+    let addr = d.server.addr;
+    let api = |user: &str, path: &str, body: Value| {
+        let token = login(addr, user, PASSWORD);
+        let r = http(addr, "POST", path, Some(&token), Some(&body)).unwrap();
+        assert_eq!(r.status, 201, "{path} {body}: {}", r.json_or_text());
+        r.json()
+    };
+    let birth = |name: &str, id: &str| {
+        json!({
+            "procedure_code": BIRTH, "channel": "counter",
+            "applicant": {"full_name": name, "id_number": id},
+            "papers": [
+                {"name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original"},
+                {"name": "Giấy chứng sinh", "kind": "original"}
+            ]
+        })
+    };
+    let people = [
+        (
+            CLERK,
+            "leader.ward",
+            "Nguyễn Văn Khải",
+            "001190020001",
+            true,
+        ),
+        (CLERK, "leader.ward", "Trần Thị Lan", "001190020002", true),
+        (CLERK, "leader.ward", "Lê Văn Minh", "001190020003", false),
+        (
+            "clerk.other",
+            "leader.other",
+            "Phạm Thị Ngọc",
+            "001190020004",
+            true,
+        ),
+        (
+            "clerk.other",
+            "leader.other",
+            "Đỗ Văn Phúc",
+            "001190020005",
+            false,
+        ),
+    ];
+    for (clerk, leader, name, id, finish) in people {
+        let code = api(clerk, "/api/v1/dossiers", birth(name, id))["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if finish {
+            let events = format!("/api/v1/dossiers/{code}/events");
+            api(
+                leader,
+                &events,
+                json!({"type": "decide", "outcome": "approved"}),
+            );
+            api(
+                clerk,
+                &events,
+                json!({"type": "return", "channel": "counter"}),
+            );
+        }
+    }
+    let stats = http(
+        addr,
+        "GET",
+        "/api/v1/public/stats?month=2026-03",
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(stats.status, 200);
+    let stats = stats.json();
+    let agencies = stats["agencies"].as_array().unwrap().clone();
+    assert_eq!(agencies.len(), 2, "{stats}");
+    let written = |a: &Value, key: &str| {
+        match key {
+            "on_time_rate" | "online_rate" => a[key]
+                .as_f64()
+                .map(motcua::web::charts::format_percent)
+                .unwrap_or_else(|| "—".into()),
+            _ => motcua::web::charts::format_count(a[key].as_f64().unwrap()),
+        }
+        .replace('\u{a0}', " ")
+    };
+
+    d.c.delete_all_cookies().await.unwrap();
+    d.goto("/tra-cuu").await;
+    d.click("a[href='/cong-khai']").await;
+    assert!(d.text("h1").await.contains("Công khai kết quả"));
+    d.goto("/cong-khai?thang=2026-03").await;
+    assert!(d.text("h1").await.contains("tháng 03/2026"));
+    for (w, h) in [(1366u32, 900u32), (390, 844)] {
+        d.c.set_window_size(w, h).await.unwrap();
+        for a in &agencies {
+            let code = a["agency"]["code"].as_str().unwrap();
+            let row =
+                d.c.find(Locator::Css(&format!("tr[data-agency='{code}']")))
+                    .await
+                    .unwrap();
+            let cells = row.find_all(Locator::Css("td[data-col]")).await.unwrap();
+            assert_eq!(cells.len(), 7, "{code}");
+            for cell in cells {
+                let key = cell.attr("data-col").await.unwrap().unwrap();
+                let text = cell.text().await.unwrap().replace('\u{a0}', " ");
+                assert_eq!(text.trim(), written(a, &key), "{w}px {code} {key}");
+            }
+        }
+    }
+    d.c.set_window_size(1366, 900).await.unwrap();
+    assert!(d.has("svg.chart[role=img]").await);
+    let page = d.c.source().await.unwrap();
+    for (_, _, name, id, _) in people {
+        assert!(!page.contains(name) && !page.contains(id), "{name}");
+    }
+    d.check_page("cong-khai").await;
+    // The month picker without script: another month, then one that is not a month.
+    // (Chromium's month field takes no typed text through WebDriver: its value is set.)
+    d.c.execute(
+        "document.getElementById('thang').value = '2026-02';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    d.submit(".month-form button[type=submit]").await;
+    assert_eq!(d.path().await, "/cong-khai?thang=2026-02");
+    assert!(d.text("main").await.contains("Không có hồ sơ nào"));
+    d.check_page("cong-khai-thang-trong").await;
+    d.goto("/cong-khai?thang=2026-13").await;
+    assert!(d.text("#loi").await.contains("không hợp lệ"));
+    d.check_page("cong-khai-sai-thang").await;
+    d.finish().await;
+}

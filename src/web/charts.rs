@@ -54,10 +54,10 @@ pub struct Chart {
 }
 
 /// Width of every chart's coordinate system. Narrow on purpose: on a 360 px phone the
-/// chart is drawn at about 0,85 of it, so 14-unit labels stay about 12 px.
+/// chart is drawn at about 0,85 of it, so 15-unit labels stay about 12,5 px.
 pub const WIDTH: f64 = 400.0;
-const FONT: f64 = 14.0;
-const SMALL: f64 = 12.5;
+const FONT: f64 = 15.0;
+const SMALL: f64 = 13.5;
 /// Average advance of a character, in ems (Noto Sans, Vietnamese text), a little wide
 /// on purpose so estimated labels never overflow.
 const CHAR_EM: f64 = 0.58;
@@ -644,19 +644,6 @@ pub fn line_chart(c: &Chart) -> String {
         );
     }
     out.push_str("</g>");
-    if let Some((label, v)) = &c.target {
-        let y = y_of(*v);
-        let _ = write!(
-            out,
-            r#"<g class="target"><line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke-dasharray="5 3"/><text x="{}" y="{}" font-size="{SMALL}" text-anchor="end">{}</text></g>"#,
-            n(x0),
-            n(x1),
-            n(x1),
-            n(y - 5.0),
-            escape(label),
-            y = n(y)
-        );
-    }
     for (si, s) in c.series.iter().enumerate() {
         let class = class_of(s);
         let points: Vec<Option<(f64, f64)>> = (0..count)
@@ -692,6 +679,20 @@ pub fn line_chart(c: &Chart) -> String {
             }
         }
         out.push_str("</g>");
+    }
+    // The target last, its label over the lines.
+    if let Some((label, v)) = &c.target {
+        let y = y_of(*v);
+        let _ = write!(
+            out,
+            r#"<g class="target"><line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke-dasharray="5 3"/><text x="{}" y="{}" font-size="{SMALL}" text-anchor="end">{}</text></g>"#,
+            n(x0),
+            n(x1),
+            n(x1),
+            n(y - 5.0),
+            escape(label),
+            y = n(y)
+        );
     }
     out.push_str("</svg>");
     let height = y1 + 28.0;

@@ -13,6 +13,7 @@ pub mod charts;
 mod citizen;
 mod dossier;
 mod intake;
+mod public_stats;
 mod queue;
 mod reports;
 pub mod session;
@@ -477,6 +478,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/ho-so/{code}/ban-so-hoa", web::post().to(dossier::upload))
             .route("/ho-so/{code}/phieu/{form}", web::get().to(dossier::notice))
             .route("/ho-so/{code}/tep/{id}", web::get().to(dossier::file))
+            .route("/cong-khai", web::get().to(public_stats::page))
+            .route("/cong-khai.csv", web::get().to(public_stats::csv_file))
             .route("/tra-cuu", web::get().to(citizen::form_page))
             .route("/tra-cuu", web::post().to(citizen::lookup))
             .route("/tra-cuu/{code}", web::get().to(citizen::code_page))
