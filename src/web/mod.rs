@@ -8,6 +8,7 @@
 //! script or style, and `Cache-Control: no-store` on every page with personal data.
 
 mod actions;
+mod admin;
 pub mod assets;
 mod citizen;
 mod dossier;
@@ -186,6 +187,9 @@ impl Frame {
             items.push(("Hàng đợi xử lý", "/hang-doi"));
         }
         items.push(("Tra cứu hồ sơ", "/ho-so"));
+        if caller.role == Role::Admin {
+            items.push(("Quản trị", "/quan-tri"));
+        }
         f.nav = items
             .into_iter()
             .map(|(label, href)| Link {
@@ -379,8 +383,14 @@ pub struct HomePage {
 }
 
 /// `GET /`: each role's home page — today's figures of their agency and the counts of
-/// their queue, each linked to its tab; other roles go to the search.
+/// their queue, each linked to its tab; an administrator goes to the administration,
+/// other roles to the search.
 async fn home(who: session::Staff) -> WebResult<HttpResponse> {
+    if who.caller.role == Role::Admin {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", "/quan-tri"))
+            .finish());
+    }
     if !matches!(who.caller.role, Role::Clerk | Role::Official | Role::Leader) {
         return Ok(HttpResponse::SeeOther()
             .insert_header(("Location", "/ho-so"))
@@ -467,6 +477,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/tra-cuu", web::post().to(citizen::lookup))
             .route("/tra-cuu/{code}", web::get().to(citizen::code_page))
             .route("/tra-cuu/{code}", web::post().to(citizen::lookup_code))
-            .route("/tra-cuu/{code}/danh-gia", web::post().to(citizen::rate)),
+            .route("/tra-cuu/{code}/danh-gia", web::post().to(citizen::rate))
+            .configure(admin::configure),
     );
 }
