@@ -1415,11 +1415,12 @@ pub async fn procedure(who: Staff, path: web::Path<String>) -> WebResult<HttpRes
 pub struct DayCell {
     /// 0: a cell outside the month.
     pub day: u32,
+    /// "" a working day, `w` a weekend, `h` a holiday (nghỉ), `m` a make-up day (làm bù):
+    /// short, since a year has 365 cells (the page stays under 100 KB).
     pub class: &'static str,
-    /// "Nghỉ lễ", "Làm bù", … shown in the cell; empty for a plain day.
+    /// "Nghỉ", "Làm bù" shown in the cell; empty for a plain day or a weekend (its
+    /// column says it).
     pub tag: &'static str,
-    /// The whole date and its kind and name, for screen readers and the tooltip.
-    pub title: String,
 }
 
 pub struct Month {
@@ -1473,9 +1474,8 @@ fn months_of(cal: &crate::core::calendar::CalendarYear) -> Vec<Month> {
             let mut week: Vec<DayCell> = (0..first.weekday().num_days_from_monday())
                 .map(|_| DayCell {
                     day: 0,
-                    class: "cal-out",
+                    class: "",
                     tag: "",
-                    title: String::new(),
                 })
                 .collect();
             let mut working = 0;
@@ -1483,11 +1483,11 @@ fn months_of(cal: &crate::core::calendar::CalendarYear) -> Vec<Month> {
             let mut d = first;
             while d.month() == m && d.year() == year {
                 let kind = cal.kind(d);
-                let (class, tag, kind_label) = match kind {
-                    DayKind::Working => ("cal-work", "", "Ngày làm việc"),
-                    DayKind::MakeUp => ("cal-makeup", "Làm bù", "Ngày làm bù"),
-                    DayKind::Weekend => ("cal-weekend", "", "Nghỉ hằng tuần"),
-                    DayKind::Holiday => ("cal-holiday", "Nghỉ", "Ngày nghỉ lễ, Tết"),
+                let (class, tag) = match kind {
+                    DayKind::Working => ("", ""),
+                    DayKind::MakeUp => ("m", "Làm bù"),
+                    DayKind::Weekend => ("w", ""),
+                    DayKind::Holiday => ("h", "Nghỉ"),
                 };
                 if kind.is_working() {
                     working += 1;
@@ -1498,13 +1498,9 @@ fn months_of(cal: &crate::core::calendar::CalendarYear) -> Vec<Month> {
                     _ => None,
                 };
                 let wd = WEEKDAY_NAMES[d.weekday().num_days_from_monday() as usize];
-                let title = match &name {
-                    Some(n) => format!("{wd} {}: {kind_label} — {n}", d.format("%d/%m/%Y")),
-                    None => format!("{wd} {}: {kind_label}", d.format("%d/%m/%Y")),
-                };
                 if let Some(n) = name {
                     named.push((
-                        d.format("%d/%m").to_string(),
+                        format!("{wd} {}", d.format("%d/%m")),
                         if kind == DayKind::Holiday {
                             "Nghỉ"
                         } else {
@@ -1518,7 +1514,6 @@ fn months_of(cal: &crate::core::calendar::CalendarYear) -> Vec<Month> {
                     day: d.day(),
                     class,
                     tag,
-                    title,
                 });
                 if d.weekday() == Weekday::Sun {
                     weeks.push(std::mem::take(&mut week));
@@ -1529,9 +1524,8 @@ fn months_of(cal: &crate::core::calendar::CalendarYear) -> Vec<Month> {
                 while week.len() < 7 {
                     week.push(DayCell {
                         day: 0,
-                        class: "cal-out",
+                        class: "",
                         tag: "",
-                        title: String::new(),
                     });
                 }
                 weeks.push(week);
