@@ -1695,3 +1695,169 @@ async fn the_monthly_public_page_shows_the_api_figures_to_anyone() {
     d.check_page("cong-khai-sai-thang").await;
     d.finish().await;
 }
+
+/// The provincial administrator of the administration journeys.
+const ADMIN: &str = "admin.tinh";
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs chromium"]
+async fn an_admin_manages_accounts_and_a_disabled_clerk_is_sent_to_the_login_page() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let mut d = Desk::start_with(&[(ADMIN, "admin", "000.00.01.H26")]).await;
+    // The clerk works at the counter: their session cookie is kept aside, as if in
+    // another browser.
+    d.login_as(CLERK).await;
+    d.goto("/hang-doi").await;
+    assert_eq!(d.path().await, "/hang-doi");
+    let clerk_session =
+        d.c.get_all_cookies()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.name() == "motcua_session")
+            .expect("the clerk's session cookie");
+    assert!(
+        !d.has("a[href='/quan-tri']").await,
+        "no administration for a clerk"
+    );
+    d.goto("/quan-tri").await;
+    assert!(d.text("h1").await.contains("Không có quyền truy cập"));
+    d.check_page("quan-tri-cam-truy-cap").await;
+
+    // The administrator's home is the administration.
+    d.login_as(ADMIN).await;
+    assert_eq!(d.path().await, "/quan-tri");
+    d.check_page("quan-tri-tong-quan").await;
+
+    // Adds a clerk: a short password first, then a good one.
+    d.click("a[href='/quan-tri/nguoi-dung']").await;
+    d.check_page("quan-tri-nguoi-dung").await;
+    d.click("#them-nguoi-dung").await;
+    d.type_into("ho-ten", "Đặng Thị Thu Trang").await;
+    d.type_into("ten-dang-nhap", "trang.dt").await;
+    d.c.find(Locator::Id("co-quan"))
+        .await
+        .unwrap()
+        .select_by_value(WARD)
+        .await
+        .unwrap();
+    d.type_into("mat-khau", "ngan").await;
+    d.type_into("nhap-lai", "ngan").await;
+    d.check_page("quan-tri-them-nguoi-dung").await;
+    d.submit("form.admin-form button[type=submit]").await;
+    assert!(d.text("#mat-khau-error").await.contains("ít nhất 10 ký tự"));
+    assert!(d.text(".error-summary").await.contains("Cần sửa 1 mục"));
+    d.check_page("quan-tri-them-nguoi-dung-loi").await;
+    d.type_into("mat-khau", "mat-khau-ban-dau-1").await;
+    d.type_into("nhap-lai", "mat-khau-ban-dau-1").await;
+    d.submit("form.admin-form button[type=submit]").await;
+    assert_eq!(d.path().await, "/quan-tri/nguoi-dung/trang.dt?xong=tao");
+    assert!(d.text("#da-ghi-nhan").await.contains("Đã tạo tài khoản"));
+    assert!(d.text("h1").await.contains("Đặng Thị Thu Trang"));
+    d.check_page("quan-tri-nguoi-dung-moi").await;
+    // … and resets its password.
+    d.type_into("mat-khau", "mat-khau-moi-cua-trang").await;
+    d.type_into("nhap-lai", "mat-khau-moi-cua-trang").await;
+    d.submit("form[action$='/mat-khau'] button[type=submit]")
+        .await;
+    assert!(d.text("#da-ghi-nhan").await.contains("Đã đặt mật khẩu mới"));
+    login(d.server.addr, "trang.dt", "mat-khau-moi-cua-trang");
+
+    // Disables the clerk who is still at work.
+    d.goto(&format!("/quan-tri/nguoi-dung/{CLERK}")).await;
+    d.submit("#khoa").await;
+    assert!(d.text("#da-ghi-nhan").await.contains("Đã khóa tài khoản"));
+    assert!(d.has("#mo-khoa").await, "enable offered instead");
+    d.check_page("quan-tri-da-khoa").await;
+    // Their own page: no button to lock themselves out.
+    d.goto(&format!("/quan-tri/nguoi-dung/{ADMIN}")).await;
+    assert!(!d.has("#khoa").await);
+    assert!(d.has("#tai-khoan-cua-ban").await);
+
+    // Back in the clerk's browser: the next click lands on the login page.
+    d.c.delete_all_cookies().await.unwrap();
+    d.c.add_cookie(clerk_session).await.unwrap();
+    d.goto("/hang-doi").await;
+    assert!(
+        d.path().await.starts_with("/dang-nhap"),
+        "{}",
+        d.path().await
+    );
+    d.finish().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs chromium"]
+async fn an_admin_adds_a_portal_reads_the_calendar_and_catalogue_and_verifies_the_audit_trail() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let mut d = Desk::start_with(&[(ADMIN, "admin", "000.00.01.H26")]).await;
+    d.login_as(ADMIN).await;
+
+    // A portal client: its secret once, then never again.
+    d.goto("/quan-tri/cong-thong-tin").await;
+    d.type_into("ma-ung-dung", "cong.dvc.tinh").await;
+    d.type_into("ten", "Cổng Dịch vụ công thành phố Hà Nội")
+        .await;
+    d.submit("#them-cong button[type=submit]").await;
+    let secret = d.text("#secret").await;
+    assert_eq!(secret.len(), 48, "{secret}");
+    assert!(d.text("#khoa-moi").await.contains("Chỉ hiện một lần"));
+    d.check_page("quan-tri-cong-khoa-bi-mat").await;
+    let r = http(
+        d.server.addr,
+        "POST",
+        "/api/v1/auth/token",
+        None,
+        Some(&json!({"client_id": "cong.dvc.tinh", "client_secret": secret})),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.json_or_text());
+    d.goto("/quan-tri/cong-thong-tin").await;
+    assert!(!d.has("#secret").await, "shown once");
+    assert!(d
+        .text("#cong-cong\\.dvc\\.tinh")
+        .await
+        .contains("Đang hoạt động"));
+    d.check_page("quan-tri-cong-dich-vu-cong").await;
+    d.click("#cong-cong\\.dvc\\.tinh details.confirm > summary")
+        .await;
+    d.submit("#cong-cong\\.dvc\\.tinh details.confirm button[type=submit]")
+        .await;
+    assert!(d.text("#da-ghi-nhan").await.contains("Đã thu hồi"));
+    assert!(d
+        .text("#cong-cong\\.dvc\\.tinh")
+        .await
+        .contains("Đã thu hồi"));
+
+    // The agency tree, the catalogue and a procedure's versions, read-only.
+    d.goto("/quan-tri/co-quan").await;
+    assert!(d.text(".agency-tree").await.contains("000.00.51.H26"));
+    d.check_page("quan-tri-co-quan").await;
+    d.goto("/quan-tri/thu-tuc").await;
+    assert!(d.text("main").await.contains("config/catalogue"));
+    d.click(&format!("a[href='/quan-tri/thu-tuc/{BIRTH}']"))
+        .await;
+    assert!(d.text("h1").await.contains("khai sinh"));
+    assert!(d.text(".versions-list").await.contains("Đang áp dụng"));
+    d.check_page("quan-tri-thu-tuc-phien-ban").await;
+    d.goto("/quan-tri/thu-tuc").await;
+    d.check_page("quan-tri-thu-tuc").await;
+
+    // The year's calendar: holidays and make-up days named, not by colour alone.
+    d.goto("/quan-tri/lich?nam=2026").await;
+    let january = d.text("#thang-1 ~ .cal-named").await;
+    assert!(january.contains("Tết Dương lịch"), "{january}");
+    assert!(january.contains("Làm bù"), "{january}");
+    let cell = d.text("#thang-1 ~ table td.h").await;
+    assert!(cell.contains("Nghỉ"), "{cell}");
+    d.check_page("quan-tri-lich-2026").await;
+
+    // The audit trail, checked from the page.
+    d.goto("/quan-tri/nhat-ky").await;
+    d.submit("#kiem-tra-nhat-ky").await;
+    let result = d.text("#ket-qua-kiem-tra").await;
+    assert!(result.contains("Toàn vẹn"), "{result}");
+    assert!(d.text(".audit-list").await.contains("Thu hồi cổng"));
+    d.check_page("quan-tri-nhat-ky").await;
+    d.finish().await;
+}

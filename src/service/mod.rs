@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod admin;
 pub mod archive;
 pub mod catalogue;
 pub mod documents;

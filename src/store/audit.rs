@@ -180,3 +180,15 @@ impl super::Store {
         Ok(report)
     }
 }
+
+impl super::Store {
+    /// The last `limit` records of the trail, newest first.
+    pub fn recent_audit(&self, limit: i64) -> StoreResult<Vec<AuditRow>> {
+        let mut conn = self.conn()?;
+        Ok(audit_log::table
+            .order(audit_log::id.desc())
+            .limit(limit)
+            .select(AuditRow::as_select())
+            .load(&mut *conn)?)
+    }
+}

@@ -157,3 +157,60 @@ pub fn set_disabled(
     }
     Ok(())
 }
+
+/// An account as the administration pages list it: everything but the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct AccountRow {
+    pub username: String,
+    pub full_name: String,
+    pub role: String,
+    pub agency_code: String,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Store {
+    /// Every account, staff and portal clients, by username.
+    pub fn list_accounts(&self) -> StoreResult<Vec<AccountRow>> {
+        let mut conn = self.conn()?;
+        Ok(users::table
+            .order(users::username)
+            .select(AccountRow::as_select())
+            .load(&mut conn)?)
+    }
+}
+
+/// One account (inside the caller's transaction); `NotFound` when there is no such account.
+pub fn account(conn: &mut DbConnection, username: &str) -> StoreResult<AccountRow> {
+    users::table
+        .find(username)
+        .select(AccountRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Gives an account another role and agency, bumping the token version (its tokens and
+/// sessions were issued for the old ones); `NotFound` when there is no such account.
+pub fn set_role_agency(
+    conn: &mut DbConnection,
+    username: &str,
+    role: &str,
+    agency: &str,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let n = diesel::update(users::table.find(username))
+        .set((
+            users::role.eq(role),
+            users::agency_code.eq(agency),
+            users::updated_at.eq(now),
+            users::token_version.eq(users::token_version + 1),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

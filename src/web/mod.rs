@@ -8,6 +8,7 @@
 //! script or style, and `Cache-Control: no-store` on every page with personal data.
 
 mod actions;
+mod admin;
 pub mod assets;
 pub mod charts;
 mod citizen;
@@ -191,6 +192,9 @@ impl Frame {
         items.push(("Tra cứu hồ sơ", "/ho-so"));
         if reports::in_nav(caller.role) {
             items.push(("Báo cáo", "/bao-cao"));
+        }
+        if caller.role == Role::Admin {
+            items.push(("Quản trị", "/quan-tri"));
         }
         f.nav = items
             .into_iter()
@@ -385,8 +389,14 @@ pub struct HomePage {
 }
 
 /// `GET /`: each role's home page — today's figures of their agency and the counts of
-/// their queue, each linked to its tab; other roles go to the search.
+/// their queue, each linked to its tab; an administrator goes to the administration,
+/// other roles to the search.
 async fn home(who: session::Staff) -> WebResult<HttpResponse> {
+    if who.caller.role == Role::Admin {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", "/quan-tri"))
+            .finish());
+    }
     if !matches!(who.caller.role, Role::Clerk | Role::Official | Role::Leader) {
         return Ok(HttpResponse::SeeOther()
             .insert_header(("Location", "/ho-so"))
@@ -488,6 +498,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/tra-cuu/{code}/ket-qua/{id}",
                 web::post().to(citizen::result),
-            ),
+            )
+            .configure(admin::configure),
     );
 }
