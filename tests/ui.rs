@@ -1861,3 +1861,219 @@ async fn an_admin_adds_a_portal_reads_the_calendar_and_catalogue_and_verifies_th
     d.check_page("quan-tri-nhat-ky").await;
     d.finish().await;
 }
+
+/// The leaders' dashboard: its tiles and tables equal the JSON report of the same filters;
+/// each chart has its SVG title and its data table; the exports download.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs chromium"]
+async fn the_leaders_dashboard_shows_the_json_report() {
+    const PROVINCE: &str = "000.00.00.H26";
+    const OTHER_WARD: &str = "000.00.52.H26";
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let mut d = Desk::start_with(&[
+        ("leader.tinh", "leader", PROVINCE),
+        ("leader.ward", "leader", WARD),
+        ("clerk.other", "clerk", OTHER_WARD),
+    ])
+    .await;
+    let addr = d.server.addr;
+    let call = |user: &str, method: &str, path: &str, body: Option<Value>| {
+        let token = login(addr, user, PASSWORD);
+        let r = http(addr, method, path, Some(&token), body.as_ref()).unwrap();
+        (r.status, r.json())
+    };
+    let birth = |agency: &str, name: &str, channel: &str| {
+        json!({
+            "procedure_code": BIRTH, "channel": channel, "competent_agency": agency,
+            "applicant": {"full_name": name, "id_number": "001190012345"},
+            "papers": [
+                {"name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original"},
+                {"name": "Giấy chứng sinh", "kind": "original"}
+            ]
+        })
+    };
+    // Three dossiers at the ward (one returned), two at another ward.
+    let mut codes = Vec::new();
+    for (clerk, agency, name) in [
+        (CLERK, WARD, "Lò Văn Khánh"),
+        (CLERK, WARD, "Cầm Thị Duyên"),
+        (CLERK, WARD, "Điêu Chính Tâm"),
+        ("clerk.other", OTHER_WARD, "Quàng Văn Hải"),
+        ("clerk.other", OTHER_WARD, "Lường Thị Mai"),
+    ] {
+        let (status, r) = call(
+            clerk,
+            "POST",
+            "/api/v1/dossiers",
+            Some(birth(agency, name, "counter")),
+        );
+        assert_eq!(status, 201, "{r}");
+        codes.push(r["code"].as_str().unwrap().to_string());
+    }
+    let (status, r) = call(
+        "leader.ward",
+        "POST",
+        &format!("/api/v1/dossiers/{}/events", codes[0]),
+        Some(json!({"type": "decide", "outcome": "approved"})),
+    );
+    assert_eq!(status, 201, "{r}");
+    let (status, r) = call(
+        CLERK,
+        "POST",
+        &format!("/api/v1/dossiers/{}/events", codes[0]),
+        Some(json!({"type": "return", "channel": "counter"})),
+    );
+    assert_eq!(status, 201, "{r}");
+
+    d.login_as("leader.tinh").await;
+    d.goto("/").await;
+    d.click("a[href='/bao-cao']").await;
+    assert_eq!(d.path().await, "/bao-cao");
+    // The filters as a leader sets them: the province with the agencies below, March 2026,
+    // by agency.
+    let filters =
+        format!("co-quan={PROVINCE}&tu=2026-03-01&den=2026-03-31&cap-duoi=co&nhom=agency");
+    d.goto(&format!("/bao-cao?{filters}")).await;
+    let (status, report) = call(
+        "leader.tinh",
+        "GET",
+        &format!(
+            "/api/v1/reports/indicators?agency={PROVINCE}&from=2026-03-01&to=2026-03-31&descendants=true&group_by=agency"
+        ),
+        None,
+    );
+    assert_eq!(status, 200, "{report}");
+    use motcua::web::charts::{format_count, format_percent};
+    // WebDriver reads a no-break space as a space.
+    let pct = |v: &Value| {
+        v.as_f64()
+            .map(format_percent)
+            .unwrap_or_else(|| "—".into())
+            .replace('\u{a0}', " ")
+    };
+    let n = |v: &Value| format_count(v.as_f64().unwrap());
+    // The tiles: one per target, with the report's value.
+    let tiles = d.c.find_all(Locator::Css(".tile")).await.unwrap();
+    let targets = report["total"]["targets"].as_array().unwrap();
+    assert_eq!(tiles.len(), targets.len());
+    for (tile, t) in tiles.iter().zip(targets) {
+        let value = tile
+            .find(Locator::Css(".tile-value"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(value, pct(&t["value"]), "{t}");
+        let verdict = tile.attr("class").await.unwrap().unwrap_or_default();
+        let expected = match (t["value"].is_null(), t["met"].as_bool().unwrap()) {
+            (true, _) => "tile-none",
+            (false, true) => "tile-met",
+            (false, false) => "tile-short",
+        };
+        assert!(verdict.contains(expected), "{verdict} for {t}");
+    }
+    // The figures table: every agency's row and the total as the report counts them.
+    let row = |key: String| {
+        let c = d.c.clone();
+        async move {
+            let tr = c
+                .find(Locator::Css(&format!(
+                    "#bang-tong-hop tr[data-key='{key}']"
+                )))
+                .await
+                .unwrap_or_else(|e| panic!("no row {key}: {e}"));
+            let mut out = Vec::new();
+            for td in tr.find_all(Locator::Css("td")).await.unwrap() {
+                out.push(td.text().await.unwrap());
+            }
+            out
+        }
+    };
+    let expected = |g: &Value| {
+        let c = &g["counts"];
+        let r = &g["rates"];
+        let finished = c["finished_early"].as_i64().unwrap()
+            + c["finished_on_time"].as_i64().unwrap()
+            + c["finished_late"].as_i64().unwrap();
+        vec![
+            n(&c["received"]),
+            n(&c["received_online"]),
+            format_count(finished as f64),
+            n(&c["finished_early"]),
+            n(&c["finished_on_time"]),
+            n(&c["finished_late"]),
+            pct(&r["on_time_rate"]),
+            pct(&r["online_rate"]),
+            pct(&r["electronic_handover_rate"]),
+            pct(&r["digitisation_rate"]),
+            pct(&r["reuse_rate"]),
+            pct(&r["satisfaction_rate"]),
+        ]
+    };
+    let groups = report["groups"].as_array().unwrap();
+    assert!(groups.len() >= 2, "{report}");
+    for g in groups {
+        let key = g["key"].as_str().unwrap().to_string();
+        assert_eq!(row(key.clone()).await, expected(g), "{key}");
+    }
+    assert_eq!(row("total".into()).await, expected(&report["total"]));
+    assert_eq!(report["total"]["counts"]["received"], 5);
+    // QĐ 766: each score as the report gives it.
+    let scores =
+        d.c.find_all(Locator::Css("#bang-qd766 tbody tr"))
+            .await
+            .unwrap();
+    assert_eq!(scores.len(), report["qd766"].as_array().unwrap().len());
+    // Four charts, each with its SVG <title> and its data table.
+    let figures =
+        d.c.find_all(Locator::Css("figure.dash-figure"))
+            .await
+            .unwrap();
+    assert_eq!(figures.len(), 4);
+    for f in &figures {
+        let title = f
+            .find(Locator::Css("svg[role=img] > title"))
+            .await
+            .expect("an SVG title");
+        assert!(!title.html(true).await.unwrap().trim().is_empty());
+        assert!(f.find(Locator::Css("table tbody tr")).await.is_ok());
+    }
+    d.check_page("bao-cao").await;
+    // Another grouping, by month, and a period the other way round: said next to the field.
+    d.goto(&format!(
+        "/bao-cao?co-quan={PROVINCE}&tu=2026-03-31&den=2026-03-01&nhom=month"
+    ))
+    .await;
+    assert!(d.text("#loi").await.contains("Ngày kết thúc"));
+    assert!(d.text("#den-loi").await.contains("Ngày kết thúc"));
+    d.check_page("bao-cao-loi").await;
+    d.goto(&format!(
+        "/bao-cao?co-quan={PROVINCE}&tu=2026-01-01&den=2026-03-31&nhom=month"
+    ))
+    .await;
+    assert!(d.text("#bang-tong-hop").await.contains("Tháng 03/2026"));
+    // The exports of the same filters download for the signed-in browser.
+    for href in [
+        format!("/bao-cao/chi-tieu.csv?{filters}"),
+        format!("/bao-cao/chi-tieu.xlsx?{filters}"),
+    ] {
+        let r = d
+            .c
+            .execute_async(
+                r#"var done = arguments[arguments.length - 1];
+                fetch(arguments[0]).then(function (r) { done(r.status + " " + r.headers.get("content-disposition")); })
+                  .catch(function (e) { done(String(e)); });"#,
+                vec![json!(href)],
+            )
+            .await
+            .unwrap();
+        let r = r.as_str().unwrap().to_string();
+        assert!(r.starts_with("200 attachment"), "{href}: {r}");
+    }
+    // A ward's leader cannot read the province.
+    d.login_as("leader.ward").await;
+    d.goto(&format!("/bao-cao?{filters}")).await;
+    assert!(d.text("#loi").await.contains("ngoài phạm vi"));
+    d.finish().await;
+}

@@ -250,6 +250,7 @@ pub async fn page(who: Staff, q: web::Query<PageQuery>) -> WebResult<HttpRespons
     let page = PickPage {
         frame: who
             .frame("Tiếp nhận hồ sơ", "/tiep-nhan")
+            .with_htmx()
             .crumb("Tiếp nhận hồ sơ", "/tiep-nhan"),
         q: query,
         shown: results.len(),
@@ -364,6 +365,7 @@ fn form_page(
     FormPage {
         frame: who
             .frame(format!("Tiếp nhận: {}", p.name), "/tiep-nhan")
+            .with_htmx()
             .crumb("Tiếp nhận hồ sơ", "/tiep-nhan")
             .crumb(
                 p.name.clone(),

@@ -142,7 +142,7 @@ impl Frame {
             title: title.into(),
             css: asset("app.css"),
             fonts: asset("fonts/fonts.css"),
-            htmx: asset("vendor/htmx.min.js"),
+            htmx: "",
             js: asset("app.js"),
             user: None,
             nav: Vec::new(),
@@ -205,6 +205,13 @@ impl Frame {
             })
             .collect();
         f
+    }
+
+    /// Loads htmx on this page (the intake form's inline checks and partial answers);
+    /// other pages do without its 37 KB.
+    pub fn with_htmx(mut self) -> Self {
+        self.htmx = asset("vendor/htmx.min.js");
+        self
     }
 
     pub fn crumb(mut self, label: impl Into<String>, href: impl Into<String>) -> Self {
@@ -475,10 +482,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/bao-cao/so-theo-doi.xlsx",
                 web::get().to(reports::tracking_book),
             )
-            .route(
-                "/bao-cao/chi-tieu.{kind}",
-                web::get().to(reports::export),
-            )
+            .route("/bao-cao/chi-tieu.{kind}", web::get().to(reports::export))
             .route("/ho-so/{code}", web::get().to(dossier::page))
             .route(
                 "/ho-so/{code}/giay-tiep-nhan",

@@ -92,7 +92,10 @@ fn filters(caller: &Caller, q: &DashQuery, today: NaiveDate) -> Filters {
     {
         None => default,
         Some(s) => parse_day(s).unwrap_or_else(|| {
-            errors.push((field, "Ngày không hợp lệ: nhập dạng ngày/tháng/năm, ví dụ 01/03/2026".to_string()));
+            errors.push((
+                field,
+                "Ngày không hợp lệ: nhập dạng ngày/tháng/năm, ví dụ 01/03/2026".to_string(),
+            ));
             default
         }),
     };
@@ -496,9 +499,9 @@ fn figures(
     if let Some(last) = out.last_mut() {
         let t = |name| target_of(by_agency, name).map(charts::format_percent);
         last.note = match (t("electronic_handover_rate"), t("digitisation_rate")) {
-            (Some(e), Some(d)) => format!(
-                "Chỉ tiêu của Kế hoạch: luân chuyển điện tử tối thiểu {e}, số hóa {d}."
-            ),
+            (Some(e), Some(d)) => {
+                format!("Chỉ tiêu của Kế hoạch: luân chuyển điện tử tối thiểu {e}, số hóa {d}.")
+            }
             _ => String::new(),
         };
     }
@@ -636,8 +639,7 @@ pub async fn page(who: Staff, q: web::Query<DashQuery>) -> WebResult<HttpRespons
     let offset = app.settings.offset;
     let today = app.clock.now().with_timezone(&offset).date_naive();
     let mut f = filters(&who.caller, &q, today);
-    let scope: Vec<&crate::core::catalogue::Agency> =
-        app.agencies.descendants(&who.caller.agency);
+    let scope: Vec<&crate::core::catalogue::Agency> = app.agencies.descendants(&who.caller.agency);
     if !scope.iter().any(|a| a.code == f.agency) {
         f.errors.push((
             "co-quan",
@@ -710,7 +712,12 @@ pub async fn page(who: Staff, q: web::Query<DashQuery>) -> WebResult<HttpRespons
         ("Năm trước", last_year_start, last_year_end),
     ]
     .into_iter()
-    .map(|(l, a, b)| (l.to_string(), format!("/bao-cao?{}", query_string(&f, a, b))))
+    .map(|(l, a, b)| {
+        (
+            l.to_string(),
+            format!("/bao-cao?{}", query_string(&f, a, b)),
+        )
+    })
     .collect();
     let agency_name = app
         .agencies
@@ -781,7 +788,12 @@ pub async fn page(who: Staff, q: web::Query<DashQuery>) -> WebResult<HttpRespons
     };
     if let Some((main, by_agency, by_month)) = report {
         page.tiles = tiles(&main);
-        (page.scores, page.score_total, page.score_max, page.scores_sample) = scores(&main);
+        (
+            page.scores,
+            page.score_total,
+            page.score_max,
+            page.scores_sample,
+        ) = scores(&main);
         page.rows = main
             .groups
             .iter()
