@@ -34,6 +34,8 @@ pub struct App {
     pub accounts: AccountCache,
     /// The work queue's tab counts as last counted (`web.queue_counts_cache_s`).
     pub queue_counts: crate::service::queue::CountCache,
+    /// Indicator reports as last counted (`web.report_cache_s`).
+    pub report_memo: crate::service::reports::ReportMemo,
 }
 
 /// Accounts as last read from the store, by username, with the moment they were read:
@@ -215,6 +217,7 @@ impl App {
             targets,
             accounts: Default::default(),
             queue_counts: Default::default(),
+            report_memo: Default::default(),
         };
         for (fact, n) in app
             .fill_rollup_columns()

@@ -191,6 +191,7 @@ struct WebSection {
     idle_timeout_min: u32,
     absolute_timeout_h: u32,
     queue_counts_cache_s: u32,
+    report_cache_s: u32,
 }
 
 impl Default for WebSection {
@@ -199,6 +200,7 @@ impl Default for WebSection {
             idle_timeout_min: 30,
             absolute_timeout_h: 12,
             queue_counts_cache_s: 5,
+            report_cache_s: 60,
         }
     }
 }
@@ -535,6 +537,10 @@ pub struct Settings {
     /// queue_counts_cache_s`, at most 60; 0: counted on every page). A write by this
     /// process, or a new minute, counts again at once.
     pub queue_counts_cache_s: u32,
+    /// How long an indicator report (the dashboard's and `GET /api/v1/reports/indicators`'
+    /// alike) may be reused for the same agency, scope, period and grouping (`[web]
+    /// report_cache_s`, at most 600; 0: counted on every request).
+    pub report_cache_s: u32,
     /// Guessing passwords (see [`crate::core::throttle`]).
     pub login_limits: crate::core::throttle::Limits,
     /// Guessing pins at the public lookup.
@@ -747,6 +753,9 @@ impl Settings {
                 "phải từ 1 đến 1440 phút".into(),
             ));
         }
+        if file.web.report_cache_s > 600 {
+            return Err(err("web.report_cache_s", "phải từ 0 đến 600 giây".into()));
+        }
         if file.web.queue_counts_cache_s > 60 {
             return Err(err(
                 "web.queue_counts_cache_s",
@@ -799,6 +808,7 @@ impl Settings {
             token_ttl_minutes: file.auth.token_ttl_minutes,
             account_cache_s: file.auth.account_cache_s,
             queue_counts_cache_s: file.web.queue_counts_cache_s,
+            report_cache_s: file.web.report_cache_s,
             login_limits: crate::core::throttle::Limits {
                 free: file.auth.login_free_failures,
                 per_address: file.auth.login_failures_per_address,

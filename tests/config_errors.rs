@@ -410,3 +410,15 @@ fn queue_counts_reused_too_long_is_refused() {
     );
     assert_eq!(load(&dir).unwrap().settings.queue_counts_cache_s, 0);
 }
+
+#[test]
+fn reports_reused_too_long_is_refused() {
+    let (_tmp, dir) = config_copy();
+    let f = dir.join("default.toml");
+    edit(&f, "report_cache_s = 60", "report_cache_s = 3600");
+    let err = load(&dir).unwrap_err();
+    assert_eq!(err.key, "web.report_cache_s", "{err}");
+    assert!(err.to_string().contains("phải từ 0 đến 600 giây"), "{err}");
+    edit(&f, "report_cache_s = 3600", "report_cache_s = 0");
+    assert_eq!(load(&dir).unwrap().settings.report_cache_s, 0);
+}

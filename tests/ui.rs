@@ -346,6 +346,19 @@ impl Desk {
         self.screenshots(name).await;
     }
 
+    /// The page printed by the browser on A4 (its print style sheet), into
+    /// `target/ui-shots/{name}.pdf`.
+    async fn print_a4(&self, name: &str) {
+        use fantoccini::wd::{PrintConfigurationBuilder, PrintSize};
+        let config = PrintConfigurationBuilder::default()
+            .size(PrintSize::A4)
+            .build()
+            .unwrap();
+        let pdf = self.c.print(config).await.expect("print to PDF");
+        assert!(pdf.starts_with(b"%PDF"), "{name}: not a PDF");
+        std::fs::write(shots_dir().join(format!("{name}.pdf")), &pdf).unwrap();
+    }
+
     /// Whole-page screenshots at desktop and phone widths; the window's size is restored.
     async fn screenshots(&self, name: &str) {
         let before = self.c.get_window_size().await.unwrap();
@@ -1687,6 +1700,7 @@ async fn the_monthly_public_page_shows_the_api_figures_to_anyone() {
         assert!(!page.contains(name) && !page.contains(id), "{name}");
     }
     d.check_page("cong-khai").await;
+    d.print_a4("cong-khai-in").await;
     // The month picker without script: another month, then one that is not a month.
     // (Chromium's month field takes no typed text through WebDriver: its value is set.)
     d.c.execute(
@@ -2049,6 +2063,7 @@ async fn the_leaders_dashboard_shows_the_json_report() {
         assert!(f.find(Locator::Css("table tbody tr")).await.is_ok());
     }
     d.check_page("bao-cao").await;
+    d.print_a4("bao-cao-in").await;
     // Another grouping, by month, and a period the other way round: said next to the field.
     d.goto(&format!(
         "/bao-cao?co-quan={PROVINCE}&tu=2026-03-31&den=2026-03-01&nhom=month"

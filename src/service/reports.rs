@@ -17,6 +17,40 @@ use crate::error::{AppError, AppResult};
 use crate::store::reports::FactRow;
 use crate::store::{from_db, to_db};
 
+/// Indicator reports as last counted, by agency, scope, period and grouping, each with
+/// when it was counted (`web.report_cache_s`). At most [`ReportMemo::MAX`] entries: the
+/// oldest go first.
+#[derive(Debug, Default)]
+pub struct ReportMemo {
+    entries:
+        std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, IndicatorReport)>>,
+}
+
+impl ReportMemo {
+    pub const MAX: usize = 256;
+
+    fn get(&self, key: &str, ttl: std::time::Duration) -> Option<IndicatorReport> {
+        let e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        e.get(key)
+            .filter(|(at, _)| at.elapsed() < ttl)
+            .map(|(_, r)| r.clone())
+    }
+
+    fn put(&self, key: String, report: IndicatorReport) {
+        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if e.len() >= Self::MAX && !e.contains_key(&key) {
+            if let Some(oldest) = e
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(k, _)| k.clone())
+            {
+                e.remove(&oldest);
+            }
+        }
+        e.insert(key, (std::time::Instant::now(), report));
+    }
+}
+
 /// A request for indicators.
 #[derive(Debug, Clone)]
 pub struct IndicatorQuery {
@@ -542,7 +576,11 @@ impl App {
         ))
     }
 
-    /// `GET /api/v1/reports/indicators`.
+    /// `GET /api/v1/reports/indicators` and the leaders' dashboard: the report of `q`,
+    /// reused from [`ReportMemo`] for `web.report_cache_s` when the same agency, scope,
+    /// period and grouping were counted that recently, in the same minute, with no write
+    /// by this process since (never with `recompute`). The caller's right to the agency
+    /// is checked every time.
     pub fn indicators(
         &self,
         caller: &Caller,
@@ -557,6 +595,37 @@ impl App {
         }
         let agency = q.agency.clone().unwrap_or_else(|| caller.agency.clone());
         let scope = self.report_scope(caller, &agency, q.descendants)?;
+        let ttl = std::time::Duration::from_secs(u64::from(self.settings.report_cache_s));
+        if q.recompute || ttl.is_zero() {
+            return self.count_report(q, agency, scope, now);
+        }
+        // Counted again after any write by this process, and in each new minute (the
+        // dossiers in progress turn overdue with the clock).
+        let key = format!(
+            "{agency}|{}|{}|{}|{:?}|{}|{}",
+            q.descendants,
+            q.from,
+            q.to,
+            q.group_by,
+            self.store.write_generation(),
+            now.format("%Y-%m-%d %H:%M")
+        );
+        if let Some(r) = self.report_memo.get(&key, ttl) {
+            return Ok(r);
+        }
+        let report = self.count_report(q, agency, scope, now)?;
+        self.report_memo.put(key, report.clone());
+        Ok(report)
+    }
+
+    /// Counts the report of `q` for `agency` over `scope` (checked by the caller).
+    fn count_report(
+        &self,
+        q: &IndicatorQuery,
+        agency: String,
+        scope: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> AppResult<IndicatorReport> {
         let period = Period {
             from: q.from,
             to: q.to,
