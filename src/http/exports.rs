@@ -13,9 +13,9 @@ use crate::core::indicators::GroupBy;
 use crate::service::exports::BookQuery;
 use crate::service::reports::IndicatorQuery;
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-const CSV: &str = "text/csv; charset=utf-8";
-const PDF: &str = "application/pdf";
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(crate) const CSV: &str = "text/csv; charset=utf-8";
+pub(crate) const PDF: &str = "application/pdf";
 
 /// A required local date `YYYY-MM-DD`; `invalid_period` otherwise.
 fn date(q: &HashMap<String, String>, key: &'static str) -> ApiResult<NaiveDate> {
@@ -78,7 +78,7 @@ pub fn parse_indicator_query(q: &HashMap<String, String>) -> ApiResult<Indicator
 }
 
 /// A file download; never cached by shared caches.
-fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> HttpResponse {
+pub(crate) fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((

@@ -7,7 +7,7 @@ mod calendar;
 mod catalogue;
 mod dossiers;
 pub mod error;
-mod exports;
+pub(crate) mod exports;
 pub(crate) mod files;
 mod public;
 mod reports;

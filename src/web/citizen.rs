@@ -56,17 +56,9 @@ struct StatusView {
     results: Vec<(String, String, Option<String>, String)>,
 }
 
-/// `1.250.000 đ`: đồng with the Vietnamese thousands separator.
+/// `1.250.000 đồng`: the charts' Vietnamese thousands separator, with the currency.
 fn dong(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(ch);
-    }
-    format!("{}{out} đồng", if n < 0 { "-" } else { "" })
+    format!("{} đồng", super::charts::format_count(n as f64))
 }
 
 #[derive(Template)]

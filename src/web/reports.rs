@@ -16,6 +16,7 @@ use super::session::Staff;
 use super::{render_status, WebResult};
 use crate::core::indicators::GroupBy;
 use crate::error::{AppError, AppResult};
+use crate::http::exports::{download, CSV, PDF, XLSX};
 use crate::service::exports::RATE_COLUMNS;
 use crate::service::reports::{Group, IndicatorQuery, IndicatorReport};
 use crate::service::{Caller, Role};
@@ -477,7 +478,17 @@ fn figures(
             unit: Unit::Percent,
             target: None,
         }),
-        note: "Chỉ tiêu của Kế hoạch: luân chuyển điện tử tối thiểu 80 %, số hóa 100 %.".into(),
+        note: match (
+            target_of(by_agency, "electronic_handover_rate"),
+            target_of(by_agency, "digitisation_rate"),
+        ) {
+            (Some(e), Some(d)) => format!(
+                "Chỉ tiêu của Kế hoạch: luân chuyển điện tử tối thiểu {}, số hóa {}.",
+                charts::format_percent(e),
+                charts::format_percent(d)
+            ),
+            _ => String::new(),
+        },
         columns: vec![
             "Lượt luân chuyển".into(),
             "Luân chuyển điện tử".into(),
@@ -495,16 +506,6 @@ fn figures(
             ]
         }),
     });
-    // The targets' note of chart 4 from the configuration, not a constant.
-    if let Some(last) = out.last_mut() {
-        let t = |name| target_of(by_agency, name).map(charts::format_percent);
-        last.note = match (t("electronic_handover_rate"), t("digitisation_rate")) {
-            (Some(e), Some(d)) => {
-                format!("Chỉ tiêu của Kế hoạch: luân chuyển điện tử tối thiểu {e}, số hóa {d}.")
-            }
-            _ => String::new(),
-        };
-    }
     out
 }
 
@@ -837,17 +838,6 @@ fn export_query(who: &Staff, q: &DashQuery) -> Result<(Filters, IndicatorQuery),
     Ok((f, iq))
 }
 
-fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .insert_header(("Cache-Control", "private, no-store"))
-        .body(bytes)
-}
-
 fn stem(f: &Filters) -> String {
     format!("chi-tieu-{}-{}-{}", f.agency, f.from, f.to)
 }
@@ -867,15 +857,15 @@ pub async fn export(
     let (bytes, ct) = match kind.as_str() {
         "xlsx" => (
             web::block(move || a.indicators_xlsx(&c, &iq, now)).await??,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            XLSX,
         ),
         "csv" => (
             web::block(move || a.indicators_csv(&c, &iq, now)).await??,
-            "text/csv; charset=utf-8",
+            CSV,
         ),
         "pdf" => (
             web::block(move || a.indicators_pdf(&c, &iq, now)).await??,
-            "application/pdf",
+            PDF,
         ),
         _ => return Err(AppError::not_found().into()),
     };
@@ -896,7 +886,7 @@ pub async fn tracking_book(who: Staff, q: web::Query<DashQuery>) -> WebResult<Ht
     let (book, bytes) = web::block(move || a.tracking_book_xlsx(&c, &query, now)).await??;
     Ok(download(
         bytes,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        XLSX,
         &format!(
             "so-theo-doi-ho-so-{}-{}-{}.xlsx",
             book.agency, book.from, book.to
