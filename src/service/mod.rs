@@ -16,6 +16,7 @@ pub mod import;
 pub mod intake;
 pub mod lookup;
 pub mod notices;
+pub mod notify;
 pub mod processing;
 pub mod queue;
 pub mod reports;
