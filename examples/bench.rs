@@ -1177,6 +1177,7 @@ fn run_backend(
             data_dir: Some(data_dir.path().display().to_string()),
             secret: Some(SECRET.into()),
             bind: None,
+            smtp_password: None,
         },
     )
     .map_err(|e| anyhow!("config: {e}"))?;

@@ -36,6 +36,8 @@ pub struct App {
     pub queue_counts: crate::service::queue::CountCache,
     /// Indicator reports as last counted (`web.report_cache_s`).
     pub report_memo: crate::service::reports::ReportMemo,
+    /// The notifications' templates (`config/templates/`).
+    pub templates: crate::service::notify::Templates,
 }
 
 /// Accounts as last read from the store, by username, with the moment they were read:
@@ -141,6 +143,7 @@ impl App {
             catalogue,
             rule_sets,
             targets,
+            templates,
         } = config;
         let forms = crate::forms::Forms::load(&settings.forms_dir).with_context(|| {
             format!(
@@ -215,6 +218,7 @@ impl App {
             clock,
             files,
             targets,
+            templates,
             accounts: Default::default(),
             queue_counts: Default::default(),
             report_memo: Default::default(),

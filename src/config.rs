@@ -182,6 +182,98 @@ struct SettingsFile {
     files: FilesSection,
     #[serde(default)]
     web: WebSection,
+    #[serde(default)]
+    mail: MailSection,
+}
+
+/// Notifications (`[mail]`, issue #17).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct MailSection {
+    transport: String,
+    from: String,
+    file_dir: String,
+    smtp_host: String,
+    smtp_port: u16,
+    smtp_security: String,
+    smtp_username: String,
+    smtp_password: Option<String>,
+    smtp_timeout_s: u32,
+    smtp_pool_size: u32,
+    poll_interval_ms: u64,
+    batch_size: u32,
+    max_attempts: u32,
+    retry_base_s: u32,
+    retry_max_s: u32,
+    lease_s: u32,
+}
+
+impl Default for MailSection {
+    fn default() -> Self {
+        Self {
+            transport: "file".into(),
+            from: "Bộ phận Một cửa <khong-tra-loi@motcua.invalid>".into(),
+            file_dir: "{data_dir}/mail".into(),
+            smtp_host: "localhost".into(),
+            smtp_port: 587,
+            smtp_security: "starttls".into(),
+            smtp_username: String::new(),
+            smtp_password: None,
+            smtp_timeout_s: 20,
+            smtp_pool_size: 4,
+            poll_interval_ms: 1000,
+            batch_size: 20,
+            max_attempts: 8,
+            retry_base_s: 30,
+            retry_max_s: 3600,
+            lease_s: 300,
+        }
+    }
+}
+
+/// How notifications leave (`[mail] transport`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// Nothing is sent; the rows wait in the outbox.
+    Off,
+    /// Each message written as an `.eml` file into this directory (development).
+    File(PathBuf),
+    /// Through an SMTP server.
+    Smtp(SmtpSettings),
+}
+
+/// The SMTP server (`[mail] smtp_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    /// `starttls` (submission, 587), `tls` (implicit TLS, 465) or `none` (a relay on the
+    /// same machine, or tests).
+    pub security: String,
+    pub username: String,
+    /// From `MOTCUA_SMTP_PASSWORD` or `[mail] smtp_password`.
+    pub password: Option<String>,
+    pub timeout_s: u32,
+    pub pool_size: u32,
+}
+
+/// Notifications (`[mail]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    /// The sender, `Name <address>`.
+    pub from: String,
+    /// How often an idle worker looks for due rows.
+    pub poll_interval_ms: u64,
+    pub batch_size: u32,
+    /// After this many failed attempts a row is parked for an admin.
+    pub max_attempts: u32,
+    /// The first retry waits this long, each next one twice as long, up to retry_max_s.
+    pub retry_base_s: u32,
+    pub retry_max_s: u32,
+    /// How long a worker holds the rows it claimed; a worker that died leaves them to the
+    /// others after this.
+    pub lease_s: u32,
 }
 
 /// The web pages' sessions (`[web]`).
@@ -480,6 +572,8 @@ pub struct Overrides {
     pub data_dir: Option<String>,
     /// `MOTCUA_SECRET`
     pub secret: Option<String>,
+    /// `MOTCUA_SMTP_PASSWORD`
+    pub smtp_password: Option<String>,
 }
 
 impl Overrides {
@@ -490,6 +584,7 @@ impl Overrides {
             bind: get("MOTCUA_BIND"),
             data_dir: get("MOTCUA_DATA_DIR"),
             secret: get("MOTCUA_SECRET"),
+            smtp_password: get("MOTCUA_SMTP_PASSWORD"),
         }
     }
 }
@@ -558,16 +653,118 @@ pub struct Settings {
     pub session_absolute: chrono::Duration,
     /// Session cookies carry `Secure` (the public base URL is https).
     pub secure_cookies: bool,
+    /// Notifications (`[mail]`).
+    pub mail: MailSettings,
 }
 
 impl Settings {
     /// A copy with no secret, safe to log.
     pub fn without_secret(&self) -> Self {
+        let mut mail = self.mail.clone();
+        if let MailTransport::Smtp(s) = &mut mail.transport {
+            s.password = s.password.as_ref().map(|_| "***".into());
+        }
         Self {
             secret: self.secret.as_ref().map(|_| "***".into()),
+            mail,
             ..self.clone()
         }
     }
+}
+
+/// Checks `[mail]`; a problem names its key (without `mail.`).
+fn mail_settings(
+    m: &MailSection,
+    data_dir: &str,
+    password: Option<String>,
+) -> Result<MailSettings, (&'static str, String)> {
+    let transport = match m.transport.as_str() {
+        "off" => MailTransport::Off,
+        "file" => MailTransport::File(PathBuf::from(
+            m.file_dir
+                .replace("{data_dir}", data_dir.trim_end_matches('/')),
+        )),
+        "smtp" => {
+            if m.smtp_host.trim().is_empty() {
+                return Err((
+                    "smtp_host",
+                    "không được để trống khi transport = \"smtp\"".into(),
+                ));
+            }
+            if m.smtp_port == 0 {
+                return Err(("smtp_port", "phải từ 1 đến 65535".into()));
+            }
+            if !matches!(m.smtp_security.as_str(), "starttls" | "tls" | "none") {
+                return Err((
+                    "smtp_security",
+                    "chỉ nhận \"starttls\", \"tls\" hoặc \"none\"".into(),
+                ));
+            }
+            MailTransport::Smtp(SmtpSettings {
+                host: m.smtp_host.trim().to_string(),
+                port: m.smtp_port,
+                security: m.smtp_security.clone(),
+                username: m.smtp_username.trim().to_string(),
+                password: password.or_else(|| m.smtp_password.clone()),
+                timeout_s: m.smtp_timeout_s,
+                pool_size: m.smtp_pool_size,
+            })
+        }
+        other => {
+            return Err((
+                "transport",
+                format!("\"{other}\" không hợp lệ: chỉ nhận \"smtp\", \"file\" hoặc \"off\""),
+            ))
+        }
+    };
+    if m.from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err((
+            "from",
+            format!(
+                "\"{}\" không phải địa chỉ thư (dạng Tên <dia-chi@ten-mien>)",
+                m.from
+            ),
+        ));
+    }
+    for (key, v, range) in [
+        ("smtp_timeout_s", m.smtp_timeout_s, 1..=300),
+        ("smtp_pool_size", m.smtp_pool_size, 1..=64),
+        ("batch_size", m.batch_size, 1..=1000),
+        ("max_attempts", m.max_attempts, 1..=100),
+        ("retry_base_s", m.retry_base_s, 1..=86_400),
+        ("retry_max_s", m.retry_max_s, 1..=604_800),
+        ("lease_s", m.lease_s, 5..=86_400),
+    ] {
+        if !range.contains(&v) {
+            return Err((
+                key,
+                format!("phải từ {} đến {}", range.start(), range.end()),
+            ));
+        }
+    }
+    if m.retry_max_s < m.retry_base_s {
+        return Err(("retry_max_s", "phải không nhỏ hơn retry_base_s".into()));
+    }
+    if m.lease_s < 2 * m.smtp_timeout_s {
+        return Err((
+            "lease_s",
+            "phải ít nhất gấp đôi smtp_timeout_s (một thư gửi chậm không được quá thời hạn giữ)"
+                .into(),
+        ));
+    }
+    if !(10..=600_000).contains(&m.poll_interval_ms) {
+        return Err(("poll_interval_ms", "phải từ 10 đến 600000".into()));
+    }
+    Ok(MailSettings {
+        transport,
+        from: m.from.clone(),
+        poll_interval_ms: m.poll_interval_ms,
+        batch_size: m.batch_size,
+        max_attempts: m.max_attempts,
+        retry_base_s: m.retry_base_s,
+        retry_max_s: m.retry_max_s,
+        lease_s: m.lease_s,
+    })
 }
 
 /// The offset of a supported time-zone name. Vietnam has kept +07:00 without daylight
@@ -803,7 +1000,10 @@ impl Settings {
                 return Err(err(key, "phải lớn hơn 0".into()));
             }
         }
+        let mail = mail_settings(&file.mail, &data_dir, overrides.smtp_password.clone())
+            .map_err(|(key, m)| err(&format!("mail.{key}"), m))?;
         Ok(Self {
+            mail,
             secret,
             token_ttl_minutes: file.auth.token_ttl_minutes,
             account_cache_s: file.auth.account_cache_s,
@@ -1089,6 +1289,8 @@ pub struct Config {
     pub catalogue: Catalogue,
     pub rule_sets: Vec<RuleSet>,
     pub targets: Targets,
+    /// The notifications' templates (`config/templates/`).
+    pub templates: crate::service::notify::Templates,
 }
 
 /// config/targets.toml: the plan's targets and the QĐ 766 points (data, not constants).
@@ -1218,6 +1420,7 @@ impl Config {
         let catalogue = load_catalogue(dir, &agencies)?;
         let rule_sets = load_rules(dir)?;
         let targets = load_targets(dir, &agencies)?;
+        let templates = crate::service::notify::Templates::load(&dir.join("templates"))?;
         Ok(Self {
             settings,
             calendar,
@@ -1225,6 +1428,7 @@ impl Config {
             catalogue,
             rule_sets,
             targets,
+            templates,
         })
     }
 }

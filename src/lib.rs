@@ -12,6 +12,7 @@ pub mod error;
 pub mod files;
 pub mod forms;
 pub mod http;
+pub mod mail;
 pub mod service;
 pub mod store;
 pub mod telemetry;

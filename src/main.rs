@@ -48,6 +48,9 @@ enum Command {
     /// Bring earlier results into the applicant data store.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Notifications: the outbox and its sending.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Stored files past their retention.
     #[command(subcommand)]
     Archive(ArchiveCommand),
@@ -81,6 +84,26 @@ enum ArchiveCommand {
         #[arg(long)]
         apply: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Queue test messages to an address (checks the [mail] settings end to end: a
+    /// running server sends them, or `mail send` here).
+    Test {
+        /// The recipient.
+        #[arg(long)]
+        to: String,
+        /// How many messages (each with its own key).
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+    },
+    /// Send what is due now from this process, until nothing is left that can be sent.
+    Send,
+    /// The outbox's rows by state, and the parked ones.
+    Status,
+    /// Send a parked message again (audited).
+    Resend { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -189,6 +212,7 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Archive(ArchiveCommand::Sweep { apply }) => archive_sweep(config, apply),
+        Command::Mail(cmd) => mail(config, cmd),
         Command::SeedLoad { n, year, seed } => seed_load(config, n, year, seed),
         Command::CheckConfig => {
             println!(
@@ -299,6 +323,63 @@ fn seed_load(mut config: Config, n: usize, year: i32, seed: u64) -> anyhow::Resu
         "{done} hồ sơ thử nghiệm năm {year} trong {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+fn mail(config: Config, cmd: MailCommand) -> anyhow::Result<()> {
+    let app = App::start_with_clock(config, clock().clone(), now())?;
+    match cmd {
+        MailCommand::Test { to, count } => {
+            let address = to.trim().to_string();
+            motcua::core::applicant::check_email(&address)
+                .map_err(|m| anyhow::anyhow!("--to: {m}"))?;
+            let at = now();
+            let written = app.queue_test_messages(&address, count, at)?;
+            println!("{written} thư thử đã xếp vào hàng đợi gửi tới {address}");
+        }
+        MailCommand::Send => {
+            let channel = motcua::mail::EmailChannel::new(&app.settings.mail)?
+                .ok_or_else(|| anyhow::anyhow!("[mail] transport = \"off\": không gửi"))?;
+            let delivery = motcua::mail::delivery(&app);
+            let worker = motcua::mail::worker_id();
+            let (mut sent, mut retried, mut parked) = (0, 0, 0);
+            loop {
+                let r = app.deliver_due(&app.templates, &channel, &delivery, &worker, &now)?;
+                sent += r.sent;
+                retried += r.retried;
+                parked += r.parked;
+                if r.claimed == 0 {
+                    break;
+                }
+            }
+            println!("đã gửi {sent}, sẽ gửi lại {retried}, chuyển chờ xử lý {parked}");
+        }
+        MailCommand::Status => {
+            let c = app.outbox_counts(
+                chrono::DateTime::<chrono::Utc>::MIN_UTC,
+                chrono::DateTime::<chrono::Utc>::MAX_UTC,
+            )?;
+            println!(
+                "đã gửi {}, chờ gửi {}, chờ xử lý (gửi lỗi) {}, không có địa chỉ {}",
+                c.sent, c.pending, c.parked, c.unreachable
+            );
+            for n in app.parked_notifications(100)? {
+                println!(
+                    "#{} {} {} {} lần: {}",
+                    n.id,
+                    n.template,
+                    n.dossier_code.as_deref().unwrap_or("-"),
+                    n.attempts,
+                    n.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
+        MailCommand::Resend { id } => {
+            app.resend_parked(&motcua::service::accounts::cli_actor(), id, now())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("thư #{id} sẽ được gửi lại");
+        }
+    }
     Ok(())
 }
 

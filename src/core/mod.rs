@@ -12,6 +12,7 @@ pub mod dossier;
 pub mod indicators;
 pub mod lunar;
 pub mod machine;
+pub mod notify;
 pub mod pin;
 pub mod route;
 pub mod text;

@@ -258,7 +258,7 @@ pub async fn log_requests(
 
 /// Serves the API until the process is stopped.
 ///
-/// The store's health monitor starts with it. On SIGTERM (or SIGINT) the server stops
+/// The store's health monitor and the notifications' outbox worker start with it. On SIGTERM (or SIGINT) the server stops
 /// accepting, lets the requests in flight finish for at most `[server] shutdown_drain_s`,
 /// then returns; the caller exits the process without waiting for threads stuck on a
 /// silent database.
@@ -267,6 +267,10 @@ pub async fn serve(app: Arc<App>) -> std::io::Result<()> {
     let workers = app.settings.workers;
     crate::error::set_default_retry_after(app.settings.retry_after_s);
     app.store.watch_health();
+    // The outbox worker (issue #17): sends the notifications every process writes.
+    let stop_mail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    crate::mail::start_worker(app.clone(), stop_mail.clone())
+        .map_err(|e| std::io::Error::other(format!("notifications: {e}")))?;
     let drain = app.settings.shutdown_drain_s;
     let data = web::Data::new(app);
     let mut server = HttpServer::new(move || {
@@ -280,5 +284,7 @@ pub async fn serve(app: Arc<App>) -> std::io::Result<()> {
     }
     let server = server.shutdown_timeout(drain).bind(&bind)?;
     tracing::info!(%bind, "motcua listening");
-    server.run().await
+    let served = server.run().await;
+    stop_mail.store(true, std::sync::atomic::Ordering::Relaxed);
+    served
 }

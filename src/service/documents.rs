@@ -235,6 +235,10 @@ impl App {
                 after.results = dg.results;
                 after.results_electronic = dg.results_electronic;
                 self.roll(conn, Some((&drow, &p)), (&drow, &after))?;
+                // The applicant may now download the result from the status page.
+                if matches!(target, FileTarget::Result(_)) && drow.result_ready {
+                    self.notify_result_attached(conn, &drow, crate::store::from_db(at))?;
+                }
             }
             audit::append(
                 conn,

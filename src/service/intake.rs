@@ -728,6 +728,7 @@ impl App {
                 payload: payload.to_string(),
             };
             dossiers::insert_dossier(conn, &row, &progress, &paper_rows, &step_rows, &event)?;
+            self.notify_event(conn, &row, &event.kind, 1, &payload, now)?;
             if reuse.iter().any(Option::is_some) {
                 let dg = crate::store::documents::refresh_digitisation(conn, &code)?;
                 progress.digitised = dg.digitised;

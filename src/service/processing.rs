@@ -770,6 +770,10 @@ impl App {
                     .map(|t| from_db(t).with_timezone(&offset).to_rfc3339()));
                 data["supplement_clock"] = json!(rules.supplement_clock.as_str());
             }
+            if let Event::Delay { .. } = event {
+                // The date the apology replaces (form 04; the notification says both).
+                data["previous_due_at"] = json!(state.due_at.to_rfc3339());
+            }
             if let Event::RequestSupplement { .. } = event {
                 data["late_request"] = json!(late_request);
                 data["request_by"] = json!(state.supplement_request_by.map(|t| t.to_rfc3339()));
@@ -789,6 +793,7 @@ impl App {
                     payload: data.to_string(),
                 },
             )?;
+            self.notify_event(conn, &row, event.kind(), seq, &data, now)?;
             self.roll(conn, Some((&before.0, &before.1)), (&row, &progress))?;
             if let Event::RequestSupplement { .. } = event {
                 // Counted, when late, by the agency that made the request, on its day.
@@ -985,6 +990,7 @@ impl App {
                 payload: data.to_string(),
             },
         )?;
+        self.notify_event(conn, &row, event.kind(), seq, &data, now)?;
         // Counted from its official receipt on; the answer counts for the desk.
         self.roll(conn, Some((&before.0, &before.1)), (&row, &progress))?;
         if let Some(a) = &answer {

@@ -413,3 +413,41 @@ diesel::table! {
         value -> Text,
     }
 }
+
+diesel::table! {
+    /// Notifications waiting to be sent, sent, parked or not reachable (issue #17).
+    outbox (id) {
+        id -> BigInt,
+        message_key -> Text,
+        template -> Text,
+        channel -> Text,
+        recipient -> Nullable<Text>,
+        dossier_code -> Nullable<Text>,
+        vars -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        message_id -> Text,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Every attempt to send an outbox row.
+    outbox_attempts (outbox_id, attempt) {
+        outbox_id -> BigInt,
+        attempt -> Integer,
+        worker -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        ok -> Nullable<Bool>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(outbox_attempts -> outbox (outbox_id));
+diesel::allow_tables_to_appear_in_same_query!(outbox, outbox_attempts);
