@@ -86,6 +86,37 @@ pub fn enqueue(
     )
 }
 
+/// The variables of a dossier's messages (the templates of
+/// [`crate::core::notify::templates_for`]):
+///
+/// - `code`, `applicant_name`, `procedure_name`, `status` (in words), `status_url` (the
+///   public lookup `/tra-cuu/{code}`; never the pin);
+/// - `received_at`, `due_at` (the due moment after the event), `new_due_at` (the new due
+///   moment of a supplement received, a resume or a re-appointment), `previous_due_at`
+///   (the date a re-appointment replaces), as `HH:MM ngày dd/mm/yyyy`;
+/// - `agency_name`, `agency_contact` (the receiving desk's address and telephone);
+/// - `reason`, `legal_basis`, `items` (papers asked, `; `-separated), `items_html` (the
+///   same as escaped `<li>` lines), `outcome` (in words), `result_number`.
+pub const DOSSIER_VARS: &[&str] = &[
+    "code",
+    "applicant_name",
+    "procedure_name",
+    "status",
+    "status_url",
+    "received_at",
+    "due_at",
+    "new_due_at",
+    "previous_due_at",
+    "agency_name",
+    "agency_contact",
+    "reason",
+    "legal_basis",
+    "items",
+    "items_html",
+    "outcome",
+    "result_number",
+];
+
 /// A template as configured.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -295,7 +326,8 @@ impl App {
         Ok(())
     }
 
-    /// The variables every dossier message may use. Never the pin nor the ID number.
+    /// The variables every dossier message may use ([`DOSSIER_VARS`]). Never the pin nor
+    /// the ID number.
     fn dossier_vars(&self, row: &DossierRow, data: &serde_json::Value) -> BTreeMap<String, String> {
         let offset = self.settings.offset;
         let moment = |t: DateTime<FixedOffset>| t.format("%H:%M ngày %d/%m/%Y").to_string();
@@ -414,6 +446,11 @@ impl App {
                 .unwrap_or("")
                 .to_string(),
         );
+        debug_assert_eq!(v.keys().map(String::as_str).collect::<Vec<_>>(), {
+            let mut k = DOSSIER_VARS.to_vec();
+            k.sort();
+            k
+        });
         v
     }
 
@@ -694,3 +731,81 @@ pub struct NotificationView {
 
 /// A channel shared by the worker threads.
 pub type SharedChannel = Arc<dyn Channel>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every shipped template renders; a dossier's uses only the variables the code gives,
+    /// links the status page and never asks for the pin.
+    #[test]
+    fn every_shipped_template_renders() {
+        let t = Templates::load(Path::new("config/templates")).expect("shipped templates load");
+        let dossier: Vec<&str> = crate::core::notify::REQUIRED_TEMPLATES
+            .iter()
+            .copied()
+            .filter(|n| *n != "test_message")
+            .collect();
+        for name in t.names() {
+            let m = t.get(name).unwrap();
+            let mut vars = BTreeMap::new();
+            for body in [&m.subject, &m.text, &m.html] {
+                for p in crate::core::notify::placeholders(body) {
+                    if dossier.contains(&name) {
+                        assert!(
+                            DOSSIER_VARS.contains(&p.as_str()),
+                            "{name}: unknown variable {p}"
+                        );
+                    }
+                    vars.insert(p.clone(), format!("<{p} & co>"));
+                }
+            }
+            let r = t
+                .render(name, &vars)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!r.subject.contains("{{") && !r.text.contains("{{") && !r.html.contains("{{"));
+            assert!(
+                r.html.contains("lang=\"vi\""),
+                "{name}: the HTML says it is Vietnamese"
+            );
+            if dossier.contains(&name) {
+                for body in [&r.text, &r.html] {
+                    assert!(
+                        body.contains("<status_url & co>")
+                            || body.contains("&lt;status_url &amp; co&gt;"),
+                        "{name}: no status link"
+                    );
+                    assert!(
+                        body.contains("code & co") || body.contains("code &amp; co"),
+                        "{name}: no code"
+                    );
+                    assert!(!body.to_lowercase().contains("pin"), "{name}: a pin");
+                }
+                // Text variables are escaped in the HTML.
+                assert!(!r.html.contains("<code & co>"), "{name}");
+            }
+        }
+        for name in crate::core::notify::REQUIRED_TEMPLATES {
+            assert!(t.get(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_missing_template_or_an_unclosed_placeholder_is_refused_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("dossier_received.toml"),
+            "subject = \"x\"\ntext = \"{{code\"\nhtml = \"y\"\n",
+        )
+        .unwrap();
+        let e = Templates::load(dir.path()).unwrap_err();
+        assert_eq!(e.key, "text");
+        std::fs::write(
+            dir.path().join("dossier_received.toml"),
+            "subject = \"x\"\ntext = \"{{code}}\"\nhtml = \"y\"\n",
+        )
+        .unwrap();
+        let e = Templates::load(dir.path()).unwrap_err();
+        assert!(e.message.contains("thiếu mẫu thông báo"), "{}", e.message);
+    }
+}
