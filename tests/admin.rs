@@ -21,7 +21,7 @@ const WARD: &str = "000.00.51.H26";
 const OTHER_WARD: &str = "000.00.52.H26";
 
 /// Every page of the administration.
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 10] = [
     "/quan-tri",
     "/quan-tri/nguoi-dung",
     "/quan-tri/them-nguoi-dung",
@@ -30,6 +30,7 @@ const PAGES: [&str; 9] = [
     "/quan-tri/co-quan",
     "/quan-tri/thu-tuc",
     "/quan-tri/lich?nam=2026",
+    "/quan-tri/thu-gui",
     "/quan-tri/nhat-ky",
 ];
 

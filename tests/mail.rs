@@ -771,3 +771,189 @@ fn a_process_killed_while_sending_loses_nothing_on_sqlite() {
 fn a_process_killed_while_sending_loses_nothing_on_postgres() {
     process_killed_while_sending(common::TestDb::postgres());
 }
+
+/// A channel that answers as told, and records what it was given (no SMTP needed).
+struct Scripted {
+    answers: std::sync::Mutex<Vec<Result<(), motcua::service::notify::SendError>>>,
+    seen: std::sync::Mutex<Vec<String>>,
+}
+
+impl motcua::service::notify::Channel for Scripted {
+    fn name(&self) -> &'static str {
+        "email"
+    }
+    fn send(
+        &self,
+        e: &motcua::service::notify::Envelope<'_>,
+    ) -> Result<(), motcua::service::notify::SendError> {
+        self.seen.lock().unwrap().push(e.message_id.clone());
+        let mut a = self.answers.lock().unwrap();
+        if a.is_empty() {
+            Ok(())
+        } else {
+            a.remove(0)
+        }
+    }
+}
+
+/// Failures wait longer each time, a message is parked after `max_attempts` (or at once
+/// when refused for good), the admin page lists it, and "Gửi lại" sends it again; every
+/// attempt is recorded with the same Message-ID.
+#[actix_rt::test]
+async fn failed_messages_wait_then_park_and_an_admin_sends_them_again() {
+    use motcua::service::notify::SendError;
+    let db = common::TestDb::sqlite();
+    let mut app = common::app_at(&db, local("2026-03-10T08:00"));
+    {
+        let a = Arc::get_mut(&mut app).unwrap();
+        a.settings.mail.max_attempts = 3;
+        a.settings.mail.retry_base_s = 60;
+        a.settings.mail.retry_max_s = 90;
+    }
+    users(
+        &app,
+        &[
+            ("clerk.a", Role::Clerk, A),
+            ("admin", Role::Admin, "000.00.00.H26"),
+        ],
+    );
+    let svc = service(&app).await;
+    let new = |name: &'static str, email: &'static str| {
+        let svc = &svc;
+        async move {
+            let (s, r) = send(
+                svc,
+                post(
+                    &login(svc, "clerk.a").await,
+                    "/api/v1/dossiers",
+                    json!({
+                        "procedure_code": HOUSEHOLD, "channel": "counter",
+                        "applicant": {"full_name": name, "id_number": "001095006789", "email": email},
+                        "papers": [{"name": "Giấy đề nghị đăng ký hộ kinh doanh theo mẫu", "kind": "original"}]
+                    }),
+                ),
+            )
+            .await;
+            assert_eq!(s, 201, "{r}");
+            r["code"].as_str().unwrap().to_string()
+        }
+    };
+    let flaky = new("Vũ Thị Lan", "vu.lan@example.vn").await;
+    let refused = new("Ngô Văn Bình", "khong.ton.tai@example.vn").await;
+    let channel = Scripted {
+        answers: std::sync::Mutex::new(vec![
+            Err(SendError::Transient("421 thử lại sau".into())),
+            Err(SendError::Permanent("550 hộp thư không tồn tại".into())),
+        ]),
+        seen: Default::default(),
+    };
+    let delivery = motcua::mail::delivery(&app);
+    let now = || app.clock.now();
+    let run = || {
+        app.deliver_due(&app.templates, &channel, &delivery, "w1", &now)
+            .unwrap()
+    };
+    let state = |code: &str| {
+        let n = app.notifications_of(code).unwrap();
+        (n[0].state.clone(), n[0].attempts)
+    };
+
+    let r = run();
+    assert_eq!((r.claimed, r.sent, r.retried, r.parked), (2, 0, 1, 1));
+    assert_eq!(state(&flaky), ("pending".into(), 1));
+    assert_eq!(
+        state(&refused),
+        ("parked".into(), 1),
+        "refused for good: parked at once"
+    );
+    // Not before its wait: 60 s after the first failure, then 90 s (the ceiling).
+    assert_eq!(run().claimed, 0);
+    app.clock
+        .set(local("2026-03-10T08:00") + chrono::Duration::seconds(59));
+    assert_eq!(run().claimed, 0);
+    channel
+        .answers
+        .lock()
+        .unwrap()
+        .push(Err(SendError::Transient("timeout".into())));
+    app.clock.set(local("2026-03-10T08:01"));
+    assert_eq!(run().retried, 1);
+    channel
+        .answers
+        .lock()
+        .unwrap()
+        .push(Err(SendError::Transient("timeout".into())));
+    app.clock.set(local("2026-03-10T08:02"));
+    assert_eq!(run().claimed, 0, "90 s, not yet");
+    app.clock
+        .set(local("2026-03-10T08:02") + chrono::Duration::seconds(30));
+    let r = run();
+    assert_eq!(r.parked, 1, "the third failure parks it");
+    assert_eq!(state(&flaky), ("parked".into(), 3));
+
+    // The admin sees both and sends one again.
+    let mut b = common::http::Browser::default();
+    let (_, html) = b
+        .page(&svc, actix_web::test::TestRequest::get().uri("/dang-nhap"))
+        .await;
+    let csrf = common::http::hidden(&html, "csrf");
+    let login_form = common::http::form(&[
+        ("csrf", &csrf),
+        ("username", "admin"),
+        ("password", common::http::PASSWORD),
+    ]);
+    let (s, _) = b
+        .page(
+            &svc,
+            actix_web::test::TestRequest::post()
+                .uri("/dang-nhap")
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(login_form),
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (s, html) = b
+        .page(
+            &svc,
+            actix_web::test::TestRequest::get().uri("/quan-tri/thu-gui"),
+        )
+        .await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("<h1>Thư thông báo</h1>"));
+    assert!(
+        html.contains(&flaky) && html.contains(&refused),
+        "both parked shown"
+    );
+    assert!(
+        html.contains("550 hộp thư không tồn tại"),
+        "the last error shown"
+    );
+    assert!(html.contains("id=\"so-loi\">2<"), "two parked this month");
+    let id = app.notifications_of(&flaky).unwrap()[0].id;
+    let csrf = common::http::hidden(&html, "csrf");
+    let (s, _) = b
+        .page(
+            &svc,
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/quan-tri/thu-gui/{id}/gui-lai"))
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(common::http::form(&[("csrf", &csrf)])),
+        )
+        .await;
+    assert_eq!(s, 303);
+    assert_eq!(state(&flaky), ("pending".into(), 0));
+    let r = run();
+    assert_eq!((r.claimed, r.sent), (1, 1));
+    assert_eq!(state(&flaky).0, "sent");
+    // Four attempts, one Message-ID.
+    let seen = channel.seen.lock().unwrap().clone();
+    let flaky_ids: Vec<&String> = seen
+        .iter()
+        .filter(|m| seen.iter().filter(|n| n == m).count() > 1)
+        .collect();
+    assert_eq!(flaky_ids.len(), 4, "{seen:?}");
+    let audit = app.recent_audit(5).unwrap();
+    assert!(audit
+        .iter()
+        .any(|a| a.action == "notification.resend" && a.actor == "admin"));
+}

@@ -36,13 +36,14 @@ fn require_admin(who: &Staff) -> WebResult<()> {
     }
 }
 
-const SECTIONS: [(&str, &str); 7] = [
+const SECTIONS: [(&str, &str); 8] = [
     ("Tổng quan", "/quan-tri"),
     ("Người dùng", "/quan-tri/nguoi-dung"),
     ("Cổng dịch vụ công", "/quan-tri/cong-thong-tin"),
     ("Cơ quan", "/quan-tri/co-quan"),
     ("Thủ tục", "/quan-tri/thu-tuc"),
     ("Lịch làm việc", "/quan-tri/lich"),
+    ("Thư thông báo", "/quan-tri/thu-gui"),
     ("Nhật ký", "/quan-tri/nhat-ky"),
 ];
 
@@ -1676,6 +1677,161 @@ pub async fn verify(who: Staff, form: web::Form<CsrfForm>) -> WebResult<HttpResp
     Ok(render(&audit_page(&who, Some(check)).await?))
 }
 
+// ── Notifications ───────────────────────────────────────────────────────────────────
+
+/// A notification's template in words.
+pub fn template_label(t: &str) -> &'static str {
+    match t {
+        "dossier_received" => "Đã tiếp nhận hồ sơ",
+        "correction_requested" => "Yêu cầu bổ sung, hoàn thiện (trực tuyến)",
+        "intake_refused" => "Từ chối tiếp nhận",
+        "supplement_requested" => "Đề nghị bổ sung hồ sơ",
+        "supplement_received" => "Đã nhận hồ sơ bổ sung",
+        "paused" => "Tạm dừng giải quyết",
+        "resumed" => "Giải quyết tiếp",
+        "reappointed" => "Xin lỗi, hẹn lại ngày trả",
+        "decided" => "Đã có kết quả giải quyết",
+        "stopped" => "Dừng giải quyết",
+        "result_ready" => "Kết quả sẵn sàng",
+        "returned" => "Đã trả kết quả",
+        "closed" => "Đóng hồ sơ",
+        "rating_invitation" => "Mời đánh giá",
+        "test_message" => "Thư thử",
+        "staff_digest" => "Cảnh báo sớm cho cán bộ",
+        "petition_received" => "Đã nhận phản ánh, kiến nghị",
+        "petition_answer" => "Trả lời phản ánh, kiến nghị",
+        _ => "Thông báo khác",
+    }
+}
+
+pub struct ParkedLine {
+    pub id: i64,
+    pub what: &'static str,
+    pub dossier: Option<String>,
+    pub recipient: String,
+    pub attempts: i32,
+    pub error: String,
+    pub created: String,
+    pub action: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_outbox.html")]
+pub struct OutboxPage {
+    pub frame: Frame,
+    pub tabs: Vec<Link>,
+    pub notice: Option<&'static str>,
+    pub month: String,
+    pub counts: crate::service::notify::OutboxCounts,
+    /// Notified ÷ (notified + not reachable), in words.
+    pub reach: String,
+    pub transport: String,
+    pub parked: Vec<ParkedLine>,
+}
+
+/// Parked messages shown.
+const PARKED_SHOWN: i64 = 200;
+
+/// `GET /quan-tri/thu-gui`: this month's notifications by state (notified, waiting,
+/// parked, not reachable) and the parked ones with "send again".
+pub async fn outbox(who: Staff, q: web::Query<NoticeQuery>) -> WebResult<HttpResponse> {
+    require_admin(&who)?;
+    let offset = who.app.settings.offset;
+    let now = who.app.clock.now();
+    let local = now.with_timezone(&offset).date_naive();
+    let first = local.with_day(1).unwrap_or(local);
+    let from = first
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(offset).single())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or(now);
+    let a = who.app.get_ref().clone();
+    let (counts, parked) = web::block(move || {
+        let c = a.outbox_counts(from, now + chrono::Duration::seconds(1))?;
+        let p = a.parked_notifications(PARKED_SHOWN)?;
+        Ok::<_, AppError>((c, p))
+    })
+    .await??;
+    let reached = counts.sent + counts.pending + counts.parked;
+    let reach = if reached + counts.unreachable == 0 {
+        "chưa có thông báo nào trong tháng".to_string()
+    } else {
+        format!(
+            "{} trên {} thông báo có địa chỉ thư ({})",
+            crate::web::charts::format_count(reached as f64),
+            crate::web::charts::format_count((reached + counts.unreachable) as f64),
+            crate::web::charts::format_percent(
+                100.0 * reached as f64 / (reached + counts.unreachable) as f64
+            )
+        )
+    };
+    let transport = match &who.app.settings.mail.transport {
+        crate::config::MailTransport::Off => {
+            "Tắt: thông báo được giữ trong hàng đợi, không gửi".to_string()
+        }
+        crate::config::MailTransport::File(d) => {
+            format!("Ghi tệp .eml vào {} (môi trường phát triển)", d.display())
+        }
+        crate::config::MailTransport::Smtp(s) => format!(
+            "SMTP {}:{} ({})",
+            s.host,
+            s.port,
+            match s.security.as_str() {
+                "tls" => "TLS",
+                "starttls" => "STARTTLS",
+                _ => "không mã hóa",
+            }
+        ),
+    };
+    let page = OutboxPage {
+        frame: frame(
+            &who,
+            "Thư thông báo",
+            "/quan-tri/thu-gui",
+            "/quan-tri/thu-gui",
+        ),
+        tabs: sections("/quan-tri/thu-gui"),
+        notice: match q.xong.as_deref() {
+            Some("gui-lai") => Some("Thư sẽ được gửi lại ngay trong lần gửi tới."),
+            _ => None,
+        },
+        month: first.format("%m/%Y").to_string(),
+        counts,
+        reach,
+        transport,
+        parked: parked
+            .into_iter()
+            .map(|n| ParkedLine {
+                id: n.id,
+                what: template_label(&n.template),
+                dossier: n.dossier_code,
+                recipient: n.recipient.unwrap_or_default(),
+                attempts: n.attempts,
+                error: n.last_error.unwrap_or_default(),
+                created: n.created_at.format("%H:%M %d/%m/%Y").to_string(),
+                action: format!("/quan-tri/thu-gui/{}/gui-lai", n.id),
+            })
+            .collect(),
+    };
+    Ok(render(&page))
+}
+
+/// `POST /quan-tri/thu-gui/{id}/gui-lai`: a parked message is sent again (audited).
+pub async fn resend(
+    who: Staff,
+    path: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> WebResult<HttpResponse> {
+    require_admin(&who)?;
+    who.check_csrf(form.csrf.as_deref())?;
+    let a = who.app.get_ref().clone();
+    let actor = who.caller.actor();
+    let now = who.app.clock.now();
+    let id = path.into_inner();
+    web::block(move || a.resend_parked(&actor, id, now)).await??;
+    Ok(see_other("/quan-tri/thu-gui?xong=gui-lai"))
+}
+
 /// Routes of the administration pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/quan-tri", web::get().to(home))
@@ -1713,6 +1869,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/quan-tri/thu-tuc", web::get().to(catalogue))
         .route("/quan-tri/thu-tuc/{code}", web::get().to(procedure))
         .route("/quan-tri/lich", web::get().to(calendar))
+        .route("/quan-tri/thu-gui", web::get().to(outbox))
+        .route("/quan-tri/thu-gui/{id}/gui-lai", web::post().to(resend))
         .route("/quan-tri/nhat-ky", web::get().to(audit))
         .route("/quan-tri/nhat-ky/kiem-tra", web::post().to(verify));
 }
