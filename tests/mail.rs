@@ -952,6 +952,32 @@ async fn failed_messages_wait_then_park_and_an_admin_sends_them_again() {
         .filter(|m| seen.iter().filter(|n| n == m).count() > 1)
         .collect();
     assert_eq!(flaky_ids.len(), 4, "{seen:?}");
+    // The report: notified against not reachable, for the desk's dossiers of the month.
+    let (s, r) = send(
+        &svc,
+        get(
+            &login(&svc, "admin").await,
+            &format!("/api/v1/reports/notifications?agency={A}&from=2026-03-01&to=2026-03-31"),
+        ),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (r["notified"].as_i64(), r["not_reachable"].as_i64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+    assert_eq!(r["counts"]["parked"], 1, "{r}");
+    assert_eq!(r["reachable_rate"], 100.0, "{r}");
+    let (s, r) = send(
+        &svc,
+        get(
+            &login(&svc, "clerk.a").await,
+            &format!("/api/v1/reports/notifications?agency={B}&from=2026-03-01&to=2026-03-31"),
+        ),
+    )
+    .await;
+    assert_eq!(s, 403, "another ward's: {r}");
     let audit = app.recent_audit(5).unwrap();
     assert!(audit
         .iter()

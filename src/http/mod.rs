@@ -108,6 +108,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/queue", web::get().to(dossiers::queue))
             .route("/reports/indicators", web::get().to(reports::indicators))
             .route(
+                "/reports/notifications",
+                web::get().to(reports::notifications),
+            )
+            .route(
                 "/reports/indicators.xlsx",
                 web::get().to(exports::indicators_xlsx),
             )

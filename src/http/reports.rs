@@ -24,6 +24,19 @@ pub async fn indicators(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// `GET /api/v1/reports/notifications?agency=&from=&to=&descendants=`: notified against
+/// not reachable for the dossiers received by the agency (issue #17).
+pub async fn notifications(
+    app: AppData,
+    who: Authenticated,
+    q: web::Query<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    let query = super::exports::parse_indicator_query(&q)?;
+    let a = app.get_ref().clone();
+    let report = blocking(move || a.notification_report(&who.0, &query)).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
 /// `GET /api/v1/public/stats?month=YYYY-MM`: per agency, no personal data.
 pub async fn public_stats(
     app: AppData,

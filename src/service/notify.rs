@@ -62,6 +62,10 @@ pub fn enqueue(
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let digest = Sha256::digest(message.key.as_bytes());
+    let agency_code = match &message.dossier_code {
+        Some(code) => outbox::receiving_agency_of(conn, code)?,
+        None => None,
+    };
     outbox::insert(
         conn,
         &NewOutboxRow {
@@ -70,6 +74,7 @@ pub fn enqueue(
             channel: "email".into(),
             recipient: to.map(str::to_string),
             dossier_code: message.dossier_code.clone(),
+            agency_code,
             vars: serde_json::to_string(&message.vars).unwrap_or_else(|_| "{}".into()),
             state: if to.is_some() {
                 "pending"
@@ -661,6 +666,61 @@ impl App {
         Ok(out)
     }
 
+    /// Notified against not reachable (`GET /api/v1/reports/notifications`): the messages
+    /// about the dossiers received by the agencies of the query, written in its period.
+    pub fn notification_report(
+        &self,
+        caller: &crate::service::Caller,
+        query: &crate::service::reports::IndicatorQuery,
+    ) -> crate::error::AppResult<NotificationReport> {
+        let agency = query
+            .agency
+            .clone()
+            .unwrap_or_else(|| caller.agency.clone());
+        let scope = self.report_scope(caller, &agency, query.descendants)?;
+        let offset = self.settings.offset;
+        let start = |d: chrono::NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(offset).single())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        let (Some(from), Some(to)) = (
+            start(query.from),
+            start(query.to + chrono::Duration::days(1)),
+        ) else {
+            return Err(crate::error::AppError::bad_request(
+                "invalid_period",
+                "Kỳ báo cáo không hợp lệ",
+            ));
+        };
+        let rows =
+            outbox::counts_for_agencies(&mut *self.store.conn()?, &scope, to_db(from), to_db(to))?;
+        let mut counts = OutboxCounts::default();
+        for (state, n) in rows {
+            match state.as_str() {
+                "sent" => counts.sent = n,
+                "pending" => counts.pending = n,
+                "parked" => counts.parked = n,
+                "unreachable" => counts.unreachable = n,
+                _ => {}
+            }
+        }
+        let with_address = counts.sent + counts.pending + counts.parked;
+        Ok(NotificationReport {
+            agency,
+            descendants: query.descendants,
+            from: query.from,
+            to: query.to,
+            counts,
+            notified: counts.sent,
+            not_reachable: counts.unreachable,
+            reachable_rate: (with_address + counts.unreachable > 0).then(|| {
+                (1000.0 * with_address as f64 / (with_address + counts.unreachable) as f64).round()
+                    / 10.0
+            }),
+        })
+    }
+
     /// Parked rows, newest first (at most `limit`), for the admins.
     pub fn parked_notifications(&self, limit: i64) -> StoreResult<Vec<NotificationView>> {
         let rows = outbox::in_state(&mut *self.store.conn()?, "parked", limit)?;
@@ -713,6 +773,23 @@ impl OutboxCounts {
     pub fn total(&self) -> i64 {
         self.sent + self.pending + self.parked + self.unreachable
     }
+}
+
+/// Notified against not reachable over an agency's dossiers and a period.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NotificationReport {
+    pub agency: String,
+    pub descendants: bool,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    /// Every message by state.
+    pub counts: OutboxCounts,
+    /// Sent to the applicant's mail server.
+    pub notified: i64,
+    /// No address to send to.
+    pub not_reachable: i64,
+    /// Messages with an address ÷ all messages, in percent (one decimal).
+    pub reachable_rate: Option<f64>,
 }
 
 /// A notification as shown to staff and admins.

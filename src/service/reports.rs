@@ -321,7 +321,7 @@ impl App {
     }
 
     /// The agencies a report covers, checked against what `caller` may see.
-    fn report_scope(
+    pub(crate) fn report_scope(
         &self,
         caller: &Caller,
         agency: &str,

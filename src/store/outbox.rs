@@ -16,6 +16,8 @@ pub struct NewOutboxRow {
     pub channel: String,
     pub recipient: Option<String>,
     pub dossier_code: Option<String>,
+    /// The agency whose report counts it.
+    pub agency_code: Option<String>,
     /// The template's variables, as a JSON object of strings.
     pub vars: String,
     pub state: String,
@@ -35,6 +37,7 @@ pub struct OutboxRow {
     pub channel: String,
     pub recipient: Option<String>,
     pub dossier_code: Option<String>,
+    pub agency_code: Option<String>,
     pub vars: String,
     pub state: String,
     pub attempts: i32,
@@ -310,6 +313,39 @@ pub fn counts(
         .select((outbox::state, diesel::dsl::count_star()))
         .order(outbox::state)
         .load(conn)?)
+}
+
+/// How many rows of `agencies` are in each state, created in `[from, to)`.
+pub fn counts_for_agencies(
+    conn: &mut DbConnection,
+    agencies: &[String],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> StoreResult<Vec<(String, i64)>> {
+    let mut out: std::collections::BTreeMap<String, i64> = Default::default();
+    for chunk in agencies.chunks(500) {
+        let rows: Vec<(String, i64)> = outbox::table
+            .filter(outbox::agency_code.eq_any(chunk))
+            .filter(outbox::created_at.ge(from))
+            .filter(outbox::created_at.lt(to))
+            .group_by(outbox::state)
+            .select((outbox::state, diesel::dsl::count_star()))
+            .load(conn)?;
+        for (s, n) in rows {
+            *out.entry(s).or_insert(0) += n;
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// The receiving agency of a dossier.
+pub fn receiving_agency_of(conn: &mut DbConnection, code: &str) -> StoreResult<Option<String>> {
+    use super::schema::dossiers;
+    Ok(dossiers::table
+        .find(code)
+        .select(dossiers::receiving_agency)
+        .first(conn)
+        .optional()?)
 }
 
 /// Attempts that started and never ended (the worker died while sending): each may have

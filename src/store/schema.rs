@@ -423,6 +423,7 @@ diesel::table! {
         channel -> Text,
         recipient -> Nullable<Text>,
         dossier_code -> Nullable<Text>,
+        agency_code -> Nullable<Text>,
         vars -> Text,
         state -> Text,
         attempts -> Integer,

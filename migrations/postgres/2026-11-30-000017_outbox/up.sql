@@ -16,6 +16,9 @@ CREATE TABLE outbox (
     channel TEXT NOT NULL,
     recipient TEXT,
     dossier_code TEXT,
+    -- The agency whose report counts it: the dossier's receiving desk (none for messages
+    -- not about a dossier).
+    agency_code TEXT,
     vars TEXT NOT NULL,
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -32,6 +35,8 @@ CREATE UNIQUE INDEX outbox_key ON outbox (message_key);
 -- The worker's read: pending rows due now, oldest first.
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at, id);
 CREATE INDEX outbox_dossier ON outbox (dossier_code, id);
+-- The report: notified against not reachable, per agency and period.
+CREATE INDEX outbox_agency ON outbox (agency_code, created_at);
 
 -- Every attempt to send a row, by which worker, and how it ended.
 CREATE TABLE outbox_attempts (
