@@ -103,6 +103,14 @@ enum UserCommand {
         /// The agency's code (config/agencies.toml).
         #[arg(long)]
         agency: String,
+        /// Where the morning digest of the account's dossiers is sent (optional).
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Set the e-mail address the morning digest is sent to; without ADDRESS, remove it.
+    Email {
+        username: String,
+        address: Option<String>,
     },
     /// Set a new password, read from standard input.
     Passwd { username: String },
@@ -374,6 +382,7 @@ fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             full_name,
             role,
             agency,
+            email,
         } => {
             let role = Role::parse(&role)
                 .filter(|r| Role::STAFF.contains(r))
@@ -388,11 +397,23 @@ fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
                     role,
                     agency: &agency,
                     password: &password,
+                    email: email.as_deref(),
                 },
                 &actor,
                 now,
             )?;
             println!("đã tạo tài khoản {username} ({}, {agency})", role.as_str());
+        }
+        UserCommand::Email { username, address } => {
+            let changed = app.set_user_email(&username, address.as_deref(), &actor, now)?;
+            match (
+                changed,
+                address.as_deref().map(str::trim).filter(|a| !a.is_empty()),
+            ) {
+                (false, _) => println!("thư điện tử của {username} không thay đổi"),
+                (true, Some(_)) => println!("đã đặt thư điện tử của {username}"),
+                (true, None) => println!("đã xóa thư điện tử của {username}"),
+            }
         }
         UserCommand::Passwd { username } => {
             let password = read_password()?;
@@ -429,6 +450,7 @@ fn portal(config: Config, cmd: PortalCommand) -> anyhow::Result<()> {
                     role: Role::Portal,
                     agency: &agency,
                     password: &secret,
+                    email: None,
                 },
                 &cli_actor(),
                 now(),
