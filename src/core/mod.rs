@@ -16,3 +16,4 @@ pub mod pin;
 pub mod route;
 pub mod text;
 pub mod throttle;
+pub mod warning;
