@@ -36,6 +36,8 @@ pub struct App {
     pub queue_counts: crate::service::queue::CountCache,
     /// Indicator reports as last counted (`web.report_cache_s`).
     pub report_memo: crate::service::reports::ReportMemo,
+    /// The day whose staff digests this process has prepared.
+    pub digest_memo: crate::service::digest::DigestMemo,
 }
 
 /// Accounts as last read from the store, by username, with the moment they were read:
@@ -218,6 +220,7 @@ impl App {
             accounts: Default::default(),
             queue_counts: Default::default(),
             report_memo: Default::default(),
+            digest_memo: Default::default(),
         };
         for (fact, n) in app
             .fill_rollup_columns()

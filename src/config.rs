@@ -182,6 +182,25 @@ struct SettingsFile {
     files: FilesSection,
     #[serde(default)]
     web: WebSection,
+    #[serde(default)]
+    mail: MailSection,
+}
+
+/// Notifications (`[mail]`, issue #17): the staff digest's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct MailSection {
+    digest_at: String,
+    digest_due_within_days: u32,
+}
+
+impl Default for MailSection {
+    fn default() -> Self {
+        Self {
+            digest_at: "07:30".into(),
+            digest_due_within_days: 1,
+        }
+    }
 }
 
 /// The web pages' sessions (`[web]`).
@@ -558,6 +577,12 @@ pub struct Settings {
     pub session_absolute: chrono::Duration,
     /// Session cookies carry `Secure` (the public base URL is https).
     pub secure_cookies: bool,
+    /// The local time of a working day from which the morning digest of staff is
+    /// prepared (`[mail] digest_at`, *cảnh báo sớm*).
+    pub digest_at: chrono::NaiveTime,
+    /// The digest's "due soon": due within this many working days (`[mail]
+    /// digest_due_within_days`, 1–10).
+    pub digest_due_within_days: u32,
 }
 
 impl Settings {
@@ -762,6 +787,14 @@ impl Settings {
                 "phải từ 0 đến 60 giây".into(),
             ));
         }
+        let digest_at = crate::core::calendar::parse_hhmm(file.mail.digest_at.trim())
+            .map_err(|m| err("mail.digest_at", m))?;
+        if !(1..=10).contains(&file.mail.digest_due_within_days) {
+            return Err(err(
+                "mail.digest_due_within_days",
+                "phải từ 1 đến 10 ngày làm việc".into(),
+            ));
+        }
         if file.auth.account_cache_s > 30 {
             return Err(err("auth.account_cache_s", "phải từ 0 đến 30 giây".into()));
         }
@@ -827,6 +860,8 @@ impl Settings {
             session_idle: chrono::Duration::minutes(i64::from(file.web.idle_timeout_min)),
             session_absolute: chrono::Duration::hours(i64::from(file.web.absolute_timeout_h)),
             secure_cookies: file.server.public_base_url.starts_with("https://"),
+            digest_at,
+            digest_due_within_days: file.mail.digest_due_within_days,
             config_dir: dir.to_path_buf(),
             bind,
             workers: file.server.workers,

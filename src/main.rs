@@ -51,6 +51,16 @@ enum Command {
     /// Stored files past their retention.
     #[command(subcommand)]
     Archive(ArchiveCommand),
+    /// The staff digest (early warning, cảnh báo sớm): prepare the morning's for everyone
+    /// into the outbox (on a working day, from `[mail] digest_at`), or print them.
+    Digest {
+        /// Print every digest that would be sent now; enqueue nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print this account's digest now (enqueues nothing).
+        #[arg(long)]
+        user: Option<String>,
+    },
     /// Generate N synthetic dossiers with their events and rollups (load tests only:
     /// never on a production database).
     SeedLoad {
@@ -198,6 +208,7 @@ fn main() -> ExitCode {
         },
         Command::Archive(ArchiveCommand::Sweep { apply }) => archive_sweep(config, apply),
         Command::SeedLoad { n, year, seed } => seed_load(config, n, year, seed),
+        Command::Digest { dry_run, user } => digest(config, dry_run, user),
         Command::CheckConfig => {
             println!(
                 "ok: {} cơ quan, {} thủ tục, lịch các năm {:?}",
@@ -307,6 +318,60 @@ fn seed_load(mut config: Config, n: usize, year: i32, seed: u64) -> anyhow::Resu
         "{done} hồ sơ thử nghiệm năm {year} trong {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+fn digest(config: Config, dry_run: bool, user: Option<String>) -> anyhow::Result<()> {
+    let app = App::start_with_clock(config, clock().clone(), now())?;
+    let now = now();
+    let print = |view: &motcua::service::digest::DigestView| {
+        let vars = app.digest_vars(view);
+        println!(
+            "== {} ({}, {}) <{}>: {}",
+            view.username,
+            view.full_name,
+            view.agency_name,
+            view.email.as_deref().unwrap_or("chưa có thư điện tử"),
+            vars["summary"]
+        );
+        println!(
+            "Quá hạn ({}):\n{}",
+            view.overdue.len(),
+            vars["overdue_text"]
+        );
+        println!(
+            "Sắp đến hạn, đến {} ({}):\n{}",
+            vars["due_soon_until"],
+            view.due_soon.len(),
+            vars["due_soon_text"]
+        );
+        if view.role == motcua::service::Role::Leader {
+            print!("{}", vars["at_risk_text"]);
+        }
+    };
+    if let Some(u) = user {
+        print(&app.digest_for(&u, now)?);
+        return Ok(());
+    }
+    if dry_run {
+        if !app.digest_time(now) {
+            println!(
+                "(chạy thử) bây giờ chưa đến giờ gửi: bản tin chỉ gửi vào ngày làm việc, từ {}",
+                app.settings.digest_at.format("%H:%M")
+            );
+        }
+        let views = app.pending_digests(now)?;
+        for view in &views {
+            print(view);
+        }
+        println!(
+            "(chạy thử) {} bản tin sẽ được gửi; không ghi gì",
+            views.len()
+        );
+        return Ok(());
+    }
+    let n = app.prepare_digests(now)?;
+    println!("{n} bản tin cảnh báo sớm đã đưa vào hàng gửi");
     Ok(())
 }
 
