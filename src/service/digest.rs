@@ -148,7 +148,10 @@ impl App {
     /// recipients.
     pub fn pending_digests(&self, now: DateTime<Utc>) -> AppResult<Vec<DigestView>> {
         let roles: Vec<&str> = ROLES.iter().map(|r| r.as_str()).collect();
-        let recipients = self.store.digest_recipients(&roles)?;
+        let mut recipients = self.store.digest_recipients(&roles)?;
+        // By agency and username byte by byte, whatever the database's collation.
+        recipients
+            .sort_by(|a, b| (&a.agency_code, &a.username).cmp(&(&b.agency_code, &b.username)));
         let mut by_agency: BTreeMap<&str, Vec<(&RecipientRow, Role)>> = BTreeMap::new();
         for r in &recipients {
             if let Some(role) = Role::parse(&r.role) {
