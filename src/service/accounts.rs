@@ -133,7 +133,12 @@ pub fn check_staff_email(raw: Option<&str>) -> AppResult<Option<String>> {
         None => Ok(None),
         Some(s) => crate::core::applicant::check_email(s)
             .map(Some)
-            .map_err(|m| AppError::invalid("invalid_email", format!("Thư điện tử: {m}"))),
+            .map_err(|_| {
+                AppError::invalid(
+                    "invalid_email",
+                    "Địa chỉ thư điện tử không hợp lệ (ví dụ ten@coquan.gov.vn)",
+                )
+            }),
     }
 }
 
