@@ -868,6 +868,7 @@ fn ensure_user(
             role,
             agency,
             password: PASSWORD,
+            email: None,
         },
         &cli_actor(),
         Utc::now(),

@@ -38,6 +38,8 @@ pub struct App {
     pub report_memo: crate::service::reports::ReportMemo,
     /// The notifications' templates (`config/templates/`).
     pub templates: crate::service::notify::Templates,
+    /// The day whose staff digests this process has prepared.
+    pub digest_memo: crate::service::digest::DigestMemo,
 }
 
 /// Accounts as last read from the store, by username, with the moment they were read:
@@ -222,6 +224,7 @@ impl App {
             accounts: Default::default(),
             queue_counts: Default::default(),
             report_memo: Default::default(),
+            digest_memo: Default::default(),
         };
         for (fact, n) in app
             .fill_rollup_columns()

@@ -206,6 +206,8 @@ struct MailSection {
     retry_base_s: u32,
     retry_max_s: u32,
     lease_s: u32,
+    digest_at: String,
+    digest_due_within_days: u32,
 }
 
 impl Default for MailSection {
@@ -227,6 +229,8 @@ impl Default for MailSection {
             retry_base_s: 30,
             retry_max_s: 3600,
             lease_s: 300,
+            digest_at: "07:30".into(),
+            digest_due_within_days: 1,
         }
     }
 }
@@ -655,6 +659,12 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Notifications (`[mail]`).
     pub mail: MailSettings,
+    /// The local time of a working day from which the morning digest of staff is
+    /// prepared (`[mail] digest_at`, *cảnh báo sớm*).
+    pub digest_at: chrono::NaiveTime,
+    /// The digest's "due soon": due within this many working days (`[mail]
+    /// digest_due_within_days`, 1–10).
+    pub digest_due_within_days: u32,
 }
 
 impl Settings {
@@ -959,6 +969,14 @@ impl Settings {
                 "phải từ 0 đến 60 giây".into(),
             ));
         }
+        let digest_at = crate::core::calendar::parse_hhmm(file.mail.digest_at.trim())
+            .map_err(|m| err("mail.digest_at", m))?;
+        if !(1..=10).contains(&file.mail.digest_due_within_days) {
+            return Err(err(
+                "mail.digest_due_within_days",
+                "phải từ 1 đến 10 ngày làm việc".into(),
+            ));
+        }
         if file.auth.account_cache_s > 30 {
             return Err(err("auth.account_cache_s", "phải từ 0 đến 30 giây".into()));
         }
@@ -1027,6 +1045,8 @@ impl Settings {
             session_idle: chrono::Duration::minutes(i64::from(file.web.idle_timeout_min)),
             session_absolute: chrono::Duration::hours(i64::from(file.web.absolute_timeout_h)),
             secure_cookies: file.server.public_base_url.starts_with("https://"),
+            digest_at,
+            digest_due_within_days: file.mail.digest_due_within_days,
             config_dir: dir.to_path_buf(),
             bind,
             workers: file.server.workers,

@@ -54,6 +54,16 @@ enum Command {
     /// Stored files past their retention.
     #[command(subcommand)]
     Archive(ArchiveCommand),
+    /// The staff digest (early warning, cảnh báo sớm): prepare the morning's for everyone
+    /// into the outbox (on a working day, from `[mail] digest_at`), or print them.
+    Digest {
+        /// Print every digest that would be sent now; enqueue nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print this account's digest now (enqueues nothing).
+        #[arg(long)]
+        user: Option<String>,
+    },
     /// Generate N synthetic dossiers with their events and rollups (load tests only:
     /// never on a production database).
     SeedLoad {
@@ -126,6 +136,14 @@ enum UserCommand {
         /// The agency's code (config/agencies.toml).
         #[arg(long)]
         agency: String,
+        /// Where the morning digest of the account's dossiers is sent (optional).
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Set the e-mail address the morning digest is sent to; without ADDRESS, remove it.
+    Email {
+        username: String,
+        address: Option<String>,
     },
     /// Set a new password, read from standard input.
     Passwd { username: String },
@@ -214,6 +232,7 @@ fn main() -> ExitCode {
         Command::Archive(ArchiveCommand::Sweep { apply }) => archive_sweep(config, apply),
         Command::Mail(cmd) => mail(config, cmd),
         Command::SeedLoad { n, year, seed } => seed_load(config, n, year, seed),
+        Command::Digest { dry_run, user } => digest(config, dry_run, user),
         Command::CheckConfig => {
             println!(
                 "ok: {} cơ quan, {} thủ tục, lịch các năm {:?}",
@@ -384,6 +403,60 @@ fn mail(config: Config, cmd: MailCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn digest(config: Config, dry_run: bool, user: Option<String>) -> anyhow::Result<()> {
+    let app = App::start_with_clock(config, clock().clone(), now())?;
+    let now = now();
+    let print = |view: &motcua::service::digest::DigestView| {
+        let vars = app.digest_vars(view);
+        println!(
+            "== {} ({}, {}) <{}>: {}",
+            view.username,
+            view.full_name,
+            view.agency_name,
+            view.email.as_deref().unwrap_or("chưa có thư điện tử"),
+            vars["summary"]
+        );
+        println!(
+            "Quá hạn ({}):\n{}",
+            view.overdue.len(),
+            vars["overdue_text"]
+        );
+        println!(
+            "Sắp đến hạn, đến {} ({}):\n{}",
+            vars["due_soon_until"],
+            view.due_soon.len(),
+            vars["due_soon_text"]
+        );
+        if view.role == motcua::service::Role::Leader {
+            print!("{}", vars["at_risk_text"]);
+        }
+    };
+    if let Some(u) = user {
+        print(&app.digest_for(&u, now)?);
+        return Ok(());
+    }
+    if dry_run {
+        if !app.digest_time(now) {
+            println!(
+                "(chạy thử) bây giờ chưa đến giờ gửi: bản tin chỉ gửi vào ngày làm việc, từ {}",
+                app.settings.digest_at.format("%H:%M")
+            );
+        }
+        let views = app.pending_digests(now)?;
+        for view in &views {
+            print(view);
+        }
+        println!(
+            "(chạy thử) {} bản tin sẽ được gửi; không ghi gì",
+            views.len()
+        );
+        return Ok(());
+    }
+    let n = app.prepare_digests(now)?;
+    println!("{n} bản tin cảnh báo sớm đã đưa vào hàng gửi");
+    Ok(())
+}
+
 fn archive_sweep(config: Config, apply: bool) -> anyhow::Result<()> {
     let app = App::start_with_clock(config, clock().clone(), now())?;
     let report = app.archive_sweep(apply, now())?;
@@ -456,6 +529,7 @@ fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             full_name,
             role,
             agency,
+            email,
         } => {
             let role = Role::parse(&role)
                 .filter(|r| Role::STAFF.contains(r))
@@ -470,11 +544,23 @@ fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
                     role,
                     agency: &agency,
                     password: &password,
+                    email: email.as_deref(),
                 },
                 &actor,
                 now,
             )?;
             println!("đã tạo tài khoản {username} ({}, {agency})", role.as_str());
+        }
+        UserCommand::Email { username, address } => {
+            let changed = app.set_user_email(&username, address.as_deref(), &actor, now)?;
+            match (
+                changed,
+                address.as_deref().map(str::trim).filter(|a| !a.is_empty()),
+            ) {
+                (false, _) => println!("thư điện tử của {username} không thay đổi"),
+                (true, Some(_)) => println!("đã đặt thư điện tử của {username}"),
+                (true, None) => println!("đã xóa thư điện tử của {username}"),
+            }
         }
         UserCommand::Passwd { username } => {
             let password = read_password()?;
@@ -511,6 +597,7 @@ fn portal(config: Config, cmd: PortalCommand) -> anyhow::Result<()> {
                     role: Role::Portal,
                     agency: &agency,
                     password: &secret,
+                    email: None,
                 },
                 &cli_actor(),
                 now(),

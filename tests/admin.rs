@@ -702,6 +702,135 @@ async fn disabling_a_clerk_ends_the_open_session(db: common::TestDb) {
     assert_eq!(status, 401);
 }
 
+async fn a_staff_email_is_checked_next_to_its_field_and_audited(db: common::TestDb) {
+    let app = start(&db);
+    let svc = http::service(&app).await;
+    let mut admin = signed_in(&svc, "admin1").await;
+    let (_, page) = admin.page(&svc, get("/quan-tri/them-nguoi-dung")).await;
+    assert!(
+        page.contains("id=\"thu-dien-tu\""),
+        "the field on the new account's form"
+    );
+    let csrf = hidden(&page, "csrf");
+    let new_user = |email: &str| {
+        post(
+            "/quan-tri/them-nguoi-dung",
+            form(&[
+                ("csrf", &csrf),
+                ("ten-dang-nhap", "an.nv"),
+                ("ho-ten", "Nguyễn Văn An"),
+                ("vai-tro", "official"),
+                ("co-quan", WARD),
+                ("thu-dien-tu", email),
+                ("mat-khau", "mat-khau-ban-dau"),
+                ("nhap-lai", "mat-khau-ban-dau"),
+            ]),
+        )
+    };
+    let before = (account_count(&app), audit(&app).len());
+    let (status, html) = admin.page(&svc, new_user("an.nv@phuong")).await;
+    assert_eq!(status, 422, "{html}");
+    let at = html
+        .find("id=\"thu-dien-tu-error\"")
+        .expect("the error next to the field");
+    assert!(
+        near(&html, at).contains("không hợp lệ"),
+        "{}",
+        near(&html, at)
+    );
+    assert!(
+        html.contains("href=\"#thu-dien-tu\""),
+        "the summary links to it"
+    );
+    assert!(
+        html.contains("value=\"an.nv@phuong\""),
+        "what was typed is kept"
+    );
+    assert_eq!(
+        (account_count(&app), audit(&app).len()),
+        before,
+        "nothing stored"
+    );
+    // A good one: its domain lowercased, in the creation's audit record.
+    let (status, to) = location(&svc, &admin, new_user(" An.NV@Phuong.HaNoi.gov.vn ")).await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, "/quan-tri/nguoi-dung/an.nv?xong=tao")
+    );
+    assert_eq!(
+        app.account("an.nv").unwrap().email.as_deref(),
+        Some("An.NV@phuong.hanoi.gov.vn")
+    );
+
+    // Changed on the account's page.
+    let set = |email: &str| {
+        post(
+            "/quan-tri/nguoi-dung/clerk1/thu-dien-tu",
+            form(&[("csrf", &csrf), ("thu-dien-tu", email)]),
+        )
+    };
+    let n = audit(&app).len();
+    let (status, html) = admin.page(&svc, set("hanh@@phuong.vn")).await;
+    assert_eq!(status, 422);
+    let at = html
+        .find("id=\"thu-dien-tu-error\"")
+        .expect("the error next to the field");
+    assert!(html[at..]
+        .find("id=\"thu-dien-tu\"")
+        .is_some_and(|d| d < 1000));
+    assert!(html.contains("value=\"hanh@@phuong.vn\""));
+    assert_eq!(app.account("clerk1").unwrap().email, None);
+    assert_eq!(audit(&app).len(), n);
+    let (status, to) = location(&svc, &admin, set("hanh.nt@phuong.hanoi.gov.vn")).await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, "/quan-tri/nguoi-dung/clerk1?xong=thu-dien-tu")
+    );
+    let (_, html) = admin.page(&svc, get(&to)).await;
+    assert!(html.contains("Đã lưu thư điện tử"), "{html}");
+    assert!(html.contains("hanh.nt@phuong.hanoi.gov.vn"));
+    let (_, to) = location(&svc, &admin, set("hanh.nt@phuong.hanoi.gov.vn")).await;
+    assert!(to.ends_with("?xong=thu-dien-tu-khong-doi"), "{to}");
+    let (_, to) = location(&svc, &admin, set("  ")).await;
+    assert!(to.ends_with("?xong=xoa-thu-dien-tu"), "{to}");
+    assert_eq!(app.account("clerk1").unwrap().email, None);
+    let trail = audit(&app);
+    let done: Vec<_> = trail[n..]
+        .iter()
+        .map(|(actor, action, id)| (actor.as_str(), action.as_str(), id.as_str()))
+        .collect();
+    assert_eq!(
+        done,
+        [
+            ("admin1", "user.email", "clerk1"),
+            ("admin1", "user.email", "clerk1")
+        ]
+    );
+    // Without the form's token: refused, nothing written.
+    let (status, _) = admin
+        .page(
+            &svc,
+            post(
+                "/quan-tri/nguoi-dung/clerk1/thu-dien-tu",
+                form(&[("thu-dien-tu", "ke.gian@example.vn")]),
+            ),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(app.account("clerk1").unwrap().email, None);
+    // From the command line (`motcua user email`) the same service, the same check.
+    let cli = motcua::service::accounts::cli_actor();
+    assert!(app
+        .set_user_email("an.nv", Some("an@example.vn"), &cli, app.clock.now())
+        .unwrap());
+    assert_eq!(
+        app.set_user_email("an.nv", Some("an@"), &cli, app.clock.now())
+            .unwrap_err()
+            .error,
+        "invalid_email"
+    );
+}
+
 macro_rules! on_both {
     ($name:ident) => {
         mod $name {
@@ -724,3 +853,4 @@ on_both!(every_admin_action_leaves_an_audit_record);
 on_both!(a_bad_input_is_422_next_to_its_field_and_stores_nothing);
 on_both!(an_admin_cannot_lock_themselves_out);
 on_both!(disabling_a_clerk_ends_the_open_session);
+on_both!(a_staff_email_is_checked_next_to_its_field_and_audited);

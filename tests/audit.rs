@@ -18,6 +18,7 @@ fn three_records(db: &common::TestDb) -> std::sync::Arc<motcua::app::App> {
                 role: Role::Clerk,
                 agency: "000.00.51.H26",
                 password: "mat-khau-du-dai",
+                email: None,
             },
             &cli_actor(),
             chrono::Utc::now(),

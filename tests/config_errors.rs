@@ -422,3 +422,42 @@ fn reports_reused_too_long_is_refused() {
     edit(&f, "report_cache_s = 3600", "report_cache_s = 0");
     assert_eq!(load(&dir).unwrap().settings.report_cache_s, 0);
 }
+
+#[test]
+fn the_digest_time_and_horizon_are_checked() {
+    let c = load(Path::new("config")).unwrap();
+    assert_eq!(c.settings.digest_at.format("%H:%M").to_string(), "07:30");
+    assert_eq!(c.settings.digest_due_within_days, 1);
+    let (_tmp, dir) = config_copy();
+    let f = dir.join("default.toml");
+    edit(&f, "digest_at = \"07:30\"", "digest_at = \"7h30\"");
+    let err = load(&dir).unwrap_err();
+    assert_names(
+        &err,
+        "default.toml",
+        line_of(&f, "digest_at = "),
+        "mail.digest_at",
+    );
+    assert!(err.to_string().contains("HH:MM"), "{err}");
+    edit(&f, "digest_at = \"7h30\"", "digest_at = \"06:45\"");
+    edit(
+        &f,
+        "digest_due_within_days = 1",
+        "digest_due_within_days = 0",
+    );
+    let err = load(&dir).unwrap_err();
+    assert_names(
+        &err,
+        "default.toml",
+        line_of(&f, "digest_due_within_days = "),
+        "mail.digest_due_within_days",
+    );
+    edit(
+        &f,
+        "digest_due_within_days = 0",
+        "digest_due_within_days = 2",
+    );
+    let c = load(&dir).unwrap();
+    assert_eq!(c.settings.digest_at.format("%H:%M").to_string(), "06:45");
+    assert_eq!(c.settings.digest_due_within_days, 2);
+}

@@ -45,6 +45,7 @@ impl Harness {
                     role,
                     agency,
                     password: PASSWORD,
+                    email: None,
                 },
                 &cli_actor(),
                 chrono::Utc::now(),

@@ -38,6 +38,7 @@ fn app() -> (Arc<App>, common::TestDb) {
                 role,
                 agency,
                 password: PASSWORD,
+                email: None,
             },
             &cli_actor(),
             chrono::Utc::now(),

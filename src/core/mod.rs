@@ -17,3 +17,4 @@ pub mod pin;
 pub mod route;
 pub mod text;
 pub mod throttle;
+pub mod warning;

@@ -96,6 +96,23 @@ pub fn nfc(s: &str) -> String {
     s.nfc().collect()
 }
 
+/// Escapes text for HTML content and attribute values (`&`, `<`, `>`, `"`, `'`): what a
+/// notification's HTML fragment built by the code needs before it is inserted raw.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

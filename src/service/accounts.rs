@@ -26,6 +26,9 @@ pub struct NewUser<'a> {
     pub agency: &'a str,
     /// The password, or a portal's client secret.
     pub password: &'a str,
+    /// Staff: where the morning digest is sent (*cảnh báo sớm*, issue #17); checked with
+    /// [`crate::core::applicant::check_email`].
+    pub email: Option<&'a str>,
 }
 
 /// Shortest password accepted.
@@ -123,6 +126,22 @@ fn check_username(username: &str) -> AppResult<()> {
     }
 }
 
+/// A staff e-mail address as typed: blank is none; otherwise it must be one
+/// ([`crate::core::applicant::check_email`]), error `invalid_email`.
+pub fn check_staff_email(raw: Option<&str>) -> AppResult<Option<String>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => crate::core::applicant::check_email(s)
+            .map(Some)
+            .map_err(|_| {
+                AppError::invalid(
+                    "invalid_email",
+                    "Địa chỉ thư điện tử không hợp lệ (ví dụ ten@coquan.gov.vn)",
+                )
+            }),
+    }
+}
+
 fn no_such_account(e: StoreError, username: &str) -> AppError {
     match e {
         StoreError::NotFound => AppError::new(
@@ -170,9 +189,11 @@ impl App {
             role,
             agency,
             password,
+            email,
         } = *new;
         check_username(username)?;
         check_password_strength(password)?;
+        let email = check_staff_email(email)?;
         let full_name = text::name(full_name, 100)
             .map_err(|e| AppError::invalid("invalid_full_name", e.message("Họ tên", 100)))?
             .ok_or_else(|| AppError::invalid("invalid_full_name", "Họ tên không được để trống"))?;
@@ -194,6 +215,7 @@ impl App {
             created_at: at,
             updated_at: at,
             token_version: 0,
+            email: email.clone(),
         };
         self.store.write(None, |conn| {
             users::insert_user(conn, &row)?;
@@ -205,7 +227,7 @@ impl App {
                     action: "user.create",
                     entity: "user",
                     entity_id: username,
-                    detail: serde_json::json!({"role": role.as_str(), "agency": agency, "full_name": full_name}),
+                    detail: serde_json::json!({"role": role.as_str(), "agency": agency, "full_name": full_name, "email": email}),
                 },
             )?;
             Ok::<_, StoreError>(())
@@ -318,6 +340,51 @@ impl App {
             .map_err(|e| no_such_account(e, username))?;
         self.forget_account(username);
         Ok(())
+    }
+
+    /// Sets or clears (`None` or blank) the e-mail address of a staff account, where its
+    /// morning digest goes (*cảnh báo sớm*, issue #17); audited as `user.email` with the
+    /// address before and after. `Ok(false)`: the same address, nothing written. Refused
+    /// for a portal client (`not_staff`) and for an address that is not one
+    /// (`invalid_email`).
+    pub fn set_user_email(
+        &self,
+        username: &str,
+        email: Option<&str>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> AppResult<bool> {
+        let email = check_staff_email(email)?;
+        let at = to_db(now);
+        self.store
+            .write(None, |conn| {
+                let before = users::account(conn, username)?;
+                if before.role == Role::Portal.as_str() {
+                    return Err(StoreError::Conflict(
+                        "Tài khoản này là cổng dịch vụ công, không phải cán bộ".into(),
+                    ));
+                }
+                if before.email == email {
+                    return Ok(false);
+                }
+                users::set_email(conn, username, email.as_deref(), at)?;
+                audit::append(
+                    conn,
+                    AuditEntry {
+                        actor,
+                        at,
+                        action: "user.email",
+                        entity: "user",
+                        entity_id: username,
+                        detail: serde_json::json!({"email": {"from": before.email, "to": email}}),
+                    },
+                )?;
+                Ok::<_, StoreError>(true)
+            })
+            .map_err(|e| match e {
+                StoreError::Conflict(m) => AppError::invalid("not_staff", m),
+                other => no_such_account(other, username),
+            })
     }
 
     /// Checks a login's credentials under the guessing rule; the account on success.

@@ -25,6 +25,8 @@ pub struct AccountView {
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Where the morning digest goes (*cảnh báo sớm*); none: no digest.
+    pub email: Option<String>,
 }
 
 impl AccountView {
@@ -37,6 +39,7 @@ impl AccountView {
             disabled: r.disabled,
             created_at: from_db(r.created_at),
             updated_at: from_db(r.updated_at),
+            email: r.email,
         })
     }
 
@@ -254,6 +257,7 @@ impl App {
                 role: Role::Portal,
                 agency,
                 password: &secret,
+                email: None,
             },
             actor,
             now,

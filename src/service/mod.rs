@@ -7,6 +7,7 @@ pub mod actions;
 pub mod admin;
 pub mod archive;
 pub mod catalogue;
+pub mod digest;
 pub mod documents;
 pub mod dossiers;
 pub mod exports;

@@ -2196,3 +2196,82 @@ impl Store {
             .optional()?)
     }
 }
+
+/// The staff digest's statuses: what has its clock running at an agency.
+const RUNNING: [&str; 2] = ["received", "in_progress"];
+
+impl Store {
+    /// The dossiers held at `agency` in one of `statuses` with their clock running and
+    /// due at or before `until` (overdue ones included), assigned to `assignee` when
+    /// given, soonest due first (*cảnh báo sớm*, issue #17). Each status is a range of the index
+    /// `(current_agency, status, due_at, code)` (migration 000015): the agency's due-soon
+    /// and overdue dossiers are read, never its whole stock; the dossiers a hand-over is
+    /// pending out of are left out, as in the queue.
+    pub fn due_by(
+        &self,
+        agency: &str,
+        statuses: &[&str],
+        until: NaiveDateTime,
+        assignee: Option<&str>,
+    ) -> StoreResult<Vec<(QueueLineRow, QueueProgressRow)>> {
+        let mut conn = self.conn()?;
+        let mut rows = Vec::new();
+        for status in statuses {
+            let mut q = dossiers::table
+                .inner_join(dossier_progress::table)
+                .filter(dossiers::current_agency.eq(agency))
+                .filter(dossiers::status.eq(*status))
+                .filter(dossiers::due_at.le(until))
+                .filter(dossier_progress::pending_handover.is_null())
+                .filter(dossier_progress::clock_stopped_at.is_null())
+                .into_boxed();
+            if let Some(a) = assignee {
+                q = q.filter(dossier_progress::assignee.eq(a));
+            }
+            rows.extend(
+                q.order((dossiers::due_at.asc(), dossiers::code.asc()))
+                    .select((QueueLineRow::as_select(), QueueProgressRow::as_select()))
+                    .load::<(QueueLineRow, QueueProgressRow)>(&mut *conn)?,
+            );
+        }
+        rows.sort_by(|(a, _), (b, _)| (a.due_at, &a.code).cmp(&(b.due_at, &b.code)));
+        Ok(rows)
+    }
+
+    /// The dossiers held at `agency` with their clock running, not overdue at `now`,
+    /// whose current step is past its own due moment at `now` (*có nguy cơ trễ hạn*):
+    /// the candidates of the leaders' at-risk list (the caller measures the whole stage
+    /// from their routes). Each status is a range of the same index from `now` on.
+    pub fn step_late(
+        &self,
+        agency: &str,
+        now: NaiveDateTime,
+    ) -> StoreResult<Vec<(QueueLineRow, QueueProgressRow)>> {
+        let mut conn = self.conn()?;
+        let mut rows = Vec::new();
+        for status in RUNNING {
+            rows.extend(
+                dossiers::table
+                    .inner_join(dossier_progress::table)
+                    .inner_join(dossier_steps::table)
+                    .filter(dossiers::current_agency.eq(agency))
+                    .filter(dossiers::status.eq(status))
+                    .filter(dossiers::due_at.ge(now))
+                    .filter(dossier_progress::pending_handover.is_null())
+                    .filter(dossier_progress::clock_stopped_at.is_null())
+                    .filter(
+                        dossier_steps::no
+                            .nullable()
+                            .eq(dossier_progress::current_step + 1),
+                    )
+                    .filter(dossier_steps::ended_at.is_null())
+                    .filter(dossier_steps::due_at.lt(now))
+                    .order((dossiers::due_at.asc(), dossiers::code.asc()))
+                    .select((QueueLineRow::as_select(), QueueProgressRow::as_select()))
+                    .load::<(QueueLineRow, QueueProgressRow)>(&mut *conn)?,
+            );
+        }
+        rows.sort_by(|(a, _), (b, _)| (a.due_at, &a.code).cmp(&(b.due_at, &b.code)));
+        Ok(rows)
+    }
+}

@@ -81,6 +81,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         token_version -> Integer,
+        email -> Nullable<Text>,
     }
 }
 

@@ -20,6 +20,8 @@ pub struct UserRow {
     /// Bumped when the account is disabled or its password changes: tokens carrying an
     /// older version are refused.
     pub token_version: i32,
+    /// Where the staff digest is sent (*cảnh báo sớm*, issue #17); none: no digest.
+    pub email: Option<String>,
 }
 
 /// What a token is checked against on every request.
@@ -169,6 +171,7 @@ pub struct AccountRow {
     pub disabled: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub email: Option<String>,
 }
 
 impl Store {
@@ -213,4 +216,58 @@ pub fn set_role_agency(
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// Sets (or clears) the e-mail address of an account; `NotFound` when there is no such
+/// account. Tokens stay valid: the address grants nothing.
+pub fn set_email(
+    conn: &mut DbConnection,
+    username: &str,
+    email: Option<&str>,
+    now: NaiveDateTime,
+) -> StoreResult<()> {
+    let n = diesel::update(users::table.find(username))
+        .set((users::email.eq(email), users::updated_at.eq(now)))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// A member of staff a digest may be sent to.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct RecipientRow {
+    pub username: String,
+    pub full_name: String,
+    pub role: String,
+    pub agency_code: String,
+    pub email: Option<String>,
+}
+
+impl Store {
+    /// The enabled accounts with one of `roles` and an e-mail address, by agency and
+    /// username: who the morning digest goes to.
+    pub fn digest_recipients(&self, roles: &[&str]) -> StoreResult<Vec<RecipientRow>> {
+        let mut conn = self.conn()?;
+        Ok(users::table
+            .filter(users::disabled.eq(false))
+            .filter(users::role.eq_any(roles))
+            .filter(users::email.is_not_null())
+            .order((users::agency_code, users::username))
+            .select(RecipientRow::as_select())
+            .load(&mut conn)?)
+    }
+
+    /// One account as a digest recipient (with or without an address); `None` when
+    /// there is no such account.
+    pub fn recipient(&self, username: &str) -> StoreResult<Option<RecipientRow>> {
+        let mut conn = self.conn()?;
+        Ok(users::table
+            .find(username)
+            .select(RecipientRow::as_select())
+            .first(&mut conn)
+            .optional()?)
+    }
 }

@@ -172,6 +172,9 @@ fn notice_of(slug: Option<&str>) -> Option<&'static str> {
         "khoa" => "Đã khóa tài khoản. Các phiên đăng nhập của tài khoản đã kết thúc ngay.",
         "mo-khoa" => "Đã mở khóa tài khoản. Người dùng đăng nhập lại bằng mật khẩu cũ.",
         "thu-hoi" => "Đã thu hồi cổng dịch vụ công. Cổng không thể lấy mã truy cập nữa.",
+        "thu-dien-tu" => "Đã lưu thư điện tử nhận cảnh báo sớm. Bản tin hồ sơ sắp đến hạn, quá hạn gửi đến địa chỉ này mỗi sáng ngày làm việc.",
+        "xoa-thu-dien-tu" => "Đã xóa thư điện tử: tài khoản không nhận bản tin cảnh báo sớm nữa.",
+        "thu-dien-tu-khong-doi" => "Thư điện tử không thay đổi: không có gì được ghi.",
         _ => return None,
     })
 }
@@ -210,6 +213,7 @@ fn action_label(action: &str) -> String {
         "user.create" => "Tạo tài khoản",
         "user.update" => "Đổi vai trò, cơ quan",
         "user.password" => "Đặt mật khẩu mới",
+        "user.email" => "Đổi thư điện tử nhận cảnh báo",
         "user.disable" => "Khóa tài khoản",
         "user.enable" => "Mở khóa tài khoản",
         "portal.rotate" => "Cấp khóa bí mật mới cho cổng",
@@ -320,6 +324,8 @@ pub async fn home(who: Staff) -> WebResult<HttpResponse> {
 pub struct UserLine {
     pub username: String,
     pub full_name: String,
+    /// Where the morning digest goes; empty: none.
+    pub email: String,
     pub role: &'static str,
     pub agency: String,
     pub agency_code: String,
@@ -391,6 +397,7 @@ pub async fn users(who: Staff, q: web::Query<UsersQuery>) -> WebResult<HttpRespo
         .map(|u| UserLine {
             username: u.username.clone(),
             full_name: u.full_name.clone(),
+            email: u.email.clone().unwrap_or_default(),
             role: role_label(u.role),
             agency: agency_name(&who, &u.agency_code),
             agency_code: u.agency_code.clone(),
@@ -438,6 +445,8 @@ pub struct NewUserForm {
     role: String,
     #[serde(default, rename = "co-quan")]
     agency: String,
+    #[serde(default, rename = "thu-dien-tu")]
+    email: String,
     #[serde(default, rename = "mat-khau")]
     password: String,
     #[serde(default, rename = "nhap-lai")]
@@ -452,6 +461,7 @@ pub struct NewUserPage {
     pub errors: Errors,
     pub username: String,
     pub full_name: String,
+    pub email: String,
     pub roles: Vec<Opt>,
     pub agencies: Vec<Opt>,
     pub min_password: usize,
@@ -469,6 +479,7 @@ fn new_user_page(who: &Staff, form: &NewUserForm, errors: Errors) -> NewUserPage
         errors,
         username: form.username.clone(),
         full_name: form.full_name.clone(),
+        email: form.email.clone(),
         roles: role_options(Role::parse(&form.role)),
         agencies: agency_options(who, &form.agency),
         min_password: crate::service::accounts::MIN_PASSWORD_CHARS,
@@ -494,6 +505,7 @@ fn account_field(e: &AppError) -> Option<&'static str> {
         "invalid_full_name" => "ho-ten",
         "unknown_agency" => "co-quan",
         "invalid_role" => "vai-tro",
+        "invalid_email" => "thu-dien-tu",
         _ => return None,
     })
 }
@@ -524,12 +536,13 @@ pub async fn add_user(who: Staff, form: web::Form<NewUserForm>) -> WebResult<Htt
         let a = who.app.get_ref().clone();
         let actor = who.caller.actor();
         let now = who.app.clock.now();
-        let (u, n, r, ag, p) = (
+        let (u, n, r, ag, p, m) = (
             form.username.clone(),
             form.full_name.clone(),
             role.expect("checked"),
             form.agency.clone(),
             form.password.clone(),
+            form.email.clone(),
         );
         let done = web::block(move || {
             a.add_staff_account(
@@ -539,6 +552,7 @@ pub async fn add_user(who: Staff, form: web::Form<NewUserForm>) -> WebResult<Htt
                     role: r,
                     agency: &ag,
                     password: &p,
+                    email: Some(&m),
                 },
                 &actor,
                 now,
@@ -593,6 +607,8 @@ pub struct UserPage {
     pub roles: Vec<Opt>,
     pub agencies: Vec<Opt>,
     pub min_password: usize,
+    /// The e-mail field's value: the stored address, or what was typed when refused.
+    pub email_input: String,
 }
 
 fn user_page(
@@ -613,6 +629,7 @@ fn user_page(
         u: UserLine {
             username: u.username.clone(),
             full_name: u.full_name.clone(),
+            email: u.email.clone().unwrap_or_default(),
             role: role_label(u.role),
             agency: agency_name(who, &u.agency_code),
             agency_code: u.agency_code.clone(),
@@ -627,6 +644,7 @@ fn user_page(
         roles: role_options(Some(u.role)),
         agencies: agency_options(who, &u.agency_code),
         min_password: crate::service::accounts::MIN_PASSWORD_CHARS,
+        email_input: u.email.clone().unwrap_or_default(),
     }
 }
 
@@ -755,6 +773,52 @@ pub async fn reset_password(
         StatusCode::UNPROCESSABLE_ENTITY,
         &user_page(&who, &account, None, errors),
     ))
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    csrf: Option<String>,
+    #[serde(default, rename = "thu-dien-tu")]
+    email: String,
+}
+
+/// `POST /quan-tri/nguoi-dung/{username}/thu-dien-tu`: the address the morning digest is
+/// sent to (*cảnh báo sớm*, issue #17); blank removes it.
+pub async fn set_email(
+    who: Staff,
+    path: web::Path<String>,
+    form: web::Form<EmailForm>,
+) -> WebResult<HttpResponse> {
+    require_admin(&who)?;
+    let form = form.into_inner();
+    who.check_csrf(form.csrf.as_deref())?;
+    let username = path.into_inner();
+    let account = load_account(&who, &username).await?;
+    let a = who.app.get_ref().clone();
+    let actor = who.caller.actor();
+    let now = who.app.clock.now();
+    let (u, m) = (username.clone(), form.email.clone());
+    let mut errors = Errors::default();
+    match web::block(move || a.set_user_email(&u, Some(&m), &actor, now)).await? {
+        Ok(changed) => {
+            let slug = match (changed, form.email.trim().is_empty()) {
+                (false, _) => "thu-dien-tu-khong-doi",
+                (true, false) => "thu-dien-tu",
+                (true, true) => "xoa-thu-dien-tu",
+            };
+            return Ok(see_other(&format!(
+                "/quan-tri/nguoi-dung/{}?xong={slug}",
+                encode(&username)
+            )));
+        }
+        Err(e) if e.kind == ErrorKind::Invalid => errors.add("thu-dien-tu", e.message),
+        Err(e) => return Err(e.into()),
+    }
+    let mut page = user_page(&who, &account, None, errors);
+    // The address as typed, to correct it.
+    page.email_input = form.email;
+    Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
 #[derive(Deserialize)]
@@ -1846,6 +1910,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/quan-tri/nguoi-dung/{username}/mat-khau",
             web::post().to(reset_password),
+        )
+        .route(
+            "/quan-tri/nguoi-dung/{username}/thu-dien-tu",
+            web::post().to(set_email),
         )
         .route(
             "/quan-tri/nguoi-dung/{username}/khoa",

@@ -94,25 +94,7 @@ pub struct QueuePage {
 }
 
 /// "2 ngày 3 giờ", "45 phút": a span of working minutes for people.
-pub fn span(minutes: i64, per_day: i64) -> String {
-    let m = minutes.abs();
-    let (d, rest) = (m / per_day.max(1), m % per_day.max(1));
-    let (h, min) = (rest / 60, rest % 60);
-    let mut parts = Vec::new();
-    if d > 0 {
-        parts.push(format!("{d} ngày"));
-    }
-    if h > 0 {
-        parts.push(format!("{h} giờ"));
-    }
-    if d == 0 && min > 0 {
-        parts.push(format!("{min} phút"));
-    }
-    if parts.is_empty() {
-        parts.push("0 phút".into());
-    }
-    parts.join(" ")
-}
+pub use crate::core::warning::working_span as span;
 
 fn urgency_words(u: Urgency) -> (&'static str, &'static str) {
     match u {

@@ -23,6 +23,7 @@ pub fn users(app: &App, list: &[(&str, Role, &str)]) {
                 role: *role,
                 agency,
                 password: PASSWORD,
+                email: None,
             },
             &cli_actor(),
             app.clock.now(),
