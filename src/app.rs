@@ -36,6 +36,8 @@ pub struct App {
     pub queue_counts: crate::service::queue::CountCache,
     /// Indicator reports as last counted (`web.report_cache_s`).
     pub report_memo: crate::service::reports::ReportMemo,
+    /// Petitions' deadline and limits (config/petitions.toml).
+    pub petitions: crate::core::petition::PetitionRules,
 }
 
 /// Accounts as last read from the store, by username, with the moment they were read:
@@ -141,6 +143,7 @@ impl App {
             catalogue,
             rule_sets,
             targets,
+            petitions,
         } = config;
         let forms = crate::forms::Forms::load(&settings.forms_dir).with_context(|| {
             format!(
@@ -218,6 +221,7 @@ impl App {
             accounts: Default::default(),
             queue_counts: Default::default(),
             report_memo: Default::default(),
+            petitions,
         };
         for (fact, n) in app
             .fill_rollup_columns()

@@ -11,6 +11,7 @@ pub mod desk;
 pub mod dossier;
 pub mod indicators;
 pub mod lunar;
+pub mod petition;
 pub mod machine;
 pub mod pin;
 pub mod route;

@@ -10,6 +10,7 @@ pub mod documents;
 pub mod dossiers;
 pub mod exports;
 pub mod health;
+pub mod petitions;
 pub mod reports;
 pub mod schema;
 pub mod sessions;
