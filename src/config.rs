@@ -1095,10 +1095,7 @@ pub fn load_petitions(dir: &Path) -> Result<crate::core::petition::PetitionRules
         return Err(err("answer_within", e.to_string()));
     }
     if rules.source.trim().is_empty() {
-        return Err(err(
-            "source",
-            "cần ghi căn cứ pháp lý của thời hạn".into(),
-        ));
+        return Err(err("source", "cần ghi căn cứ pháp lý của thời hạn".into()));
     }
     let prefix_ok = (1..=8).contains(&rules.code_prefix.len())
         && rules
@@ -1112,10 +1109,7 @@ pub fn load_petitions(dir: &Path) -> Result<crate::core::petition::PetitionRules
         ));
     }
     if !(1..=1000).contains(&rules.submissions_per_address) {
-        return Err(err(
-            "submissions_per_address",
-            "phải từ 1 đến 1000".into(),
-        ));
+        return Err(err("submissions_per_address", "phải từ 1 đến 1000".into()));
     }
     if !(1..=1440).contains(&rules.window_minutes) {
         return Err(err("window_minutes", "phải từ 1 đến 1440 phút".into()));

@@ -6,7 +6,9 @@
 mod common;
 
 use actix_web::test;
-use common::http::{form, get, hidden, login, post, send, send_raw_header, service, users, Browser};
+use common::http::{
+    form, get, hidden, login, post, send, send_raw_header, service, users, Browser,
+};
 use common::{local, TestDb};
 use motcua::service::Role;
 use serde_json::{json, Value};
@@ -75,14 +77,22 @@ async fn the_life_of_petitions_and_the_5_2_figure(db: TestDb) {
     assert_eq!(later["due_at"], "2026-03-25T17:00:00+07:00");
     assert_eq!(later["status"], "received");
     assert_eq!(later["agency"]["code"], A);
-    assert!(later["status_url"].as_str().unwrap().ends_with("/phan-anh/PA-260311-0001"));
+    assert!(later["status_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/phan-anh/PA-260311-0001"));
     let pin_later = later["pin"].as_str().unwrap().to_string();
     // Four on Tuesday 10/3 at 15:30 (due Tuesday 24/3), one to another ward.
     app.clock.set(local("2026-03-10T15:30"));
     let mut a_codes = Vec::new();
     let mut pins = Vec::new();
     for i in 1..=4 {
-        let (s, b) = submit(&svc, &format!("10.0.1.{i}"), petition(A, &format!("Phản ánh số {i}"))).await;
+        let (s, b) = submit(
+            &svc,
+            &format!("10.0.1.{i}"),
+            petition(A, &format!("Phản ánh số {i}")),
+        )
+        .await;
         assert_eq!(s, 201, "{b}");
         assert_eq!(b["code"], format!("PA-260310-000{i}"));
         assert_eq!(b["due_at"], "2026-03-24T17:00:00+07:00");
@@ -116,44 +126,138 @@ async fn the_life_of_petitions_and_the_5_2_figure(db: TestDb) {
     let (s, _) = send(&svc, get(&official_b, &format!("/api/v1/petitions/{p1}"))).await;
     assert_eq!(s, 404);
     let ev = |code: &str| format!("/api/v1/petitions/{code}/events");
-    let (s, b) = send(&svc, post(&leader_b, &ev(p1), json!({"type": "assign", "user": "official.b"}))).await;
+    let (s, b) = send(
+        &svc,
+        post(
+            &leader_b,
+            &ev(p1),
+            json!({"type": "assign", "user": "official.b"}),
+        ),
+    )
+    .await;
     assert_eq!((s, b["error"].as_str()), (404, Some("not_found")));
 
     // Assign: the leader of the agency, to one of its officials.
     app.clock.set(local("2026-03-12T10:00"));
     let leader_a = login(&svc, "leader.a").await;
     let official_a = login(&svc, "official.a").await;
-    let (s, b) = send(&svc, post(&official_a, &ev(p1), json!({"type": "assign", "user": "official.a"}))).await;
+    let (s, b) = send(
+        &svc,
+        post(
+            &official_a,
+            &ev(p1),
+            json!({"type": "assign", "user": "official.a"}),
+        ),
+    )
+    .await;
     assert_eq!((s, b["error"].as_str()), (403, Some("forbidden")));
-    let (s, b) = send(&svc, post(&leader_a, &ev(p1), json!({"type": "assign", "user": "official.b"}))).await;
+    let (s, b) = send(
+        &svc,
+        post(
+            &leader_a,
+            &ev(p1),
+            json!({"type": "assign", "user": "official.b"}),
+        ),
+    )
+    .await;
     assert_eq!((s, b["error"].as_str()), (422, Some("invalid_assignee")));
-    let (s, b) = send(&svc, post(&leader_a, &ev(p1), json!({"type": "assign", "user": "official.a"}))).await;
+    let (s, b) = send(
+        &svc,
+        post(
+            &leader_a,
+            &ev(p1),
+            json!({"type": "assign", "user": "official.a"}),
+        ),
+    )
+    .await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!((b["status"].as_str(), b["assignee"].as_str()), (Some("assigned"), Some("official.a")));
+    assert_eq!(
+        (b["status"].as_str(), b["assignee"].as_str()),
+        (Some("assigned"), Some("official.a"))
+    );
     // Answer: the assignee, on time.
-    let (s, b) = send(&svc, post(&official_a, &ev(&a_codes[1]), json!({"type": "answer", "text": "…"}))).await;
+    let (s, b) = send(
+        &svc,
+        post(
+            &official_a,
+            &ev(&a_codes[1]),
+            json!({"type": "answer", "text": "…"}),
+        ),
+    )
+    .await;
     assert_eq!((s, b["error"].as_str()), (403, Some("forbidden")));
-    let (s, b) = send(&svc, post(&official_a, &ev(p1), json!({"type": "answer", "text": "  "}))).await;
+    let (s, b) = send(
+        &svc,
+        post(
+            &official_a,
+            &ev(p1),
+            json!({"type": "answer", "text": "  "}),
+        ),
+    )
+    .await;
     assert_eq!((s, b["error"].as_str()), (422, Some("missing_answer")));
-    let (s, b) = send(&svc, post(&official_a, &ev(p1), json!({"type": "answer", "text": "Cơ quan đã kiểm tra.\nCán bộ đã được nhắc nhở."}))).await;
+    let (s, b) = send(
+        &svc,
+        post(
+            &official_a,
+            &ev(p1),
+            json!({"type": "answer", "text": "Cơ quan đã kiểm tra.\nCán bộ đã được nhắc nhở."}),
+        ),
+    )
+    .await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!((b["status"].as_str(), b["outcome"].as_str()), (Some("answered"), Some("on_time")));
+    assert_eq!(
+        (b["status"].as_str(), b["outcome"].as_str()),
+        (Some("answered"), Some("on_time"))
+    );
     assert_eq!(b["answered_at"], "2026-03-12T10:00:00+07:00");
-    let (s, b) = send(&svc, post(&official_a, &ev(p1), json!({"type": "answer", "text": "Lần hai"}))).await;
+    let (s, b) = send(
+        &svc,
+        post(
+            &official_a,
+            &ev(p1),
+            json!({"type": "answer", "text": "Lần hai"}),
+        ),
+    )
+    .await;
     assert_eq!((s, b["error"].as_str()), (409, Some("invalid_state")));
     // The leader answers two more on time, the last exactly at the due moment…
     app.clock.set(local("2026-03-20T10:00"));
     let leader_a = login(&svc, "leader.a").await;
-    let (s, _) = send(&svc, post(&leader_a, &ev(&a_codes[1]), json!({"type": "answer", "text": "Đã xử lý"}))).await;
+    let (s, _) = send(
+        &svc,
+        post(
+            &leader_a,
+            &ev(&a_codes[1]),
+            json!({"type": "answer", "text": "Đã xử lý"}),
+        ),
+    )
+    .await;
     assert_eq!(s, 200);
     app.clock.set(local("2026-03-24T17:00"));
     let leader_a = login(&svc, "leader.a").await;
-    let (s, b) = send(&svc, post(&leader_a, &ev(&a_codes[2]), json!({"type": "answer", "text": "Đã xử lý"}))).await;
+    let (s, b) = send(
+        &svc,
+        post(
+            &leader_a,
+            &ev(&a_codes[2]),
+            json!({"type": "answer", "text": "Đã xử lý"}),
+        ),
+    )
+    .await;
     assert_eq!((s, b["outcome"].as_str()), (200, Some("on_time")));
     // …and one late, the next morning.
     app.clock.set(local("2026-03-25T09:00"));
     let leader_a = login(&svc, "leader.a").await;
-    let (s, b) = send(&svc, post(&leader_a, &ev(&a_codes[3]), json!({"type": "answer", "text": "Xin lỗi vì chậm trả lời"}))).await;
+    let (s, b) = send(
+        &svc,
+        post(
+            &leader_a,
+            &ev(&a_codes[3]),
+            json!({"type": "answer", "text": "Xin lỗi vì chậm trả lời"}),
+        ),
+    )
+    .await;
     assert_eq!((s, b["outcome"].as_str()), (200, Some("late")));
 
     // Friday 27/3: the petition of 11/3 is open and past due.
@@ -170,7 +274,11 @@ async fn the_life_of_petitions_and_the_5_2_figure(db: TestDb) {
     let (_, q) = send(&svc, get(&leader_a, "/api/v1/petitions?tab=answered")).await;
     assert_eq!(codes(&q), a_codes);
     // Close: after the answer only.
-    let (s, b) = send(&svc, post(&leader_a, &ev("PA-260311-0001"), json!({"type": "close"}))).await;
+    let (s, b) = send(
+        &svc,
+        post(&leader_a, &ev("PA-260311-0001"), json!({"type": "close"})),
+    )
+    .await;
     assert_eq!((s, b["error"].as_str()), (409, Some("invalid_state")));
     let (s, b) = send(&svc, post(&leader_a, &ev(p1), json!({"type": "close"}))).await;
     assert_eq!((s, b["status"].as_str()), (200, Some("closed")));
@@ -180,25 +288,42 @@ async fn the_life_of_petitions_and_the_5_2_figure(db: TestDb) {
     for source in ["", "&source=recompute"] {
         let (s, r) = send(
             &svc,
-            get(&leader_a, &format!("/api/v1/reports/indicators?agency={A}&from=2026-03-01&to=2026-03-31{source}")),
+            get(
+                &leader_a,
+                &format!(
+                    "/api/v1/reports/indicators?agency={A}&from=2026-03-01&to=2026-03-31{source}"
+                ),
+            ),
         )
         .await;
         assert_eq!(s, 200, "{r}");
         let c = &r["total"]["counts"];
         assert_eq!(
-            (&c["petitions_answered_on_time"], &c["petitions_answered_late"], &c["petitions_open_overdue"]),
+            (
+                &c["petitions_answered_on_time"],
+                &c["petitions_answered_late"],
+                &c["petitions_open_overdue"]
+            ),
             (&json!(3), &json!(1), &json!(1)),
             "{source}"
         );
         assert_eq!(r["total"]["rates"]["qd766_petition_on_time_rate"], 60.0);
-        let score = r["qd766"].as_array().unwrap().iter().find(|q| q["code"] == "5.2").unwrap();
+        let score = r["qd766"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["code"] == "5.2")
+            .unwrap();
         assert_eq!(score["value"], 60.0);
         assert_eq!(score["indicator"], "qd766_petition_on_time_rate");
     }
     // The ward of Ba Đình: its one petition, open and past due → 0 %.
     let (_, r) = send(
         &svc,
-        get(&leader_b, &format!("/api/v1/reports/indicators?agency={B}&from=2026-03-01&to=2026-03-31")),
+        get(
+            &leader_b,
+            &format!("/api/v1/reports/indicators?agency={B}&from=2026-03-01&to=2026-03-31"),
+        ),
     )
     .await;
     assert_eq!(r["total"]["rates"]["qd766_petition_on_time_rate"], 0.0);
@@ -213,28 +338,56 @@ async fn the_life_of_petitions_and_the_5_2_figure(db: TestDb) {
 
     // The citizen reads the late answer with the pin; a wrong pin as the dossier lookup.
     let p4 = &a_codes[3];
-    let (s, b) = send(&svc, test::TestRequest::get().uri(&format!("/api/v1/public/petitions/{p4}?pin={}", pins[3].to_lowercase()))).await;
+    let (s, b) = send(
+        &svc,
+        test::TestRequest::get().uri(&format!(
+            "/api/v1/public/petitions/{p4}?pin={}",
+            pins[3].to_lowercase()
+        )),
+    )
+    .await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!((b["status"].as_str(), b["outcome"].as_str()), (Some("answered"), Some("late")));
+    assert_eq!(
+        (b["status"].as_str(), b["outcome"].as_str()),
+        (Some("answered"), Some("late"))
+    );
     assert_eq!(b["answer"], "Xin lỗi vì chậm trả lời");
     assert_eq!(b["submitter_name"], "Trần T. B.");
-    let (s, b) = send(&svc, test::TestRequest::get().uri(&format!("/api/v1/public/petitions/{p4}?pin={pin_later}"))).await;
+    let (s, b) = send(
+        &svc,
+        test::TestRequest::get().uri(&format!("/api/v1/public/petitions/{p4}?pin={pin_later}")),
+    )
+    .await;
     assert_eq!((s, b["error"].as_str()), (404, Some("not_found")));
-    assert_eq!(b["message"], "Không tìm thấy hồ sơ, hoặc mã tra cứu không đúng");
+    assert_eq!(
+        b["message"],
+        "Không tìm thấy hồ sơ, hoặc mã tra cứu không đúng"
+    );
 
     // The e-mails' templates use only the variables the code gives them.
     let row = app.store.find_petition(p4).unwrap().unwrap();
     let vars = app.petition_vars(&row);
     assert_eq!(vars["due_date"], "24/03/2026");
-    assert!(!vars.values().any(|v| v.contains(&pins[3])), "no pin in an e-mail");
+    assert!(
+        !vars.values().any(|v| v.contains(&pins[3])),
+        "no pin in an e-mail"
+    );
     for name in ["petition_received", "petition_answer"] {
         let text = std::fs::read_to_string(format!("config/templates/{name}.toml")).unwrap();
         let t: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         for key in ["subject", "text", "html"] {
             let body = t[key].as_str().unwrap_or_else(|| panic!("{name}.{key}"));
             for part in body.split("{{").skip(1) {
-                let var = part.trim_start_matches('{').split('}').next().unwrap().trim();
-                assert!(vars.contains_key(var), "{name}.{key}: unknown {{{{{var}}}}}");
+                let var = part
+                    .trim_start_matches('{')
+                    .split('}')
+                    .next()
+                    .unwrap()
+                    .trim();
+                assert!(
+                    vars.contains_key(var),
+                    "{name}.{key}: unknown {{{{{var}}}}}"
+                );
             }
             assert!(body.contains("{{code}}"), "{name}.{key} names the code");
         }
@@ -267,21 +420,51 @@ async fn bad_input_the_honeypot_and_the_rate_limit(db: TestDb) {
         (with("content", json!("")), 422, "missing_content"),
         (with("content", json!("a\u{0}b")), 422, "invalid_content"),
         (with("content", json!("a\u{202E}b")), 422, "invalid_content"),
-        (with("content", json!("x".repeat(4001))), 422, "content_too_long"),
+        (
+            with("content", json!("x".repeat(4001))),
+            422,
+            "content_too_long",
+        ),
         (with("agency", json!(null)), 422, "missing_agency"),
-        (with("agency", json!("000.00.99.H26")), 422, "invalid_agency"),
-        (with("dossier_code", json!("000.00.51.H26-260310-0001")), 422, "missing_pin"),
-        (with("dossier_code", json!("000.00.51.H26-260310-0009")).tap_pin(), 404, "not_found"),
+        (
+            with("agency", json!("000.00.99.H26")),
+            422,
+            "invalid_agency",
+        ),
+        (
+            with("dossier_code", json!("000.00.51.H26-260310-0001")),
+            422,
+            "missing_pin",
+        ),
+        (
+            with("dossier_code", json!("000.00.51.H26-260310-0009")).tap_pin(),
+            404,
+            "not_found",
+        ),
         (with("unknown", json!(1)), 400, "invalid_json"),
     ];
     for (i, (body, status, code)) in cases.into_iter().enumerate() {
         let (s, b) = submit(&svc, &format!("10.1.0.{i}"), body.clone()).await;
-        assert_eq!((s, b["error"].as_str()), (status, Some(code)), "{body}: {b}");
+        assert_eq!(
+            (s, b["error"].as_str()),
+            (status, Some(code)),
+            "{body}: {b}"
+        );
         assert!(b["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
     // Every field's problem at once.
-    let (_, b) = submit(&svc, "10.1.1.1", json!({"kind": "", "full_name": "", "content": ""})).await;
-    let fields: Vec<&str> = b["details"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let (_, b) = submit(
+        &svc,
+        "10.1.1.1",
+        json!({"kind": "", "full_name": "", "content": ""}),
+    )
+    .await;
+    let fields: Vec<&str> = b["details"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["kind", "full_name", "content"]);
     // Nothing was stored.
     let inspector = login(&svc, "inspector").await;
@@ -345,14 +528,20 @@ async fn petitions_about_dossiers_count_against_5_4(db: TestDb) {
     let svc = service(&app).await;
     let clerk = login(&svc, "clerk.a").await;
     let mut dossiers = Vec::new();
-    for (name, id) in [("Nguyễn Văn An", "001090000301"), ("Lê Thị Hoa", "001090000302")] {
+    for (name, id) in [
+        ("Nguyễn Văn An", "001090000301"),
+        ("Lê Thị Hoa", "001090000302"),
+    ] {
         let body = json!({"procedure_code": BIRTH, "channel": "counter",
             "applicant": {"full_name": name, "id_number": id},
             "papers": [{"name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original"},
                        {"name": "Giấy chứng sinh", "kind": "original"}]});
         let (s, b) = send(&svc, post(&clerk, "/api/v1/dossiers", body)).await;
         assert_eq!(s, 201, "{b}");
-        dossiers.push((b["code"].as_str().unwrap().to_string(), b["pin"].as_str().unwrap().to_string()));
+        dossiers.push((
+            b["code"].as_str().unwrap().to_string(),
+            b["pin"].as_str().unwrap().to_string(),
+        ));
     }
     let (code, pin) = &dossiers[0];
     // A wrong pin: the lookup's one answer, nothing stored.
@@ -360,7 +549,10 @@ async fn petitions_about_dossiers_count_against_5_4(db: TestDb) {
                           "dossier_code": code, "pin": "ACDEFH"});
     let (s, b) = submit(&svc, "10.3.0.1", body.clone()).await;
     assert_eq!((s, b["error"].as_str()), (404, Some("not_found")), "{b}");
-    assert_eq!(b["message"], "Không tìm thấy hồ sơ, hoặc mã tra cứu không đúng");
+    assert_eq!(
+        b["message"],
+        "Không tìm thấy hồ sơ, hoặc mã tra cứu không đúng"
+    );
     // The right pin: the agency is the dossier's.
     body["pin"] = json!(pin.to_lowercase());
     let (s, b) = submit(&svc, "10.3.0.1", body).await;
@@ -381,11 +573,20 @@ async fn petitions_about_dossiers_count_against_5_4(db: TestDb) {
     for source in ["", "&source=recompute"] {
         let (_, r) = send(
             &svc,
-            get(&leader, &format!("/api/v1/reports/indicators?agency={A}&from=2026-03-01&to=2026-03-31{source}")),
+            get(
+                &leader,
+                &format!(
+                    "/api/v1/reports/indicators?agency={A}&from=2026-03-01&to=2026-03-31{source}"
+                ),
+            ),
         )
         .await;
         let c = &r["total"]["counts"];
-        assert_eq!((&c["handled"], &c["petitioned_dossiers"]), (&json!(2), &json!(1)), "{r}");
+        assert_eq!(
+            (&c["handled"], &c["petitioned_dossiers"]),
+            (&json!(2), &json!(1)),
+            "{r}"
+        );
         assert_eq!(r["total"]["rates"]["qd766_satisfaction_index"], 50.0);
         assert_eq!(r["total"]["rates"]["qd766_on_time_rate"], 100.0);
     }
@@ -395,7 +596,12 @@ async fn petitions_about_dossiers_count_against_5_4(db: TestDb) {
         get(&leader, &format!("/api/v1/reports/indicators?agency={A}&from=2026-03-01&to=2026-03-31&group_by=procedure")),
     )
     .await;
-    let g = r["groups"].as_array().unwrap().iter().find(|g| g["key"] == BIRTH).unwrap();
+    let g = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == BIRTH)
+        .unwrap();
     assert_eq!(g["counts"]["petitioned_dossiers"], 1);
 }
 
@@ -404,7 +610,9 @@ async fn the_public_page_takes_a_petition(db: TestDb) {
     staff(&app);
     let svc = service(&app).await;
     let mut browser = Browser::default();
-    let (s, html) = browser.page(&svc, test::TestRequest::get().uri("/phan-anh")).await;
+    let (s, html) = browser
+        .page(&svc, test::TestRequest::get().uri("/phan-anh"))
+        .await;
     assert_eq!(s, 200);
     assert!(html.contains(r#"lang="vi""#) && html.contains(r#"name="website""#));
     let csrf = hidden(&html, "csrf");
@@ -415,16 +623,42 @@ async fn the_public_page_takes_a_petition(db: TestDb) {
             .set_payload(form(fields))
     };
     // Without the form's token: 403, nothing stored.
-    let (s, _) = browser.page(&svc, post_form(&[("loai", "report"), ("ho-ten", "An"), ("noi-dung", "x"), ("co-quan", A)])).await;
+    let (s, _) = browser
+        .page(
+            &svc,
+            post_form(&[
+                ("loai", "report"),
+                ("ho-ten", "An"),
+                ("noi-dung", "x"),
+                ("co-quan", A),
+            ]),
+        )
+        .await;
     assert_eq!(s, 403);
     // Errors next to their fields and in the summary; what was typed stays.
     let (s, html) = browser
-        .page(&svc, post_form(&[("csrf", &csrf), ("ho-ten", "Phạm Văn Đông"), ("email", "dong@"), ("noi-dung", "")]))
+        .page(
+            &svc,
+            post_form(&[
+                ("csrf", &csrf),
+                ("ho-ten", "Phạm Văn Đông"),
+                ("email", "dong@"),
+                ("noi-dung", ""),
+            ]),
+        )
         .await;
     assert_eq!(s, 422);
     assert!(html.contains(r#"class="error-summary""#), "{html}");
-    for message in ["Chọn loại: phản ánh hoặc kiến nghị", "Nhập nội dung phản ánh, kiến nghị", "Địa chỉ thư điện tử không hợp lệ"] {
-        assert_eq!(html.matches(message).count(), 2, "{message} in the summary and at its field");
+    for message in [
+        "Chọn loại: phản ánh hoặc kiến nghị",
+        "Nhập nội dung phản ánh, kiến nghị",
+        "Địa chỉ thư điện tử không hợp lệ",
+    ] {
+        assert_eq!(
+            html.matches(message).count(),
+            2,
+            "{message} in the summary and at its field"
+        );
     }
     assert!(html.contains(r##"href="#noi-dung""##) && html.contains(r#"value="Phạm Văn Đông""#));
     // Accepted: the confirmation with the code, the pin and the due date.
@@ -443,11 +677,26 @@ async fn the_public_page_takes_a_petition(db: TestDb) {
         )
         .await;
     assert_eq!(s, 200, "{html}");
-    assert!(html.contains("PA-260310-0001") && html.contains("24/03/2026"), "{html}");
-    let pin = html.split(r#"id="ma-tra-cuu">"#).nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert!(
+        html.contains("PA-260310-0001") && html.contains("24/03/2026"),
+        "{html}"
+    );
+    let pin = html
+        .split(r#"id="ma-tra-cuu">"#)
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
     assert_eq!(pin.len(), 6);
     // The status page with the pin.
-    let (s, html) = browser.page(&svc, test::TestRequest::get().uri("/phan-anh/PA-260310-0001")).await;
+    let (s, html) = browser
+        .page(
+            &svc,
+            test::TestRequest::get().uri("/phan-anh/PA-260310-0001"),
+        )
+        .await;
     assert_eq!(s, 200);
     let csrf = hidden(&html, "csrf");
     let (s, html) = browser
@@ -460,9 +709,14 @@ async fn the_public_page_takes_a_petition(db: TestDb) {
         )
         .await;
     assert_eq!(s, 200, "{html}");
-    assert!(html.contains("Đã tiếp nhận") && html.contains("Đề nghị niêm yết lệ phí"), "{html}");
+    assert!(
+        html.contains("Đã tiếp nhận") && html.contains("Đề nghị niêm yết lệ phí"),
+        "{html}"
+    );
     // The staff's page needs a session.
-    let (s, _) = browser.page(&svc, test::TestRequest::get().uri("/phan-anh/xu-ly")).await;
+    let (s, _) = browser
+        .page(&svc, test::TestRequest::get().uri("/phan-anh/xu-ly"))
+        .await;
     assert_eq!(s, 303);
 }
 

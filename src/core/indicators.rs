@@ -650,9 +650,8 @@ pub fn aggregate_petitions(
                 .clone()
                 .unwrap_or_else(|| key_of(group_by, &p.agency, &p.procedure, &p.level));
             let answered = p.answered_at.filter(|a| within(*a));
-            let open_overdue = p.submitted_at < end
-                && p.answered_at.is_none_or(|a| a >= end)
-                && p.due_at < as_of;
+            let open_overdue =
+                p.submitted_at < end && p.answered_at.is_none_or(|a| a >= end) && p.due_at < as_of;
             let petitioned = within(p.submitted_at)
                 .then_some(p.dossier.as_ref())
                 .flatten()
@@ -1088,7 +1087,11 @@ mod tests {
         PetitionFact {
             agency: agency.into(),
             level: "commune".into(),
-            procedure: if dossier.is_some() { "P".into() } else { NO_PROCEDURE.into() },
+            procedure: if dossier.is_some() {
+                "P".into()
+            } else {
+                NO_PROCEDURE.into()
+            },
             submitted_at: t(submitted),
             due_at: t(due),
             answered_at: answered.map(t),
@@ -1117,7 +1120,13 @@ mod tests {
             // Open within time at the report's moment: not counted.
             petition("A", "2026-03-27T09:00", "2026-04-10T17:00", None, None),
             // Answered in February: outside the period.
-            petition("A", "2026-02-02T09:00", "2026-02-16T17:00", Some("2026-02-10T09:00"), None),
+            petition(
+                "A",
+                "2026-02-02T09:00",
+                "2026-02-16T17:00",
+                Some("2026-02-10T09:00"),
+                None,
+            ),
             // Submitted in April: outside.
             petition("A", "2026-04-02T09:00", "2026-04-16T17:00", None, None),
         ];
@@ -1125,7 +1134,11 @@ mod tests {
         let by = aggregate_petitions(&list, march, GroupBy::Total, off, now);
         let c = &by["total"];
         assert_eq!(
-            (c.petitions_answered_on_time, c.petitions_answered_late, c.petitions_open_overdue),
+            (
+                c.petitions_answered_on_time,
+                c.petitions_answered_late,
+                c.petitions_open_overdue
+            ),
             (3, 1, 1)
         );
         assert_eq!(rates(c, 480).qd766_petition_on_time_rate, Some(60.0));
@@ -1138,7 +1151,10 @@ mod tests {
         assert_eq!(by["2026-02"].petitions_answered_on_time, 1);
         assert_eq!(by["2026-03"].petitions_due(), 5);
         // No petition due: no rate.
-        assert_eq!(rates(&Counts::default(), 480).qd766_petition_on_time_rate, None);
+        assert_eq!(
+            rates(&Counts::default(), 480).qd766_petition_on_time_rate,
+            None
+        );
     }
 
     #[test]
@@ -1162,7 +1178,10 @@ mod tests {
         ];
         let by = aggregate_petitions(&list, march, GroupBy::Agency, off, t("2026-03-20T12:00"));
         let p = &by["A"];
-        assert_eq!((p.petitioned_dossiers, p.petitioned_dossiers_rated_negative), (2, 1));
+        assert_eq!(
+            (p.petitioned_dossiers, p.petitioned_dossiers_rated_negative),
+            (2, 1)
+        );
         // 10 handled, all on time; one negative rating (D2's).
         let mut c = Counts {
             received: 10,

@@ -146,10 +146,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(public::rate),
             )
             .route("/public/petitions", web::post().to(petitions::submit))
-            .route(
-                "/public/petitions/{code}",
-                web::get().to(petitions::status),
-            )
+            .route("/public/petitions/{code}", web::get().to(petitions::status))
             .route("/petitions", web::get().to(petitions::queue))
             .route("/petitions/{code}", web::get().to(petitions::get))
             .route("/petitions/{code}/events", web::post().to(petitions::event)),

@@ -109,7 +109,10 @@ pub const COUNT_COLUMNS: &[(&str, &str)] = &[
         "petitions_answered_on_time",
         "Phản ánh, kiến nghị trả lời đúng hạn",
     ),
-    ("petitions_answered_late", "Phản ánh, kiến nghị trả lời quá hạn"),
+    (
+        "petitions_answered_late",
+        "Phản ánh, kiến nghị trả lời quá hạn",
+    ),
     (
         "petitions_open_overdue",
         "Phản ánh, kiến nghị chưa trả lời, đã quá hạn",

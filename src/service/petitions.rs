@@ -14,9 +14,7 @@ use super::queue::Urgency;
 use super::{Caller, Role};
 use crate::app::App;
 use crate::core::indicators::{aggregate_petitions, Counts, GroupBy, Period, PetitionFact};
-use crate::core::petition::{
-    self as rules, AnswerOutcome, Command, PetitionKind, PetitionStatus,
-};
+use crate::core::petition::{self as rules, AnswerOutcome, Command, PetitionKind, PetitionStatus};
 use crate::core::{applicant, pin, text, throttle};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::service::notify::{enqueue, Outgoing};
@@ -238,9 +236,13 @@ pub struct PetitionQueue {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PetitionCommand {
     /// A leader gives the petition to an official (or leader) of the agency.
-    Assign { user: String },
+    Assign {
+        user: String,
+    },
     /// The answer (*văn bản trả lời*), e-mailed to the submitter.
-    Answer { text: String },
+    Answer {
+        text: String,
+    },
     Close,
 }
 
@@ -298,9 +300,10 @@ fn check_fields(r: &SubmitRequest, max_content: usize) -> Result<Checked, Vec<Fi
     };
     let email = match nonempty(&r.email) {
         None => None,
-        Some(e) => match text::check_key(e).map_err(|_| "").and_then(|e| {
-            applicant::check_email(e).map_err(|_| "")
-        }) {
+        Some(e) => match text::check_key(e)
+            .map_err(|_| "")
+            .and_then(|e| applicant::check_email(e).map_err(|_| ""))
+        {
             Ok(v) => Some(v),
             Err(_) => {
                 problems.push(problem(
@@ -397,9 +400,10 @@ fn check_fields(r: &SubmitRequest, max_content: usize) -> Result<Checked, Vec<Fi
 
 /// The 422 of a refused submission: the first field's code, every field in `details`.
 fn refused(problems: Vec<FieldProblem>) -> AppError {
-    let first = problems.first().cloned().unwrap_or_else(|| {
-        problem("content", "invalid_content", "Nội dung không hợp lệ")
-    });
+    let first = problems
+        .first()
+        .cloned()
+        .unwrap_or_else(|| problem("content", "invalid_content", "Nội dung không hợp lệ"));
     AppError::invalid(first.error, first.message)
         .with_details(serde_json::json!({ "fields": problems }))
 }
@@ -679,7 +683,10 @@ impl App {
             "submitted_at".into(),
             crate::web::moment(from_db(p.submitted_at), offset),
         );
-        v.insert("due_date".into(), crate::web::day(from_db(p.due_at), offset));
+        v.insert(
+            "due_date".into(),
+            crate::web::day(from_db(p.due_at), offset),
+        );
         v.insert("answer_within".into(), p.answer_within.clone());
         v.insert("status_url".into(), self.petition_status_url(&p.code));
         v.insert("agency_name".into(), self.agency_ref(&p.agency_code).name);
@@ -856,19 +863,17 @@ impl App {
         let local = now.with_timezone(&offset);
         let soon = self
             .deadlines()
-            .add_working_minutes(local.fixed_offset(), self.calendar.hours().minutes_per_day())
+            .add_working_minutes(
+                local.fixed_offset(),
+                self.calendar.hours().minutes_per_day(),
+            )
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or(now);
         let window = (to_db(now), to_db(soon));
         let counts = self.store.petition_counts(&scope, &filter, window)?;
-        let mut rows = self.store.petitions_in(
-            &scope,
-            q.tab.set(),
-            &filter,
-            window,
-            q.limit + 1,
-            q.offset,
-        )?;
+        let mut rows =
+            self.store
+                .petitions_in(&scope, q.tab.set(), &filter, window, q.limit + 1, q.offset)?;
         let more = rows.len() as i64 > q.limit;
         rows.truncate(q.limit as usize);
         Ok(PetitionQueue {
@@ -921,10 +926,7 @@ impl App {
                 match text::bounded_multiline(t, self.petitions.max_content_chars) {
                     Ok(Some(t)) => Some(t),
                     Ok(None) => {
-                        return Err(AppError::invalid(
-                            "missing_answer",
-                            "Nhập nội dung trả lời",
-                        ))
+                        return Err(AppError::invalid("missing_answer", "Nhập nội dung trả lời"))
                     }
                     Err(e) => {
                         return Err(AppError::invalid(
@@ -1127,16 +1129,44 @@ mod tests {
     fn each_bad_field_has_its_code() {
         let cases: Vec<(fn(&mut SubmitRequest), &str, &str)> = vec![
             (|r| r.kind = "complaint".into(), "kind", "invalid_kind"),
-            (|r| r.full_name = "  ".into(), "full_name", "invalid_full_name"),
-            (|r| r.full_name = "12345".into(), "full_name", "invalid_full_name"),
+            (
+                |r| r.full_name = "  ".into(),
+                "full_name",
+                "invalid_full_name",
+            ),
+            (
+                |r| r.full_name = "12345".into(),
+                "full_name",
+                "invalid_full_name",
+            ),
             (|r| r.email = Some("an@".into()), "email", "invalid_email"),
             (|r| r.phone = Some("12".into()), "phone", "invalid_phone"),
             (|r| r.content = "\n \n".into(), "content", "missing_content"),
-            (|r| r.content = "x".repeat(4001), "content", "content_too_long"),
-            (|r| r.content = "a\u{202E}b".into(), "content", "invalid_content"),
-            (|r| r.content = "a\u{0}b".into(), "content", "invalid_content"),
-            (|r| r.dossier_code = Some("X-1".into()), "pin", "missing_pin"),
-            (|r| r.agency = Some("a\u{0}".into()), "agency", "invalid_agency"),
+            (
+                |r| r.content = "x".repeat(4001),
+                "content",
+                "content_too_long",
+            ),
+            (
+                |r| r.content = "a\u{202E}b".into(),
+                "content",
+                "invalid_content",
+            ),
+            (
+                |r| r.content = "a\u{0}b".into(),
+                "content",
+                "invalid_content",
+            ),
+            (
+                |r| r.dossier_code = Some("X-1".into()),
+                "pin",
+                "missing_pin",
+            ),
+            (
+                |r| r.agency = Some("a\u{0}".into()),
+                "agency",
+                "invalid_agency",
+            ),
         ];
         for (edit, field, code) in cases {
             let mut r = request();

@@ -668,10 +668,13 @@ impl App {
                         self.agencies.get(&key).map(|a| a.level.clone()),
                     ),
                     GroupBy::Procedure => (
-                        self.catalogue.get(&key).map(|p| p.name.clone()).or_else(|| {
-                            (key == crate::core::indicators::NO_PROCEDURE)
-                                .then(|| "Phản ánh, kiến nghị không gắn hồ sơ".to_string())
-                        }),
+                        self.catalogue
+                            .get(&key)
+                            .map(|p| p.name.clone())
+                            .or_else(|| {
+                                (key == crate::core::indicators::NO_PROCEDURE)
+                                    .then(|| "Phản ánh, kiến nghị không gắn hồ sơ".to_string())
+                            }),
                         root_level.clone(),
                     ),
                     GroupBy::Level => (

@@ -74,7 +74,10 @@ pub fn insert_petition(conn: &mut DbConnection, row: &PetitionRow) -> StoreResul
 
 /// The petition `code`, locked for the caller's transaction (PostgreSQL `FOR UPDATE`;
 /// SQLite's write lock is already held).
-pub fn petition_for_update(conn: &mut DbConnection, code: &str) -> StoreResult<Option<PetitionRow>> {
+pub fn petition_for_update(
+    conn: &mut DbConnection,
+    code: &str,
+) -> StoreResult<Option<PetitionRow>> {
     Ok(match conn {
         DbConnection::Postgresql(c) => petitions::table
             .find(code)
@@ -154,8 +157,7 @@ impl Store {
         if let Some(a) = &filter.assignee {
             q = q.filter(petitions::assignee.eq(a.clone()));
         }
-        Ok(q
-            .order((petitions::due_at.asc(), petitions::code.asc()))
+        Ok(q.order((petitions::due_at.asc(), petitions::code.asc()))
             .limit(limit)
             .offset(offset)
             .load(&mut *conn)?)
@@ -233,15 +235,14 @@ impl Store {
             .filter(dossiers::code.eq_any(codes))
             .select((dossiers::code, dossiers::procedure_code))
             .load(&mut *conn)?;
-        let ratings: Vec<(String, Option<String>, Option<NaiveDateTime>)> =
-            dossier_progress::table
-                .filter(dossier_progress::dossier_code.eq_any(codes))
-                .select((
-                    dossier_progress::dossier_code,
-                    dossier_progress::rating,
-                    dossier_progress::rated_at,
-                ))
-                .load(&mut *conn)?;
+        let ratings: Vec<(String, Option<String>, Option<NaiveDateTime>)> = dossier_progress::table
+            .filter(dossier_progress::dossier_code.eq_any(codes))
+            .select((
+                dossier_progress::dossier_code,
+                dossier_progress::rating,
+                dossier_progress::rated_at,
+            ))
+            .load(&mut *conn)?;
         Ok(procedures
             .into_iter()
             .map(|(code, procedure)| {

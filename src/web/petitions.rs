@@ -216,7 +216,13 @@ fn form_page(
 
 /// `GET /phan-anh`: the public form.
 pub async fn form(app: AppData, req: HttpRequest) -> WebResult<HttpResponse> {
-    form_page(&app, &req, &PetitionForm::default(), Vec::new(), StatusCode::OK)
+    form_page(
+        &app,
+        &req,
+        &PetitionForm::default(),
+        Vec::new(),
+        StatusCode::OK,
+    )
 }
 
 /// The too-many page of the petition forms (submissions or pins).
@@ -246,11 +252,7 @@ fn too_many(e: &AppError, back: &str) -> HttpResponse {
     res
 }
 
-fn done_page(
-    app: &AppData,
-    req: &HttpRequest,
-    s: &Submitted,
-) -> WebResult<HttpResponse> {
+fn done_page(app: &AppData, req: &HttpRequest, s: &Submitted) -> WebResult<HttpResponse> {
     let (frame, c) = frame(app, req, "Đã gửi phản ánh, kiến nghị")?;
     let offset = app.settings.offset;
     let page = DonePage {
@@ -600,7 +602,11 @@ pub async fn queue(who: Staff, q: web::Query<QueueQuery>) -> WebResult<HttpRespo
         tabs,
         tab: tab_slug(tab),
         tab_label: tab.label(),
-        lines: view.items.iter().map(|v| line(&who.app, v, &names)).collect(),
+        lines: view
+            .items
+            .iter()
+            .map(|v| line(&who.app, v, &names))
+            .collect(),
         kinds: crate::core::petition::PetitionKind::ALL
             .iter()
             .map(|k| Opt {
@@ -762,11 +768,7 @@ pub async fn command(
             text: form.answer.clone(),
         },
         "close" => PetitionCommand::Close,
-        _ => {
-            return Err(
-                AppError::bad_request("invalid_event", "Thao tác không hợp lệ").into(),
-            )
-        }
+        _ => return Err(AppError::bad_request("invalid_event", "Thao tác không hợp lệ").into()),
     };
     let a = who.app.get_ref().clone();
     let c = who.caller.clone();
@@ -784,10 +786,11 @@ pub async fn command(
                 ),
             ))
             .finish()),
-        Err(e) if matches!(
-            e.kind,
-            ErrorKind::Invalid | ErrorKind::Conflict | ErrorKind::Forbidden
-        ) =>
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::Invalid | ErrorKind::Conflict | ErrorKind::Forbidden
+            ) =>
         {
             let id = match form.action.as_str() {
                 "assign" => "can-bo",
