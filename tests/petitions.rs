@@ -118,7 +118,7 @@ async fn the_life_of_petitions_and_the_5_2_figure(db: TestDb) {
     assert_eq!(q["items"][0]["urgency"], "ok");
     assert_eq!(q["items"][0]["submitter"]["email"], "binh@example.vn");
     let (_, q) = send(&svc, get(&official_b, "/api/v1/petitions")).await;
-    assert_eq!(codes(&q), [b_code.clone()]);
+    assert_eq!(codes(&q), [b_code.as_str()]);
     let (_, q) = send(&svc, get(&inspector, "/api/v1/petitions")).await;
     assert_eq!(q["counts"]["open"], 6);
     // Another agency sees nothing of A's.

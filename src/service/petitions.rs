@@ -1127,7 +1127,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_has_its_code() {
-        let cases: Vec<(fn(&mut SubmitRequest), &str, &str)> = vec![
+        type Case = (fn(&mut SubmitRequest), &'static str, &'static str);
+        let cases: Vec<Case> = vec![
             (|r| r.kind = "complaint".into(), "kind", "invalid_kind"),
             (
                 |r| r.full_name = "  ".into(),
