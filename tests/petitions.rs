@@ -660,7 +660,10 @@ async fn the_public_page_takes_a_petition(db: TestDb) {
             "{message} in the summary and at its field"
         );
     }
-    assert!(html.contains(r##"href="#noi-dung""##) && html.contains(r#"value="Phạm Văn Đông""#));
+    assert!(
+        html.contains(r##"href="#noi-dung-phan-anh""##)
+            && html.contains(r#"value="Phạm Văn Đông""#)
+    );
     // Accepted: the confirmation with the code, the pin and the due date.
     let (s, html) = browser
         .page(

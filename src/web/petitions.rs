@@ -35,7 +35,7 @@ fn field_id(field: &str) -> &'static str {
         "agency" => "co-quan",
         "dossier_code" => "ma-ho-so",
         "pin" => "pin",
-        _ => "noi-dung",
+        _ => "noi-dung-phan-anh",
     }
 }
 
@@ -321,7 +321,7 @@ pub async fn submit(
                 })
                 .unwrap_or_else(|| {
                     vec![FieldError {
-                        id: "noi-dung",
+                        id: "noi-dung-phan-anh",
                         message: e.message.clone(),
                     }]
                 });
