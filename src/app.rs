@@ -40,6 +40,8 @@ pub struct App {
     pub templates: crate::service::notify::Templates,
     /// The day whose staff digests this process has prepared.
     pub digest_memo: crate::service::digest::DigestMemo,
+    /// Petitions' deadline and limits (config/petitions.toml).
+    pub petitions: crate::core::petition::PetitionRules,
 }
 
 /// Accounts as last read from the store, by username, with the moment they were read:
@@ -146,6 +148,7 @@ impl App {
             rule_sets,
             targets,
             templates,
+            petitions,
         } = config;
         let forms = crate::forms::Forms::load(&settings.forms_dir).with_context(|| {
             format!(
@@ -225,6 +228,7 @@ impl App {
             queue_counts: Default::default(),
             report_memo: Default::default(),
             digest_memo: Default::default(),
+            petitions,
         };
         for (fact, n) in app
             .fill_rollup_columns()

@@ -1300,6 +1300,49 @@ pub fn load_rules(dir: &Path) -> Result<Vec<RuleSet>, ConfigError> {
     Ok(file.rule_sets)
 }
 
+/// Reads `<dir>/petitions.toml`: the deadline of petitions (*phản ánh, kiến nghị*) with
+/// its legal source, the code prefix and the public form's limits.
+pub fn load_petitions(dir: &Path) -> Result<crate::core::petition::PetitionRules, ConfigError> {
+    let path = dir.join("petitions.toml");
+    let (rules, text): (crate::core::petition::PetitionRules, String) = parse_file(&path)?;
+    let err = |key: &str, message: String| ConfigError {
+        file: path.clone(),
+        line: locate(&text, key),
+        key: key.to_string(),
+        message,
+    };
+    if let Err(e) = rules.answer_within.to_time() {
+        return Err(err("answer_within", e.to_string()));
+    }
+    if rules.source.trim().is_empty() {
+        return Err(err("source", "cần ghi căn cứ pháp lý của thời hạn".into()));
+    }
+    let prefix_ok = (1..=8).contains(&rules.code_prefix.len())
+        && rules
+            .code_prefix
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if !prefix_ok {
+        return Err(err(
+            "code_prefix",
+            "gồm 1–8 chữ in hoa hoặc chữ số, ví dụ PA".into(),
+        ));
+    }
+    if !(1..=1000).contains(&rules.submissions_per_address) {
+        return Err(err("submissions_per_address", "phải từ 1 đến 1000".into()));
+    }
+    if !(1..=1440).contains(&rules.window_minutes) {
+        return Err(err("window_minutes", "phải từ 1 đến 1440 phút".into()));
+    }
+    if !(100..=20_000).contains(&rules.max_content_chars) {
+        return Err(err(
+            "max_content_chars",
+            "phải từ 100 đến 20000 ký tự".into(),
+        ));
+    }
+    Ok(rules)
+}
+
 /// Everything read from a configuration directory.
 #[derive(Debug)]
 pub struct Config {
@@ -1311,6 +1354,8 @@ pub struct Config {
     pub targets: Targets,
     /// The notifications' templates (`config/templates/`).
     pub templates: crate::service::notify::Templates,
+    /// config/petitions.toml.
+    pub petitions: crate::core::petition::PetitionRules,
 }
 
 /// config/targets.toml: the plan's targets and the QĐ 766 points (data, not constants).
@@ -1441,6 +1486,7 @@ impl Config {
         let rule_sets = load_rules(dir)?;
         let targets = load_targets(dir, &agencies)?;
         let templates = crate::service::notify::Templates::load(&dir.join("templates"))?;
+        let petitions = load_petitions(dir)?;
         Ok(Self {
             settings,
             calendar,
@@ -1449,6 +1495,7 @@ impl Config {
             rule_sets,
             targets,
             templates,
+            petitions,
         })
     }
 }

@@ -150,8 +150,9 @@ pub fn worker_id() -> String {
     )
 }
 
-/// Starts the outbox worker on a thread of its own; it stops when `stop` is set. Nothing
-/// starts when `[mail] transport = "off"`.
+/// Starts the outbox worker on a thread of its own; it stops when `stop` is set. Each
+/// turn it prepares the staff digests when their morning has come (`[mail] digest_at`),
+/// then sends a batch. Nothing starts when `[mail] transport = "off"`.
 pub fn start_worker(app: Arc<App>, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
     let Some(channel) = EmailChannel::new(&app.settings.mail)? else {
         tracing::info!(
@@ -169,6 +170,13 @@ pub fn start_worker(app: Arc<App>, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
             let mut failing = false;
             while !stop.load(Ordering::Relaxed) {
                 let now = || app.clock.now();
+                // Each working morning, the staff digests (once per person and day on
+                // every process: their outbox keys are per person and day).
+                match app.prepare_digests(now()) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(digests = n, "notifications: staff digests prepared"),
+                    Err(e) => tracing::warn!(error = %e, "notifications: the staff digests could not be prepared"),
+                }
                 match app.deliver_due(&app.templates, &channel, &delivery, &worker, &now) {
                     Ok(report) => {
                         failing = false;

@@ -2101,3 +2101,97 @@ async fn the_leaders_dashboard_shows_the_json_report() {
     assert!(d.text("#loi").await.contains("ngoài phạm vi"));
     d.finish().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs chromium"]
+async fn a_citizen_files_a_petition_on_a_phone_and_an_official_answers_it() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let mut d = Desk::start_with(&[
+        ("leader.ward", "leader", WARD),
+        ("official.ward", "official", WARD),
+    ])
+    .await;
+    // A citizen on a phone (390 × 844).
+    d.c.set_window_size(390, 844).await.unwrap();
+    d.goto("/phan-anh").await;
+    d.check_page("phan-anh").await;
+    // Sent empty: the summary, and each error at its field.
+    d.submit("form.form button[type=submit]").await;
+    let summary = d.text("#loi").await;
+    assert!(
+        summary.contains("Chọn loại") && summary.contains("Nhập nội dung"),
+        "{summary}"
+    );
+    d.check_page("phan-anh-loi").await;
+    d.click("input[name=loai][value=report]").await;
+    d.type_into(
+        "noi-dung-phan-anh",
+        "Tôi nộp hồ sơ đăng ký khai sinh ngày 02/3 nhưng bị yêu cầu nộp thêm bản sao sổ hộ khẩu, giấy tờ không có trong danh mục.",
+    )
+    .await;
+    d.c.find(Locator::Id("co-quan"))
+        .await
+        .unwrap()
+        .select_by_value(WARD)
+        .await
+        .unwrap();
+    d.type_into("ho-ten", "Trần Thị Bình").await;
+    d.type_into("email", "binh@example.vn").await;
+    d.submit("form.form button[type=submit]").await;
+    let code = d.text("#ma-phan-anh").await;
+    assert_eq!(code, "PA-260310-0001");
+    // Submitted Tuesday 10/3 at 15:30: due on the 10th working day, Tuesday 24/3.
+    assert_eq!(d.text("#han-tra-loi").await, "24/03/2026");
+    let pin = d.text("#ma-tra-cuu").await;
+    d.check_page("phan-anh-da-gui").await;
+    d.goto(&format!("/phan-anh/{code}")).await;
+    d.type_into("pin", &pin.to_lowercase()).await;
+    d.enter_in("pin").await;
+    assert!(d.text(".status-card").await.contains("Đã tiếp nhận"));
+    d.check_page("phan-anh-tinh-trang").await;
+
+    // The ward's leader assigns it; the official answers it from the staff pages.
+    d.c.set_window_size(1366, 900).await.unwrap();
+    d.login_as("leader.ward").await;
+    d.goto("/phan-anh/xu-ly").await;
+    assert!(d.text("table.petitions").await.contains(&code));
+    d.check_page("phan-anh-xu-ly").await;
+    d.goto(&format!("/phan-anh/xu-ly/{code}")).await;
+    d.c.find(Locator::Id("can-bo"))
+        .await
+        .unwrap()
+        .select_by_value("official.ward")
+        .await
+        .unwrap();
+    d.submit("form.action:has(#can-bo) button").await;
+    assert!(d.text("#da-ghi-nhan").await.contains("phân công"));
+    d.login_as("official.ward").await;
+    d.goto("/phan-anh/xu-ly?cua-toi=1").await;
+    assert!(d.text("table.petitions").await.contains(&code));
+    d.goto(&format!("/phan-anh/xu-ly/{code}")).await;
+    d.check_page("phan-anh-xu-ly-chi-tiet").await;
+    d.type_into(
+        "tra-loi",
+        "UBND phường đã kiểm tra: bản sao sổ hộ khẩu không thuộc thành phần hồ sơ.\nCán bộ tiếp nhận đã được nhắc nhở; hồ sơ của bà được giải quyết ngay.",
+    )
+    .await;
+    d.submit("form.action:has(#tra-loi) button").await;
+    assert!(d.text("#da-ghi-nhan").await.contains("gửi trả lời"));
+    assert!(d
+        .text(".petition-answer")
+        .await
+        .contains("Trả lời đúng hạn"));
+    d.check_page("phan-anh-da-tra-loi").await;
+
+    // The citizen reads the answer on the phone.
+    d.c.delete_all_cookies().await.unwrap();
+    d.c.set_window_size(390, 844).await.unwrap();
+    d.goto(&format!("/phan-anh/{code}")).await;
+    d.type_into("pin", &pin).await;
+    d.enter_in("pin").await;
+    assert!(d
+        .text("#tra-loi ~ .petition-answer")
+        .await
+        .contains("không thuộc thành phần hồ sơ"));
+    d.check_page("phan-anh-tra-loi-cong-dan").await;
+}

@@ -245,6 +245,18 @@ pub struct Counts {
     /// Sum of handling working minutes and how many dossiers, for the average.
     pub handling_minutes: i64,
     pub handling_count: i64,
+    /// Petitions (*phản ánh, kiến nghị*) answered in the bucket by their due moment /
+    /// after it, by the agency they are about (QĐ 766 5.2).
+    pub petitions_answered_on_time: i64,
+    pub petitions_answered_late: i64,
+    /// Petitions submitted before the bucket's end, not answered before it and past their
+    /// due moment at its end (or at the report's moment, if earlier): late for 5.2.
+    pub petitions_open_overdue: i64,
+    /// Dossiers that a petition submitted in the bucket is about, each once (QĐ 766 5.4),
+    /// by the dossier's owner agency; and of those, the ones also rated unsatisfied in the
+    /// bucket (already counted among the negative ratings).
+    pub petitioned_dossiers: i64,
+    pub petitioned_dossiers_rated_negative: i64,
 }
 
 impl Counts {
@@ -293,6 +305,29 @@ impl Counts {
         self.paid_online += o.paid_online;
         self.handling_minutes += o.handling_minutes;
         self.handling_count += o.handling_count;
+        self.add_petitions(o);
+    }
+
+    /// Adds the petition counts of `o` (counted apart from the dossiers and their
+    /// rollup: [`aggregate_petitions`]).
+    pub fn add_petitions(&mut self, o: &Counts) {
+        self.petitions_answered_on_time += o.petitions_answered_on_time;
+        self.petitions_answered_late += o.petitions_answered_late;
+        self.petitions_open_overdue += o.petitions_open_overdue;
+        self.petitioned_dossiers += o.petitioned_dossiers;
+        self.petitioned_dossiers_rated_negative += o.petitioned_dossiers_rated_negative;
+    }
+
+    /// Petitions QĐ 766 5.2 counts: answered in the bucket, or open and past due.
+    pub fn petitions_due(&self) -> i64 {
+        self.petitions_answered_on_time + self.petitions_answered_late + self.petitions_open_overdue
+    }
+
+    /// Dossiers with a petition or a negative rating in the bucket, each once: the
+    /// negative ratings, plus the petitioned dossiers not also rated negatively.
+    pub fn dossiers_with_complaint(&self) -> i64 {
+        (self.ratings_total - self.ratings_satisfied) + self.petitioned_dossiers
+            - self.petitioned_dossiers_rated_negative
     }
 }
 
@@ -313,7 +348,10 @@ pub struct Rates {
     /// QĐ 766 4.2: digitised with the electronic result (where the procedure yields a
     /// document) ÷ received.
     pub qd766_digitisation_rate: Option<f64>,
-    /// QĐ 766 5.4: 100 − (late rate + negative-rating rate), both over handled.
+    /// QĐ 766 5.2: petitions answered on time ÷ petitions answered or past due.
+    pub qd766_petition_on_time_rate: Option<f64>,
+    /// QĐ 766 5.4: 100 − (late rate + rate of dossiers with a petition or a negative
+    /// rating), both over handled.
     pub qd766_satisfaction_index: Option<f64>,
     /// The desk's answers to online submissions within 8 working hours (NĐ 118/2025
     /// Art. 17(2)).
@@ -351,8 +389,9 @@ pub fn rates(c: &Counts, minutes_per_day: i64) -> Rates {
         result_digitisation_rate: percent(c.results_electronic, c.results_total),
         qd766_on_time_rate: percent(qd766_on_time(c), c.handled),
         qd766_digitisation_rate: percent(c.digitised_with_result, c.received),
+        qd766_petition_on_time_rate: percent(c.petitions_answered_on_time, c.petitions_due()),
         qd766_satisfaction_index: percent(
-            (qd766_on_time(c) - (c.ratings_total - c.ratings_satisfied)).max(0),
+            (qd766_on_time(c) - c.dossiers_with_complaint()).max(0),
             c.handled,
         ),
         acknowledgement_on_time_rate: percent(
@@ -565,6 +604,78 @@ pub fn aggregate(
     out
 }
 
+/// What one petition (*phản ánh, kiến nghị*) contributes, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PetitionFact {
+    /// The agency it is about (for a petition about a dossier: the dossier's owner).
+    pub agency: String,
+    pub level: String,
+    /// The procedure of its dossier; [`NO_PROCEDURE`] without one.
+    pub procedure: String,
+    pub submitted_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// The dossier it is about, if any.
+    pub dossier: Option<String>,
+    /// When that dossier was rated unsatisfied, if it was.
+    pub dossier_rated_negative_at: Option<DateTime<Utc>>,
+}
+
+/// The group key of petitions about no dossier, when grouped by procedure.
+pub const NO_PROCEDURE: &str = "(không gắn hồ sơ)";
+
+/// The petition counts of every group over `period`, as of moment `now`, in the same
+/// buckets and groups as [`aggregate`]; only the petition fields are set.
+///
+/// - answered in the bucket: on time when at or before the due moment, else late;
+/// - open and overdue: submitted before the bucket's end, not answered before it, due
+///   before the end (or before `now`, if earlier) — late for 5.2, like a dossier in
+///   progress past its due moment for 2.1;
+/// - petitioned dossiers: distinct dossiers a petition submitted in the bucket is about,
+///   and of those the ones rated unsatisfied in the bucket.
+pub fn aggregate_petitions(
+    petitions: &[PetitionFact],
+    period: Period,
+    group_by: GroupBy,
+    offset: FixedOffset,
+    now: DateTime<Utc>,
+) -> BTreeMap<String, Counts> {
+    let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+    for (month, start, end) in buckets(period, group_by, offset) {
+        let as_of = end.min(now);
+        let within = |t: DateTime<Utc>| start <= t && t < end;
+        let mut seen: std::collections::BTreeSet<(String, String)> = Default::default();
+        for p in petitions {
+            let key = month
+                .clone()
+                .unwrap_or_else(|| key_of(group_by, &p.agency, &p.procedure, &p.level));
+            let answered = p.answered_at.filter(|a| within(*a));
+            let open_overdue =
+                p.submitted_at < end && p.answered_at.is_none_or(|a| a >= end) && p.due_at < as_of;
+            let petitioned = within(p.submitted_at)
+                .then_some(p.dossier.as_ref())
+                .flatten()
+                .filter(|d| seen.insert((key.clone(), (*d).clone())));
+            if answered.is_none() && !open_overdue && petitioned.is_none() {
+                continue;
+            }
+            let c = out.entry(key).or_default();
+            match answered {
+                Some(a) if a <= p.due_at => c.petitions_answered_on_time += 1,
+                Some(_) => c.petitions_answered_late += 1,
+                None => {}
+            }
+            c.petitions_open_overdue += i64::from(open_overdue);
+            if petitioned.is_some() {
+                c.petitioned_dossiers += 1;
+                c.petitioned_dossiers_rated_negative +=
+                    i64::from(p.dossier_rated_negative_at.is_some_and(within));
+            }
+        }
+    }
+    out
+}
+
 /// One indicator's definition: its name, formula and source, for the report and the docs.
 #[derive(Debug, Clone, Serialize)]
 pub struct Definition {
@@ -620,9 +731,14 @@ pub const DEFINITIONS: &[Definition] = &[
         source: "KH 136 I.2: > 85% (2023), ≥ 95% (2025); QĐ 766 nhóm 5",
     },
     Definition {
+        name: "qd766_petition_on_time_rate",
+        formula: "petitions_answered_on_time ÷ (petitions_answered_on_time + petitions_answered_late + petitions_open_overdue) × 100",
+        source: "QĐ 766 chỉ số 5.2 (phản ánh, kiến nghị được xử lý đúng hạn; as restated publicly); the deadline is config/petitions.toml (NĐ 20/2008/NĐ-CP as amended by NĐ 92/2017/NĐ-CP; MẪU — cần kiểm tra)",
+    },
+    Definition {
         name: "qd766_satisfaction_index",
-        formula: "(finished_early + finished_on_time + stopped_on_time + closed_incomplete + in_progress_within_time − (ratings_total − ratings_satisfied)) ÷ handled × 100, at least 0 (= 100 − late rate − negative-rating rate; late as in 2.1)",
-        source: "QĐ 766 chỉ số 5.4 (as restated publicly; petitions are not recorded yet, so only negative ratings count)",
+        formula: "(finished_early + finished_on_time + stopped_on_time + closed_incomplete + in_progress_within_time − (ratings_total − ratings_satisfied + petitioned_dossiers − petitioned_dossiers_rated_negative)) ÷ handled × 100, at least 0 (= 100 − late rate − rate of dossiers with a petition or a negative rating; late as in 2.1)",
+        source: "QĐ 766 chỉ số 5.4 (as restated publicly: 100% − (tỷ lệ hồ sơ trễ hạn + tỷ lệ hồ sơ bị phản ánh, kiến nghị hoặc đánh giá không hài lòng))",
     },
     Definition {
         name: "online_payment_rate",
@@ -959,6 +1075,127 @@ mod tests {
                 "docs/indicators.md does not define {name}"
             );
         }
+    }
+
+    fn petition(
+        agency: &str,
+        submitted: &str,
+        due: &str,
+        answered: Option<&str>,
+        dossier: Option<&str>,
+    ) -> PetitionFact {
+        PetitionFact {
+            agency: agency.into(),
+            level: "commune".into(),
+            procedure: if dossier.is_some() {
+                "P".into()
+            } else {
+                NO_PROCEDURE.into()
+            },
+            submitted_at: t(submitted),
+            due_at: t(due),
+            answered_at: answered.map(t),
+            dossier: dossier.map(String::from),
+            dossier_rated_negative_at: None,
+        }
+    }
+
+    #[test]
+    fn petitions_answered_late_or_open_past_due_count_late_for_5_2() {
+        let march = Period {
+            from: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+        };
+        let off = FixedOffset::east_opt(7 * 3600).unwrap();
+        let due = "2026-03-24T17:00";
+        let list = vec![
+            // Three answered on time (one exactly at the due moment).
+            petition("A", "2026-03-10T09:00", due, Some("2026-03-12T10:00"), None),
+            petition("A", "2026-03-10T09:00", due, Some("2026-03-20T10:00"), None),
+            petition("A", "2026-03-10T09:00", due, Some(due), None),
+            // One answered a minute late.
+            petition("A", "2026-03-10T09:00", due, Some("2026-03-24T17:01"), None),
+            // One open and past due.
+            petition("A", "2026-03-10T09:00", due, None, None),
+            // Open within time at the report's moment: not counted.
+            petition("A", "2026-03-27T09:00", "2026-04-10T17:00", None, None),
+            // Answered in February: outside the period.
+            petition(
+                "A",
+                "2026-02-02T09:00",
+                "2026-02-16T17:00",
+                Some("2026-02-10T09:00"),
+                None,
+            ),
+            // Submitted in April: outside.
+            petition("A", "2026-04-02T09:00", "2026-04-16T17:00", None, None),
+        ];
+        let now = t("2026-03-30T12:00");
+        let by = aggregate_petitions(&list, march, GroupBy::Total, off, now);
+        let c = &by["total"];
+        assert_eq!(
+            (
+                c.petitions_answered_on_time,
+                c.petitions_answered_late,
+                c.petitions_open_overdue
+            ),
+            (3, 1, 1)
+        );
+        assert_eq!(rates(c, 480).qd766_petition_on_time_rate, Some(60.0));
+        // The same petitions by month: March as the total, February its own answer.
+        let feb_mar = Period {
+            from: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+            to: march.to,
+        };
+        let by = aggregate_petitions(&list, feb_mar, GroupBy::Month, off, now);
+        assert_eq!(by["2026-02"].petitions_answered_on_time, 1);
+        assert_eq!(by["2026-03"].petitions_due(), 5);
+        // No petition due: no rate.
+        assert_eq!(
+            rates(&Counts::default(), 480).qd766_petition_on_time_rate,
+            None
+        );
+    }
+
+    #[test]
+    fn a_dossier_with_a_petition_counts_once_against_5_4() {
+        let march = Period {
+            from: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+        };
+        let off = FixedOffset::east_opt(7 * 3600).unwrap();
+        let due = "2026-03-24T17:00";
+        let mut rated = petition("A", "2026-03-11T09:00", due, None, Some("D2"));
+        rated.dossier_rated_negative_at = Some(t("2026-03-05T10:00"));
+        let list = vec![
+            // Two petitions about D1: one dossier.
+            petition("A", "2026-03-10T09:00", due, None, Some("D1")),
+            petition("A", "2026-03-12T09:00", due, None, Some("D1")),
+            // D2 also rated unsatisfied in March: already a negative rating.
+            rated,
+            // A petition about no dossier: 5.2 only.
+            petition("A", "2026-03-12T09:00", due, None, None),
+        ];
+        let by = aggregate_petitions(&list, march, GroupBy::Agency, off, t("2026-03-20T12:00"));
+        let p = &by["A"];
+        assert_eq!(
+            (p.petitioned_dossiers, p.petitioned_dossiers_rated_negative),
+            (2, 1)
+        );
+        // 10 handled, all on time; one negative rating (D2's).
+        let mut c = Counts {
+            received: 10,
+            handled: 10,
+            finished_on_time: 10,
+            ratings_total: 3,
+            ratings_satisfied: 2,
+            ..Counts::default()
+        };
+        assert_eq!(rates(&c, 480).qd766_satisfaction_index, Some(90.0));
+        c.add_petitions(p);
+        // D1 and D2: 2 of 10 → 100 − (0 + 20) = 80.
+        assert_eq!(c.dossiers_with_complaint(), 2);
+        assert_eq!(rates(&c, 480).qd766_satisfaction_index, Some(80.0));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod indicators;
 pub mod lunar;
 pub mod machine;
 pub mod notify;
+pub mod petition;
 pub mod pin;
 pub mod route;
 pub mod text;

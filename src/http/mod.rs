@@ -9,6 +9,7 @@ mod dossiers;
 pub mod error;
 pub(crate) mod exports;
 pub(crate) mod files;
+mod petitions;
 mod public;
 mod reports;
 mod system;
@@ -147,7 +148,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/public/dossiers/{code}/rating",
                 web::post().to(public::rate),
-            ),
+            )
+            .route("/public/petitions", web::post().to(petitions::submit))
+            .route("/public/petitions/{code}", web::get().to(petitions::status))
+            .route("/petitions", web::get().to(petitions::queue))
+            .route("/petitions/{code}", web::get().to(petitions::get))
+            .route("/petitions/{code}/events", web::post().to(petitions::event)),
     )
     .configure(crate::web::configure)
     .default_service(web::to(|| async {

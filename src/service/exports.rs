@@ -105,6 +105,23 @@ pub const COUNT_COLUMNS: &[(&str, &str)] = &[
     ("paid_online", "Thanh toán trực tuyến"),
     ("handling_minutes", "Tổng số phút giải quyết (giờ làm việc)"),
     ("handling_count", "Số hồ sơ tính thời gian giải quyết"),
+    (
+        "petitions_answered_on_time",
+        "Phản ánh, kiến nghị trả lời đúng hạn",
+    ),
+    (
+        "petitions_answered_late",
+        "Phản ánh, kiến nghị trả lời quá hạn",
+    ),
+    (
+        "petitions_open_overdue",
+        "Phản ánh, kiến nghị chưa trả lời, đã quá hạn",
+    ),
+    ("petitioned_dossiers", "Hồ sơ bị phản ánh, kiến nghị"),
+    (
+        "petitioned_dossiers_rated_negative",
+        "Trong đó: cũng bị đánh giá không hài lòng",
+    ),
 ];
 
 /// The rates of [`crate::core::indicators::Rates`], like [`COUNT_COLUMNS`].
@@ -127,6 +144,10 @@ pub const RATE_COLUMNS: &[(&str, &str)] = &[
         "Tỷ lệ tiếp nhận, phản hồi trực tuyến đúng hạn (%)",
     ),
     ("transfer_on_time_rate", "Tỷ lệ chuyển hồ sơ đúng hạn (%)"),
+    (
+        "qd766_petition_on_time_rate",
+        "Tỷ lệ phản ánh, kiến nghị trả lời đúng hạn, QĐ 766 5.2 (%)",
+    ),
     (
         "qd766_satisfaction_index",
         "Chỉ số hài lòng theo QĐ 766 (%)",

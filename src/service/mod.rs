@@ -18,6 +18,7 @@ pub mod intake;
 pub mod lookup;
 pub mod notices;
 pub mod notify;
+pub mod petitions;
 pub mod processing;
 pub mod queue;
 pub mod reports;

@@ -139,6 +139,7 @@ fn value_of(r: &Rates, name: &str) -> Option<f64> {
         "qd766_digitisation_rate" => r.qd766_digitisation_rate,
         "acknowledgement_on_time_rate" => r.acknowledgement_on_time_rate,
         "transfer_on_time_rate" => r.transfer_on_time_rate,
+        "qd766_petition_on_time_rate" => r.qd766_petition_on_time_rate,
         "qd766_satisfaction_index" => r.qd766_satisfaction_index,
         "avg_handling_working_days" => r.avg_handling_working_days,
         _ => None,
@@ -631,12 +632,17 @@ impl App {
             to: q.to,
         };
         let year = q.to.year();
+        // Petitions are counted from their own table on both paths (they have no rollup).
         let count = |g: GroupBy| {
-            if q.recompute {
+            let mut by = if q.recompute {
                 self.indicator_counts(Some(&scope), period, g, now)
             } else {
                 self.indicator_counts_rollup(Some(&scope), period, g, now)
+            }?;
+            for (key, p) in self.petition_counts(&scope, period, g, now)? {
+                by.entry(key).or_default().add_petitions(&p);
             }
+            Ok::<_, AppError>(by)
         };
         let by_group = count(q.group_by)?;
         let total_counts = match q.group_by {
@@ -662,7 +668,13 @@ impl App {
                         self.agencies.get(&key).map(|a| a.level.clone()),
                     ),
                     GroupBy::Procedure => (
-                        self.catalogue.get(&key).map(|p| p.name.clone()),
+                        self.catalogue
+                            .get(&key)
+                            .map(|p| p.name.clone())
+                            .or_else(|| {
+                                (key == crate::core::indicators::NO_PROCEDURE)
+                                    .then(|| "Phản ánh, kiến nghị không gắn hồ sơ".to_string())
+                            }),
                         root_level.clone(),
                     ),
                     GroupBy::Level => (

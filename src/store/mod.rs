@@ -11,6 +11,7 @@ pub mod dossiers;
 pub mod exports;
 pub mod health;
 pub mod outbox;
+pub mod petitions;
 pub mod reports;
 pub mod schema;
 pub mod sessions;

@@ -453,3 +453,29 @@ diesel::table! {
 
 diesel::joinable!(outbox_attempts -> outbox (outbox_id));
 diesel::allow_tables_to_appear_in_same_query!(outbox, outbox_attempts);
+
+diesel::table! {
+    /// Petitions (*phản ánh, kiến nghị*), issue #17.
+    petitions (code) {
+        code -> Text,
+        kind -> Text,
+        submitted_at -> Timestamp,
+        submitter_name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        agency_code -> Text,
+        dossier_code -> Nullable<Text>,
+        body -> Text,
+        pin_hash -> Text,
+        answer_within -> Text,
+        due_at -> Timestamp,
+        status -> Text,
+        assignee -> Nullable<Text>,
+        answer -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        answered_by -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}

@@ -14,6 +14,7 @@ pub mod charts;
 mod citizen;
 mod dossier;
 mod intake;
+mod petitions;
 mod public_stats;
 mod queue;
 mod reports;
@@ -190,6 +191,12 @@ impl Frame {
             items.push(("Hàng đợi xử lý", "/hang-doi"));
         }
         items.push(("Tra cứu hồ sơ", "/ho-so"));
+        if matches!(
+            caller.role,
+            Role::Clerk | Role::Official | Role::Leader | Role::Inspector
+        ) {
+            items.push(("Phản ánh, kiến nghị", "/phan-anh/xu-ly"));
+        }
         if reports::in_nav(caller.role) {
             items.push(("Báo cáo", "/bao-cao"));
         }
@@ -503,6 +510,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/tra-cuu/{code}/ket-qua/{id}",
                 web::post().to(citizen::result),
             )
+            .route("/phan-anh", web::get().to(petitions::form))
+            .route("/phan-anh", web::post().to(petitions::submit))
+            .route("/phan-anh/xu-ly", web::get().to(petitions::queue))
+            .route("/phan-anh/xu-ly/{code}", web::get().to(petitions::detail))
+            .route("/phan-anh/xu-ly/{code}", web::post().to(petitions::command))
+            .route("/phan-anh/{code}", web::get().to(petitions::lookup))
+            .route("/phan-anh/{code}", web::post().to(petitions::status))
             .configure(admin::configure),
     );
 }

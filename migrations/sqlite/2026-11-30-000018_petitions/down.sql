@@ -1,0 +1,2 @@
+DROP TRIGGER petitions_outcome_fixed;
+DROP TABLE petitions;
