@@ -16,6 +16,13 @@ use crate::app::App;
 use crate::config::{MailSettings, MailTransport};
 use crate::service::notify::{Channel, Delivery, Envelope, SendError};
 
+/// Selects rustls' provider for the process (ring, which lettre's TLS is built with), once.
+/// With a second provider compiled in (the browser tests' HTTP client brings aws-lc-rs),
+/// rustls could not choose one by itself and would refuse to make a TLS connection.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// E-mail through SMTP (STARTTLS, implicit TLS, or plain for a local relay; pooled
 /// connections) or into `.eml` files.
 pub struct EmailChannel {
@@ -31,6 +38,7 @@ enum Transport_ {
 impl EmailChannel {
     /// The channel of `[mail]`; `None` when `transport = "off"`.
     pub fn new(settings: &MailSettings) -> anyhow::Result<Option<Self>> {
+        install_crypto_provider();
         let from: Mailbox = settings
             .from
             .parse()

@@ -983,3 +983,136 @@ async fn failed_messages_wait_then_park_and_an_admin_sends_them_again() {
         .iter()
         .any(|a| a.action == "notification.resend" && a.actor == "admin"));
 }
+
+/// A petition's receipt and answer, and a staff member's morning digest, reach the SMTP
+/// server too: the petition's code and status link, the answer's text, the digest's
+/// lists, never a pin.
+#[actix_rt::test]
+#[ignore = "needs aiosmtpd"]
+async fn petitions_and_digests_are_sent_by_mail() {
+    let db = common::TestDb::sqlite();
+    let sink = SmtpSink::start();
+    let mut app = common::app_at(&db, local("2026-03-10T09:00"));
+    with_smtp(&mut app, &sink);
+    let channel = EmailChannel::new(&app.settings.mail).unwrap().unwrap();
+    users(
+        &app,
+        &[
+            ("clerk.a", Role::Clerk, A),
+            ("leader.a", Role::Leader, A),
+            ("official.a", Role::Official, A),
+        ],
+    );
+    let svc = service(&app).await;
+    let (s, r) = send(
+        &svc,
+        actix_web::test::TestRequest::post()
+            .uri("/api/v1/public/petitions")
+            .peer_addr("198.51.100.7:40000".parse().unwrap())
+            .set_json(json!({"kind": "report", "full_name": "Trần Thị Bình", "email": "binh@example.vn",
+                             "agency": A, "content": "Cán bộ hẹn trả kết quả nhưng không trả đúng hẹn."})),
+    )
+    .await;
+    assert_eq!(s, 201, "{r}");
+    let code = r["code"].as_str().unwrap().to_string();
+    let pin = r["pin"].as_str().unwrap_or_default().to_string();
+    deliver(&app, &channel);
+    let leader = login(&svc, "leader.a").await;
+    let ev = format!("/api/v1/petitions/{code}/events");
+    let (s, b) = send(
+        &svc,
+        post(
+            &leader,
+            &ev,
+            json!({"type": "assign", "user": "official.a"}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    app.clock.set(local("2026-03-12T10:00"));
+    let official = login(&svc, "official.a").await;
+    let (s, b) = send(
+        &svc,
+        post(
+            &official,
+            &ev,
+            json!({"type": "answer", "text": "Cơ quan đã kiểm tra và nhắc nhở cán bộ."}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    deliver(&app, &channel);
+    let mails = sink.messages();
+    let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(mails.len(), 2, "{subjects:?}");
+    let answer = mails
+        .iter()
+        .find(|m| m.subject.starts_with("Trả lời"))
+        .unwrap_or_else(|| panic!("no answer in {subjects:?}"));
+    assert_eq!(answer.to, "binh@example.vn");
+    assert!(answer.text.contains(&code), "{}", answer.text);
+    assert!(
+        answer
+            .text
+            .contains("Cơ quan đã kiểm tra và nhắc nhở cán bộ."),
+        "{}",
+        answer.text
+    );
+    for m in &mails {
+        assert!(
+            pin.is_empty() || !m.text.contains(&pin),
+            "no pin: {}",
+            m.text
+        );
+        assert!(m.html.contains("lang=\"vi\""));
+    }
+
+    // The morning digest: an official with an e-mail and a dossier due soon.
+    let official_email = "official.a@example.gov.vn";
+    app.set_user_email(
+        "official.a",
+        Some(official_email),
+        &motcua::service::accounts::cli_actor(),
+        app.clock.now(),
+    )
+    .unwrap();
+    let (s, r) = send(
+        &svc,
+        post(
+            &login(&svc, "clerk.a").await,
+            "/api/v1/dossiers",
+            json!({
+                "procedure_code": HOUSEHOLD, "channel": "counter",
+                "applicant": {"full_name": "Lý Thị Mai", "id_number": "001095002222"},
+                "papers": [{"name": "Giấy đề nghị đăng ký hộ kinh doanh theo mẫu", "kind": "original"}]
+            }),
+        ),
+    )
+    .await;
+    assert_eq!(s, 201, "{r}");
+    let dossier = r["code"].as_str().unwrap().to_string();
+    let (s, b) = event(
+        &svc,
+        &login(&svc, "leader.a").await,
+        &dossier,
+        json!({"type": "assign", "user": "official.a"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    // Received Thursday 12/3 10:00, three working days: due Tuesday 17/3. That morning
+    // at 07:30 it is due within the working day.
+    app.clock.set(local("2026-03-17T07:30"));
+    assert!(app.prepare_digests(app.clock.now()).unwrap() >= 1);
+    deliver(&app, &channel);
+    let digest: Vec<Mail> = sink
+        .messages()
+        .into_iter()
+        .filter(|m| m.to == official_email)
+        .collect();
+    assert_eq!(digest.len(), 1, "one digest");
+    assert!(digest[0].text.contains(&dossier), "{}", digest[0].text);
+    assert!(!digest[0].text.contains("001095002222"), "no ID number");
+    // Once a day, even if prepared again (another process, a restart).
+    assert_eq!(app.prepare_digests(app.clock.now()).unwrap(), 0);
+    assert_eq!(deliver(&app, &channel), 0);
+}

@@ -138,6 +138,7 @@ impl Desk {
         .unwrap();
         let started = Instant::now();
         let c = loop {
+            motcua::mail::install_crypto_provider();
             match ClientBuilder::rustls()
                 .expect("rustls")
                 .capabilities(caps.clone())
@@ -1882,6 +1883,12 @@ async fn an_admin_adds_a_portal_reads_the_calendar_and_catalogue_and_verifies_th
     assert!(result.contains("Toàn vẹn"), "{result}");
     assert!(d.text(".audit-list").await.contains("Thu hồi cổng"));
     d.check_page("quan-tri-nhat-ky").await;
+
+    // The notifications: this month's by state (the server writes .eml files here).
+    d.goto("/quan-tri/thu-gui").await;
+    assert!(d.text("h1").await.contains("Thư thông báo"));
+    assert_eq!(d.text("#so-loi").await.trim(), "0");
+    d.check_page("quan-tri-thu-gui").await;
     d.finish().await;
 }
 
