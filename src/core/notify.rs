@@ -110,7 +110,7 @@ pub fn fill(template: &str, vars: &BTreeMap<String, String>, html: bool) -> Resu
             return Err(format!("thiếu biến \"{name}\""));
         };
         if html && !raw {
-            out.push_str(&escape_html(value));
+            out.push_str(&crate::core::text::escape_html(value));
         } else {
             out.push_str(value);
         }
@@ -145,22 +145,6 @@ pub fn placeholders(template: &str) -> Vec<String> {
 
 fn excerpt(s: &str) -> String {
     s.chars().take(20).collect()
-}
-
-/// `&`, `<`, `>`, `"` and `'` as entities.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

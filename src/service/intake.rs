@@ -402,7 +402,8 @@ pub fn paper_kind_label(k: &str) -> &'static str {
     }
 }
 
-fn random_pin() -> AppResult<String> {
+/// A new lookup pin from the system's randomness (dossiers and petitions alike).
+pub(crate) fn random_pin() -> AppResult<String> {
     let mut buf = [0u8; 64];
     getrandom::fill(&mut buf).map_err(|_| AppError::internal())?;
     let mut i = 0;

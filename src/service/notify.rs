@@ -412,7 +412,7 @@ impl App {
             "items_html",
             items
                 .iter()
-                .map(|i| format!("<li>{}</li>", crate::core::notify::escape_html(i)))
+                .map(|i| format!("<li>{}</li>", crate::core::text::escape_html(i)))
                 .collect::<String>(),
         );
         let new_due = data

@@ -408,21 +408,7 @@ fn refused(problems: Vec<FieldProblem>) -> AppError {
         .with_details(serde_json::json!({ "fields": problems }))
 }
 
-fn random_pin() -> AppResult<String> {
-    let mut buf = [0u8; 64];
-    getrandom::fill(&mut buf).map_err(|_| AppError::internal())?;
-    let mut i = 0;
-    let mut extra = [0u8; 1];
-    Ok(pin::generate_pin(|| {
-        if i < buf.len() {
-            i += 1;
-            buf[i - 1]
-        } else {
-            let _ = getrandom::fill(&mut extra);
-            extra[0]
-        }
-    }))
-}
+use crate::service::intake::random_pin;
 
 /// The throttle scope of accepted submissions per address.
 const SUBMISSIONS_SCOPE: &str = "petition_address";

@@ -149,39 +149,76 @@ fn view(app: &AppData, d: &PublicDossier) -> StatusView {
     }
 }
 
-fn cookie(app: &AppData, nonce: &str) -> Cookie<'static> {
-    let mut c = Cookie::new(CITIZEN_COOKIE, nonce.to_string());
-    c.set_path("/tra-cuu");
-    c.set_http_only(true);
-    c.set_same_site(SameSite::Strict);
-    c.set_secure(app.settings.secure_cookies);
-    c
+/// The form token of a citizen's pages, who have no session: a random nonce in an
+/// HttpOnly, SameSite=Strict cookie scoped to the pages' path, and the CSRF token bound to
+/// it. The lookup (`/tra-cuu`) and the petitions (`/phan-anh`) each have their own.
+pub(crate) struct CitizenForms {
+    pub cookie: &'static str,
+    pub path: &'static str,
 }
 
-/// The frame of a citizen's page, its form token and, for a new browser, the cookie.
+/// The lookup's.
+const LOOKUP: CitizenForms = CitizenForms {
+    cookie: CITIZEN_COOKIE,
+    path: "/tra-cuu",
+};
+
+impl CitizenForms {
+    fn cookie(&self, app: &AppData, nonce: &str) -> Cookie<'static> {
+        let mut c = Cookie::new(self.cookie, nonce.to_string());
+        c.set_path(self.path);
+        c.set_http_only(true);
+        c.set_same_site(SameSite::Strict);
+        c.set_secure(app.settings.secure_cookies);
+        c
+    }
+
+    /// The frame of a citizen's page, its form token and, for a new browser, the cookie.
+    pub(crate) fn frame(
+        &self,
+        app: &AppData,
+        req: &HttpRequest,
+        title: &str,
+    ) -> WebResult<(Frame, Option<Cookie<'static>>)> {
+        let (nonce, fresh) = match req.cookie(self.cookie) {
+            Some(c) if c.value().len() == 64 => (c.value().to_string(), false),
+            _ => (crate::service::sessions::random_id()?, true),
+        };
+        let mut f = Frame::new(app, title);
+        f.csrf = app.citizen_csrf_token(&nonce);
+        Ok((f, fresh.then(|| self.cookie(app, &nonce))))
+    }
+
+    pub(crate) fn check_csrf(
+        &self,
+        app: &AppData,
+        req: &HttpRequest,
+        token: Option<&str>,
+    ) -> WebResult<()> {
+        let nonce = req.cookie(self.cookie).map(|c| c.value().to_string());
+        match (nonce, token) {
+            (Some(n), Some(t)) if app.csrf_holds(&app.citizen_csrf_token(&n), t) => Ok(()),
+            _ => Err(WebError::Csrf),
+        }
+    }
+}
+
 fn frame(
     app: &AppData,
     req: &HttpRequest,
     title: &str,
 ) -> WebResult<(Frame, Option<Cookie<'static>>)> {
-    let (nonce, fresh) = match req.cookie(CITIZEN_COOKIE) {
-        Some(c) if c.value().len() == 64 => (c.value().to_string(), false),
-        _ => (crate::service::sessions::random_id()?, true),
-    };
-    let mut f = Frame::new(app, title);
-    f.csrf = app.citizen_csrf_token(&nonce);
-    Ok((f, fresh.then(|| cookie(app, &nonce))))
+    LOOKUP.frame(app, req, title)
 }
 
 fn check_csrf(app: &AppData, req: &HttpRequest, token: Option<&str>) -> WebResult<()> {
-    let nonce = req.cookie(CITIZEN_COOKIE).map(|c| c.value().to_string());
-    match (nonce, token) {
-        (Some(n), Some(t)) if app.csrf_holds(&app.citizen_csrf_token(&n), t) => Ok(()),
-        _ => Err(WebError::Csrf),
-    }
+    LOOKUP.check_csrf(app, req, token)
 }
 
-fn with_cookie(mut res: HttpResponse, c: Option<Cookie<'static>>) -> WebResult<HttpResponse> {
+pub(crate) fn with_cookie(
+    mut res: HttpResponse,
+    c: Option<Cookie<'static>>,
+) -> WebResult<HttpResponse> {
     if let Some(c) = c {
         res.add_cookie(&c).map_err(|_| AppError::internal())?;
     }

@@ -3,14 +3,14 @@
 //! `/phan-anh/xu-ly` with each petition's page (assign, answer, close). The same use cases
 //! as the JSON API (`service::petitions`); every form works without JavaScript.
 
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::session::Staff;
-use super::{day, moment, render, render_status, ErrorPage, Frame, Link, WebError, WebResult};
+use super::{day, moment, render, render_status, ErrorPage, Frame, Link, WebResult};
 use crate::error::{AppError, ErrorKind};
 use crate::http::AppData;
 use crate::service::petitions::{
@@ -111,44 +111,25 @@ struct StatusPage {
     badge: &'static str,
 }
 
-fn cookie(app: &AppData, nonce: &str) -> Cookie<'static> {
-    let mut c = Cookie::new(PETITION_COOKIE, nonce.to_string());
-    c.set_path("/phan-anh");
-    c.set_http_only(true);
-    c.set_same_site(SameSite::Strict);
-    c.set_secure(app.settings.secure_cookies);
-    c
-}
+/// The petitions' own form token and cookie (`/phan-anh`).
+const FORMS: super::citizen::CitizenForms = super::citizen::CitizenForms {
+    cookie: PETITION_COOKIE,
+    path: "/phan-anh",
+};
 
-/// The frame of a citizen's page, its form token and, for a new browser, the cookie.
 fn frame(
     app: &AppData,
     req: &HttpRequest,
     title: &str,
 ) -> WebResult<(Frame, Option<Cookie<'static>>)> {
-    let (nonce, fresh) = match req.cookie(PETITION_COOKIE) {
-        Some(c) if c.value().len() == 64 => (c.value().to_string(), false),
-        _ => (crate::service::sessions::random_id()?, true),
-    };
-    let mut f = Frame::new(app, title);
-    f.csrf = app.citizen_csrf_token(&nonce);
-    Ok((f, fresh.then(|| cookie(app, &nonce))))
+    FORMS.frame(app, req, title)
 }
 
 fn check_csrf(app: &AppData, req: &HttpRequest, token: Option<&str>) -> WebResult<()> {
-    let nonce = req.cookie(PETITION_COOKIE).map(|c| c.value().to_string());
-    match (nonce, token) {
-        (Some(n), Some(t)) if app.csrf_holds(&app.citizen_csrf_token(&n), t) => Ok(()),
-        _ => Err(WebError::Csrf),
-    }
+    FORMS.check_csrf(app, req, token)
 }
 
-fn with_cookie(mut res: HttpResponse, c: Option<Cookie<'static>>) -> WebResult<HttpResponse> {
-    if let Some(c) = c {
-        res.add_cookie(&c).map_err(|_| AppError::internal())?;
-    }
-    Ok(res)
-}
+use super::citizen::with_cookie;
 
 /// The form's fields as typed.
 #[derive(Deserialize, Default)]
