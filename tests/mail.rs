@@ -952,6 +952,47 @@ async fn failed_messages_wait_then_park_and_an_admin_sends_them_again() {
         .filter(|m| seen.iter().filter(|n| n == m).count() > 1)
         .collect();
     assert_eq!(flaky_ids.len(), 4, "{seen:?}");
+    // The dossier's history tells the clerk what the applicant was told.
+    let mut clerk = common::http::Browser::default();
+    let (_, html) = clerk
+        .page(&svc, actix_web::test::TestRequest::get().uri("/dang-nhap"))
+        .await;
+    let csrf = common::http::hidden(&html, "csrf");
+    let (s, _) = clerk
+        .page(
+            &svc,
+            actix_web::test::TestRequest::post()
+                .uri("/dang-nhap")
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(common::http::form(&[
+                    ("csrf", &csrf),
+                    ("username", "clerk.a"),
+                    ("password", common::http::PASSWORD),
+                ])),
+        )
+        .await;
+    assert_eq!(s, 303);
+    let history = |code: &str| format!("/ho-so/{code}?tab=qua-trinh");
+    let (s, html) = clerk
+        .page(
+            &svc,
+            actix_web::test::TestRequest::get().uri(&history(&flaky)),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Thông báo cho người nộp"), "{html}");
+    assert!(
+        html.contains("Đã tiếp nhận hồ sơ") && html.contains("Đã gửi 08:02"),
+        "{html}"
+    );
+    let (_, html) = clerk
+        .page(
+            &svc,
+            actix_web::test::TestRequest::get().uri(&history(&refused)),
+        )
+        .await;
+    assert!(html.contains("Gửi không được"), "{html}");
+
     // The report: notified against not reachable, for the desk's dossiers of the month.
     let (s, r) = send(
         &svc,

@@ -279,6 +279,16 @@ pub struct DossierPage {
     /// The reader's agency holds the approved dossier: it may attach the result's
     /// electronic copy.
     pub can_attach_result: bool,
+    /// On the Quá trình tab: what the applicant was told, and how it went (issue #17).
+    pub notifications: Vec<NotificationLine>,
+}
+
+/// A message to the applicant, as the dossier's history shows it.
+pub struct NotificationLine {
+    pub at: String,
+    pub what: &'static str,
+    pub state: String,
+    pub state_class: &'static str,
 }
 
 impl DossierPage {
@@ -679,6 +689,7 @@ async fn sheet_page(
         ) && d.current_agency == who.caller.agency
             && d.status == "approved",
         code,
+        notifications: Vec::new(),
     })
 }
 
@@ -691,6 +702,43 @@ pub async fn page(
     let q = q.into_inner();
     let code = path.into_inner();
     let mut page = sheet_page(&who, code.clone(), q.tab, q.da, None, None).await?;
+    if page.tab == "qua-trinh" {
+        // The page above was allowed: the dossier is in the reader's scope.
+        let a = who.app.get_ref().clone();
+        let c = code.clone();
+        let offset = who.app.settings.offset;
+        let rows = web::block(move || a.notifications_of(&c).map_err(crate::error::AppError::from))
+            .await??;
+        page.notifications = rows
+            .into_iter()
+            .map(|n| {
+                let (state, class) = match n.state.as_str() {
+                    "sent" => (
+                        format!(
+                            "Đã gửi {}",
+                            n.sent_at
+                                .map(|t| moment(t.to_utc(), offset))
+                                .unwrap_or_default()
+                        ),
+                        "badge-done",
+                    ),
+                    "pending" if n.attempts > 0 => (
+                        format!("Đang gửi lại (đã thử {} lần)", n.attempts),
+                        "badge-work",
+                    ),
+                    "pending" => ("Đang chờ gửi".into(), "badge-work"),
+                    "parked" => ("Gửi không được".into(), "badge-late"),
+                    _ => ("Không có địa chỉ thư".into(), "badge-end"),
+                };
+                NotificationLine {
+                    at: moment(n.created_at.to_utc(), offset),
+                    what: super::admin::template_label(&n.template),
+                    state,
+                    state_class: class,
+                }
+            })
+            .collect();
+    }
     if page.tab == "phieu" {
         // The form asked for, or the latest issued (the process-control slip once
         // received: it grows with every hand-over).
