@@ -160,7 +160,7 @@ on_both_backends!(each_tab_gives_what_a_plain_reading_gives, |url: &str| {
         ),
         (
             Tab::DueSoon,
-            Box::new(move |r: &Row| r.due_at.is_some_and(|d| d >= now_db && d < soon)),
+            Box::new(move |r: &Row| r.due_at.is_some_and(|d| d >= now_db && d <= soon)),
         ),
     ];
     let mut seen_overdue = false;
@@ -194,6 +194,37 @@ on_both_backends!(each_tab_gives_what_a_plain_reading_gives, |url: &str| {
         }
     }
     assert!(seen_overdue, "the check saw overdue dossiers");
+    // Before the day's opening, one working day reaches the close: a dossier due at 17:00
+    // that day is due soon (it was left out when the bound was exclusive).
+    let offset = app.settings.offset;
+    let at_close = all
+        .iter()
+        .filter(|r| r.current_agency == agency && r.pending_handover.is_none())
+        .filter(|r| ["received", "in_progress"].contains(&r.status.as_str()))
+        .find(|r| {
+            r.due_at.is_some_and(|d| {
+                let local = Utc.from_utc_datetime(&d).with_timezone(&offset);
+                local.format("%H:%M").to_string() == "17:00"
+                    && app.calendar.is_working_day(local.date_naive())
+            })
+        })
+        .expect("a dossier due at the close of a working day");
+    let due = Utc
+        .from_utc_datetime(&at_close.due_at.unwrap())
+        .with_timezone(&offset);
+    let morning = due
+        .date_naive()
+        .and_hms_opt(7, 30, 0)
+        .unwrap()
+        .and_local_timezone(offset)
+        .unwrap()
+        .with_timezone(&Utc);
+    let (soon, _) = read_tab(&app, &caller, Tab::DueSoon, &TabFilters::default(), morning);
+    assert!(
+        soon.contains(&at_close.code),
+        "{} due {due} at 07:30: {soon:?}",
+        at_close.code
+    );
     // The hand-overs in flight wait in the receiving agency's incoming tab instead.
     let leaving = all
         .iter()

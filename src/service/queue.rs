@@ -576,10 +576,16 @@ impl App {
             Tab::DueSoon => QueueSpec {
                 statuses: s(&["received", "in_progress"]),
                 due_from: Some(now_db),
+                // Due within one working day, that moment included: before the day's
+                // opening, one working day ends at the close, where most dossiers fall
+                // due (the morning digest counts them too). Due moments are whole
+                // minutes, so "before the next second" is "at or before".
                 due_before: engine
                     .add_working_minutes(now, self.calendar.hours().minutes_per_day())
                     .ok()
-                    .map(|t| crate::store::to_db(t.with_timezone(&Utc))),
+                    .map(|t| {
+                        crate::store::to_db(t.with_timezone(&Utc)) + chrono::Duration::seconds(1)
+                    }),
                 ..Default::default()
             },
             Tab::Overdue => QueueSpec {
