@@ -772,6 +772,37 @@ fn a_process_killed_while_sending_loses_nothing_on_postgres() {
     process_killed_while_sending(common::TestDb::postgres());
 }
 
+/// A browser signed in as `user` through the login page.
+async fn signed_in<S>(svc: &S, user: &str) -> common::http::Browser
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+{
+    let mut b = common::http::Browser::default();
+    let (_, html) = b
+        .page(svc, actix_web::test::TestRequest::get().uri("/dang-nhap"))
+        .await;
+    let csrf = common::http::hidden(&html, "csrf");
+    let (s, _) = b
+        .page(
+            svc,
+            actix_web::test::TestRequest::post()
+                .uri("/dang-nhap")
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+                .set_payload(common::http::form(&[
+                    ("csrf", &csrf),
+                    ("username", user),
+                    ("password", common::http::PASSWORD),
+                ])),
+        )
+        .await;
+    assert_eq!(s, 303, "login {user}");
+    b
+}
+
 /// A channel that answers as told, and records what it was given (no SMTP needed).
 struct Scripted {
     answers: std::sync::Mutex<Vec<Result<(), motcua::service::notify::SendError>>>,
@@ -892,26 +923,7 @@ async fn failed_messages_wait_then_park_and_an_admin_sends_them_again() {
     assert_eq!(state(&flaky), ("parked".into(), 3));
 
     // The admin sees both and sends one again.
-    let mut b = common::http::Browser::default();
-    let (_, html) = b
-        .page(&svc, actix_web::test::TestRequest::get().uri("/dang-nhap"))
-        .await;
-    let csrf = common::http::hidden(&html, "csrf");
-    let login_form = common::http::form(&[
-        ("csrf", &csrf),
-        ("username", "admin"),
-        ("password", common::http::PASSWORD),
-    ]);
-    let (s, _) = b
-        .page(
-            &svc,
-            actix_web::test::TestRequest::post()
-                .uri("/dang-nhap")
-                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
-                .set_payload(login_form),
-        )
-        .await;
-    assert_eq!(s, 303);
+    let mut b = signed_in(&svc, "admin").await;
     let (s, html) = b
         .page(
             &svc,
@@ -953,25 +965,7 @@ async fn failed_messages_wait_then_park_and_an_admin_sends_them_again() {
         .collect();
     assert_eq!(flaky_ids.len(), 4, "{seen:?}");
     // The dossier's history tells the clerk what the applicant was told.
-    let mut clerk = common::http::Browser::default();
-    let (_, html) = clerk
-        .page(&svc, actix_web::test::TestRequest::get().uri("/dang-nhap"))
-        .await;
-    let csrf = common::http::hidden(&html, "csrf");
-    let (s, _) = clerk
-        .page(
-            &svc,
-            actix_web::test::TestRequest::post()
-                .uri("/dang-nhap")
-                .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
-                .set_payload(common::http::form(&[
-                    ("csrf", &csrf),
-                    ("username", "clerk.a"),
-                    ("password", common::http::PASSWORD),
-                ])),
-        )
-        .await;
-    assert_eq!(s, 303);
+    let mut clerk = signed_in(&svc, "clerk.a").await;
     let history = |code: &str| format!("/ho-so/{code}?tab=qua-trinh");
     let (s, html) = clerk
         .page(

@@ -50,10 +50,25 @@ pub struct Outgoing {
 }
 
 /// Writes `message` to the outbox on `conn`, in the caller's transaction; false when a
-/// message with the same key was written before (nothing is written again).
+/// message with the same key was written before (nothing is written again). The row is
+/// counted for the receiving agency of the dossier it names.
 pub fn enqueue(
     conn: &mut DbConnection,
     message: &Outgoing,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let agency_code = match &message.dossier_code {
+        Some(code) => outbox::receiving_agency_of(conn, code)?,
+        None => None,
+    };
+    write_row(conn, message, agency_code, now)
+}
+
+/// [`enqueue`] when the caller already knows the agency the row counts for.
+fn write_row(
+    conn: &mut DbConnection,
+    message: &Outgoing,
+    agency_code: Option<String>,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let to = message
@@ -62,10 +77,6 @@ pub fn enqueue(
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let digest = Sha256::digest(message.key.as_bytes());
-    let agency_code = match &message.dossier_code {
-        Some(code) => outbox::receiving_agency_of(conn, code)?,
-        None => None,
-    };
     outbox::insert(
         conn,
         &NewOutboxRow {
@@ -316,7 +327,7 @@ impl App {
         }
         let vars = self.dossier_vars(row, data);
         for template in templates {
-            enqueue(
+            write_row(
                 conn,
                 &Outgoing {
                     template: (*template).into(),
@@ -325,6 +336,7 @@ impl App {
                     key: message_key(&row.code, seq, template),
                     vars: vars.clone(),
                 },
+                Some(row.receiving_agency.clone()),
                 now,
             )?;
         }
@@ -468,7 +480,7 @@ impl App {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let vars = self.dossier_vars(row, &serde_json::Value::Null);
-        enqueue(
+        write_row(
             conn,
             &Outgoing {
                 template: "result_ready".into(),
@@ -477,6 +489,7 @@ impl App {
                 key: message_key(&row.code, 0, "result_ready"),
                 vars,
             },
+            Some(row.receiving_agency.clone()),
             now,
         )?;
         Ok(())

@@ -316,30 +316,46 @@ pub struct LookupForm {
     pin: String,
 }
 
-/// The too-many-attempts page: it says how long to wait, never whether the code exists.
-fn too_many(e: &AppError) -> HttpResponse {
-    let minutes = e.retry_after.unwrap_or(60).div_ceil(60);
+/// A citizen's page that says how long to wait (429, `Retry-After`), never why beyond
+/// "too many": `message` gets the minutes to wait. The lookup's and the petitions'.
+pub(crate) fn wait_page(
+    e: &AppError,
+    title: &str,
+    heading: &str,
+    message: impl FnOnce(u32) -> String,
+    back: Link,
+) -> HttpResponse {
+    let seconds = e.retry_after.unwrap_or(60);
     let page = ErrorPage {
-        frame: Frame::plain("Tạm khóa tra cứu"),
-        heading: "Tạm khóa tra cứu".into(),
-        message: format!(
-            "Ông/bà đã nhập sai quá nhiều lần. Để bảo vệ thông tin hồ sơ, việc tra cứu tạm khóa; vui lòng thử lại sau khoảng {minutes} phút, hoặc liên hệ Bộ phận Một cửa nơi đã nộp hồ sơ."
-        ),
+        frame: Frame::plain(title),
+        heading: heading.into(),
+        message: message(seconds.div_ceil(60)),
         code: Some(e.error.to_string()),
-        back: Some(Link {
-            label: "Về trang tra cứu".into(),
-            href: "/tra-cuu".into(),
-            current: false,
-        }),
+        back: Some(back),
     };
     let mut res = render_status(StatusCode::TOO_MANY_REQUESTS, &page);
-    if let Ok(v) =
-        actix_web::http::header::HeaderValue::from_str(&e.retry_after.unwrap_or(60).to_string())
-    {
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&seconds.to_string()) {
         res.headers_mut()
             .insert(actix_web::http::header::RETRY_AFTER, v);
     }
     res
+}
+
+/// The too-many-attempts page: it says how long to wait, never whether the code exists.
+fn too_many(e: &AppError) -> HttpResponse {
+    wait_page(
+        e,
+        "Tạm khóa tra cứu",
+        "Tạm khóa tra cứu",
+        |minutes| {
+            format!("Ông/bà đã nhập sai quá nhiều lần. Để bảo vệ thông tin hồ sơ, việc tra cứu tạm khóa; vui lòng thử lại sau khoảng {minutes} phút, hoặc liên hệ Bộ phận Một cửa nơi đã nộp hồ sơ.")
+        },
+        Link {
+            label: "Về trang tra cứu".into(),
+            href: "/tra-cuu".into(),
+            current: false,
+        },
+    )
 }
 
 async fn answer(

@@ -10,7 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::session::Staff;
-use super::{day, moment, render, render_status, ErrorPage, Frame, Link, WebResult};
+use super::{day, moment, render, render_status, Frame, Link, WebResult};
 use crate::error::{AppError, ErrorKind};
 use crate::http::AppData;
 use crate::service::petitions::{
@@ -208,29 +208,19 @@ pub async fn form(app: AppData, req: HttpRequest) -> WebResult<HttpResponse> {
 
 /// The too-many page of the petition forms (submissions or pins).
 fn too_many(e: &AppError, back: &str) -> HttpResponse {
-    let minutes = e.retry_after.unwrap_or(60).div_ceil(60);
-    let page = ErrorPage {
-        frame: Frame::plain("Tạm ngừng nhận"),
-        heading: "Vui lòng thử lại sau".into(),
-        message: format!(
-            "{} Ông/bà có thể thử lại sau khoảng {minutes} phút, hoặc liên hệ trực tiếp cơ quan.",
-            e.message
-        ),
-        code: Some(e.error.to_string()),
-        back: Some(Link {
+    super::citizen::wait_page(
+        e,
+        "Tạm ngừng nhận",
+        "Vui lòng thử lại sau",
+        |minutes| {
+            format!("{} Ông/bà có thể thử lại sau khoảng {minutes} phút, hoặc liên hệ trực tiếp cơ quan.", e.message)
+        },
+        Link {
             label: "Quay lại".into(),
             href: back.into(),
             current: false,
-        }),
-    };
-    let mut res = render_status(StatusCode::TOO_MANY_REQUESTS, &page);
-    if let Ok(v) =
-        actix_web::http::header::HeaderValue::from_str(&e.retry_after.unwrap_or(60).to_string())
-    {
-        res.headers_mut()
-            .insert(actix_web::http::header::RETRY_AFTER, v);
-    }
-    res
+        },
+    )
 }
 
 fn done_page(app: &AppData, req: &HttpRequest, s: &Submitted) -> WebResult<HttpResponse> {
