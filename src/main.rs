@@ -104,8 +104,8 @@ enum MailCommand {
         /// The recipient.
         #[arg(long)]
         to: String,
-        /// How many messages (each with its own key).
-        #[arg(long, default_value_t = 1)]
+        /// How many messages (each with its own key), 1 to 1000.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
         count: u32,
     },
     /// Send what is due now from this process, until nothing is left that can be sent.
