@@ -64,6 +64,8 @@ pub struct Keys {
     pub pin: Vec<u8>,
     /// Keys the web forms' CSRF tokens.
     pub csrf: Vec<u8>,
+    /// Keys the audit trail's checkpoints (docs/audit.md).
+    pub audit: Vec<u8>,
 }
 
 impl Keys {
@@ -72,6 +74,7 @@ impl Keys {
             token: derive(secret, "motcua token v1"),
             pin: derive(secret, "motcua pin v1"),
             csrf: derive(secret, "motcua csrf v1"),
+            audit: derive(secret, "motcua audit checkpoint v1"),
         }
     }
 }
@@ -83,8 +86,14 @@ fn derive(secret: &[u8], purpose: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+/// What every process on one database must agree on: a short fingerprint of the secret
+/// (instance fact `secret_fingerprint`).
+pub fn secret_fingerprint(secret: &[u8]) -> String {
+    hex::encode(&derive(secret, "motcua fingerprint v1")[..8])
+}
+
 /// The server secret: configured, or generated once into `<data_dir>/secret.key` (0600).
-fn server_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+pub fn server_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     if let Some(s) = &settings.secret {
         return Ok(s.as_bytes().to_vec());
     }
@@ -175,7 +184,7 @@ impl App {
         )
         .with_context(|| format!("opening database {}", redact_url(&settings.database_url)))?;
         let applied = store.migrate().context("applying migrations")?;
-        let fingerprint = hex::encode(&derive(&secret, "motcua fingerprint v1")[..8]);
+        let fingerprint = secret_fingerprint(&secret);
         if !store.agree_on_fact("secret_fingerprint", &fingerprint)? {
             anyhow::bail!(
                 "this process's server secret differs from the one this database was set up with: \

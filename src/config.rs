@@ -184,6 +184,25 @@ struct SettingsFile {
     web: WebSection,
     #[serde(default)]
     mail: MailSection,
+    #[serde(default)]
+    audit: AuditSection,
+}
+
+/// The audit trail's sealer (`[audit]`, issue #18; docs/audit.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct AuditSection {
+    checkpoint_interval_s: u32,
+    seal_batch: u32,
+}
+
+impl Default for AuditSection {
+    fn default() -> Self {
+        Self {
+            checkpoint_interval_s: 2,
+            seal_batch: 20_000,
+        }
+    }
 }
 
 /// Notifications (`[mail]`, issue #17).
@@ -636,6 +655,13 @@ pub struct Settings {
     /// queue_counts_cache_s`, at most 60; 0: counted on every page). A write by this
     /// process, or a new minute, counts again at once.
     pub queue_counts_cache_s: u32,
+    /// How often the sealer of every server process checkpoints the audit trail and folds
+    /// the rollup's deltas (`[audit] checkpoint_interval_s`, 1–60 s; see docs/audit.md):
+    /// what was written before the last checkpoint cannot be cut off undetected.
+    pub audit_checkpoint_interval_s: u32,
+    /// At most this many records per checkpoint (`[audit] seal_batch`); the sealer goes on
+    /// at once while more are waiting.
+    pub audit_seal_batch: u32,
     /// How long an indicator report (the dashboard's and `GET /api/v1/reports/indicators`'
     /// alike) may be reused for the same agency, scope, period and grouping (`[web]
     /// report_cache_s`, at most 600; 0: counted on every request).
@@ -963,6 +989,18 @@ impl Settings {
         if file.web.report_cache_s > 600 {
             return Err(err("web.report_cache_s", "phải từ 0 đến 600 giây".into()));
         }
+        if !(1..=60).contains(&file.audit.checkpoint_interval_s) {
+            return Err(err(
+                "audit.checkpoint_interval_s",
+                "phải từ 1 đến 60 giây".into(),
+            ));
+        }
+        if !(100..=1_000_000).contains(&file.audit.seal_batch) {
+            return Err(err(
+                "audit.seal_batch",
+                "phải từ 100 đến 1000000 bản ghi".into(),
+            ));
+        }
         if file.web.queue_counts_cache_s > 60 {
             return Err(err(
                 "web.queue_counts_cache_s",
@@ -1026,6 +1064,8 @@ impl Settings {
             token_ttl_minutes: file.auth.token_ttl_minutes,
             account_cache_s: file.auth.account_cache_s,
             queue_counts_cache_s: file.web.queue_counts_cache_s,
+            audit_checkpoint_interval_s: file.audit.checkpoint_interval_s,
+            audit_seal_batch: file.audit.seal_batch,
             report_cache_s: file.web.report_cache_s,
             login_limits: crate::core::throttle::Limits {
                 free: file.auth.login_free_failures,

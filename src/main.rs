@@ -202,28 +202,11 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(&config.settings),
         Command::User(cmd) => user(config, cmd),
         Command::Portal(cmd) => portal(config, cmd),
-        Command::Audit(AuditCommand::Verify) => {
-            let store = Store::open(&config.settings.database_url, &StoreOptions::default())
-                .and_then(|s| s.migrate().map(|_| s));
-            match store.and_then(|s| s.verify_audit_chain()) {
-                Ok(report) if report.problems.is_empty() => {
-                    println!("ok: {} bản ghi nhật ký, chuỗi băm toàn vẹn", report.records);
-                    Ok(())
-                }
-                Ok(report) => {
-                    for p in &report.problems {
-                        println!("bản ghi {}: {}", p.id, p.problem);
-                    }
-                    println!(
-                        "LỖI: {} vấn đề trong {} bản ghi nhật ký",
-                        report.problems.len(),
-                        report.records
-                    );
-                    return ExitCode::from(1);
-                }
-                Err(e) => Err(e.into()),
-            }
-        }
+        Command::Audit(AuditCommand::Verify) => match audit_verify(&config) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
         Command::Import(ImportCommand::Results { file }) => match import_results(config, &file) {
             Ok(0) => Ok(()),
             Ok(_) => return ExitCode::from(1),
@@ -614,4 +597,60 @@ fn portal(config: Config, cmd: PortalCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `motcua audit verify`: walks every stream and the checkpoints (docs/audit.md); false
+/// when something is wrong.
+fn audit_verify(config: &Config) -> anyhow::Result<bool> {
+    let settings = &config.settings;
+    let store = Store::open(&settings.database_url, &StoreOptions::default())?;
+    store.migrate()?;
+    let secret = motcua::app::server_secret(settings)?;
+    if !store.agree_on_fact(
+        "secret_fingerprint",
+        &motcua::app::secret_fingerprint(&secret),
+    )? {
+        anyhow::bail!(
+            "this process's server secret differs from the one this database was set up with: \
+             the checkpoints cannot be checked (give it the server's MOTCUA_SECRET or {}/secret.key)",
+            settings.data_dir.display()
+        );
+    }
+    let keys = motcua::app::Keys::derive(&secret);
+    let report = store.verify_audit_chain(&keys.audit)?;
+    for p in &report.problems {
+        println!("bản ghi {}: {}", p.id, p.problem);
+    }
+    match &report.last_checkpoint {
+        Some(c) => println!(
+            "điểm niêm phong cuối: số {} lúc {} ({} bản ghi đã niêm phong), mã {}",
+            c.seq,
+            motcua::store::from_db(c.at)
+                .with_timezone(&settings.offset)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            c.last_seal,
+            c.chain_hash
+        ),
+        None => println!("chưa có điểm niêm phong nào"),
+    }
+    if report.unsealed > 0 {
+        println!(
+            "{} bản ghi chưa niêm phong (mới ghi, hoặc máy chủ không chạy): được bảo vệ bởi chuỗi của từng đối tượng",
+            report.unsealed
+        );
+    }
+    if report.problems.is_empty() {
+        println!(
+            "ok: {} bản ghi nhật ký, chuỗi băm toàn vẹn; {} điểm niêm phong đúng chữ ký",
+            report.records, report.checkpoints
+        );
+        Ok(true)
+    } else {
+        println!(
+            "LỖI: {} vấn đề trong {} bản ghi nhật ký",
+            report.problems.len(),
+            report.records
+        );
+        Ok(false)
+    }
 }

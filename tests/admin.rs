@@ -452,7 +452,7 @@ async fn every_admin_action_leaves_an_audit_record(db: common::TestDb) {
             .map(|(a, i)| (a.to_string(), i.to_string()))
             .collect::<Vec<_>>()
     );
-    let chain = app.store.verify_audit_chain().unwrap();
+    let chain = app.store.verify_audit_chain(&app.keys.audit).unwrap();
     assert!(chain.problems.is_empty(), "{chain:?}");
 }
 

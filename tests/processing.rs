@@ -221,7 +221,7 @@ async fn supplement_decision_and_return_fix_the_outcome_once() {
             "return"
         ]
     );
-    assert!(app.store.verify_audit_chain().unwrap().problems.is_empty());
+    assert!(app.store.verify_audit_chain(&app.keys.audit).unwrap().problems.is_empty());
 }
 
 #[actix_rt::test]
@@ -407,7 +407,7 @@ async fn a_dry_run_answers_as_the_event_would_and_writes_nothing() {
     let clerk = token(&svc, "clerk1").await;
     let official = token(&svc, "official1").await;
     let code = receive(&svc, &clerk).await;
-    let audit_before = app.store.verify_audit_chain().unwrap();
+    let audit_before = app.store.verify_audit_chain(&app.keys.audit).unwrap();
     let events_before = app.store.find_dossier(&code).unwrap().unwrap();
     let dry = |who: &str, body: Value| {
         test::TestRequest::post()
@@ -427,7 +427,7 @@ async fn a_dry_run_answers_as_the_event_would_and_writes_nothing() {
     let after = app.store.find_dossier(&code).unwrap().unwrap();
     assert_eq!(after.0.status, "received");
     assert_eq!(after.2.len(), events_before.2.len());
-    let audit_after = app.store.verify_audit_chain().unwrap();
+    let audit_after = app.store.verify_audit_chain(&app.keys.audit).unwrap();
     assert_eq!(audit_after.records, audit_before.records, "no audit record");
     // Refused: the same answer as the real event.
     let (dry_status, dry_refusal) = send(&svc, dry(&clerk, json!({"type": "resume"}))).await;

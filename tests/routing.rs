@@ -762,7 +762,7 @@ async fn land_registration_round_trip(db: common::TestDb, read_back: bool) {
     assert_eq!(d["outcome"], "on_time");
 
     // Every event left an audit record in one unbroken chain.
-    let report = app.store.verify_audit_chain().unwrap();
+    let report = app.store.verify_audit_chain(&app.keys.audit).unwrap();
     assert!(report.problems.is_empty(), "{report:?}");
 }
 

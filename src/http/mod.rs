@@ -268,7 +268,8 @@ pub async fn log_requests(
 
 /// Serves the API until the process is stopped.
 ///
-/// The store's health monitor and the notifications' outbox worker start with it. On SIGTERM (or SIGINT) the server stops
+/// The store's health monitor, the notifications' outbox worker and the audit trail's
+/// sealer start with it. On SIGTERM (or SIGINT) the server stops
 /// accepting, lets the requests in flight finish for at most `[server] shutdown_drain_s`,
 /// then returns; the caller exits the process without waiting for threads stuck on a
 /// silent database.
@@ -281,6 +282,8 @@ pub async fn serve(app: Arc<App>) -> std::io::Result<()> {
     let stop_mail = Arc::new(std::sync::atomic::AtomicBool::new(false));
     crate::mail::start_worker(app.clone(), stop_mail.clone())
         .map_err(|e| std::io::Error::other(format!("notifications: {e}")))?;
+    // The sealer (issue #18): checkpoints the audit trail, folds the rollup's deltas.
+    crate::service::audit::start_sealer(app.clone(), stop_mail.clone())?;
     let drain = app.settings.shutdown_drain_s;
     let data = web::Data::new(app);
     let mut server = HttpServer::new(move || {

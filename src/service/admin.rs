@@ -65,7 +65,13 @@ pub struct AuditRecordView {
 pub struct AuditCheck {
     pub records: i64,
     /// (record id, what is wrong), in English as the CLI prints them.
-    pub problems: Vec<(i64, &'static str)>,
+    pub problems: Vec<(i64, String)>,
+    /// Checkpoints read, and the records not yet covered by one (docs/audit.md).
+    pub checkpoints: i64,
+    pub unsealed: i64,
+    /// The last checkpoint: its number, moment and running hash, to compare with what
+    /// the server logged.
+    pub last_checkpoint: Option<(i64, DateTime<Utc>, String)>,
 }
 
 /// One version of a catalogued procedure with its definition as loaded.
@@ -332,10 +338,19 @@ impl App {
     /// Walks the audit trail's hash chain as `motcua audit verify` does, then records that
     /// the check was run and what it found (`audit.verify`).
     pub fn verify_audit_trail(&self, actor: &Actor, now: DateTime<Utc>) -> AppResult<AuditCheck> {
-        let report = self.store.verify_audit_chain()?;
+        let report = self.store.verify_audit_chain(&self.keys.audit)?;
         let check = AuditCheck {
             records: report.records,
-            problems: report.problems.iter().map(|p| (p.id, p.problem)).collect(),
+            problems: report
+                .problems
+                .into_iter()
+                .map(|p| (p.id, p.problem))
+                .collect(),
+            checkpoints: report.checkpoints,
+            unsealed: report.unsealed,
+            last_checkpoint: report
+                .last_checkpoint
+                .map(|c| (c.seq, crate::store::from_db(c.at), c.chain_hash)),
         };
         let at = to_db(now);
         self.store.write(None, |conn| {

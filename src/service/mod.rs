@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod actions;
 pub mod admin;
 pub mod archive;
+pub mod audit;
 pub mod catalogue;
 pub mod digest;
 pub mod documents;

@@ -360,6 +360,7 @@ impl App {
                 crate::store::reports::apply_rollup(conn, chunk)
             })?;
         }
+        self.store.compact_rollup()?;
         Ok(done)
     }
 }

@@ -168,7 +168,10 @@ impl Store {
     }
 }
 
-/// Applies rollup changes (inside the caller's transaction): one upsert per cell key.
+/// Applies rollup changes (inside the caller's transaction): one delta row per cell key,
+/// appended to `stats_delta` — no row is shared with another writer, so writers of the
+/// same cell do not wait for each other. [`Store::compact_rollup`] folds them into
+/// `stats_daily`; readers sum both.
 pub fn apply_rollup(
     conn: &mut DbConnection,
     changes: &[(RollupKey, Column, i64)],
@@ -180,25 +183,25 @@ pub fn apply_rollup(
     for ((agency, procedure, day), cells) in by_key {
         let pg = matches!(conn, DbConnection::Postgresql(_));
         let p = |i: usize| if pg { format!("${i}") } else { "?".to_string() };
-        let names: Vec<&str> = cells.iter().map(|(c, _)| c.name()).collect();
-        let values: Vec<String> = (0..cells.len())
-            .map(|i| format!("{}", cells[i].1))
-            .collect();
+        // One column once: a change may name a column twice.
+        let mut merged: Vec<(Column, i64)> = Vec::new();
+        for (c, v) in cells {
+            match merged.iter_mut().find(|(m, _)| *m == c) {
+                Some((_, total)) => *total += v,
+                None => merged.push((c, v)),
+            }
+        }
+        let names: Vec<&str> = merged.iter().map(|(c, _)| c.name()).collect();
+        let values: Vec<String> = merged.iter().map(|(_, v)| v.to_string()).collect();
         // Column names come from a fixed list and values are integers: nothing from a
         // user reaches the SQL text.
         let sql_text = format!(
-            "INSERT INTO stats_daily (agency_code, procedure_code, day, {}) VALUES ({}, {}, {}, {}) \
-             ON CONFLICT (agency_code, procedure_code, day) DO UPDATE SET {}",
+            "INSERT INTO stats_delta (agency_code, procedure_code, day, {}) VALUES ({}, {}, {}, {})",
             names.join(", "),
             p(1),
             p(2),
             p(3),
             values.join(", "),
-            names
-                .iter()
-                .map(|n| format!("{n} = stats_daily.{n} + excluded.{n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
         );
         let q = diesel::sql_query(sql_text)
             .bind::<Text, _>(agency)
@@ -214,6 +217,82 @@ pub fn apply_rollup(
         }
     }
     Ok(())
+}
+
+/// Advisory lock of the rollup's compaction on PostgreSQL (one process at a time).
+const COMPACT_LOCK: i64 = 0x6d6f_7463_7561_0004;
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+impl Store {
+    /// Folds the rollup's deltas into `stats_daily` (one upsert per cell) and removes
+    /// them, in one transaction: a report sees them on one side or the other, never both.
+    /// Returns how many deltas were folded (0 when another process is folding).
+    pub fn compact_rollup(&self) -> StoreResult<u64> {
+        let cols: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
+        let list = cols.join(", ");
+        let sums = cols
+            .iter()
+            .map(|c| format!("COALESCE(SUM({c}), 0)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let set = cols
+            .iter()
+            .map(|c| format!("{c} = stats_daily.{c} + excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.write(None, |conn| -> StoreResult<u64> {
+            match conn {
+                DbConnection::Postgresql(c) => {
+                    #[derive(diesel::QueryableByName)]
+                    struct Got {
+                        #[diesel(sql_type = diesel::sql_types::Bool)]
+                        got: bool,
+                    }
+                    let Got { got } = diesel::sql_query(format!(
+                        "SELECT pg_try_advisory_xact_lock({COMPACT_LOCK}) AS got"
+                    ))
+                    .get_result(c)?;
+                    if !got {
+                        return Ok(0);
+                    }
+                    // Deletes what this statement sees (committed deltas); those of
+                    // transactions still running stay for the next round.
+                    let Count { n } = diesel::sql_query(format!(
+                        "WITH moved AS (DELETE FROM stats_delta RETURNING *), \
+                         folded AS (INSERT INTO stats_daily (agency_code, procedure_code, day, {list}) \
+                         SELECT agency_code, procedure_code, day, {sums} FROM moved \
+                         GROUP BY agency_code, procedure_code, day \
+                         ON CONFLICT (agency_code, procedure_code, day) DO UPDATE SET {set} RETURNING 1) \
+                         SELECT COUNT(*) AS n FROM moved"
+                    ))
+                    .get_result(c)?;
+                    Ok(n as u64)
+                }
+                DbConnection::Sqlite(c) => {
+                    // The write transaction is the only writer: every delta is committed.
+                    let Count { n } =
+                        diesel::sql_query("SELECT COUNT(*) AS n FROM stats_delta").get_result(c)?;
+                    if n == 0 {
+                        return Ok(0);
+                    }
+                    diesel::sql_query(format!(
+                        "INSERT INTO stats_daily (agency_code, procedure_code, day, {list}) \
+                         SELECT agency_code, procedure_code, day, {sums} FROM stats_delta WHERE true \
+                         GROUP BY agency_code, procedure_code, day \
+                         ON CONFLICT (agency_code, procedure_code, day) DO UPDATE SET {set}"
+                    ))
+                    .execute(c)?;
+                    diesel::sql_query("DELETE FROM stats_delta").execute(c)?;
+                    Ok(n as u64)
+                }
+            }
+        })
+    }
 }
 
 /// Fills the rollup's overdue flows (`became_due`, `cleared_due`) from every dossier,
@@ -237,7 +316,7 @@ pub fn fill_due_flows(store: &Store, offset: chrono::FixedOffset) -> StoreResult
         }
         if let DbConnection::Postgresql(c) = conn {
             diesel::RunQueryDsl::execute(
-                diesel::sql_query("LOCK TABLE stats_daily IN EXCLUSIVE MODE"),
+                diesel::sql_query("LOCK TABLE stats_daily, stats_delta IN EXCLUSIVE MODE"),
                 c,
             )?;
         }
@@ -247,6 +326,12 @@ pub fn fill_due_flows(store: &Store, offset: chrono::FixedOffset) -> StoreResult
                 stats_daily::cleared_due.eq(0),
             ))
             .execute(conn)?;
+        for zero in ["UPDATE stats_delta SET became_due = 0, cleared_due = 0"] {
+            match conn {
+                DbConnection::Postgresql(c) => diesel::sql_query(zero).execute(c)?,
+                DbConnection::Sqlite(c) => diesel::sql_query(zero).execute(c)?,
+            };
+        }
         let rows: Vec<DueRow> = dossiers::table
             .filter(dossiers::due_at.is_not_null())
             .select((
@@ -307,7 +392,7 @@ pub fn fill_rollup_columns(
         }
         if let DbConnection::Postgresql(c) = conn {
             diesel::RunQueryDsl::execute(
-                diesel::sql_query("LOCK TABLE stats_daily IN EXCLUSIVE MODE"),
+                diesel::sql_query("LOCK TABLE stats_daily, stats_delta IN EXCLUSIVE MODE"),
                 c,
             )?;
         }
@@ -318,11 +403,13 @@ pub fn fill_rollup_columns(
             .collect::<Vec<_>>()
             .join(", ");
         if !set.is_empty() {
-            let zero = diesel::sql_query(format!("UPDATE stats_daily SET {set}"));
-            match conn {
-                DbConnection::Postgresql(c) => zero.execute(c)?,
-                DbConnection::Sqlite(c) => zero.execute(c)?,
-            };
+            for table in ["stats_daily", "stats_delta"] {
+                let zero = diesel::sql_query(format!("UPDATE {table} SET {set}"));
+                match conn {
+                    DbConnection::Postgresql(c) => zero.execute(c)?,
+                    DbConnection::Sqlite(c) => zero.execute(c)?,
+                };
+            }
         }
         let mut read = 0;
         let mut after = String::new();
@@ -407,23 +494,34 @@ impl Store {
         }
         let mut conn = self.conn()?;
         let pg = matches!(&*conn, DbConnection::Postgresql(_));
-        let p = |i: usize| if pg { format!("${i}") } else { "?".to_string() };
+        // Numbered: each parameter is used on both sides of the union.
+        let p = |i: usize| if pg { format!("${i}") } else { format!("?{i}") };
         // Column names come from a fixed list: nothing from a user reaches the SQL text.
         let sums = Column::ALL
             .iter()
             .map(|c| format!("CAST(COALESCE(SUM({}), 0) AS TEXT)", c.name()))
             .collect::<Vec<_>>()
             .join(" || ',' || ");
+        let cols = Column::ALL
+            .iter()
+            .map(|c| c.name())
+            .collect::<Vec<_>>()
+            .join(", ");
         let agencies = (0..scope.len())
             .map(|i| p(i + 3))
             .collect::<Vec<_>>()
             .join(", ");
-        let text = format!(
-            "SELECT agency_code, procedure_code, {sums} AS sums FROM stats_daily \
-             WHERE day >= {} AND day <= {} AND agency_code IN ({agencies}) \
-             GROUP BY agency_code, procedure_code",
+        let filter = format!(
+            "WHERE day >= {} AND day <= {} AND agency_code IN ({agencies})",
             p(1),
             p(2)
+        );
+        // The rollup and the deltas not yet folded into it (see `apply_rollup`).
+        let text = format!(
+            "SELECT agency_code, procedure_code, {sums} AS sums FROM (\
+             SELECT agency_code, procedure_code, {cols} FROM stats_daily {filter} \
+             UNION ALL SELECT agency_code, procedure_code, {cols} FROM stats_delta {filter}\
+             ) AS cells GROUP BY agency_code, procedure_code"
         );
         macro_rules! load {
             ($c:expr) => {{

@@ -335,14 +335,29 @@ diesel::table! {
         detail -> Text,
         prev_hash -> Text,
         hash -> Text,
+        stream -> Text,
+        stream_seq -> BigInt,
+        seal_seq -> Nullable<BigInt>,
     }
 }
 
 diesel::table! {
-    audit_head (id) {
-        id -> Integer,
-        last_id -> BigInt,
+    audit_streams (stream) {
+        stream -> Text,
+        last_seq -> BigInt,
         last_hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        last_seal -> BigInt,
+        records -> BigInt,
+        chain_hash -> Text,
+        prev_mac -> Text,
+        mac -> Text,
     }
 }
 
@@ -400,7 +415,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossier_events,
     intake_outcomes,
     audit_log,
-    audit_head,
+    audit_streams,
+    audit_checkpoints,
     agency_levels,
     agencies,
     procedures,

@@ -1672,6 +1672,10 @@ pub struct CheckResult {
     pub records: i64,
     pub problems: Vec<(i64, &'static str)>,
     pub at: String,
+    pub checkpoints: i64,
+    pub unsealed: i64,
+    /// The last checkpoint: number, moment (dd/mm/yyyy HH:MM:SS) and the start of its hash.
+    pub last_checkpoint: Option<(i64, String, String)>,
 }
 
 #[derive(Template)]
@@ -1684,7 +1688,23 @@ pub struct AuditPage {
 }
 
 fn problem_label(p: &str) -> &'static str {
-    if p.contains("deleted") {
+    if p.contains("not signed") {
+        "Điểm niêm phong không mang chữ ký của máy chủ này (bị giả mạo hoặc bị sửa)"
+    } else if p.contains("tail was cut") {
+        "Thiếu các bản ghi đã niêm phong ở cuối nhật ký (phần cuối nhật ký đã bị cắt)"
+    } else if p.contains("does not match the records it sealed") {
+        "Các bản ghi không khớp điểm niêm phong (bị sửa, chèn hoặc xóa trước điểm này)"
+    } else if p.contains("checkpoints") && p.contains("missing") {
+        "Thiếu điểm niêm phong (đã bị xóa)"
+    } else if p.contains("checkpoint") {
+        "Chuỗi các điểm niêm phong bị phá vỡ"
+    } else if p.contains("no checkpoint covers") {
+        "Bản ghi mang vị trí niêm phong mà không điểm niêm phong nào xác nhận (bị chèn)"
+    } else if p.contains("has no head") {
+        "Bản ghi không thuộc chuỗi nào của hệ thống (bị chèn)"
+    } else if p.contains("lost all its") {
+        "Toàn bộ bản ghi của một chuỗi đã bị xóa"
+    } else if p.contains("deleted") {
         "Thiếu các bản ghi trước bản ghi này (đã bị xóa)"
     } else if p.contains("inserted") {
         "Mã băm của bản ghi trước không khớp (bản ghi bị chèn hoặc đổi thứ tự)"
@@ -1718,6 +1738,17 @@ async fn audit_page(who: &Staff, check: Option<AuditCheck>) -> WebResult<AuditPa
                 .map(|(id, p)| (*id, problem_label(p)))
                 .collect(),
             at: moment(now, who.app.settings.offset),
+            checkpoints: c.checkpoints,
+            unsealed: c.unsealed,
+            last_checkpoint: c.last_checkpoint.map(|(seq, at, hash)| {
+                (
+                    seq,
+                    at.with_timezone(&who.app.settings.offset)
+                        .format("%H:%M:%S %d/%m/%Y")
+                        .to_string(),
+                    hash.chars().take(16).collect(),
+                )
+            }),
         }),
         recent: audit_lines(who, &recent),
     })
