@@ -753,3 +753,94 @@ impl super::Store {
             .load(&mut *conn)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The hash of the single chain before migration 000020, as it was computed then.
+    fn old_record_hash(prev: &str, id: i64, at: NaiveDateTime, f: [&str; 7]) -> String {
+        let mut h = Sha256::new();
+        let at = at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+        let id = id.to_string();
+        for field in [prev, id.as_str(), at.as_str()].into_iter().chain(f) {
+            h.update((field.len() as u64).to_be_bytes());
+            h.update(field.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+
+    fn fields<'a>(
+        stream: &'a str,
+        seq: i64,
+        at: NaiveDateTime,
+        f: &'a [String; 7],
+    ) -> HashedFields<'a> {
+        HashedFields {
+            prev_hash: GENESIS,
+            stream,
+            stream_seq: seq,
+            at,
+            actor: &f[0],
+            role: &f[1],
+            address: Some(f[2].as_str()),
+            action: &f[3],
+            entity: &f[4],
+            entity_id: &f[5],
+            detail: &f[6],
+        }
+    }
+
+    proptest! {
+        /// The records of the old chain (stream "") keep their hashes.
+        #[test]
+        fn old_records_hash_as_before(id in 1i64..1_000_000, secs in 0i64..2_000_000_000,
+                                      f in proptest::array::uniform7("[a-zA-Zà-ỹ0-9 :{}\"]{0,12}")) {
+            let at = chrono::DateTime::from_timestamp(secs, 0).unwrap().naive_utc();
+            let old = old_record_hash(GENESIS, id, at,
+                [&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]].map(|s| s.as_str()));
+            prop_assert_eq!(fields_hash(&fields("", id, at, &f)), old);
+        }
+
+        /// A new record's hash depends on its stream and place: the same fields elsewhere
+        /// hash differently, so a record cannot be moved between streams or places.
+        #[test]
+        fn a_record_cannot_move(seq in 1i64..1000, f in proptest::array::uniform7("[a-z]{0,6}")) {
+            let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap().naive_utc();
+            let h = fields_hash(&fields("dossier:A", seq, at, &f));
+            prop_assert_ne!(&h, &fields_hash(&fields("dossier:B", seq, at, &f)));
+            prop_assert_ne!(&h, &fields_hash(&fields("dossier:A", seq + 1, at, &f)));
+            prop_assert_ne!(&h, &fields_hash(&fields("", seq, at, &f)));
+        }
+    }
+
+    #[test]
+    fn the_running_hash_and_the_mac_cover_every_field() {
+        let a = chain_step(GENESIS, 1, "aa");
+        assert_ne!(a, chain_step(GENESIS, 2, "aa"));
+        assert_ne!(a, chain_step(GENESIS, 1, "ab"));
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap().naive_utc();
+        let c = Checkpoint {
+            seq: 3,
+            at,
+            last_seal: 10,
+            records: 4,
+            chain_hash: a.clone(),
+            prev_mac: "m".into(),
+            mac: String::new(),
+        };
+        let m = checkpoint_mac(b"key", &c);
+        assert_ne!(m, checkpoint_mac(b"other key", &c));
+        for changed in [
+            Checkpoint { seq: 4, ..c.clone() },
+            Checkpoint { last_seal: 11, ..c.clone() },
+            Checkpoint { records: 5, ..c.clone() },
+            Checkpoint { chain_hash: "x".into(), ..c.clone() },
+            Checkpoint { prev_mac: "n".into(), ..c.clone() },
+            Checkpoint { at: at + chrono::Duration::microseconds(1), ..c.clone() },
+        ] {
+            assert_ne!(m, checkpoint_mac(b"key", &changed), "{changed:?}");
+        }
+    }
+}
