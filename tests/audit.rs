@@ -100,7 +100,10 @@ fn verify(app: &motcua::app::App) -> ChainReport {
 }
 
 fn problems(r: &ChainReport) -> Vec<(i64, String)> {
-    r.problems.iter().map(|p| (p.id, p.problem.clone())).collect()
+    r.problems
+        .iter()
+        .map(|p| (p.id, p.problem.clone()))
+        .collect()
 }
 
 fn assert_clean(app: &motcua::app::App, records: i64) {
@@ -134,7 +137,12 @@ fn tampering_is_detected(db: common::TestDb) {
     write(&app, "dossier", "H26.51-261201-0002", 2);
     let report = verify(&app);
     assert_eq!(
-        (report.records, report.unsealed, report.checkpoints, report.problems.len()),
+        (
+            report.records,
+            report.unsealed,
+            report.checkpoints,
+            report.problems.len()
+        ),
         (5, 5, 0, 0),
         "{report:?}"
     );
@@ -198,10 +206,19 @@ fn tampering_is_detected(db: common::TestDb) {
     // ── the sealer checkpoints them ──
     let round = app.seal(chrono::Utc::now()).unwrap();
     assert_eq!((round.checkpoints, round.records), (1, 5));
-    assert_eq!(app.seal(chrono::Utc::now()).unwrap().checkpoints, 0, "nothing left");
+    assert_eq!(
+        app.seal(chrono::Utc::now()).unwrap().checkpoints,
+        0,
+        "nothing left"
+    );
     let report = verify(&app);
     assert_eq!(
-        (report.records, report.unsealed, report.checkpoints, report.problems.len()),
+        (
+            report.records,
+            report.unsealed,
+            report.checkpoints,
+            report.problems.len()
+        ),
         (5, 0, 1, 0),
         "{report:?}"
     );
@@ -271,8 +288,9 @@ fn tampering_is_detected(db: common::TestDb) {
     set_head(&app, &three.stream, 2, &e3.hash);
     let p = problems(&verify(&app));
     assert!(
-        p.iter().any(|(_, m)| m.contains("checkpoint 1 does not match")
-            || m.contains("sealed records 2..2 are missing")),
+        p.iter()
+            .any(|(_, m)| m.contains("checkpoint 1 does not match")
+                || m.contains("sealed records 2..2 are missing")),
         "{p:?}"
     );
     replace(&app, &three);
@@ -286,10 +304,7 @@ fn tampering_is_detected(db: common::TestDb) {
         .execute(&mut *app.store.conn().unwrap())
         .unwrap();
     let p = problems(&verify(&app));
-    assert!(
-        p.iter().any(|(_, m)| m.contains("tail was cut")),
-        "{p:?}"
-    );
+    assert!(p.iter().any(|(_, m)| m.contains("tail was cut")), "{p:?}");
     let (code, out) = verify_with_binary(&db);
     assert_eq!(code, 1, "{out}");
     // …and the checkpoint re-computed over what is left: not signed with the secret.
@@ -331,10 +346,7 @@ fn tampering_is_detected(db: common::TestDb) {
     let newest = app.store.recent_audit(1).unwrap()[0].clone();
     delete(&app, newest.id);
     let p = problems(&verify(&app));
-    assert!(
-        p.iter().any(|(_, m)| m.contains("head")),
-        "{p:?}"
-    );
+    assert!(p.iter().any(|(_, m)| m.contains("head")), "{p:?}");
 }
 
 #[test]
@@ -551,7 +563,11 @@ fn eight_writers_over_two_processes(db_url: &str) {
     let mut conn = store.conn().unwrap();
     let sealed: Vec<(String, i64, Option<i64>)> = audit_log::table
         .filter(audit_log::entity.eq("dossier"))
-        .select((audit_log::stream, audit_log::stream_seq, audit_log::seal_seq))
+        .select((
+            audit_log::stream,
+            audit_log::stream_seq,
+            audit_log::seal_seq,
+        ))
         .load(&mut *conn)
         .unwrap();
     assert_eq!(sealed.len(), codes.len());
@@ -627,18 +643,27 @@ fn an_old_single_chain_is_upgraded(db: common::TestDb) {
             motcua::store::DbConnection::Postgresql(c) => q.execute(c).unwrap(),
             motcua::store::DbConnection::Sqlite(c) => q.execute(c).unwrap(),
         };
-        let head = format!("UPDATE audit_head SET last_id = {id}, last_hash = '{hash}' WHERE id = 1");
+        let head =
+            format!("UPDATE audit_head SET last_id = {id}, last_hash = '{hash}' WHERE id = 1");
         diesel::sql_query(head).execute(&mut *conn).unwrap();
         prev = hash;
     }
     assert_eq!(app.store.migrate().unwrap().len(), 2);
     let r = verify(&app);
-    assert_eq!((r.records, r.unsealed, r.problems.len()), (3, 3, 0), "{r:?}");
+    assert_eq!(
+        (r.records, r.unsealed, r.problems.len()),
+        (3, 3, 0),
+        "{r:?}"
+    );
     write(&app, "user", "a01", 2);
     let round = app.seal(chrono::Utc::now()).unwrap();
     assert_eq!((round.checkpoints, round.records), (1, 5));
     let r = verify(&app);
-    assert_eq!((r.records, r.unsealed, r.checkpoints, r.problems.len()), (5, 0, 1, 0), "{r:?}");
+    assert_eq!(
+        (r.records, r.unsealed, r.checkpoints, r.problems.len()),
+        (5, 0, 1, 0),
+        "{r:?}"
+    );
     // The old records are the stream "", in their order.
     let old = row(&app, 2);
     assert_eq!((old.stream.as_str(), old.stream_seq), ("", 2));
@@ -646,7 +671,10 @@ fn an_old_single_chain_is_upgraded(db: common::TestDb) {
     edited.entity_id = "a02".into();
     replace(&app, &edited);
     let p = problems(&verify(&app));
-    assert!(p.iter().any(|(id, m)| *id == 2 && m.contains("edited")), "{p:?}");
+    assert!(
+        p.iter().any(|(id, m)| *id == 2 && m.contains("edited")),
+        "{p:?}"
+    );
 }
 
 #[test]

@@ -423,7 +423,12 @@ async fn reuse_without_copying(db: common::TestDb) {
     // No file copied: the same three objects, the same blob rows.
     assert_eq!(files_under(&objects).len(), 3);
     assert_eq!(count(&app, "blobs"), blobs_before);
-    assert!(app.store.verify_audit_chain(&app.keys.audit).unwrap().problems.is_empty());
+    assert!(app
+        .store
+        .verify_audit_chain(&app.keys.audit)
+        .unwrap()
+        .problems
+        .is_empty());
 }
 
 #[actix_rt::test]

@@ -221,7 +221,12 @@ async fn supplement_decision_and_return_fix_the_outcome_once() {
             "return"
         ]
     );
-    assert!(app.store.verify_audit_chain(&app.keys.audit).unwrap().problems.is_empty());
+    assert!(app
+        .store
+        .verify_audit_chain(&app.keys.audit)
+        .unwrap()
+        .problems
+        .is_empty());
 }
 
 #[actix_rt::test]

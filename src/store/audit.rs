@@ -820,7 +820,9 @@ mod tests {
         let a = chain_step(GENESIS, 1, "aa");
         assert_ne!(a, chain_step(GENESIS, 2, "aa"));
         assert_ne!(a, chain_step(GENESIS, 1, "ab"));
-        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap().naive_utc();
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0)
+            .unwrap()
+            .naive_utc();
         let c = Checkpoint {
             seq: 3,
             at,
@@ -833,12 +835,30 @@ mod tests {
         let m = checkpoint_mac(b"key", &c);
         assert_ne!(m, checkpoint_mac(b"other key", &c));
         for changed in [
-            Checkpoint { seq: 4, ..c.clone() },
-            Checkpoint { last_seal: 11, ..c.clone() },
-            Checkpoint { records: 5, ..c.clone() },
-            Checkpoint { chain_hash: "x".into(), ..c.clone() },
-            Checkpoint { prev_mac: "n".into(), ..c.clone() },
-            Checkpoint { at: at + chrono::Duration::microseconds(1), ..c.clone() },
+            Checkpoint {
+                seq: 4,
+                ..c.clone()
+            },
+            Checkpoint {
+                last_seal: 11,
+                ..c.clone()
+            },
+            Checkpoint {
+                records: 5,
+                ..c.clone()
+            },
+            Checkpoint {
+                chain_hash: "x".into(),
+                ..c.clone()
+            },
+            Checkpoint {
+                prev_mac: "n".into(),
+                ..c.clone()
+            },
+            Checkpoint {
+                at: at + chrono::Duration::microseconds(1),
+                ..c.clone()
+            },
         ] {
             assert_ne!(m, checkpoint_mac(b"key", &changed), "{changed:?}");
         }

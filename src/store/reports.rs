@@ -326,12 +326,11 @@ pub fn fill_due_flows(store: &Store, offset: chrono::FixedOffset) -> StoreResult
                 stats_daily::cleared_due.eq(0),
             ))
             .execute(conn)?;
-        for zero in ["UPDATE stats_delta SET became_due = 0, cleared_due = 0"] {
-            match conn {
-                DbConnection::Postgresql(c) => diesel::sql_query(zero).execute(c)?,
-                DbConnection::Sqlite(c) => diesel::sql_query(zero).execute(c)?,
-            };
-        }
+        let zero = "UPDATE stats_delta SET became_due = 0, cleared_due = 0";
+        match conn {
+            DbConnection::Postgresql(c) => diesel::sql_query(zero).execute(c)?,
+            DbConnection::Sqlite(c) => diesel::sql_query(zero).execute(c)?,
+        };
         let rows: Vec<DueRow> = dossiers::table
             .filter(dossiers::due_at.is_not_null())
             .select((
