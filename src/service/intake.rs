@@ -687,7 +687,7 @@ impl App {
             progress.yields_document = procedure.result_document.is_some();
             let mut step_rows = Vec::new();
             if let Some(plan) = &plan {
-                step_rows = self.apply_receipt(conn, &mut row, &mut progress, plan)?;
+                step_rows = self.apply_receipt(conn, &mut row, &mut progress, plan, false)?;
             } else {
                 progress.submitted_at = Some(received);
                 progress.acknowledge_by = acknowledge_by.map(|t| to_db(t.with_timezone(&Utc)));
@@ -748,7 +748,8 @@ impl App {
                     false,
                 )?;
             }
-            audit::append(
+            // The dossier is new: the first record of its stream.
+            audit::append_first(
                 conn,
                 AuditEntry {
                     actor: &actor,
@@ -856,13 +857,16 @@ impl App {
 
     /// Writes the official receipt `plan` into a dossier's rows inside the caller's
     /// transaction: received now, due, its tracking-book line, the route's steps (returned,
-    /// to be inserted), the first due moment and the supplement limit.
+    /// to be inserted), the first due moment and the supplement limit. `stored`: the
+    /// dossier's rows exist already (an online submission received officially), so the
+    /// search's tables learn the moment of receipt too.
     pub fn apply_receipt(
         &self,
         conn: &mut crate::store::DbConnection,
         row: &mut DossierRow,
         progress: &mut dossiers::ProgressRow,
         plan: &ReceiptPlan,
+        stored: bool,
     ) -> Result<Vec<dossiers::StepRow>, StoreError> {
         let at = to_db(plan.at.with_timezone(&Utc));
         let due = to_db(plan.due.with_timezone(&Utc));
@@ -876,7 +880,9 @@ impl App {
         row.status = Status::Received.as_str().into();
         row.rule_set = plan.rule_set.clone();
         row.received_at = Some(at);
-        dossiers::set_received_at(conn, row)?;
+        if stored {
+            dossiers::set_received_at(conn, row)?;
+        }
         row.due_at = Some(due);
         row.current_agency = row.receiving_agency.clone();
         let state = crate::core::machine::State::received(

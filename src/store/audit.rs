@@ -11,10 +11,9 @@
 //!   at a time) gives every committed record its place in one global order (`seal_seq`,
 //!   contiguous) and writes a checkpoint: the running hash of all sealed records so far
 //!   and an HMAC of it keyed with the server secret, chained to the previous checkpoint.
-//!   On PostgreSQL it seals only records whose transaction is older than the oldest one
-//!   still running (`pg_snapshot_xmin(pg_current_snapshot())`), so no record can commit
-//!   before a checkpoint's place after it was written; on SQLite the sealer's write
-//!   transaction is the only writer. Whoever rewrites records, streams and heads alike
+//!   It seals what it sees committed and unsealed; a record committed later is sealed by
+//!   the next round, in a later place (each record carries its mark: nothing is skipped).
+//!   Whoever rewrites records, streams and heads alike
 //!   cannot forge a checkpoint without the secret: every record sealed is covered, and a
 //!   tail cut before the last checkpoint shows.
 //!
@@ -300,6 +299,58 @@ pub fn append(conn: &mut DbConnection, e: AuditEntry<'_>) -> StoreResult<i64> {
     Ok(id)
 }
 
+/// Appends the first record of a new entity's stream (a dossier just received): on
+/// PostgreSQL one statement creates the head and writes the record (one round trip
+/// instead of three); should the stream exist after all, as [`append`].
+pub fn append_first(conn: &mut DbConnection, e: AuditEntry<'_>) -> StoreResult<i64> {
+    let DbConnection::Postgresql(c) = conn else {
+        return append(conn, e);
+    };
+    let stream = stream_of(e.entity, e.entity_id);
+    let detail = e.detail.to_string();
+    let hash = fields_hash(&HashedFields {
+        prev_hash: GENESIS,
+        stream: &stream,
+        stream_seq: 1,
+        at: e.at,
+        actor: &e.actor.username,
+        role: &e.actor.role,
+        address: e.actor.address.as_deref(),
+        action: e.action,
+        entity: e.entity,
+        entity_id: e.entity_id,
+        detail: &detail,
+    });
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let written: Vec<Id> = diesel::sql_query(format!(
+        "WITH head AS (INSERT INTO audit_streams (stream, last_seq, last_hash) VALUES ($1, 1, $2) \
+         ON CONFLICT (stream) DO NOTHING RETURNING stream) \
+         INSERT INTO audit_log (at, actor, role, address, action, entity, entity_id, detail, \
+         prev_hash, hash, stream, stream_seq) \
+         SELECT $3, $4, $5, $6, $7, $8, $9, $10, '{GENESIS}', $2, head.stream, 1 FROM head \
+         RETURNING id"
+    ))
+    .bind::<Text, _>(&stream)
+    .bind::<Text, _>(&hash)
+    .bind::<diesel::sql_types::Timestamp, _>(e.at)
+    .bind::<Text, _>(&e.actor.username)
+    .bind::<Text, _>(&e.actor.role)
+    .bind::<diesel::sql_types::Nullable<Text>, _>(e.actor.address.as_deref())
+    .bind::<Text, _>(e.action)
+    .bind::<Text, _>(e.entity)
+    .bind::<Text, _>(e.entity_id)
+    .bind::<Text, _>(&detail)
+    .load(c)?;
+    match written.first() {
+        Some(Id { id }) => Ok(*id),
+        None => append(conn, e),
+    }
+}
+
 /// A break in the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainProblem {
@@ -359,11 +410,12 @@ impl super::Store {
                     if !got {
                         return Ok(None);
                     }
-                    // Every transaction below the oldest one running has ended: its
-                    // records are all visible now, and no later one can come before them.
+                    // What this statement sees committed and unsealed. A transaction
+                    // still running commits its records later: the next round seals
+                    // them, in later places (nothing is ever skipped: the mark is per
+                    // record, not a watermark).
                     diesel::sql_query(
                         "SELECT id, hash FROM audit_log WHERE seal_seq IS NULL \
-                         AND xid < pg_snapshot_xmin(pg_current_snapshot()) \
                          ORDER BY id LIMIT $1",
                     )
                     .bind::<BigInt, _>(batch)

@@ -631,10 +631,20 @@ pub fn replace_papers(conn: &mut DbConnection, code: &str, papers: &[PaperRow]) 
 /// Writes a dossier's route, planned at its official receipt (inside the caller's
 /// transaction).
 pub fn insert_steps(conn: &mut DbConnection, steps: &[StepRow]) -> StoreResult<()> {
-    for s in steps {
-        diesel::insert_into(dossier_steps::table)
-            .values(s)
-            .execute(conn)?;
+    match conn {
+        // One statement: each is a round trip.
+        DbConnection::Postgresql(c) if !steps.is_empty() => {
+            diesel::insert_into(dossier_steps::table)
+                .values(steps)
+                .execute(c)?;
+        }
+        _ => {
+            for s in steps {
+                diesel::insert_into(dossier_steps::table)
+                    .values(s)
+                    .execute(conn)?;
+            }
+        }
     }
     Ok(())
 }
@@ -706,19 +716,64 @@ pub fn insert_dossier(
         .values(progress)
         .execute(conn)?;
     insert_steps(conn, steps)?;
-    for a in [
+    // A new dossier: none of its agencies is recorded yet (`add_handler` asks first).
+    let mut agencies: Vec<&String> = [
         Some(&dossier.receiving_agency),
         dossier.competent_agency.as_ref(),
     ]
     .into_iter()
     .flatten()
-    {
-        add_handler(conn, dossier, a)?;
-    }
-    for p in papers {
-        diesel::insert_into(dossier_papers::table)
-            .values(p)
-            .execute(conn)?;
+    .collect();
+    agencies.dedup();
+    let held: Vec<_> = agencies
+        .iter()
+        .map(|a| {
+            (
+                dossier_agencies::agency_code.eq(a.as_str()),
+                dossier_agencies::dossier_code.eq(&dossier.code),
+                dossier_agencies::received_at.eq(dossier.received_at),
+                dossier_agencies::applicant_search.eq(&dossier.applicant_search),
+                dossier_agencies::applicant_id_number.eq(&dossier.applicant_id_number),
+            )
+        })
+        .collect();
+    let keys: Vec<_> = agencies
+        .iter()
+        .flat_map(|a| name_keys(dossier, a))
+        .collect();
+    // One statement per table on PostgreSQL (each is a round trip); SQLite takes the
+    // rows one by one when one carries a default (`reuse_document_id`), in process.
+    match conn {
+        DbConnection::Postgresql(c) => {
+            diesel::insert_into(dossier_agencies::table)
+                .values(&held)
+                .execute(c)?;
+            if !keys.is_empty() {
+                diesel::insert_into(dossier_name_keys::table)
+                    .values(&keys)
+                    .execute(c)?;
+            }
+            if !papers.is_empty() {
+                diesel::insert_into(dossier_papers::table)
+                    .values(papers)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            diesel::insert_into(dossier_agencies::table)
+                .values(&held)
+                .execute(c)?;
+            if !keys.is_empty() {
+                diesel::insert_into(dossier_name_keys::table)
+                    .values(&keys)
+                    .execute(c)?;
+            }
+            for p in papers {
+                diesel::insert_into(dossier_papers::table)
+                    .values(p)
+                    .execute(c)?;
+            }
+        }
     }
     diesel::insert_into(dossier_events::table)
         .values(event)

@@ -15,7 +15,6 @@ DROP INDEX audit_log_seal;
 DROP INDEX audit_log_stream;
 ALTER TABLE audit_log ALTER COLUMN id DROP DEFAULT;
 DROP SEQUENCE audit_log_id_seq;
-ALTER TABLE audit_log DROP COLUMN xid;
 ALTER TABLE audit_log DROP COLUMN seal_seq;
 ALTER TABLE audit_log DROP COLUMN stream_seq;
 ALTER TABLE audit_log DROP COLUMN stream;

@@ -11,8 +11,8 @@
 -- * a sealer (a thread of every server process, one at a time) gives every committed
 --   record its place in one global order (seal_seq, contiguous) and writes a checkpoint:
 --   the running hash of all sealed records so far, keyed with the server secret (HMAC).
---   It seals only records whose transaction id is below the oldest transaction still
---   running (pg_snapshot_xmin), so no earlier record can commit after the checkpoint.
+--   It seals the records it sees committed and not yet sealed; one committed later is
+--   sealed by the next round, in a later place.
 --
 -- The records of the old single chain keep their hashes: they form the stream '' whose
 -- stream_seq is their id.
@@ -20,9 +20,6 @@ ALTER TABLE audit_log ADD COLUMN stream TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_log ADD COLUMN stream_seq BIGINT NOT NULL DEFAULT 0;
 UPDATE audit_log SET stream_seq = id;
 ALTER TABLE audit_log ADD COLUMN seal_seq BIGINT;
--- The writing transaction (top-level id, never wraps around): what the sealer compares
--- with the oldest running transaction.
-ALTER TABLE audit_log ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE SEQUENCE audit_log_id_seq OWNED BY audit_log.id;
 SELECT setval('audit_log_id_seq', COALESCE((SELECT MAX(id) FROM audit_log), 0) + 1, false);
 ALTER TABLE audit_log ALTER COLUMN id SET DEFAULT nextval('audit_log_id_seq');
