@@ -40,6 +40,8 @@ pub struct App {
     pub templates: crate::service::notify::Templates,
     /// The day whose staff digests this process has prepared.
     pub digest_memo: crate::service::digest::DigestMemo,
+    /// The public views of dossiers lately looked up (see `service::lookup`).
+    pub lookups: crate::service::lookup::LookupCache,
     /// Petitions' deadline and limits (config/petitions.toml).
     pub petitions: crate::core::petition::PetitionRules,
 }
@@ -237,6 +239,7 @@ impl App {
             queue_counts: Default::default(),
             report_memo: Default::default(),
             digest_memo: Default::default(),
+            lookups: Default::default(),
             petitions,
         };
         for (fact, n) in app
@@ -256,6 +259,8 @@ impl App {
             );
         }
         app.warn_unconfigured_years(now.with_timezone(&app.settings.offset).year());
+        // The other processes' changes, for the lookup cache (PostgreSQL).
+        app.store.watch_changes();
         Ok(Arc::new(app))
     }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::auth::client_address;
 use super::error::ApiResult;
 use super::{blocking, rfc3339, AppData};
-use crate::service::lookup::Proof;
+use crate::service::lookup::{Proof, PublicDossier};
 
 /// `GET /api/v1/public/dossiers/{code}?pin=XXXXXX`.
 pub async fn lookup(
@@ -24,51 +24,64 @@ pub async fn lookup(
         None => Proof::Nothing,
     };
     let addr = client_address(&req);
-    let a = app.get_ref().clone();
-    let d = blocking(move || a.lookup(&code, &proof, &addr, a.clock.now())).await?;
-    let offset = app.settings.offset;
+    // A right pin of a dossier lately looked up: from memory, on this thread.
+    let d = match app.lookup_cached(&code, &proof, &addr, app.clock.now()) {
+        Some(d) => d,
+        None => {
+            let a = app.get_ref().clone();
+            blocking(move || a.lookup_uncached(&code, &proof, &addr, a.clock.now())).await?
+        }
+    };
+    let body = d.rendered.get_or_init(|| render(&d, app.settings.offset));
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("application/json")
+        .body(body.clone()))
+}
+
+/// The lookup's JSON body.
+fn render(d: &PublicDossier, offset: chrono::FixedOffset) -> String {
     let t = |x: chrono::DateTime<chrono::Utc>| rfc3339(x.fixed_offset(), offset);
     let history: Vec<_> = d
         .history
         .iter()
         .map(|h| json!({ "at": t(h.at), "status": h.status, "label": h.label }))
         .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(json!({
-            "code": d.code,
-            "procedure": d.procedure,
-            "status": d.status,
-            "status_label": d.status_label,
-            "submitted_at": d.submitted_at.map(t),
-            "acknowledge_by": d.acknowledge_by.map(t),
-            "received_at": d.received_at.map(t),
-            "due_at": d.due_at.map(t),
-            "reappointed_at": d.reappointed_at.map(t),
-            "finished_at": d.finished_at.map(t),
-            "current_agency": d.current_agency,
-            "result_ready": d.result_ready,
-            "applicant_name": d.applicant_name,
-            "history": history,
-            "requested": d.requested.as_ref().map(|r| json!({
-                "kind": r.kind,
-                "at": t(r.at),
-                "items": r.items,
-                "reason": r.reason,
-            })),
-            "fee": d.fee,
-            "results": d.results.iter().map(|r| json!({
-                "id": r.id,
-                "name": r.name,
-                "number": r.number,
-                "issued_on": r.issued_on,
-                "download": format!(
-                    "/api/v1/public/dossiers/{}/results/{}",
-                    crate::web::encode(&d.code),
-                    crate::web::encode(&r.id)
-                ),
-            })).collect::<Vec<_>>(),
-        })))
+    json!({
+        "code": d.code,
+        "procedure": d.procedure,
+        "status": d.status,
+        "status_label": d.status_label,
+        "submitted_at": d.submitted_at.map(t),
+        "acknowledge_by": d.acknowledge_by.map(t),
+        "received_at": d.received_at.map(t),
+        "due_at": d.due_at.map(t),
+        "reappointed_at": d.reappointed_at.map(t),
+        "finished_at": d.finished_at.map(t),
+        "current_agency": d.current_agency,
+        "result_ready": d.result_ready,
+        "applicant_name": d.applicant_name,
+        "history": history,
+        "requested": d.requested.as_ref().map(|r| json!({
+            "kind": r.kind,
+            "at": t(r.at),
+            "items": r.items,
+            "reason": r.reason,
+        })),
+        "fee": d.fee,
+        "results": d.results.iter().map(|r| json!({
+            "id": r.id,
+            "name": r.name,
+            "number": r.number,
+            "issued_on": r.issued_on,
+            "download": format!(
+                "/api/v1/public/dossiers/{}/results/{}",
+                crate::web::encode(&d.code),
+                crate::web::encode(&r.id)
+            ),
+        })).collect::<Vec<_>>(),
+    })
+    .to_string()
 }
 
 /// The applicant's rating: `{"pin", "score", "comment"?}`.

@@ -405,7 +405,7 @@ impl App {
             user_key = "\u{FFFD}".into();
         }
         let guess = super::guesses::Guess::login(self, &user_key, address);
-        self.hold_guess(&guess, now)?;
+        let pair_failed = self.hold_guess(&guess, now)?;
         let user = if user_key.len() <= 64 {
             self.store.find_user(&user_key)?
         } else {
@@ -434,7 +434,7 @@ impl App {
             ));
         }
         let user = user.expect("checked");
-        self.good_guess(&guess)?;
+        self.good_guess(&guess, pair_failed)?;
         Ok(user)
     }
 

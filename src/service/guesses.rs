@@ -13,12 +13,18 @@ use crate::store::to_db;
 /// Longest subject kept in a tally key: a hostile client cannot fill the table.
 const MAX_SUBJECT_CHARS: usize = 64;
 
+/// The tallies of a lookup pin: pair, address, code.
+pub(crate) const LOOKUP_SCOPES: [&str; 3] = ["lookup_pair", "lookup_address", "lookup_code"];
+
 /// One attempt to guess: what is guessed at, from where.
 pub(crate) struct Guess {
     limits: Limits,
     pair: (&'static str, String),
     address: (&'static str, String),
     subject: (&'static str, String),
+    /// Its failures mark suspects for the lookup cache's fast path (see
+    /// [`crate::store::changes`]).
+    marks_suspects: bool,
 }
 
 impl Guess {
@@ -34,12 +40,10 @@ impl Guess {
 
     /// A pin for the dossier `code`.
     pub fn lookup(app: &App, code: &str, address: &str) -> Self {
-        Self::new(
-            app.settings.lookup_limits,
-            ["lookup_pair", "lookup_address", "lookup_code"],
-            code,
-            address,
-        )
+        Self {
+            marks_suspects: true,
+            ..Self::new(app.settings.lookup_limits, LOOKUP_SCOPES, code, address)
+        }
     }
 
     fn new(limits: Limits, scopes: [&'static str; 3], subject: &str, address: &str) -> Self {
@@ -50,10 +54,12 @@ impl Guess {
             pair: (scopes[0], format!("{subject} {address}")),
             address: (scopes[1], address),
             subject: (scopes[2], subject),
+            marks_suspects: false,
         }
     }
 
-    fn keys(&self) -> [(&str, &str); 3] {
+    /// Its three tallies' `(scope, key)`.
+    pub(crate) fn keys(&self) -> [(&str, &str); 3] {
         [
             (self.pair.0, self.pair.1.as_str()),
             (self.address.0, self.address.1.as_str()),
@@ -64,8 +70,9 @@ impl Guess {
 
 impl App {
     /// 429 `too_many_attempts` with `Retry-After` while the attempt must wait; before
-    /// the secret is even checked.
-    pub(crate) fn hold_guess(&self, g: &Guess, now: DateTime<Utc>) -> AppResult<()> {
+    /// the secret is even checked. Otherwise whether the pair has failed within its
+    /// window (what [`App::good_guess`] clears).
+    pub(crate) fn hold_guess(&self, g: &Guess, now: DateTime<Utc>) -> AppResult<bool> {
         let t = self.store.tallies(&g.keys(), to_db(now), g.limits.window)?;
         let tallies = Tallies {
             pair: t[0],
@@ -73,22 +80,39 @@ impl App {
             subject: t[2],
         };
         match throttle::wait(&g.limits, &tallies, now) {
-            None => Ok(()),
+            None => Ok(tallies.pair.is_some()),
             Some(seconds) => Err(AppError::too_many().with_retry_after(seconds)),
         }
     }
 
     /// Counts a wrong guess in its three tallies.
     pub(crate) fn failed_guess(&self, g: &Guess, now: DateTime<Utc>) -> AppResult<()> {
+        if g.marks_suspects {
+            // Before the tallies are written: no fast path may pass them by meanwhile.
+            self.store
+                .changes()
+                .suspect(&g.keys(), to_db(now), to_db(now + g.limits.window));
+        }
         self.store
             .record_failures(&g.keys(), to_db(now), g.limits.window)?;
         Ok(())
     }
 
     /// A right guess clears its pair: the owner's own mistakes are forgiven, the
-    /// subject's and the address's tallies stay.
-    pub(crate) fn good_guess(&self, g: &Guess) -> AppResult<()> {
-        self.store.clear_failures(g.pair.0, &g.pair.1)?;
+    /// subject's and the address's tallies stay. `pair_failed`: what [`App::hold_guess`]
+    /// said; a pair without a tally in its window has nothing to clear (an older one
+    /// restarts at the next failure as if it were not there), and no write is made.
+    pub(crate) fn good_guess(&self, g: &Guess, pair_failed: bool) -> AppResult<()> {
+        if pair_failed {
+            self.store.clear_failures(g.pair.0, &g.pair.1)?;
+        }
         Ok(())
+    }
+
+    /// Whether an attempt may skip reading its tallies: none of its keys failed within
+    /// its window, as far as this process knows for sure (see
+    /// [`crate::store::changes::Changes::clear_of`]).
+    pub(crate) fn unsuspected(&self, g: &Guess, now: DateTime<Utc>) -> bool {
+        g.marks_suspects && self.store.changes().clear_of(&g.keys(), to_db(now))
     }
 }

@@ -2,6 +2,23 @@
 //! failure looks the same whether or not the code exists, and guesses are throttled
 //! ([`super::guesses`]): an exponential delay per code and address, a limit per address,
 //! and a delay for every failing address when a code is guessed at from many.
+//!
+//! **The cache.** A right lookup stores the dossier's public view with its pin's hash
+//! ([`LookupCache`]); the next right lookup of that code is answered from memory, with
+//! no database round trip, when (a) no change of the dossier was committed since it was
+//! read (the store's change feed, [`crate::store::changes`]: in this process at once
+//! after the commit, from the other PostgreSQL processes within a few milliseconds
+//! through LISTEN/NOTIFY, nothing served while the listener is disconnected), and (b)
+//! none of the attempt's tallies (pair, address, code) can exist: every failure marks
+//! them suspect until the end of its window, here and in the other processes, and the
+//! live tallies are read once at start. A wrong pin, an unknown code, anything suspect
+//! takes the full path below, exactly as without the cache, so a failure costs and
+//! looks the same whether or not the code exists.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,7 +28,8 @@ use crate::core::applicant::mask_name;
 use crate::core::dossier::Status;
 use crate::core::pin;
 use crate::error::{AppError, AppResult};
-use crate::store::from_db;
+use crate::store::changes::Stamp;
+use crate::store::{from_db, to_db};
 
 /// What a citizen proves to see a dossier.
 #[derive(Debug, Clone)]
@@ -66,6 +84,10 @@ pub struct PublicDossier {
     /// The electronic results the applicant can download with the pin, once the result
     /// is ready.
     pub results: Vec<PublicResult>,
+    /// The JSON API's body for this view, rendered once by `http::public` and kept with
+    /// it while it is cached (a view never changes once built).
+    #[serde(skip)]
+    pub rendered: std::sync::OnceLock<String>,
 }
 
 /// A procedure's fee and what the applicant has paid, in đồng.
@@ -106,6 +128,87 @@ pub fn lookup_not_found() -> AppError {
     )
 }
 
+/// Shards of the cache, each behind its own lock.
+const CACHE_SHARDS: usize = 16;
+/// Views kept at most (all shards): a few MB.
+const CACHE_ENTRIES: usize = 8192;
+/// A view is read again after this long even without a known change: a bound on what a
+/// lost notification, or a command writing beside a SQLite server, can leave stale.
+const CACHE_MAX_AGE: Duration = Duration::from_secs(60);
+
+/// The public views of dossiers lately looked up, by code, each with its pin's hash and
+/// the change feed's [`Stamp`] read before the dossier was; and the fees of procedure
+/// versions (a version's fee never changes). Nothing else: no pin, no ID number.
+pub struct LookupCache {
+    shards: Box<[Mutex<HashMap<String, Cached>>]>,
+    fees: Mutex<HashMap<(String, i32), i64>>,
+}
+
+struct Cached {
+    stamp: Stamp,
+    pin_hash: String,
+    view: Arc<PublicDossier>,
+    at: Instant,
+}
+
+impl Default for LookupCache {
+    fn default() -> Self {
+        Self {
+            shards: (0..CACHE_SHARDS).map(|_| Default::default()).collect(),
+            fees: Default::default(),
+        }
+    }
+}
+
+impl LookupCache {
+    fn shard(&self, code: &str) -> &Mutex<HashMap<String, Cached>> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        code.hash(&mut h);
+        &self.shards[(h.finish() % CACHE_SHARDS as u64) as usize]
+    }
+
+    /// The view of `code` if its pin hashes to `pin_hash` and `current` holds for the
+    /// stamp it was read at.
+    fn get(
+        &self,
+        code: &str,
+        pin_hash: &str,
+        current: impl Fn(Stamp) -> bool,
+    ) -> Option<Arc<PublicDossier>> {
+        use subtle::ConstantTimeEq;
+        let shard = self.shard(code).lock().unwrap_or_else(|p| p.into_inner());
+        let c = shard.get(code)?;
+        let right: bool = c.pin_hash.as_bytes().ct_eq(pin_hash.as_bytes()).into();
+        (right && c.at.elapsed() < CACHE_MAX_AGE && current(c.stamp)).then(|| c.view.clone())
+    }
+
+    fn put(&self, pin_hash: String, view: Arc<PublicDossier>, stamp: Stamp) {
+        let mut shard = self
+            .shard(&view.code)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if shard.len() >= CACHE_ENTRIES / CACHE_SHARDS && !shard.contains_key(&view.code) {
+            // Out with the oldest (the shard is small: a scan is cheap beside the read).
+            let oldest = shard
+                .iter()
+                .min_by_key(|(_, c)| c.at)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                shard.remove(&k);
+            }
+        }
+        shard.insert(
+            view.code.clone(),
+            Cached {
+                stamp,
+                pin_hash,
+                view,
+                at: Instant::now(),
+            },
+        );
+    }
+}
+
 /// The actor name of events recorded by the applicant (not a valid username).
 pub const APPLICANT_ACTOR: &str = "(applicant)";
 
@@ -144,8 +247,77 @@ impl App {
         address: &str,
         now: DateTime<Utc>,
     ) -> AppResult<PublicDossier> {
+        self.lookup_shared(code, proof, address, now)
+            .map(|v| (*v).clone())
+    }
+
+    /// [`App::lookup`], the view shared with the cache.
+    pub fn lookup_shared(
+        &self,
+        code: &str,
+        proof: &Proof,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Arc<PublicDossier>> {
+        match self.lookup_cached(code, proof, address, now) {
+            Some(v) => Ok(v),
+            None => self.lookup_uncached(code, proof, address, now),
+        }
+    }
+
+    /// The cache's answer, or `None`: then [`App::lookup_uncached`]. Memory only (no
+    /// database, no blocking): the HTTP handlers call it on the async executor. Only a
+    /// right pin of a cached dossier, changed since by no one, from an attempt none of
+    /// whose tallies may exist, is answered here.
+    pub fn lookup_cached(
+        &self,
+        code: &str,
+        proof: &Proof,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<PublicDossier>> {
+        let Proof::Pin(given) = proof else {
+            return None;
+        };
+        let code = code.trim();
+        if code.len() > 64 {
+            return None;
+        }
+        let given = pin::normalise_pin(given)?;
+        let guess = super::guesses::Guess::lookup(self, code, address);
+        if !self.unsuspected(&guess, now) {
+            return None;
+        }
+        let hash = pin::hash_pin(&self.keys.pin, code, &given);
+        let changes = self.store.changes();
+        self.lookups
+            .get(code, &hash, |stamp| changes.current(code, stamp))
+    }
+
+    /// The lookup through the database (tallies, dossier, events), whose view is then
+    /// cached.
+    pub fn lookup_uncached(
+        &self,
+        code: &str,
+        proof: &Proof,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> AppResult<Arc<PublicDossier>> {
+        if let Err(e) = self.store.seed_suspects(
+            &super::guesses::LOOKUP_SCOPES,
+            to_db(now),
+            self.settings.lookup_limits.window,
+        ) {
+            // The fast path waits for them; this lookup goes on as ever.
+            tracing::debug!(error = %e, "cannot read the lookup tallies");
+        }
+        // Before the dossier is read: a change committed meanwhile spoils the entry.
+        let stamp = self.store.changes().stamp(code.trim());
         let (d, events) = self.prove(code, proof, address, now)?;
-        self.public_view(d, events)
+        let pin_hash = d.pin_hash.clone();
+        let view = Arc::new(self.public_view(d, events)?);
+        self.lookups.put(pin_hash, view.clone(), stamp);
+        Ok(view)
     }
 
     /// The dossier `code` if `proof` holds; failures are limited per address and code and
@@ -162,7 +334,7 @@ impl App {
     )> {
         let code = code.trim();
         let guess = super::guesses::Guess::lookup(self, code, address);
-        self.hold_guess(&guess, now)?;
+        let pair_failed = self.hold_guess(&guess, now)?;
         let found = if code.len() <= 64 {
             self.store.find_dossier_with_events(code)?
         } else {
@@ -184,7 +356,7 @@ impl App {
             self.failed_guess(&guess, now)?;
             return Err(lookup_not_found());
         }
-        self.good_guess(&guess)?;
+        self.good_guess(&guess, pair_failed)?;
         Ok(found.expect("checked"))
     }
 
@@ -254,9 +426,7 @@ impl App {
             requested: requested(&d.status, &events),
             fee: self.fee_due(&d.procedure_code, d.procedure_version, &events)?,
             results: if d.result_ready || status == Status::Returned {
-                self.store
-                    .dossier_documents(&d.code)?
-                    .1
+                crate::store::documents::documents_of_dossier(&mut *self.store.conn()?, &d.code)?
                     .into_iter()
                     .filter(|x| x.kind == "result" && x.sha256.is_some())
                     .map(|x| PublicResult {
@@ -270,19 +440,25 @@ impl App {
                 Vec::new()
             },
             history,
+            rendered: Default::default(),
         })
     }
 }
 
-/// The open request of a dossier in status `status`: the last request of its kind.
 impl App {
-    /// The fee of version `version` of procedure `code`, and the payments recorded.
-    fn fee_due(
-        &self,
-        code: &str,
-        version: i32,
-        events: &[crate::store::dossiers::EventRow],
-    ) -> AppResult<Option<FeeDue>> {
+    /// The fee of version `version` of procedure `code` (0: none), read once: a
+    /// version's fee never changes.
+    fn fee_of(&self, code: &str, version: i32) -> AppResult<i64> {
+        let key = (code.to_string(), version);
+        if let Some(fee) = self
+            .lookups
+            .fees
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(*fee);
+        }
         let fee = self
             .store
             .procedure_history(code)?
@@ -290,6 +466,22 @@ impl App {
             .find(|v| v.version == version)
             .map(|v| v.fee)
             .unwrap_or(0);
+        self.lookups
+            .fees
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, fee);
+        Ok(fee)
+    }
+
+    /// The fee of version `version` of procedure `code`, and the payments recorded.
+    fn fee_due(
+        &self,
+        code: &str,
+        version: i32,
+        events: &[crate::store::dossiers::EventRow],
+    ) -> AppResult<Option<FeeDue>> {
+        let fee = self.fee_of(code, version)?;
         if fee <= 0 {
             return Ok(None);
         }
@@ -308,6 +500,7 @@ impl App {
     }
 }
 
+/// The open request of a dossier in status `status`: the last request of its kind.
 fn requested(status: &str, events: &[crate::store::dossiers::EventRow]) -> Option<Requested> {
     let (kind, event) = match status {
         "supplement_requested" => ("supplement", "request_supplement"),

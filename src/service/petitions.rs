@@ -701,7 +701,7 @@ impl App {
     ) -> AppResult<PublicPetition> {
         let code = code.trim().to_uppercase();
         let guess = super::guesses::Guess::lookup(self, &code, address);
-        self.hold_guess(&guess, now)?;
+        let pair_failed = self.hold_guess(&guess, now)?;
         let found = if code.len() <= 64 {
             self.store.find_petition(&code)?
         } else {
@@ -719,7 +719,7 @@ impl App {
             self.failed_guess(&guess, now)?;
             return Err(lookup_not_found());
         }
-        self.good_guess(&guess)?;
+        self.good_guess(&guess, pair_failed)?;
         let p = found.ok_or_else(lookup_not_found)?;
         let kind = PetitionKind::parse(&p.kind).unwrap_or(PetitionKind::Report);
         let status = PetitionStatus::parse(&p.status).unwrap_or(PetitionStatus::Received);

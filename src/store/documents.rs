@@ -98,6 +98,9 @@ pub fn insert_file(conn: &mut DbConnection, f: &FileRow) -> StoreResult<()> {
 }
 
 pub fn insert_document(conn: &mut DbConnection, d: &DocumentRow) -> StoreResult<()> {
+    if let Some(code) = &d.dossier_code {
+        super::changes::touch(code);
+    }
     diesel::insert_into(documents::table)
         .values(d)
         .execute(conn)?;
@@ -106,6 +109,15 @@ pub fn insert_document(conn: &mut DbConnection, d: &DocumentRow) -> StoreResult<
 
 /// Attaches the electronic copy `sha256` to document `id`.
 pub fn set_document_content(conn: &mut DbConnection, id: &str, sha256: &str) -> StoreResult<()> {
+    // The dossier's public view lists its electronic results.
+    let code: Option<Option<String>> = documents::table
+        .find(id)
+        .select(documents::dossier_code)
+        .first(conn)
+        .optional()?;
+    if let Some(Some(code)) = code {
+        super::changes::touch(&code);
+    }
     diesel::update(documents::table.find(id))
         .set(documents::sha256.eq(sha256))
         .execute(conn)?;

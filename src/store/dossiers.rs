@@ -313,6 +313,7 @@ pub fn append_event(
     progress: &ProgressRow,
     mut event: EventRow,
 ) -> StoreResult<i32> {
+    super::changes::touch(&dossier.code);
     let last: Option<i32> = dossier_events::table
         .filter(dossier_events::dossier_code.eq(&dossier.code))
         .select(diesel::dsl::max(dossier_events::seq))

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod catalogue;
+pub mod changes;
 pub mod documents;
 pub mod dossiers;
 pub mod exports;
@@ -310,6 +311,9 @@ pub struct Store {
     /// Write transactions committed by this process: what was read before may have
     /// changed when it moves (the work queue's cached counts).
     writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// What changed since a reader read it, here and (PostgreSQL) in the other
+    /// processes: the public lookup's cache rests on it (see [`changes`]).
+    changes: std::sync::Arc<changes::Changes>,
 }
 
 /// Advisory lock keys (PostgreSQL) for commands that must not run twice at once.
@@ -344,6 +348,11 @@ impl Store {
             outage: Default::default(),
         };
         let health = std::sync::Arc::new(health::Health::new(manager.clone(), opts.timeouts));
+        let changes = std::sync::Arc::new(changes::Changes::new(
+            backend,
+            &manager.target,
+            health.clone(),
+        ));
         let pool = Pool::builder()
             .max_size(opts.pool_size)
             .connection_timeout(Duration::from_millis(u64::from(opts.timeouts.pool_ms)))
@@ -362,7 +371,19 @@ impl Store {
             common_texts: Default::default(),
             statement_ms: opts.timeouts.statement_ms,
             writes: Default::default(),
+            changes,
         })
+    }
+
+    /// The change feed (see [`changes`]).
+    pub fn changes(&self) -> &changes::Changes {
+        &self.changes
+    }
+
+    /// Starts listening to the other processes' changes (PostgreSQL; once): until the
+    /// listener is connected, the lookup cache is not served. SQLite: nothing to do.
+    pub fn watch_changes(&self) {
+        self.changes.watch();
     }
 
     /// Whether the database answers, as the health monitor last saw it (see
@@ -615,6 +636,7 @@ impl Store {
                 }
             }
         }
+        let touched = changes::Collecting::begin();
         match f(conn) {
             Ok(v) if commit => {
                 let done =
@@ -622,6 +644,9 @@ impl Store {
                 // Counted even when the commit's answer was lost: it may have landed.
                 self.writes
                     .fetch_add(1, std::sync::atomic::Ordering::Release);
+                // After the commit, never before: a reader must not read the old row
+                // again after it was told to forget it.
+                self.changes.committed(touched.finish());
                 done?;
                 Ok(v)
             }

@@ -95,6 +95,32 @@ impl Store {
         })
     }
 
+    /// Reads the tallies of `scopes` still live at `now` into the change feed's suspects,
+    /// once per epoch of the feed (at start, after every reconnection of its listener):
+    /// the failures recorded before this process could hear of them.
+    pub fn seed_suspects(
+        &self,
+        scopes: &[&str],
+        now: NaiveDateTime,
+        window: Duration,
+    ) -> StoreResult<()> {
+        let Some(epoch) = self.changes().needs_seed() else {
+            return Ok(());
+        };
+        let rows: Vec<(String, String, NaiveDateTime)> = throttle::table
+            .filter(throttle::scope.eq_any(scopes))
+            .filter(throttle::window_start.gt(now - window))
+            .select((throttle::scope, throttle::key, throttle::window_start))
+            .load(&mut self.conn()?)?;
+        self.changes().seeded(
+            epoch,
+            rows.into_iter()
+                .map(|(s, k, start)| (s, k, start + window))
+                .collect(),
+        );
+        Ok(())
+    }
+
     /// Forgets the failures of `(scope, key)` (after a successful login).
     pub fn clear_failures(&self, scope: &str, key: &str) -> StoreResult<()> {
         let mut conn = self.conn()?;

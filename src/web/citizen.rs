@@ -386,9 +386,16 @@ async fn answer(
         );
     }
     let address = crate::http::auth::client_address(&req);
-    let a = app.get_ref().clone();
-    let (c, p) = (code.clone(), pin.clone());
-    let found = web::block(move || a.lookup(&c, &Proof::Pin(p), &address, a.clock.now())).await?;
+    let proof = Proof::Pin(pin.clone());
+    // The same cached view as the JSON lookup's.
+    let found = match app.lookup_cached(&code, &proof, &address, app.clock.now()) {
+        Some(d) => Ok(d),
+        None => {
+            let a = app.get_ref().clone();
+            let c = code.clone();
+            web::block(move || a.lookup_uncached(&c, &proof, &address, a.clock.now())).await?
+        }
+    };
     match found {
         Ok(d) => status_page(&app, &req, &d, pin, None, None, StatusCode::OK),
         Err(e) if e.kind == ErrorKind::TooManyRequests => Ok(too_many(&e)),
@@ -515,7 +522,8 @@ pub async fn rate(
     let address = crate::http::auth::client_address(&req);
     let a = app.get_ref().clone();
     let (c, p) = (code.clone(), form.pin.clone());
-    let d = web::block(move || a.lookup(&c, &Proof::Pin(p), &address, a.clock.now())).await?;
+    let d =
+        web::block(move || a.lookup_shared(&c, &Proof::Pin(p), &address, a.clock.now())).await?;
     match d {
         Ok(d) => status_page(&app, &req, &d, form.pin, notice, rating_error, status),
         Err(e) if e.kind == ErrorKind::TooManyRequests => Ok(too_many(&e)),
