@@ -33,7 +33,8 @@
 //!   procedure) pairs by the clerk of each agency.
 //! - 30 % **staff reads**: the work queue `GET /api/v1/queue?limit=50` (clerk, official
 //!   and leader of a commune in turn) and the search `GET /api/v1/dossiers?q=…&limit=20`
-//!   (names, a code prefix, an ID number).
+//!   (names, a code prefix, an ID number); `--reads queue` or `--reads search` for one
+//!   of them only.
 //! - 20 % **public lookups**, `GET /api/v1/public/dossiers/{code}?pin=`, over the codes and
 //!   pins of the run's intakes (seeded dossiers have no pin); 100 intakes are made before
 //!   the warm-up for that.
@@ -42,7 +43,9 @@
 //! take the requests in order, wait for their moment and send them; a request's latency
 //! is measured from its moment, not from when a worker got to it, so a slow server cannot
 //! hide its queue (no coordinated omission). The generator's own lag (how late a worker
-//! was) is printed.
+//! was) is printed. A phase stops when a request is more than `--max-lag-s` (30) late:
+//! the server cannot keep up, what follows would only queue; the phase is marked
+//! ABANDONED and its gates fail.
 //!
 //! **Phases and gates**: warm-up (`--warmup-s`, 20, not measured); steady (`--steady-s`,
 //! 60, at `--rate`, default 100 requests/s): **p99 of reads (staff reads and lookups)
@@ -84,6 +87,12 @@ use motcua::config::{Config, Overrides};
 use motcua::store::schema::{dossier_progress, dossiers};
 use motcua::store::{Store, StoreOptions};
 
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
+enum ReadArg {
+    Queue,
+    Search,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum BackendArg {
     Sqlite,
@@ -123,6 +132,13 @@ struct Args {
     /// Seconds between two RSS samples.
     #[arg(long, default_value_t = 5)]
     rss_every_s: u64,
+    /// A phase stops when a request is this many seconds late (the server cannot keep
+    /// up; its gates fail).
+    #[arg(long, default_value_t = 30)]
+    max_lag_s: u64,
+    /// The staff reads: the work queue, the search, or both (in turn).
+    #[arg(long, value_delimiter = ',', default_value = "queue,search")]
+    reads: Vec<ReadArg>,
     /// Server processes on the one database.
     #[arg(long, default_value_t = 1)]
     servers: usize,
@@ -250,6 +266,7 @@ struct Shared {
     conflicts: Mutex<BTreeMap<String, usize>>,
     errors: Mutex<Vec<String>>,
     searches: Vec<String>,
+    read_kinds: Vec<ReadArg>,
 }
 
 impl Shared {
@@ -380,7 +397,12 @@ impl Shared {
         let role = ["clerk", "official", "leader"][n % 3];
         let commune = &self.communes[(n / 6) % self.communes.len()];
         let token = self.token(server, &Account::new(role, commune).username);
-        let path = if (n / 3).is_multiple_of(2) {
+        let queue = match self.read_kinds.as_slice() {
+            [ReadArg::Queue] => true,
+            [ReadArg::Search] => false,
+            _ => (n / 3).is_multiple_of(2),
+        };
+        let path = if queue {
             "/api/v1/queue?limit=50".to_string()
         } else {
             let q = &self.searches[(n / 6) % self.searches.len()];
@@ -445,6 +467,10 @@ struct Phase {
     /// Seconds since the run's start, at the phase's start and end.
     from: f64,
     to: f64,
+    /// Stopped early: the generator fell more than `--max-lag-s` behind.
+    abandoned: bool,
+    /// Requests the phase was to send.
+    offered: usize,
 }
 
 impl Phase {
@@ -495,6 +521,13 @@ impl Phase {
             thousands(done as f64 / self.wall.as_secs_f64()),
             ms(self.lag_max)
         );
+        if self.abandoned {
+            println!(
+                "  ABANDONED after {} of {} requests: the generator fell more than --max-lag-s behind (the server cannot keep up)",
+                thousands(done as f64),
+                thousands(self.offered as f64)
+            );
+        }
         for k in Kind::ALL {
             let l = self.latencies(&[k]);
             let n = self.of(&[k]).len();
@@ -523,6 +556,7 @@ impl Phase {
 }
 
 /// Runs `rate` requests per second for `secs` seconds, open loop, over `workers` threads.
+#[allow(clippy::too_many_arguments)]
 fn run_phase(
     shared: &Shared,
     name: &'static str,
@@ -531,10 +565,12 @@ fn run_phase(
     workers: usize,
     epoch: Instant,
     next_k: &AtomicUsize,
+    max_lag: Duration,
 ) -> Phase {
     let total = (rate * secs as f64).round() as usize;
     let first_k = next_k.load(Ordering::Relaxed);
     let slot = AtomicUsize::new(0);
+    let abandoned = AtomicBool::new(false);
     let start = Instant::now() + Duration::from_millis(50);
     let from = (start - epoch).as_secs_f64();
     let per = Duration::from_secs_f64(1.0 / rate);
@@ -548,7 +584,7 @@ fn run_phase(
                     let mut lag_max = Duration::ZERO;
                     loop {
                         let i = slot.fetch_add(1, Ordering::Relaxed);
-                        if i >= total {
+                        if i >= total || abandoned.load(Ordering::Relaxed) {
                             break;
                         }
                         let due = start + per * i as u32;
@@ -557,6 +593,11 @@ fn run_phase(
                             std::thread::sleep(due - now);
                         } else {
                             lag_max = lag_max.max(now - due);
+                            if now - due > max_lag {
+                                // The server cannot keep up: the rest would only queue.
+                                abandoned.store(true, Ordering::Relaxed);
+                                break;
+                            }
                         }
                         let k = first_k + i;
                         let outcome = shared.op(&mut clients, k);
@@ -589,6 +630,8 @@ fn run_phase(
         lag_max,
         from,
         to: (Instant::now() - epoch).as_secs_f64(),
+        abandoned: abandoned.into_inner(),
+        offered: total,
     }
 }
 
@@ -847,6 +890,7 @@ fn real_main() -> anyhow::Result<()> {
         tokens: RwLock::new(Vec::new()),
         pairs,
         searches: searches(&communes),
+        read_kinds: args.reads.clone(),
         communes,
         pool: Mutex::new(Pool {
             fresh: fresh_cursors,
@@ -920,6 +964,7 @@ fn real_main() -> anyhow::Result<()> {
     println!("{primed} intakes made for the lookups' codes and pins\n");
 
     let w = args.workers;
+    let max_lag = Duration::from_secs(args.max_lag_s);
     let warm = run_phase(
         &shared,
         "warm-up",
@@ -928,6 +973,7 @@ fn real_main() -> anyhow::Result<()> {
         w,
         epoch,
         &next_k,
+        max_lag,
     );
     warm.print();
     logins(&shared, &accounts)?;
@@ -939,6 +985,7 @@ fn real_main() -> anyhow::Result<()> {
         w,
         epoch,
         &next_k,
+        max_lag,
     );
     steady.print();
     logins(&shared, &accounts)?;
@@ -951,10 +998,20 @@ fn real_main() -> anyhow::Result<()> {
         w,
         epoch,
         &next_k,
+        max_lag,
     );
     spike.print();
     logins(&shared, &accounts)?;
-    let soak = run_phase(&shared, "soak", args.rate, args.soak_s, w, epoch, &next_k);
+    let soak = run_phase(
+        &shared,
+        "soak",
+        args.rate,
+        args.soak_s,
+        w,
+        epoch,
+        &next_k,
+        max_lag,
+    );
     soak.print();
     stop.store(true, Ordering::Relaxed);
     let _ = sampler.join();
@@ -1050,13 +1107,13 @@ fn real_main() -> anyhow::Result<()> {
             format!("p99 reads at {} req/s (steady)", thousands(args.rate)),
             ms(read_p99),
             "≤ 50 ms".into(),
-            read_p99 <= READ_P99,
+            read_p99 <= READ_P99 && !steady.abandoned,
         ),
         (
             format!("p99 writes at {} req/s (steady)", thousands(args.rate)),
             ms(write_p99),
             "≤ 100 ms".into(),
-            write_p99 <= WRITE_P99,
+            write_p99 <= WRITE_P99 && !steady.abandoned,
         ),
         (
             format!(
@@ -1069,7 +1126,7 @@ fn real_main() -> anyhow::Result<()> {
                 spike.count(Outcome::Conflict)
             ),
             "0".into(),
-            spike_errors == 0,
+            spike_errors == 0 && !spike.abandoned,
         ),
         (
             format!("RSS flat over the {} s soak", args.soak_s),
@@ -1081,7 +1138,7 @@ fn real_main() -> anyhow::Result<()> {
                 .collect::<Vec<_>>()
                 .join("; "),
             "within ±10 %".into(),
-            flat_all,
+            flat_all && !soak.abandoned,
         ),
         (
             format!(
@@ -1106,13 +1163,14 @@ fn real_main() -> anyhow::Result<()> {
 
     println!("\n## Results\n");
     println!(
-        "{} UTC, {}; {} server process(es); {backend}; {} dossiers{}; offered {} req/s (40 % events, 10 % intakes, 30 % queue/search, 20 % public lookups), {} workers, open loop",
+        "{} UTC, {}; {} server process(es); {backend}; {} dossiers{}; offered {} req/s (40 % events, 10 % intakes, 30 % staff reads: {:?}, 20 % public lookups), {} workers, open loop",
         Utc::now().format("%Y-%m-%d %H:%M"),
         machine(),
         args.servers,
         thousands(total as f64),
         seeded.map_or_else(String::new, |d| format!(" (seeded in {:.0} s)", d.as_secs_f64())),
         thousands(args.rate),
+        args.reads,
         args.workers
     );
     println!();
