@@ -1,27 +1,37 @@
 //! Intake and public-lookup throughput of the real server, each beside its ceiling.
 //!
 //! ```sh
-//! cargo build --release                      # the server binary under test, first
-//! cargo run --release --example bench -- [--backend sqlite|postgres|both] \
-//!     [--intakes N] [--lookups M] [--clients C]
+//! cargo build --release --bin motcua --example bench   # the server binary under test, first
+//! MOTCUA_TEST_PG_URL=postgres://motcua:motcua@127.0.0.1:5432/motcua \
+//!   cargo run --release --example bench -- [--backend sqlite|postgres|both] \
+//!     [--intakes N] [--lookups M] [--clients C] [--pgbench-s 15] [--processes 1,2,4]
 //! ```
 //!
-//! Defaults: `--backend both --intakes 2000 --lookups 20000 --clients 16`. PostgreSQL is
-//! reached through `MOTCUA_BENCH_PG_URL` (else `MOTCUA_TEST_PG_URL`), a role allowed to
-//! create databases: the bench creates its own database and drops it at the end. Run it
-//! from the crate root (it reads `config/` and `forms/`, like the server).
+//! Defaults: `--backend both --intakes 2000 --lookups 20000 --clients 16 --pgbench-s 15
+//! --processes 1,2,4`. PostgreSQL is reached through `MOTCUA_BENCH_PG_URL` (else
+//! `MOTCUA_TEST_PG_URL`), a role allowed to create databases: the bench creates its own
+//! database and drops it at the end. Run it from the crate root (it reads `config/` and
+//! `forms/`, like the server).
 //!
 //! For each backend, on the same machine and in the same run:
 //!
-//! 1. **intake over HTTP** — `target/release/motcua` (one process, `RUST_LOG=warn`, the
-//!    shipped `config/`) on a fresh database; C client threads, each with one keep-alive
-//!    connection and one request in flight, POST N dossiers. Figure: N / wall-clock of the
-//!    whole batch; p50/p99 of the per-request latency.
+//! 1. **intake over HTTP, spread** (the headline) — `target/release/motcua` (one process,
+//!    `RUST_LOG=warn`, the shipped `config/`) on a fresh database; C client threads, each
+//!    with one keep-alive connection and one request in flight, POST N counter dossiers
+//!    spread over the sample catalogue: every (agency, procedure) pair a clerk of that
+//!    agency may receive (`common::intake_pairs`: the one-stop desks — the province's
+//!    centre and the communes — receive every procedure, the centre naming the ward for a
+//!    commune-level one; the agencies that decide a procedure themselves receive it too),
+//!    interleaved, each by a clerk of its agency (one account per agency, made with
+//!    `motcua user add`). Figure: N / wall-clock of the whole batch; p50/p99 of the
+//!    per-request latency.
+//!    **intake over HTTP, one agency** (the worst case, the measure before issue #18) —
+//!    the same, every dossier a birth registration at one ward.
 //!    **portal submissions over HTTP** — the same, by a portal client (`channel: online`):
 //!    each dossier arrives `submitted`, with its code and pin, waiting for the desk's
 //!    official receipt (NĐ 118/2025 Art. 17(2)); `--portal N` of them (default: N as
 //!    `--intakes`; 0 skips the measure).
-//! 2. **intake ceiling** — the same rows written directly by this process with the
+//! 2. **intake ceiling** — the one-agency rows written directly by this process with the
 //!    library's store API, one transaction per dossier (`Store::write`: both sequences,
 //!    `insert_dossier` with papers and first event, `audit::append`), C threads, the
 //!    server's pool size. No HTTP, JSON, validation or deadline computation.
@@ -32,25 +42,44 @@
 //!    the server) answering the same path with a fixed copy of a real lookup body, measured
 //!    with the same client and concurrency.
 //!
+//! PostgreSQL only, on the same database:
+//!
+//! 5. **`pgbench` ceiling** — `pgbench -n -c C -j <cores> -T <--pgbench-s>` with a custom
+//!    script of one transaction of ten single-row INSERTs into a scratch table (about an
+//!    intake's row count), the database's own rate for such transactions. Printed with
+//!    the ratio *spread intake / pgbench tps* and its gate (≥ 0.5: PASS/FAIL). Without
+//!    `pgbench` on the PATH (or `MOTCUA_BENCH_PGBENCH`) the same transactions are run
+//!    by C threads of this process through libpq, and the line says so.
+//! 6. **server processes** — for each count of `--processes` (default 1, 2, 4), that many
+//!    `motcua` processes on different ports against the same database; the C clients are
+//!    spread round-robin over them and POST N spread intakes. Total intake for each count,
+//!    and the gate *2 processes ≥ 1* (PASS/FAIL).
+//!
 //! Warm-up requests (connections opened, caches filled) are excluded from every figure.
 //! The last lines are a Markdown table (backend, measure, figure, ceiling, ratio) to paste
-//! into the README. The bench refuses a server binary older than the sources
-//! (`--allow-stale-binary` to measure it anyway) and a debug build of itself.
+//! into the README, then the gates. The bench refuses a server binary older than the
+//! sources (`--allow-stale-binary` to measure it anyway) and a debug build of itself.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+mod common;
+
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Barrier, Mutex};
+use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, bail};
 use chrono::{Datelike, DurationRound, Utc};
 use clap::{Parser, ValueEnum};
 use diesel::{Connection, RunQueryDsl};
 use serde_json::{json, Value};
 
+use common::{
+    add_user, agencies_of, describe, intake_body_of, intake_pairs, interleave, login, ms, pass,
+    pct_sorted, pg_version, server_binary, thousands, Account, BenchDb, Client, IntakePair, Server,
+    SECRET,
+};
 use motcua::app::App;
 use motcua::config::{Config, Overrides};
 use motcua::core::catalogue::Procedure;
@@ -60,11 +89,9 @@ use motcua::store::audit::{self, Actor, AuditEntry};
 use motcua::store::dossiers::{self, DossierRow, EventRow, PaperRow};
 use motcua::store::{to_db, StoreError};
 
+/// The one-agency worst case: birth registrations at one ward.
 const AGENCY: &str = "000.00.51.H26";
 const PROCEDURE: &str = "1.001193.000.00.00.H26";
-const SECRET: &str = "motcua-bench-secret-not-for-production-7f3a9c2e51d8b6";
-const USERNAME: &str = "clerk.bench";
-const PASSWORD: &str = "mat-khau-do-hieu-nang";
 const PORTAL: &str = "portal.bench";
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,7 +107,8 @@ enum BackendArg {
 struct Args {
     #[arg(long, value_enum, default_value = "both")]
     backend: BackendArg,
-    /// Dossiers received over HTTP (and written directly for the ceiling).
+    /// Dossiers received over HTTP in each intake measure (and written directly for the
+    /// ceiling).
     #[arg(long, default_value_t = 2000)]
     intakes: usize,
     /// Public lookups (and requests to the bare route for the ceiling).
@@ -92,171 +120,18 @@ struct Args {
     /// Concurrent clients (threads, one request in flight each).
     #[arg(long, default_value_t = 16)]
     clients: usize,
+    /// Seconds of the pgbench ceiling (PostgreSQL).
+    #[arg(long, default_value_t = 15)]
+    pgbench_s: u32,
+    /// Server process counts measured on one PostgreSQL database (empty: skip).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    processes: Vec<usize>,
     /// The server binary (default: `motcua` next to this example's directory).
     #[arg(long)]
     server_bin: Option<PathBuf>,
     /// Measure a server binary even if it is older than the sources.
     #[arg(long)]
     allow_stale_binary: bool,
-}
-
-// ─── HTTP/1.1 client (blocking, keep-alive) ─────────────────────────────────
-
-struct Client {
-    addr: SocketAddr,
-    conn: Option<BufReader<TcpStream>>,
-}
-
-struct Response {
-    status: u16,
-    body: Vec<u8>,
-}
-
-fn bad(msg: impl Into<String>) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, msg.into())
-}
-
-fn read_line(r: &mut impl BufRead, line: &mut String) -> std::io::Result<()> {
-    line.clear();
-    if r.read_line(line)? == 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "connection closed before the response ended",
-        ));
-    }
-    while line.ends_with(['\r', '\n']) {
-        line.pop();
-    }
-    Ok(())
-}
-
-impl Client {
-    fn new(addr: SocketAddr) -> Self {
-        Self { addr, conn: None }
-    }
-
-    fn connect(&mut self) -> std::io::Result<()> {
-        let s = TcpStream::connect_timeout(&self.addr, Duration::from_secs(10))?;
-        s.set_nodelay(true)?;
-        s.set_read_timeout(Some(Duration::from_secs(120)))?;
-        s.set_write_timeout(Some(Duration::from_secs(30)))?;
-        self.conn = Some(BufReader::with_capacity(16 * 1024, s));
-        Ok(())
-    }
-
-    /// One request on the kept-alive connection (opened when needed). No retry: a
-    /// failure is reported, and the connection is dropped.
-    fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&[u8]>,
-    ) -> std::io::Result<Response> {
-        if self.conn.is_none() {
-            self.connect()?;
-        }
-        let r = self.exchange(method, path, token, body);
-        match &r {
-            Ok((_, keep)) if *keep => {}
-            _ => self.conn = None,
-        }
-        r.map(|(res, _)| res)
-    }
-
-    fn exchange(
-        &mut self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&[u8]>,
-    ) -> std::io::Result<(Response, bool)> {
-        let addr = self.addr;
-        let conn = self.conn.as_mut().expect("connected");
-        let mut req = Vec::with_capacity(512 + body.map_or(0, <[u8]>::len));
-        write!(req, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n")?;
-        if let Some(t) = token {
-            write!(req, "Authorization: Bearer {t}\r\n")?;
-        }
-        if body.is_some() {
-            req.extend_from_slice(b"Content-Type: application/json\r\n");
-        }
-        write!(
-            req,
-            "Content-Length: {}\r\n\r\n",
-            body.map_or(0, <[u8]>::len)
-        )?;
-        if let Some(b) = body {
-            req.extend_from_slice(b);
-        }
-        conn.get_mut().write_all(&req)?;
-
-        let mut line = String::new();
-        read_line(conn, &mut line)?;
-        let keep_default = line.starts_with("HTTP/1.1");
-        let status: u16 = line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad(format!("bad status line {line:?}")))?;
-        let mut length = None;
-        let mut chunked = false;
-        let mut keep = keep_default;
-        loop {
-            read_line(conn, &mut line)?;
-            if line.is_empty() {
-                break;
-            }
-            let (name, value) = line
-                .split_once(':')
-                .ok_or_else(|| bad(format!("bad header {line:?}")))?;
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
-                length = Some(
-                    value
-                        .parse::<usize>()
-                        .map_err(|_| bad("bad content-length"))?,
-                );
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = value.to_ascii_lowercase().contains("chunked");
-            } else if name.eq_ignore_ascii_case("connection") {
-                let v = value.to_ascii_lowercase();
-                if v.contains("close") {
-                    keep = false;
-                } else if v.contains("keep-alive") {
-                    keep = true;
-                }
-            }
-        }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                read_line(conn, &mut line)?;
-                let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
-                    .map_err(|_| bad(format!("bad chunk size {line:?}")))?;
-                if size == 0 {
-                    loop {
-                        read_line(conn, &mut line)?;
-                        if line.is_empty() {
-                            break;
-                        }
-                    }
-                    break;
-                }
-                let start = body.len();
-                body.resize(start + size, 0);
-                conn.read_exact(&mut body[start..])?;
-                read_line(conn, &mut line)?;
-            }
-        } else if let Some(n) = length {
-            body.resize(n, 0);
-            conn.read_exact(&mut body)?;
-        } else if status != 204 && status != 304 && status >= 200 {
-            conn.read_to_end(&mut body)?;
-            keep = false;
-        }
-        Ok((Response { status, body }, keep))
-    }
 }
 
 // ─── measurement ────────────────────────────────────────────────────────────
@@ -279,11 +154,7 @@ impl<T> Batch<T> {
     fn pct(&self, p: f64) -> Duration {
         let mut v = self.latencies.clone();
         v.sort_unstable();
-        if v.is_empty() {
-            return Duration::ZERO;
-        }
-        let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
-        v[rank.clamp(1, v.len()) - 1]
+        pct_sorted(&v, p)
     }
 
     fn summary(&self, unit: &str) -> String {
@@ -297,28 +168,6 @@ impl<T> Batch<T> {
             self.errors.len()
         )
     }
-}
-
-fn ms(d: Duration) -> String {
-    let v = d.as_secs_f64() * 1000.0;
-    if v < 10.0 {
-        format!("{v:.2} ms")
-    } else {
-        format!("{v:.1} ms")
-    }
-}
-
-fn thousands(v: f64) -> String {
-    let n = v.round() as u64;
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Runs `warmup` then `total` operations over `threads` threads. Each thread builds its
@@ -395,249 +244,6 @@ fn warmup_of(total: usize, clients: usize, cap: usize) -> usize {
     (total / 10).min(cap).max(clients * 2)
 }
 
-// ─── the server under test ──────────────────────────────────────────────────
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-fn motcua(bin: &Path, db_url: &str, data_dir: &Path) -> Command {
-    let mut c = Command::new(bin);
-    c.arg("--config-dir")
-        .arg("config")
-        .env_remove("MOTCUA_CONFIG_DIR")
-        .env_remove("MOTCUA_LOG_FORMAT")
-        .env("MOTCUA_DATABASE_URL", db_url)
-        .env("MOTCUA_DATA_DIR", data_dir)
-        .env("MOTCUA_SECRET", SECRET)
-        .env("RUST_LOG", "warn");
-    c
-}
-
-struct Server {
-    addr: SocketAddr,
-    child: Child,
-    output: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(bin: &Path, db_url: &str, data_dir: &Path) -> anyhow::Result<Server> {
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
-        let mut child = motcua(bin, db_url, data_dir)
-            .arg("serve")
-            .env("MOTCUA_BIND", addr.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        let output = Arc::new(Mutex::new(String::new()));
-        for out in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let into = output.clone();
-            std::thread::spawn(move || {
-                let mut r = BufReader::new(out);
-                let mut line = String::new();
-                while matches!(r.read_line(&mut line), Ok(n) if n > 0) {
-                    into.lock().unwrap().push_str(&line);
-                    line.clear();
-                }
-            });
-        }
-        let mut s = Server {
-            addr,
-            child,
-            output,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = Client::new(addr).request("GET", "/healthz", None, None) {
-                if r.status == 200 {
-                    return Ok(s);
-                }
-            }
-            if let Some(st) = s.child.try_wait()? {
-                std::thread::sleep(Duration::from_millis(100));
-                bail!("the server exited ({st}):\n{}", s.output());
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "the server did not answer /healthz within 60 s:\n{}",
-                    s.output()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn add_clerk(bin: &Path, db_url: &str, data_dir: &Path) -> anyhow::Result<()> {
-    let mut child = motcua(bin, db_url, data_dir)
-        .args(["user", "add", "--username", USERNAME, "--full-name"])
-        .args(["Cán bộ đo hiệu năng", "--role", "clerk", "--agency", AGENCY])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())?;
-    let out = child.wait_with_output()?;
-    if !out.status.success() {
-        bail!(
-            "motcua user add failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
-}
-
-/// The newest modification time of the files the binary is built from.
-fn newest_source(root: &Path) -> anyhow::Result<(SystemTime, PathBuf)> {
-    fn walk(p: &Path, best: &mut (SystemTime, PathBuf)) -> std::io::Result<()> {
-        let meta = std::fs::metadata(p)?;
-        if meta.is_dir() {
-            for e in std::fs::read_dir(p)? {
-                walk(&e?.path(), best)?;
-            }
-        } else {
-            let m = meta.modified()?;
-            if m > best.0 {
-                *best = (m, p.to_path_buf());
-            }
-        }
-        Ok(())
-    }
-    let mut best = (SystemTime::UNIX_EPOCH, PathBuf::new());
-    for p in ["src", "migrations", "Cargo.toml", "Cargo.lock"] {
-        let p = root.join(p);
-        if p.exists() {
-            walk(&p, &mut best)?;
-        }
-    }
-    Ok(best)
-}
-
-fn server_binary(args: &Args) -> anyhow::Result<PathBuf> {
-    let bin = match &args.server_bin {
-        Some(b) => b.clone(),
-        None => {
-            // target/release/examples/bench → target/release/motcua
-            let exe = std::env::current_exe()?;
-            exe.parent()
-                .and_then(Path::parent)
-                .map(|d| d.join("motcua"))
-                .ok_or_else(|| {
-                    anyhow!("cannot locate the target directory from {}", exe.display())
-                })?
-        }
-    };
-    let meta = std::fs::metadata(&bin).map_err(|_| {
-        anyhow!(
-            "the server binary {} is missing: run `cargo build --release` first",
-            bin.display()
-        )
-    })?;
-    let (newest, file) = newest_source(Path::new(env!("CARGO_MANIFEST_DIR")))?;
-    if meta.modified()? < newest {
-        let msg = format!(
-            "the server binary {} is older than {}: run `cargo build --release` first \
-             (or pass --allow-stale-binary)",
-            bin.display(),
-            file.display()
-        );
-        if args.allow_stale_binary {
-            eprintln!("warning: {msg}");
-        } else {
-            bail!(msg);
-        }
-    }
-    Ok(bin)
-}
-
-// ─── databases ──────────────────────────────────────────────────────────────
-
-/// A database for one backend's run, dropped afterwards.
-struct BenchDb {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
-
-impl BenchDb {
-    fn sqlite() -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir()?;
-        Ok(Self {
-            url: format!("sqlite://{}/motcua.db", dir.path().display()),
-            _dir: Some(dir),
-            pg: None,
-        })
-    }
-
-    fn postgres(admin: &str) -> anyhow::Result<Self> {
-        let name = format!(
-            "motcua_bench_{}_{}",
-            std::process::id(),
-            Utc::now().timestamp_subsec_nanos()
-        );
-        let mut c = diesel::PgConnection::establish(admin)
-            .with_context(|| "connecting to the PostgreSQL bench URL")?;
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c)?;
-        let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
-        Ok(Self {
-            url: format!("{base}/{name}"),
-            _dir: None,
-            pg: Some((admin.to_string(), name)),
-        })
-    }
-}
-
-impl Drop for BenchDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.pg {
-            if let Ok(mut c) = diesel::PgConnection::establish(admin) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut c);
-            }
-        }
-    }
-}
-
-fn pg_version(admin: &str) -> String {
-    #[derive(diesel::QueryableByName)]
-    struct V {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        v: String,
-    }
-    diesel::PgConnection::establish(admin)
-        .ok()
-        .and_then(|mut c| {
-            diesel::sql_query("SELECT current_setting('server_version') || ', synchronous_commit=' || current_setting('synchronous_commit') || ', fsync=' || current_setting('fsync') AS v")
-                .get_result::<V>(&mut c)
-                .ok()
-        })
-        .map_or_else(|| "?".into(), |v| v.v)
-}
-
 // ─── the four measures ──────────────────────────────────────────────────────
 
 fn intake_body(i: usize) -> Vec<u8> {
@@ -664,7 +270,7 @@ fn body_on(i: usize, channel: &str) -> Vec<u8> {
 
 /// Registers the bench's portal client; its secret.
 fn add_portal(bin: &Path, db_url: &str, data_dir: &Path) -> anyhow::Result<String> {
-    let out = motcua(bin, db_url, data_dir)
+    let out = common::motcua(bin, db_url, data_dir)
         .args([
             "portal",
             "add",
@@ -701,25 +307,6 @@ fn portal_token(addr: SocketAddr, secret: &str) -> anyhow::Result<String> {
         .to_string())
 }
 
-fn login(addr: SocketAddr) -> anyhow::Result<String> {
-    let body = json!({ "username": USERNAME, "password": PASSWORD }).to_string();
-    let r = Client::new(addr).request("POST", "/api/v1/auth/login", None, Some(body.as_bytes()))?;
-    let v: Value = serde_json::from_slice(&r.body)?;
-    if r.status != 200 {
-        bail!("login answered {}: {v}", r.status);
-    }
-    Ok(v["access_token"]
-        .as_str()
-        .ok_or_else(|| anyhow!("no access_token in {v}"))?
-        .to_string())
-}
-
-fn describe(status: u16, body: &[u8]) -> String {
-    let b = String::from_utf8_lossy(body);
-    format!("HTTP {status}: {}", b.chars().take(300).collect::<String>())
-}
-
-/// Step 3 and 4 share this: GET the lookup path of `pairs[i % len]`.
 fn lookup_op<'a>(
     pairs: &'a [(String, String)],
 ) -> impl Fn(&mut Client, usize) -> Result<usize, String> + Sync + 'a {
@@ -830,8 +417,9 @@ fn direct_intake(
             due,
         )
         .map_err(|e| anyhow!("route: {e}"))?;
+    let clerk = Account::new("clerk", AGENCY).username;
     let actor = Actor {
-        username: USERNAME.into(),
+        username: clerk.clone(),
         role: "clerk".into(),
         address: Some("127.0.0.1".into()),
     };
@@ -891,7 +479,7 @@ fn direct_intake(
                     finished_at: None,
                     outcome: None,
                     result_ready: false,
-                    received_by: USERNAME.into(),
+                    received_by: clerk.clone(),
                     book_volume: Some(local.year()),
                     book_line: Some(book_line),
                     updated_at: received,
@@ -913,7 +501,7 @@ fn direct_intake(
                     seq: 1,
                     kind: "receive".into(),
                     at: received,
-                    actor: USERNAME.into(),
+                    actor: clerk.clone(),
                     agency_code: receiving.code.clone(),
                     status_after: Status::Received.as_str().into(),
                     payload: json!({
@@ -995,47 +583,254 @@ fn figure<T>(b: &Batch<T>, unit: &str, note: &str) -> String {
     s
 }
 
-/// Server output without terminal colour codes.
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // ESC [ … final byte in @..~
-            if chars.next() == Some('[') {
-                for d in chars.by_ref() {
-                    if ('@'..='~').contains(&d) {
-                        break;
-                    }
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 fn report_errors<T>(what: &str, b: &Batch<T>) {
     for e in b.errors.iter().take(5) {
         eprintln!("  {what} error: {e}");
     }
 }
 
+/// The clerks of the spread's agencies, each with a token from the server at `addr`.
+fn clerk_tokens(addr: SocketAddr, agencies: &[String]) -> anyhow::Result<Vec<String>> {
+    agencies
+        .iter()
+        .map(|a| login(addr, &Account::new("clerk", a).username))
+        .collect()
+}
+
+/// The spread intakes over HTTP: operation `i` receives pair `i % len` (offset by `base`)
+/// at the server `i % servers`, by a clerk of the pair's agency; returns code and pin.
+struct Spread<'a> {
+    pairs: &'a [IntakePair],
+    agencies: &'a [String],
+    /// Per server, per agency: the clerk's token.
+    tokens: Vec<Vec<String>>,
+    addrs: Vec<SocketAddr>,
+    base: usize,
+}
+
+impl Spread<'_> {
+    fn run(&self, clients: usize, warmup: usize, total: usize) -> Batch<(String, String)> {
+        let next_client = AtomicUsize::new(0);
+        run_batch(
+            clients,
+            warmup,
+            total,
+            || {
+                // Client k talks to server k % servers: round-robin over the processes.
+                let k = next_client.fetch_add(1, Ordering::Relaxed) % self.addrs.len();
+                let mut cl = Client::new(self.addrs[k]);
+                let _ = cl.connect();
+                (k, cl)
+            },
+            |(k, cl), i| {
+                let pair = &self.pairs[(self.base + i) % self.pairs.len()];
+                let a = self
+                    .agencies
+                    .iter()
+                    .position(|a| *a == pair.agency)
+                    .expect("listed");
+                let body = intake_body_of(pair, self.base + i);
+                let token = &self.tokens[*k][a];
+                match cl.request("POST", "/api/v1/dossiers", Some(token), Some(&body)) {
+                    Ok(r) if r.status == 201 => {
+                        let v: Value =
+                            serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
+                        match (v["code"].as_str(), v["pin"].as_str()) {
+                            (Some(code), Some(pin)) => Ok((code.to_string(), pin.to_string())),
+                            _ => Err(format!("no code or pin in {v}")),
+                        }
+                    }
+                    Ok(r) => Err(format!(
+                        "{} at {}: {}",
+                        pair.procedure,
+                        pair.agency,
+                        describe(r.status, &r.body)
+                    )),
+                    Err(e) => Err(format!("transport: {e}")),
+                }
+            },
+        )
+    }
+}
+
+/// The pgbench ceiling: transactions of ten single-row INSERTs per second.
+struct PgbenchCeiling {
+    tps: f64,
+    how: String,
+    latency: Option<String>,
+}
+
+const PGBENCH_TABLE: &str = "bench_pgbench_ten";
+
+/// One transaction of ten single-row INSERTs, about the rows an intake writes.
+fn pgbench_script() -> String {
+    let mut s = String::from("BEGIN;\n");
+    for k in 1..=10 {
+        s.push_str(&format!(
+            "INSERT INTO {PGBENCH_TABLE} (client, k, at, note) VALUES (:client_id, {k}, now(), 'Tờ khai đăng ký khai sinh theo mẫu');\n"
+        ));
+    }
+    s.push_str("COMMIT;\n");
+    s
+}
+
+fn pgbench_ceiling(url: &str, clients: usize, seconds: u32) -> anyhow::Result<PgbenchCeiling> {
+    let mut c = diesel::PgConnection::establish(url)?;
+    diesel::sql_query(format!(
+        "CREATE TABLE IF NOT EXISTS {PGBENCH_TABLE} (id BIGSERIAL PRIMARY KEY, client INTEGER NOT NULL, k INTEGER NOT NULL, at TIMESTAMP NOT NULL, note TEXT NOT NULL)"
+    ))
+    .execute(&mut c)?;
+    let result = pgbench_run(url, clients, seconds);
+    diesel::sql_query(format!("DROP TABLE IF EXISTS {PGBENCH_TABLE}")).execute(&mut c)?;
+    result
+}
+
+fn pgbench_run(url: &str, clients: usize, seconds: u32) -> anyhow::Result<PgbenchCeiling> {
+    let exe = std::env::var("MOTCUA_BENCH_PGBENCH").unwrap_or_else(|_| "pgbench".into());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(clients);
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("ten-inserts.sql");
+    std::fs::write(&script, pgbench_script())?;
+    let run = Command::new(&exe)
+        .args(["-n", "-c", &clients.to_string(), "-j", &threads.to_string()])
+        .args(["-T", &seconds.to_string(), "-f"])
+        .arg(&script)
+        .arg(url)
+        .stdin(Stdio::null())
+        .output();
+    match run {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let tps = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("tps = "))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<f64>().ok())
+                .ok_or_else(|| anyhow!("no tps in pgbench's output:\n{text}"))?;
+            let latency = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("latency average = "))
+                .map(|v| format!("mean latency {v}"));
+            Ok(PgbenchCeiling {
+                tps,
+                how: format!("`pgbench -n -c {clients} -j {threads} -T {seconds}`, 1 transaction of 10 single-row INSERTs"),
+                latency,
+            })
+        }
+        Ok(out) => bail!(
+            "pgbench failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("pgbench not found ({exe}): the same transactions through libpq instead");
+            libpq_ten_inserts(url, clients, seconds)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The pgbench script's transactions run by `clients` threads of this process, each on
+/// its own connection, for `seconds`.
+fn libpq_ten_inserts(url: &str, clients: usize, seconds: u32) -> anyhow::Result<PgbenchCeiling> {
+    let sql = pgbench_script();
+    let stop = Instant::now() + Duration::from_secs(u64::from(seconds));
+    let done = AtomicUsize::new(0);
+    let failed = Mutex::new(None);
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for client in 0..clients {
+            let (sql, done, failed) = (&sql, &done, &failed);
+            scope.spawn(move || {
+                let mut c = match diesel::PgConnection::establish(url) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        *failed.lock().unwrap() = Some(e.to_string());
+                        return;
+                    }
+                };
+                let sql = sql.replace(":client_id", &client.to_string());
+                while Instant::now() < stop {
+                    if let Err(e) =
+                        diesel::connection::SimpleConnection::batch_execute(&mut c, &sql)
+                    {
+                        *failed.lock().unwrap() = Some(e.to_string());
+                        return;
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    if let Some(e) = failed.into_inner().unwrap() {
+        bail!("ten INSERTs through libpq: {e}");
+    }
+    Ok(PgbenchCeiling {
+        tps: done.into_inner() as f64 / start.elapsed().as_secs_f64(),
+        how: format!(
+            "pgbench not installed: the same script through libpq, {clients} threads, {seconds} s"
+        ),
+        latency: None,
+    })
+}
+
+/// What the PostgreSQL part adds to the report.
+#[derive(Default)]
+struct Gates {
+    lines: Vec<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_backend(
     name: &'static str,
     db: &BenchDb,
     bin: &Path,
     args: &Args,
+    config: &Config,
     rows: &mut Vec<Row>,
+    gates: &mut Gates,
 ) -> anyhow::Result<()> {
     let c = args.clients;
     let data_dir = tempfile::tempdir()?;
     println!("\n## {name}");
-    add_clerk(bin, &db.url, data_dir.path())?;
+    let pairs = interleave(intake_pairs(config));
+    let agencies = agencies_of(&pairs);
+    let procedures = {
+        let mut p: Vec<&str> = pairs.iter().map(|p| p.procedure.as_str()).collect();
+        p.sort_unstable();
+        p.dedup();
+        p.len()
+    };
+    let spread_note = format!(
+        "{} agencies × {procedures} procedures, {} pairs",
+        agencies.len(),
+        pairs.len()
+    );
+    if !agencies.iter().any(|a| a == AGENCY) {
+        bail!("{AGENCY} receives nothing in the spread");
+    }
+    let started = Instant::now();
+    for a in &agencies {
+        add_user(
+            bin,
+            &db.url,
+            data_dir.path(),
+            &Account::new("clerk", a),
+            false,
+        )?;
+    }
+    println!(
+        "{} clerks made with `motcua user add` in {:.1} s (one per agency of the spread: {spread_note})",
+        agencies.len(),
+        started.elapsed().as_secs_f64()
+    );
     let portal_secret = add_portal(bin, &db.url, data_dir.path())?;
     let server = Server::start(bin, &db.url, data_dir.path())?;
-    let token = login(server.addr)?;
+    let tokens = clerk_tokens(server.addr, &agencies)?;
+    let token = tokens[agencies.iter().position(|a| a == AGENCY).expect("checked")].clone();
     let portal = portal_token(server.addr, &portal_secret)?;
     println!(
         "server {} on {} (one process, RUST_LOG=warn)",
@@ -1043,8 +838,23 @@ fn run_backend(
         server.addr
     );
 
-    // 1. Intake over HTTP.
+    // 1. Intake over HTTP, spread over the catalogue: the headline.
     let warm = warmup_of(args.intakes, c, 200);
+    let spread = Spread {
+        pairs: &pairs,
+        agencies: &agencies,
+        tokens: vec![tokens.clone()],
+        addrs: vec![server.addr],
+        base: 0,
+    }
+    .run(c, warm, args.intakes);
+    println!(
+        "intake over HTTP spread over {spread_note}, {c} clients (warm-up {warm} excluded): {}",
+        spread.summary("dossiers")
+    );
+    report_errors("spread intake", &spread);
+
+    // 1a. The worst case: every intake at one agency, one procedure.
     let intake = run_batch(
         c,
         warm,
@@ -1070,12 +880,13 @@ fn run_backend(
         },
     );
     println!(
-        "intake over HTTP, {c} clients (warm-up {warm} excluded): {}",
+        "intake over HTTP at one agency ({AGENCY}, {PROCEDURE}), {c} clients (warm-up {warm} excluded): {}",
         intake.summary("dossiers")
     );
     report_errors("intake", &intake);
-    let pairs = intake.outputs.clone();
-    if pairs.is_empty() {
+    let mut pairs_out = spread.outputs.clone();
+    pairs_out.extend(intake.outputs.iter().cloned());
+    if pairs_out.is_empty() {
         bail!(
             "no dossier was received; server output:\n{}",
             server.output()
@@ -1113,14 +924,14 @@ fn run_backend(
         report_errors("portal submission", online);
     }
 
-    // 3. Public lookup over HTTP.
+    // 3. Public lookup over HTTP, over the codes of both intake measures.
     let lwarm = warmup_of(args.lookups, c, 2000);
     let connect = || {
         let mut cl = Client::new(server.addr);
         let _ = cl.connect();
         cl
     };
-    let lookup = run_batch(c, lwarm, args.lookups, connect, lookup_op(&pairs));
+    let lookup = run_batch(c, lwarm, args.lookups, connect, lookup_op(&pairs_out));
     println!(
         "public lookup over HTTP, {c} clients (warm-up {lwarm} excluded): {}",
         lookup.summary("lookups")
@@ -1128,7 +939,7 @@ fn run_backend(
     report_errors("lookup", &lookup);
 
     // 4. Lookup ceiling: the bare route, same body size, same client.
-    let (code, pin) = &pairs[0];
+    let (code, pin) = &intake.outputs.first().unwrap_or(&pairs_out[0]);
     let sample = Client::new(server.addr).request(
         "GET",
         &format!("/api/v1/public/dossiers/{code}?pin={pin}"),
@@ -1150,7 +961,7 @@ fn run_backend(
             let _ = cl.connect();
             cl
         },
-        lookup_op(&pairs),
+        lookup_op(&pairs_out),
     );
     drop(bare);
     println!(
@@ -1160,14 +971,8 @@ fn run_backend(
     report_errors("bare route", &ceiling);
 
     // Anything the server said at warn level or above.
-    let said = server.output();
+    server.print_output("server");
     drop(server);
-    if !said.trim().is_empty() {
-        println!("server output (RUST_LOG=warn):");
-        for l in strip_ansi(&said).lines().take(20) {
-            println!("  {l}");
-        }
-    }
 
     // 2. Intake ceiling: the same rows written directly, in this process.
     let config = Config::load(
@@ -1191,9 +996,70 @@ fn run_backend(
     report_errors("direct intake", &direct);
     drop(app);
 
+    // 5. PostgreSQL: the database's own ceiling for transactions of ten INSERTs.
+    let pgbench = if name == "PostgreSQL" {
+        let p = pgbench_ceiling(&db.url, c, args.pgbench_s)?;
+        println!(
+            "pgbench ceiling: {} transactions/s of 10 single-row INSERTs ({}{})",
+            thousands(p.tps),
+            p.how,
+            p.latency
+                .as_deref()
+                .map(|l| format!("; {l}"))
+                .unwrap_or_default()
+        );
+        let ratio = spread.rate() / p.tps;
+        let line = format!(
+            "{name}: spread intake / pgbench 10-row tps = {} / {} = {ratio:.2} (gate ≥ 0.5): {}",
+            thousands(spread.rate()),
+            thousands(p.tps),
+            pass(ratio >= 0.5)
+        );
+        println!("{line}");
+        gates.lines.push(line);
+        Some(p)
+    } else {
+        None
+    };
+    let pg_figure = |p: &PgbenchCeiling| {
+        format!(
+            "{} transactions/s ({}{})",
+            thousands(p.tps),
+            p.how,
+            p.latency
+                .as_deref()
+                .map(|l| format!("; {l}"))
+                .unwrap_or_default()
+        )
+    };
+
+    match &pgbench {
+        Some(p) => rows.push(Row {
+            backend: name,
+            measure: format!(
+                "**intake spread** over {spread_note}, {c} HTTP clients, 1 server process"
+            ),
+            figure: figure(&spread, "dossiers", ""),
+            ceiling: pg_figure(p),
+            ratio: format!("{:.0} %", 100.0 * spread.rate() / p.tps),
+        }),
+        None => rows.push(Row {
+            backend: name,
+            measure: format!(
+                "**intake spread** over {spread_note}, {c} HTTP clients, 1 server process"
+            ),
+            figure: figure(&spread, "dossiers", ""),
+            ceiling: figure(
+                &direct,
+                "dossiers",
+                "the one-agency direct-write ceiling below",
+            ),
+            ratio: format!("{:.0} %", 100.0 * spread.rate() / direct.rate()),
+        }),
+    }
     rows.push(Row {
         backend: name,
-        measure: format!("intake, {c} HTTP clients, 1 server process"),
+        measure: format!("intake at one agency (worst case), {c} HTTP clients, 1 server process"),
         figure: figure(&intake, "dossiers", ""),
         ceiling: figure(
             &direct,
@@ -1226,6 +1092,63 @@ fn run_backend(
         ),
         ratio: format!("{:.0} %", 100.0 * lookup.rate() / ceiling.rate()),
     });
+
+    // 6. PostgreSQL: 1, 2, 4… server processes on the one database.
+    if let Some(p) = &pgbench {
+        let mut totals: Vec<(usize, f64)> = Vec::new();
+        for (round, &n) in args.processes.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let servers: Vec<Server> = (0..n)
+                .map(|_| Server::start(bin, &db.url, data_dir.path()))
+                .collect::<anyhow::Result<_>>()?;
+            let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.addr).collect();
+            let tokens = addrs
+                .iter()
+                .map(|a| clerk_tokens(*a, &agencies))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let b = Spread {
+                pairs: &pairs,
+                agencies: &agencies,
+                tokens,
+                addrs,
+                base: (round + 1) * (args.intakes + warm),
+            }
+            .run(c, warm, args.intakes);
+            println!(
+                "intake spread over {n} server process(es), {c} clients round-robin (warm-up {warm} excluded): {}",
+                b.summary("dossiers")
+            );
+            report_errors(&format!("{n}-process intake"), &b);
+            for (k, s) in servers.iter().enumerate() {
+                s.print_output(&format!("server {}/{n}", k + 1));
+            }
+            drop(servers);
+            rows.push(Row {
+                backend: name,
+                measure: format!(
+                    "intake spread, {c} HTTP clients round-robin over **{n} server process{}** on one database",
+                    if n == 1 { "" } else { "es" }
+                ),
+                figure: figure(&b, "dossiers", ""),
+                ceiling: format!("{} transactions/s (pgbench above)", thousands(p.tps)),
+                ratio: format!("{:.0} %", 100.0 * b.rate() / p.tps),
+            });
+            totals.push((n, b.rate()));
+        }
+        let of = |n: usize| totals.iter().find(|(k, _)| *k == n).map(|(_, r)| *r);
+        if let (Some(one), Some(two)) = (of(1), of(2)) {
+            let line = format!(
+                "{name}: total intake with 2 server processes {} ≥ with 1 {}: {}",
+                thousands(two),
+                thousands(one),
+                pass(two >= one)
+            );
+            println!("{line}");
+            gates.lines.push(line);
+        }
+    }
     Ok(())
 }
 
@@ -1250,7 +1173,7 @@ fn real_main() -> anyhow::Result<()> {
     if !Path::new("config/default.toml").exists() {
         bail!("run the bench from the crate root (config/ and forms/ are read from there)");
     }
-    let bin = server_binary(&args)?;
+    let bin = server_binary(args.server_bin.as_deref(), args.allow_stale_binary)?;
     let pg_url = std::env::var("MOTCUA_BENCH_PG_URL")
         .or_else(|_| std::env::var("MOTCUA_TEST_PG_URL"))
         .ok()
@@ -1265,15 +1188,32 @@ fn real_main() -> anyhow::Result<()> {
             "PostgreSQL needs MOTCUA_BENCH_PG_URL or MOTCUA_TEST_PG_URL (or pass --backend sqlite)"
         );
     }
+    // The catalogue as the server reads it, for the spread's (agency, procedure) pairs.
+    let config = Config::load(
+        Path::new("config"),
+        &Overrides {
+            secret: Some(SECRET.into()),
+            ..Overrides::default()
+        },
+    )
+    .map_err(|e| anyhow!("config: {e}"))?;
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("# motcua bench");
     println!(
-        "{} UTC; {cores} CPU cores; --intakes {} --lookups {} --clients {}; server {}",
+        "{} UTC; {cores} CPU cores, load average {}; --intakes {} --lookups {} --clients {} --pgbench-s {} --processes {:?}; server {}",
         Utc::now().format("%Y-%m-%d %H:%M"),
+        common::load_average(),
         args.intakes,
         args.lookups,
         args.clients,
+        args.pgbench_s,
+        args.processes,
         bin.display()
+    );
+    println!(
+        "catalogue: {} agencies, {} procedures (config/)",
+        config.agencies.agencies.len(),
+        config.catalogue.len()
     );
     if let Some(u) = &pg_url {
         if backends.contains(&"PostgreSQL") {
@@ -1281,12 +1221,13 @@ fn real_main() -> anyhow::Result<()> {
         }
     }
     let mut rows = Vec::new();
+    let mut gates = Gates::default();
     for b in backends {
         let db = match b {
             "SQLite" => BenchDb::sqlite()?,
             _ => BenchDb::postgres(pg_url.as_deref().expect("checked"))?,
         };
-        run_backend(b, &db, &bin, &args, &mut rows)?;
+        run_backend(b, &db, &bin, &args, &config, &mut rows, &mut gates)?;
     }
     println!();
     println!("| backend | measure | figure | ceiling | ratio |");
@@ -1297,5 +1238,12 @@ fn real_main() -> anyhow::Result<()> {
             r.backend, r.measure, r.figure, r.ceiling, r.ratio
         );
     }
+    if !gates.lines.is_empty() {
+        println!();
+        for l in &gates.lines {
+            println!("- {l}");
+        }
+    }
+    println!("\nload average at the end: {}", common::load_average());
     Ok(())
 }
