@@ -14,7 +14,7 @@ db="motcua_points_$$"
 base=${admin%/*}
 url="$base/$db"
 psql "$admin" -qAtc "CREATE DATABASE $db"
-trap 'psql "$admin" -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null' EXIT
+trap 'psql "$admin" -qAtc "DROP DATABASE IF EXISTS $db" >/dev/null' EXIT
 psql "$url" -q <<'SQL'
 CREATE TABLE filler (id BIGSERIAL PRIMARY KEY, k INT NOT NULL, v TEXT NOT NULL);
 -- the old audit head (one row) and the new per-entity heads
