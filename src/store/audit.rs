@@ -92,6 +92,50 @@ struct NewAuditRow<'a> {
     stream_seq: i64,
 }
 
+impl<'a> NewAuditRow<'a> {
+    /// What its hash covers.
+    fn hashed(&self) -> HashedFields<'a> {
+        HashedFields {
+            prev_hash: self.prev_hash,
+            stream: self.stream,
+            stream_seq: self.stream_seq,
+            at: self.at,
+            actor: self.actor,
+            role: self.role,
+            address: self.address,
+            action: self.action,
+            entity: self.entity,
+            entity_id: self.entity_id,
+            detail: self.detail,
+        }
+    }
+
+    /// The record `e` would be at place `seq` after `prev_hash` in `stream`, unhashed.
+    fn of(
+        e: &'a AuditEntry<'a>,
+        stream: &'a str,
+        seq: i64,
+        prev_hash: &'a str,
+        detail: &'a str,
+    ) -> NewAuditRow<'a> {
+        NewAuditRow {
+            id: None,
+            at: e.at,
+            actor: &e.actor.username,
+            role: &e.actor.role,
+            address: e.actor.address.as_deref(),
+            action: e.action,
+            entity: e.entity,
+            entity_id: e.entity_id,
+            detail,
+            prev_hash,
+            hash: "",
+            stream,
+            stream_seq: seq,
+        }
+    }
+}
+
 /// The stream of an entity's records.
 pub fn stream_of(entity: &str, entity_id: &str) -> String {
     format!("{entity}:{entity_id}")
@@ -243,35 +287,9 @@ pub fn append(conn: &mut DbConnection, e: AuditEntry<'_>) -> StoreResult<i64> {
             .get_result(c)?,
     };
     let detail = e.detail.to_string();
-    let seq = last_seq + 1;
-    let hash = fields_hash(&HashedFields {
-        prev_hash: &last_hash,
-        stream: &stream,
-        stream_seq: seq,
-        at: e.at,
-        actor: &e.actor.username,
-        role: &e.actor.role,
-        address: e.actor.address.as_deref(),
-        action: e.action,
-        entity: e.entity,
-        entity_id: e.entity_id,
-        detail: &detail,
-    });
-    let mut row = NewAuditRow {
-        id: None,
-        at: e.at,
-        actor: &e.actor.username,
-        role: &e.actor.role,
-        address: e.actor.address.as_deref(),
-        action: e.action,
-        entity: e.entity,
-        entity_id: e.entity_id,
-        detail: &detail,
-        prev_hash: &last_hash,
-        hash: &hash,
-        stream: &stream,
-        stream_seq: seq,
-    };
+    let mut row = NewAuditRow::of(&e, &stream, last_seq + 1, &last_hash, &detail);
+    let hash = fields_hash(&row.hashed());
+    row.hash = &hash;
     let id = match conn {
         DbConnection::Postgresql(c) => diesel::insert_into(audit_log::table)
             .values(&row)
@@ -292,7 +310,7 @@ pub fn append(conn: &mut DbConnection, e: AuditEntry<'_>) -> StoreResult<i64> {
     };
     diesel::update(audit_streams::table.find(&stream))
         .set((
-            audit_streams::last_seq.eq(seq),
+            audit_streams::last_seq.eq(row.stream_seq),
             audit_streams::last_hash.eq(&hash),
         ))
         .execute(conn)?;
@@ -308,19 +326,7 @@ pub fn append_first(conn: &mut DbConnection, e: AuditEntry<'_>) -> StoreResult<i
     };
     let stream = stream_of(e.entity, e.entity_id);
     let detail = e.detail.to_string();
-    let hash = fields_hash(&HashedFields {
-        prev_hash: GENESIS,
-        stream: &stream,
-        stream_seq: 1,
-        at: e.at,
-        actor: &e.actor.username,
-        role: &e.actor.role,
-        address: e.actor.address.as_deref(),
-        action: e.action,
-        entity: e.entity,
-        entity_id: e.entity_id,
-        detail: &detail,
-    });
+    let hash = fields_hash(&NewAuditRow::of(&e, &stream, 1, GENESIS, &detail).hashed());
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = BigInt)]

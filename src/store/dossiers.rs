@@ -742,18 +742,23 @@ pub fn insert_dossier(
         .iter()
         .flat_map(|a| name_keys(dossier, a))
         .collect();
-    // One statement per table on PostgreSQL (each is a round trip); SQLite takes the
-    // rows one by one when one carries a default (`reuse_document_id`), in process.
-    match conn {
-        DbConnection::Postgresql(c) => {
+    macro_rules! holds {
+        ($c:expr) => {{
             diesel::insert_into(dossier_agencies::table)
                 .values(&held)
-                .execute(c)?;
+                .execute($c)?;
             if !keys.is_empty() {
                 diesel::insert_into(dossier_name_keys::table)
                     .values(&keys)
-                    .execute(c)?;
+                    .execute($c)?;
             }
+        }};
+    }
+    // One statement per table on PostgreSQL (each is a round trip); SQLite takes the
+    // papers one by one (a row with a default, `reuse_document_id`), in process.
+    match conn {
+        DbConnection::Postgresql(c) => {
+            holds!(c);
             if !papers.is_empty() {
                 diesel::insert_into(dossier_papers::table)
                     .values(papers)
@@ -761,14 +766,7 @@ pub fn insert_dossier(
             }
         }
         DbConnection::Sqlite(c) => {
-            diesel::insert_into(dossier_agencies::table)
-                .values(&held)
-                .execute(c)?;
-            if !keys.is_empty() {
-                diesel::insert_into(dossier_name_keys::table)
-                    .values(&keys)
-                    .execute(c)?;
-            }
+            holds!(c);
             for p in papers {
                 diesel::insert_into(dossier_papers::table)
                     .values(p)
