@@ -1859,43 +1859,93 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<Vec<(DossierRow, ProgressRow)>> {
+        // What waits here is the union of three kinds, each read through its own index:
+        // handled here in one of `statuses` (`dossiers_current`), pending hand-over to
+        // here (`dossier_progress_pending`), and supplements past their wait at this
+        // desk. One query with their OR across the two tables read every dossier of the
+        // province (1.3 s at a million). Each kind gives its first `offset + limit`
+        // lines in queue order; the page is cut from their merge, then read whole.
         let mut conn = self.conn()?;
-        let mut q = dossiers::table
-            .inner_join(dossier_progress::table)
-            .filter(
-                dossiers::current_agency
-                    .eq(agency)
-                    .and(dossiers::status.eq_any(statuses))
-                    .or(dossier_progress::pending_handover.eq(agency)),
-            )
-            .into_boxed();
+        let pg = matches!(&*conn, DbConnection::Postgresql(_));
+        let want = offset.saturating_add(limit);
+        let code_order = if pg {
+            "dossiers.code COLLATE \"C\""
+        } else {
+            "dossiers.code"
+        };
+        type Key = (String, Option<NaiveDateTime>, Option<NaiveDateTime>);
+        let mut keys: Vec<Key> = Vec::new();
+        macro_rules! part {
+            ($filter:expr) => {{
+                let mut q = dossiers::table
+                    .inner_join(dossier_progress::table)
+                    .filter($filter)
+                    .into_boxed();
+                if let Some(p) = procedure {
+                    q = q.filter(dossiers::procedure_code.eq(p));
+                }
+                if let Some(a) = assignee {
+                    q = q.filter(dossier_progress::assignee.eq(a));
+                }
+                let got: Vec<Key> = q
+                    .order((
+                        diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
+                            "COALESCE(dossiers.due_at, dossier_progress.acknowledge_by)",
+                        )
+                        .asc(),
+                        // Byte order on both backends, as the merge below.
+                        diesel::dsl::sql::<diesel::sql_types::Text>(code_order).asc(),
+                    ))
+                    .limit(want)
+                    .select((
+                        dossiers::code,
+                        dossiers::due_at,
+                        dossier_progress::acknowledge_by,
+                    ))
+                    .load(&mut *conn)?;
+                keys.extend(got);
+            }};
+        }
+        part!(dossiers::current_agency
+            .eq(agency)
+            .and(dossiers::status.eq_any(statuses)));
+        part!(dossier_progress::pending_handover.eq(agency));
         for (rule_set, before) in to_close {
-            q = q.or_filter(
-                dossiers::receiving_agency
-                    .eq(agency)
-                    .and(dossiers::status.eq("supplement_requested"))
-                    .and(dossiers::rule_set.eq(rule_set.clone()))
-                    .and(dossier_progress::clock_stopped_at.lt(*before)),
-            );
+            part!(dossiers::receiving_agency
+                .eq(agency)
+                .and(dossiers::status.eq("supplement_requested"))
+                .and(dossiers::rule_set.eq(rule_set.clone()))
+                .and(dossier_progress::clock_stopped_at.lt(*before)));
         }
-        if let Some(p) = procedure {
-            q = q.filter(dossiers::procedure_code.eq(p));
+        // Soonest first: the due moment, or for an online submission the desk's limit;
+        // without either, last on PostgreSQL and first on SQLite (as their ORDER BY).
+        let order = |(code, due, ack): &Key| {
+            let at = due.or(*ack);
+            (at.is_none() == pg, at, code.clone())
+        };
+        keys.sort_by_key(order);
+        keys.dedup_by(|a, b| a.0 == b.0);
+        let page: Vec<String> = keys
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(0))
+            .map(|k| k.0)
+            .collect();
+        if page.is_empty() {
+            return Ok(Vec::new());
         }
-        if let Some(a) = assignee {
-            q = q.filter(dossier_progress::assignee.eq(a));
-        }
-        // Soonest first: the due moment, or for an online submission the desk's limit.
-        Ok(q.order((
-            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
-                "COALESCE(dossiers.due_at, dossier_progress.acknowledge_by)",
-            )
-            .asc(),
-            dossiers::code.asc(),
-        ))
-        .limit(limit)
-        .offset(offset)
-        .select((DossierRow::as_select(), ProgressRow::as_select()))
-        .load(&mut *conn)?)
+        let mut rows: Vec<(DossierRow, ProgressRow)> = dossiers::table
+            .inner_join(dossier_progress::table)
+            .filter(dossiers::code.eq_any(&page))
+            .select((DossierRow::as_select(), ProgressRow::as_select()))
+            .load(&mut *conn)?;
+        let place: std::collections::HashMap<&str, usize> = page
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        rows.sort_by_key(|(d, _)| place.get(d.code.as_str()).copied());
+        Ok(rows)
     }
 
     /// One tab of the work queue of `agency` (`/hang-doi`): its page, soonest due first
