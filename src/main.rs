@@ -618,8 +618,16 @@ fn audit_verify(config: &Config) -> anyhow::Result<bool> {
     }
     let keys = motcua::app::Keys::derive(&secret);
     let report = store.verify_audit_chain(&keys.audit)?;
-    for p in &report.problems {
-        println!("bản ghi {}: {}", p.id, p.problem);
+    // The verdict first (scripts read the first line), then what it rests on.
+    if report.problems.is_empty() {
+        println!(
+            "ok: {} bản ghi nhật ký, chuỗi băm toàn vẹn; {} điểm niêm phong đúng chữ ký",
+            report.records, report.checkpoints
+        );
+    } else {
+        for p in &report.problems {
+            println!("bản ghi {}: {}", p.id, p.problem);
+        }
     }
     match &report.last_checkpoint {
         Some(c) => println!(
@@ -640,10 +648,6 @@ fn audit_verify(config: &Config) -> anyhow::Result<bool> {
         );
     }
     if report.problems.is_empty() {
-        println!(
-            "ok: {} bản ghi nhật ký, chuỗi băm toàn vẹn; {} điểm niêm phong đúng chữ ký",
-            report.records, report.checkpoints
-        );
         Ok(true)
     } else {
         println!(

@@ -1888,14 +1888,18 @@ impl Store {
                     q = q.filter(dossier_progress::assignee.eq(a));
                 }
                 let got: Vec<Key> = q
-                    .order((
-                        diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
-                            "COALESCE(dossiers.due_at, dossier_progress.acknowledge_by)",
-                        )
-                        .asc(),
-                        // Byte order on both backends, as the merge below.
-                        diesel::dsl::sql::<diesel::sql_types::Text>(code_order).asc(),
-                    ))
+                    .order(
+                        (
+                            diesel::dsl::sql::<
+                                diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
+                            >(
+                                "COALESCE(dossiers.due_at, dossier_progress.acknowledge_by)"
+                            )
+                            .asc(),
+                            // Byte order on both backends, as the merge below.
+                            diesel::dsl::sql::<diesel::sql_types::Text>(code_order).asc(),
+                        ),
+                    )
                     .limit(want)
                     .select((
                         dossiers::code,
