@@ -1910,9 +1910,37 @@ impl Store {
                 keys.extend(got);
             }};
         }
-        part!(dossiers::current_agency
-            .eq(agency)
-            .and(dossiers::status.eq_any(statuses)));
+        if assignee.is_none() {
+            // Handled here with a due moment: its key is on the dossier's own index
+            // (`dossiers_current`), no progress row to join (a join read the whole
+            // progress table: 190 ms a page at a million dossiers).
+            let mut q = dossiers::table
+                .filter(dossiers::current_agency.eq(agency))
+                .filter(dossiers::status.eq_any(statuses))
+                .filter(dossiers::due_at.is_not_null())
+                .into_boxed();
+            if let Some(p) = procedure {
+                q = q.filter(dossiers::procedure_code.eq(p));
+            }
+            let got: Vec<(String, Option<NaiveDateTime>)> = q
+                .order((
+                    dossiers::due_at.asc(),
+                    diesel::dsl::sql::<diesel::sql_types::Text>(code_order).asc(),
+                ))
+                .limit(want)
+                .select((dossiers::code, dossiers::due_at))
+                .load(&mut *conn)?;
+            keys.extend(got.into_iter().map(|(c, d)| (c, d, None)));
+            // The others (an online submission waits with the desk's limit).
+            part!(dossiers::current_agency
+                .eq(agency)
+                .and(dossiers::status.eq_any(statuses))
+                .and(dossiers::due_at.is_null()));
+        } else {
+            part!(dossiers::current_agency
+                .eq(agency)
+                .and(dossiers::status.eq_any(statuses)));
+        }
         part!(dossier_progress::pending_handover.eq(agency));
         for (rule_set, before) in to_close {
             part!(dossiers::receiving_agency
