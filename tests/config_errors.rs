@@ -461,3 +461,25 @@ fn the_digest_time_and_horizon_are_checked() {
     assert_eq!(c.settings.digest_at.format("%H:%M").to_string(), "06:45");
     assert_eq!(c.settings.digest_due_within_days, 2);
 }
+
+#[test]
+fn an_audit_checkpoint_interval_out_of_range_is_refused() {
+    let (_tmp, dir) = config_copy();
+    let f = dir.join("default.toml");
+    for bad in ["checkpoint_interval_s = 0", "checkpoint_interval_s = 3600"] {
+        edit(&f, "checkpoint_interval_s = 2", bad);
+        let err = load(&dir).unwrap_err();
+        assert_eq!(err.key, "audit.checkpoint_interval_s", "{err}");
+        assert!(err.to_string().contains("phải từ 1 đến 60 giây"), "{err}");
+        edit(&f, bad, "checkpoint_interval_s = 2");
+    }
+    edit(&f, "seal_batch = 20000", "seal_batch = 5");
+    let err = load(&dir).unwrap_err();
+    assert_eq!(err.key, "audit.seal_batch", "{err}");
+    edit(&f, "seal_batch = 5", "seal_batch = 500");
+    let s = load(&dir).unwrap().settings;
+    assert_eq!(
+        (s.audit_checkpoint_interval_s, s.audit_seal_batch),
+        (2, 500)
+    );
+}

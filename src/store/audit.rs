@@ -404,16 +404,7 @@ impl super::Store {
         self.write(None, |conn| -> StoreResult<Option<Checkpoint>> {
             let candidates: Vec<Unsealed> = match conn {
                 DbConnection::Postgresql(c) => {
-                    #[derive(QueryableByName)]
-                    struct Got {
-                        #[diesel(sql_type = diesel::sql_types::Bool)]
-                        got: bool,
-                    }
-                    let Got { got } = diesel::sql_query(format!(
-                        "SELECT pg_try_advisory_xact_lock({SEAL_LOCK}) AS got"
-                    ))
-                    .get_result(c)?;
-                    if !got {
+                    if !super::try_xact_lock(c, SEAL_LOCK)? {
                         return Ok(None);
                     }
                     // What this statement sees committed and unsealed. A transaction

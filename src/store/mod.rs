@@ -317,6 +317,21 @@ pub struct Store {
 }
 
 /// Advisory lock keys (PostgreSQL) for commands that must not run twice at once.
+/// Takes the transaction-level advisory lock `key` if free (PostgreSQL): false when
+/// another session holds it — the caller leaves the work to that one.
+pub(crate) fn try_xact_lock(c: &mut diesel::PgConnection, key: i64) -> diesel::QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Got {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        got: bool,
+    }
+    let Got { got } = diesel::RunQueryDsl::get_result(
+        diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({key}) AS got")),
+        c,
+    )?;
+    Ok(got)
+}
+
 pub mod locks {
     pub const MIGRATE: i64 = 0x6d6f_7463_7561_0001;
     pub const CATALOGUE: i64 = 0x6d6f_7463_7561_0002;

@@ -248,16 +248,7 @@ impl Store {
         self.write(None, |conn| -> StoreResult<u64> {
             match conn {
                 DbConnection::Postgresql(c) => {
-                    #[derive(diesel::QueryableByName)]
-                    struct Got {
-                        #[diesel(sql_type = diesel::sql_types::Bool)]
-                        got: bool,
-                    }
-                    let Got { got } = diesel::sql_query(format!(
-                        "SELECT pg_try_advisory_xact_lock({COMPACT_LOCK}) AS got"
-                    ))
-                    .get_result(c)?;
-                    if !got {
+                    if !super::try_xact_lock(c, COMPACT_LOCK)? {
                         return Ok(0);
                     }
                     // Deletes what this statement sees (committed deltas); those of
