@@ -641,7 +641,22 @@ impl App {
             Status::Submitted
         };
         let receipt = self.store.write(None, |conn| {
-            let seq = dossiers::next_sequence(conn, &sequence_agency, &day_scope)?;
+            // A counter intake takes its code and its tracking book's line together, the
+            // code first (one round trip on PostgreSQL; the rows stay locked until commit).
+            let (seq, book_line) = match &plan {
+                Some(plan) => {
+                    let (seq, line) = dossiers::next_two_sequences(
+                        conn,
+                        (&sequence_agency, &day_scope),
+                        (&receiving.code, &book_scope(plan)),
+                    )?;
+                    (seq, Some(line))
+                }
+                None => (
+                    dossiers::next_sequence(conn, &sequence_agency, &day_scope)?,
+                    None,
+                ),
+            };
             let code = self.settings.dossier_code.format(
                 &code_agency,
                 &receiving.code,
@@ -687,7 +702,8 @@ impl App {
             progress.yields_document = procedure.result_document.is_some();
             let mut step_rows = Vec::new();
             if let Some(plan) = &plan {
-                step_rows = self.apply_receipt(conn, &mut row, &mut progress, plan, false)?;
+                step_rows =
+                    self.apply_receipt(conn, &mut row, &mut progress, plan, false, book_line)?;
             } else {
                 progress.submitted_at = Some(received);
                 progress.acknowledge_by = acknowledge_by.map(|t| to_db(t.with_timezone(&Utc)));
@@ -728,14 +744,52 @@ impl App {
                 status_after: status.as_str().into(),
                 payload: payload.to_string(),
             };
-            dossiers::insert_dossier(conn, &row, &progress, &paper_rows, &step_rows, &event)?;
-            self.notify_event(conn, &row, &event.kind, 1, &payload, now)?;
+            // Its rows in one go (one statement on PostgreSQL, `store::new_dossier`):
+            // the rollup as received, the messages of its first event and the first
+            // record of its audit stream.
+            let messages = self.event_messages(&row, &event.kind, 1, &payload, now);
+            let rollup = self.rollup_changes(None, (&row, &progress));
+            crate::store::new_dossier::insert(
+                conn,
+                &crate::store::new_dossier::NewDossier {
+                    dossier: &row,
+                    progress: &progress,
+                    papers: &paper_rows,
+                    steps: &step_rows,
+                    event: &event,
+                    outbox: &messages,
+                    rollup: &rollup,
+                    // The dossier is new: the first record of its stream.
+                    audit: AuditEntry {
+                        actor: &actor,
+                        at: received,
+                        action: if plan.is_some() {
+                            "dossier.receive"
+                        } else {
+                            "dossier.submit"
+                        },
+                        entity: "dossier",
+                        entity_id: &code,
+                        detail: json!({
+                            "procedure": version.procedure_code,
+                            "procedure_version": version.version,
+                            "channel": channel.as_str(),
+                            "papers": paper_rows.len(),
+                            "reused": reuse.iter().flatten().collect::<Vec<_>>(),
+                            "due_at": plan.as_ref().map(|p| p.due.to_rfc3339()),
+                            "acknowledge_by": acknowledge_by.map(|t| t.to_rfc3339()),
+                        }),
+                    },
+                },
+            )?;
             if reuse.iter().any(Option::is_some) {
+                // Reused documents may make it digitised: the rollup learns the change.
+                let before = progress.clone();
                 let dg = crate::store::documents::refresh_digitisation(conn, &code)?;
                 progress.digitised = dg.digitised;
                 progress.reused = dg.reused;
+                self.roll(conn, Some((&row, &before)), (&row, &progress))?;
             }
-            self.roll(conn, None, (&row, &progress))?;
             if let Some(by) = acknowledge_by {
                 self.record_act(
                     conn,
@@ -748,30 +802,6 @@ impl App {
                     false,
                 )?;
             }
-            // The dossier is new: the first record of its stream.
-            audit::append_first(
-                conn,
-                AuditEntry {
-                    actor: &actor,
-                    at: received,
-                    action: if plan.is_some() {
-                        "dossier.receive"
-                    } else {
-                        "dossier.submit"
-                    },
-                    entity: "dossier",
-                    entity_id: &code,
-                    detail: json!({
-                        "procedure": version.procedure_code,
-                        "procedure_version": version.version,
-                        "channel": channel.as_str(),
-                        "papers": paper_rows.len(),
-                        "reused": reuse.iter().flatten().collect::<Vec<_>>(),
-                        "due_at": plan.as_ref().map(|p| p.due.to_rfc3339()),
-                        "acknowledge_by": acknowledge_by.map(|t| t.to_rfc3339()),
-                    }),
-                },
-            )?;
             let receipt = Receipt {
                 code: code.clone(),
                 pin: pin.clone(),
@@ -859,7 +889,8 @@ impl App {
     /// transaction: received now, due, its tracking-book line, the route's steps (returned,
     /// to be inserted), the first due moment and the supplement limit. `stored`: the
     /// dossier's rows exist already (an online submission received officially), so the
-    /// search's tables learn the moment of receipt too.
+    /// search's tables learn the moment of receipt too. `book_line`: the line already
+    /// taken with the dossier's code (a counter intake); none takes it here.
     pub fn apply_receipt(
         &self,
         conn: &mut crate::store::DbConnection,
@@ -867,16 +898,15 @@ impl App {
         progress: &mut dossiers::ProgressRow,
         plan: &ReceiptPlan,
         stored: bool,
+        book_line: Option<i64>,
     ) -> Result<Vec<dossiers::StepRow>, StoreError> {
         let at = to_db(plan.at.with_timezone(&Utc));
         let due = to_db(plan.due.with_timezone(&Utc));
-        let year = plan.at.year();
-        row.book_line = Some(dossiers::next_sequence(
-            conn,
-            &row.receiving_agency,
-            &format!("y:{year}"),
-        )?);
-        row.book_volume = Some(year);
+        row.book_line = Some(match book_line {
+            Some(line) => line,
+            None => dossiers::next_sequence(conn, &row.receiving_agency, &book_scope(plan))?,
+        });
+        row.book_volume = Some(plan.at.year());
         row.status = Status::Received.as_str().into();
         row.rule_set = plan.rule_set.clone();
         row.received_at = Some(at);
@@ -1503,4 +1533,10 @@ impl App {
         self.record_outcome(caller, &outcome, channel)?;
         Ok(outcome)
     }
+}
+
+/// The sequence of the tracking book's lines (*sổ theo dõi*) a receipt at `plan` takes a
+/// line of: one per receiving agency and year.
+fn book_scope(plan: &ReceiptPlan) -> String {
+    format!("y:{}", plan.at.year())
 }

@@ -71,35 +71,37 @@ fn write_row(
     agency_code: Option<String>,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
+    outbox::insert(conn, &outbox_row(message, agency_code, now))
+}
+
+/// The outbox row of `message`, counted for `agency_code`.
+fn outbox_row(message: &Outgoing, agency_code: Option<String>, now: DateTime<Utc>) -> NewOutboxRow {
     let to = message
         .to
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let digest = Sha256::digest(message.key.as_bytes());
-    outbox::insert(
-        conn,
-        &NewOutboxRow {
-            message_key: message.key.clone(),
-            template: message.template.clone(),
-            channel: "email".into(),
-            recipient: to.map(str::to_string),
-            dossier_code: message.dossier_code.clone(),
-            agency_code,
-            vars: serde_json::to_string(&message.vars).unwrap_or_else(|_| "{}".into()),
-            state: if to.is_some() {
-                "pending"
-            } else {
-                "unreachable"
-            }
-            .into(),
-            attempts: 0,
-            next_attempt_at: to_db(now),
-            // The local part of the Message-ID: the same on every attempt.
-            message_id: hex::encode(&digest[..16]),
-            created_at: to_db(now),
-        },
-    )
+    NewOutboxRow {
+        message_key: message.key.clone(),
+        template: message.template.clone(),
+        channel: "email".into(),
+        recipient: to.map(str::to_string),
+        dossier_code: message.dossier_code.clone(),
+        agency_code,
+        vars: serde_json::to_string(&message.vars).unwrap_or_else(|_| "{}".into()),
+        state: if to.is_some() {
+            "pending"
+        } else {
+            "unreachable"
+        }
+        .into(),
+        attempts: 0,
+        next_attempt_at: to_db(now),
+        // The local part of the Message-ID: the same on every attempt.
+        message_id: hex::encode(&digest[..16]),
+        created_at: to_db(now),
+    }
 }
 
 /// The variables of a dossier's messages (the templates of
@@ -320,27 +322,44 @@ impl App {
         data: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
+        for m in self.event_messages(row, kind, seq, data, now) {
+            outbox::insert(conn, &m)?;
+        }
+        Ok(())
+    }
+
+    /// The outbox rows event `kind` (number `seq`) of dossier `row` sends, not yet written
+    /// (a new dossier writes them with its other rows, `store::new_dossier`).
+    pub(crate) fn event_messages(
+        &self,
+        row: &DossierRow,
+        kind: &str,
+        seq: i32,
+        data: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Vec<NewOutboxRow> {
         let at_desk = row.current_agency == row.receiving_agency;
         let templates = templates_for(kind, &row.status, at_desk);
         if templates.is_empty() {
-            return Ok(());
+            return Vec::new();
         }
         let vars = self.dossier_vars(row, data);
-        for template in templates {
-            write_row(
-                conn,
-                &Outgoing {
-                    template: (*template).into(),
-                    to: row.applicant_email.clone(),
-                    dossier_code: Some(row.code.clone()),
-                    key: message_key(&row.code, seq, template),
-                    vars: vars.clone(),
-                },
-                Some(row.receiving_agency.clone()),
-                now,
-            )?;
-        }
-        Ok(())
+        templates
+            .iter()
+            .map(|template| {
+                outbox_row(
+                    &Outgoing {
+                        template: (*template).into(),
+                        to: row.applicant_email.clone(),
+                        dossier_code: Some(row.code.clone()),
+                        key: message_key(&row.code, seq, template),
+                        vars: vars.clone(),
+                    },
+                    Some(row.receiving_agency.clone()),
+                    now,
+                )
+            })
+            .collect()
     }
 
     /// The variables every dossier message may use ([`DOSSIER_VARS`]). Never the pin nor

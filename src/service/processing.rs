@@ -954,7 +954,7 @@ impl App {
                     Ok(p) => p,
                     Err(e) => return Ok(Err(e)),
                 };
-                steps = self.apply_receipt(conn, &mut row, &mut progress, &plan, true)?;
+                steps = self.apply_receipt(conn, &mut row, &mut progress, &plan, true, None)?;
                 data["received_at"] = json!(at.to_rfc3339());
                 data["due_at"] = json!(plan.due.to_rfc3339());
                 data["rule_set"] = json!(plan.rule_set);

@@ -269,14 +269,37 @@ impl App {
             &crate::store::dossiers::ProgressRow,
         ),
     ) -> Result<(), crate::store::StoreError> {
+        let changes = self.rollup_changes(before, after);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        crate::store::reports::apply_rollup(conn, &changes)
+    }
+
+    /// What [`App::roll`] writes, not yet written (a new dossier writes it with its other
+    /// rows, `store::new_dossier`).
+    pub fn rollup_changes(
+        &self,
+        before: Option<(
+            &crate::store::dossiers::DossierRow,
+            &crate::store::dossiers::ProgressRow,
+        )>,
+        after: (
+            &crate::store::dossiers::DossierRow,
+            &crate::store::dossiers::ProgressRow,
+        ),
+    ) -> Vec<(
+        crate::core::indicators::RollupKey,
+        crate::core::indicators::Column,
+        i64,
+    )> {
         let offset = self.settings.offset;
         let b = before.and_then(|(d, p)| facts_of(d, p, String::new()));
         let Some(a) = facts_of(after.0, after.1, String::new()) else {
             // Not received yet: nothing counts but its acts.
-            return Ok(());
+            return Vec::new();
         };
-        let changes = crate::core::indicators::rollup_delta(b.as_ref(), &a, offset);
-        crate::store::reports::apply_rollup(conn, &changes)
+        crate::core::indicators::rollup_delta(b.as_ref(), &a, offset)
     }
 
     fn group(

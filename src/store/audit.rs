@@ -357,6 +357,28 @@ pub fn append_first(conn: &mut DbConnection, e: AuditEntry<'_>) -> StoreResult<i
     }
 }
 
+/// The first record of a new entity's stream, hashed, as the JSON object the new
+/// dossier's one statement writes (`store::new_dossier`): `stream`, `hash`, `at` (to the
+/// microsecond, as hashed), `actor`, `role`, `address`, `action`, `entity`, `entity_id`,
+/// `detail`. Its `prev_hash` is [`GENESIS`] and its place 1.
+pub(crate) fn first_record_json(e: &AuditEntry<'_>) -> serde_json::Value {
+    let stream = stream_of(e.entity, e.entity_id);
+    let detail = e.detail.to_string();
+    let hash = fields_hash(&NewAuditRow::of(e, &stream, 1, GENESIS, &detail).hashed());
+    serde_json::json!({
+        "stream": stream,
+        "hash": hash,
+        "at": e.at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        "actor": e.actor.username,
+        "role": e.actor.role,
+        "address": e.actor.address,
+        "action": e.action,
+        "entity": e.entity,
+        "entity_id": e.entity_id,
+        "detail": detail,
+    })
+}
+
 /// A break in the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainProblem {

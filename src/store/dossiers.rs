@@ -10,7 +10,7 @@ use super::schema::{
 };
 use super::{DbConnection, Store, StoreResult};
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = dossiers)]
 pub struct DossierRow {
     pub code: String,
@@ -33,13 +33,17 @@ pub struct DossierRow {
     pub note: Option<String>,
     pub pin_hash: String,
     /// The official receipt (*tiếp nhận*): none while an online submission waits for it.
+    #[serde(serialize_with = "super::micros::opt")]
     pub received_at: Option<NaiveDateTime>,
     /// The statutory due moment: none until the official receipt.
+    #[serde(serialize_with = "super::micros::opt")]
     pub due_at: Option<NaiveDateTime>,
     pub time_amount: i32,
     pub time_unit: String,
     pub time_cutoff: Option<String>,
+    #[serde(serialize_with = "super::micros::opt")]
     pub reappointed_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "super::micros::opt")]
     pub finished_at: Option<NaiveDateTime>,
     pub outcome: Option<String>,
     pub result_ready: bool,
@@ -47,17 +51,21 @@ pub struct DossierRow {
     /// The tracking book's volume (year) and line, given at the official receipt.
     pub book_volume: Option<i32>,
     pub book_line: Option<i64>,
+    #[serde(serialize_with = "super::micros::one")]
     pub updated_at: NaiveDateTime,
 }
 
 /// The processing state the events lead to, beside the dossier row.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize,
+)]
 #[diesel(table_name = dossier_progress)]
 #[diesel(treat_none_as_null = true)]
 pub struct ProgressRow {
     pub dossier_code: String,
     pub pending_handover: Option<String>,
     pub assignee: Option<String>,
+    #[serde(serialize_with = "super::micros::opt")]
     pub clock_stopped_at: Option<NaiveDateTime>,
     pub supplement_requests: i32,
     pub delayed: bool,
@@ -80,21 +88,26 @@ pub struct ProgressRow {
     pub paid_online: bool,
     /// The applicant's rating and when it was given.
     pub rating: Option<String>,
+    #[serde(serialize_with = "super::micros::opt")]
     pub rated_at: Option<NaiveDateTime>,
     /// Working minutes from receipt to return, stopped clock excluded.
     pub handling_minutes: Option<i64>,
     /// Working minutes the clock stood still (supplements, pauses).
     pub stopped_minutes: i64,
     /// The due moment set at receipt, before any supplement counted the time again.
+    #[serde(serialize_with = "super::micros::opt")]
     pub first_due_at: Option<NaiveDateTime>,
     /// A supplement requested after this moment is a late request (NĐ 118/2025
     /// Art. 19(5)); none: no limit.
+    #[serde(serialize_with = "super::micros::opt")]
     pub supplement_request_by: Option<NaiveDateTime>,
     /// The procedure yields a document (*kết quả là giấy tờ*), at intake.
     pub yields_document: bool,
     /// When an online submission arrived (the first time) and by when the desk must answer
     /// its current round (NĐ 118/2025 Art. 17(2)).
+    #[serde(serialize_with = "super::micros::opt")]
     pub submitted_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "super::micros::opt")]
     pub acknowledge_by: Option<NaiveDateTime>,
     /// How many times the desk sent it back for correction.
     pub correction_rounds: i32,
@@ -133,7 +146,9 @@ pub struct QueueProgressRow {
 }
 
 /// One step of a dossier's route with its due moment and, once ended, its result.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize,
+)]
 #[diesel(table_name = dossier_steps)]
 #[diesel(treat_none_as_null = true)]
 pub struct StepRow {
@@ -143,8 +158,11 @@ pub struct StepRow {
     pub agency_code: String,
     pub role: String,
     pub share: i32,
+    #[serde(serialize_with = "super::micros::one")]
     pub due_at: NaiveDateTime,
+    #[serde(serialize_with = "super::micros::opt")]
     pub started_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "super::micros::opt")]
     pub ended_at: Option<NaiveDateTime>,
     pub outcome: Option<String>,
 }
@@ -183,7 +201,7 @@ impl ProgressRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = dossier_papers)]
 pub struct PaperRow {
     pub dossier_code: String,
@@ -195,12 +213,13 @@ pub struct PaperRow {
     pub reuse_document_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = dossier_events)]
 pub struct EventRow {
     pub dossier_code: String,
     pub seq: i32,
     pub kind: String,
+    #[serde(serialize_with = "super::micros::one")]
     pub at: NaiveDateTime,
     pub actor: String,
     pub agency_code: String,
@@ -255,6 +274,76 @@ pub fn next_sequence(conn: &mut DbConnection, agency: &str, scope: &str) -> Stor
     };
     Ok(row.last_value)
 }
+
+/// The next values of two sequences (a counter intake's code and its tracking-book
+/// line), in the order given (every intake takes them in that order, so two never wait
+/// for each other crosswise): on PostgreSQL one prepared statement, one round trip.
+pub fn next_two_sequences(
+    conn: &mut DbConnection,
+    first: (&str, &str),
+    second: (&str, &str),
+) -> StoreResult<(i64, i64)> {
+    let DbConnection::Postgresql(c) = conn else {
+        return Ok((
+            next_sequence(conn, first.0, first.1)?,
+            next_sequence(conn, second.0, second.1)?,
+        ));
+    };
+    let rows: Vec<(String, String, i64)> = TwoSequences {
+        keys: [
+            first.0.to_string(),
+            first.1.to_string(),
+            second.0.to_string(),
+            second.1.to_string(),
+        ],
+    }
+    .load(c)?;
+    let value = |(a, s): (&str, &str)| {
+        rows.iter()
+            .find(|(ra, rs, _)| ra == a && rs == s)
+            .map(|r| r.2)
+            .ok_or(diesel::result::Error::NotFound)
+    };
+    Ok((value(first)?, value(second)?))
+}
+
+/// [`next_two_sequences`]' statement, with a static query id so that diesel keeps it
+/// prepared.
+struct TwoSequences {
+    keys: [String; 4],
+}
+
+impl diesel::query_builder::QueryId for TwoSequences {
+    type QueryId = TwoSequences;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for TwoSequences {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql("INSERT INTO code_sequences (agency_code, scope, last_value) VALUES (");
+        out.push_bind_param::<Text, _>(&self.keys[0])?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.keys[1])?;
+        out.push_sql(", 1), (");
+        out.push_bind_param::<Text, _>(&self.keys[2])?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.keys[3])?;
+        out.push_sql(
+            ", 1) ON CONFLICT (agency_code, scope) DO UPDATE SET last_value = code_sequences.last_value + 1 \
+             RETURNING agency_code, scope, last_value",
+        );
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::Query for TwoSequences {
+    type SqlType = (Text, Text, BigInt);
+}
+
+impl RunQueryDsl<diesel::pg::PgConnection> for TwoSequences {}
 
 fn dossier_and_events(
     conn: &mut DbConnection,

@@ -11,6 +11,7 @@ pub mod documents;
 pub mod dossiers;
 pub mod exports;
 pub mod health;
+pub mod new_dossier;
 pub mod outbox;
 pub mod petitions;
 pub mod reports;
@@ -696,6 +697,26 @@ impl DbConnection {
 pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
     let n = t.naive_utc();
     n.with_nanosecond(n.nanosecond() / 1000 * 1000).unwrap_or(n)
+}
+
+/// Moments written as JSON for PostgreSQL to read (`store::new_dossier`): to the
+/// microsecond, truncated as diesel's binding truncates, so a row reads back alike
+/// whichever way it was written.
+pub(crate) mod micros {
+    use chrono::NaiveDateTime;
+
+    const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+    pub fn one<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&t.format(FORMAT))
+    }
+
+    pub fn opt<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => one(t, s),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 /// A stored moment back to UTC.

@@ -8,7 +8,7 @@ use super::schema::{outbox, outbox_attempts};
 use super::{DbConnection, StoreResult};
 
 /// A message to write to the outbox.
-#[derive(Debug, Clone, Insertable)]
+#[derive(Debug, Clone, Insertable, serde::Serialize)]
 #[diesel(table_name = outbox)]
 pub struct NewOutboxRow {
     pub message_key: String,
@@ -22,8 +22,10 @@ pub struct NewOutboxRow {
     pub vars: String,
     pub state: String,
     pub attempts: i32,
+    #[serde(serialize_with = "super::micros::one")]
     pub next_attempt_at: NaiveDateTime,
     pub message_id: String,
+    #[serde(serialize_with = "super::micros::one")]
     pub created_at: NaiveDateTime,
 }
 
