@@ -983,6 +983,7 @@ fn run_backend(
             secret: Some(SECRET.into()),
             bind: None,
             smtp_password: None,
+            metrics_bind: None,
         },
     )
     .map_err(|e| anyhow!("config: {e}"))?;

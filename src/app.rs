@@ -44,6 +44,8 @@ pub struct App {
     pub lookups: crate::service::lookup::LookupCache,
     /// Petitions' deadline and limits (config/petitions.toml).
     pub petitions: crate::core::petition::PetitionRules,
+    /// What `/metrics` serves (issue #19).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Accounts as last read from the store, by username, with the moment they were read:
@@ -240,6 +242,7 @@ impl App {
             report_memo: Default::default(),
             digest_memo: Default::default(),
             lookups: Default::default(),
+            metrics: Default::default(),
             petitions,
         };
         for (fact, n) in app

@@ -186,6 +186,17 @@ struct SettingsFile {
     mail: MailSection,
     #[serde(default)]
     audit: AuditSection,
+    #[serde(default)]
+    metrics: MetricsSection,
+}
+
+/// `/metrics` (`[metrics]`, issue #19): a separate listener, and whether the public one
+/// serves it too.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct MetricsSection {
+    bind: String,
+    public: bool,
 }
 
 /// The audit trail's sealer (`[audit]`, issue #18; docs/audit.md).
@@ -591,6 +602,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     /// `MOTCUA_BIND`
     pub bind: Option<String>,
+    /// `MOTCUA_METRICS_BIND`: `[metrics] bind`.
+    pub metrics_bind: Option<String>,
     /// `MOTCUA_DATA_DIR`
     pub data_dir: Option<String>,
     /// `MOTCUA_SECRET`
@@ -605,6 +618,7 @@ impl Overrides {
         Self {
             database_url: get("MOTCUA_DATABASE_URL"),
             bind: get("MOTCUA_BIND"),
+            metrics_bind: get("MOTCUA_METRICS_BIND"),
             data_dir: get("MOTCUA_DATA_DIR"),
             secret: get("MOTCUA_SECRET"),
             smtp_password: get("MOTCUA_SMTP_PASSWORD"),
@@ -617,6 +631,11 @@ impl Overrides {
 pub struct Settings {
     pub config_dir: PathBuf,
     pub bind: String,
+    /// Where `/metrics` is served apart (`[metrics] bind`, `MOTCUA_METRICS_BIND`); none:
+    /// no such listener.
+    pub metrics_bind: Option<String>,
+    /// Whether the public listener serves `/metrics` too (`[metrics] public`).
+    pub metrics_public: bool,
     pub workers: usize,
     pub public_base_url: String,
     pub database_url: String,
@@ -964,6 +983,20 @@ impl Settings {
                 format!("URL cơ sở dữ liệu phải bắt đầu bằng sqlite:// hoặc postgres:// (nhận được \"{}\")", redact_url(&database_url)),
             ));
         }
+        let metrics_bind = overrides
+            .metrics_bind
+            .clone()
+            .or(Some(file.metrics.bind.clone()))
+            .map(|b| b.trim().to_string())
+            .filter(|b| !b.is_empty());
+        if let Some(b) = &metrics_bind {
+            if b.parse::<std::net::SocketAddr>().is_err() {
+                return Err(err(
+                    "metrics.bind",
+                    format!("địa chỉ \"{b}\" phải có dạng IP:PORT, ví dụ 127.0.0.1:9464"),
+                ));
+            }
+        }
         let bind = overrides.bind.clone().unwrap_or(file.server.bind.clone());
         if bind.parse::<std::net::SocketAddr>().is_err() && !bind.contains(':') {
             return Err(err(
@@ -1089,6 +1122,8 @@ impl Settings {
             digest_due_within_days: file.mail.digest_due_within_days,
             config_dir: dir.to_path_buf(),
             bind,
+            metrics_bind,
+            metrics_public: file.metrics.public,
             workers: file.server.workers,
             public_base_url: file
                 .server

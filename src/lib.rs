@@ -5,6 +5,7 @@
 //! (pure rules) and [`store`] (the only place with diesel).
 
 pub mod app;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod core;
@@ -13,6 +14,7 @@ pub mod files;
 pub mod forms;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod service;
 pub mod store;
 pub mod telemetry;

@@ -64,6 +64,19 @@ enum Command {
         #[arg(long)]
         user: Option<String>,
     },
+    /// Back up the database and the stored files into a new directory, while the server
+    /// runs (SQLite: its online backup API; PostgreSQL: pg_dump).
+    Backup {
+        /// The directory to create (absent or empty).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into the configured database and data directory, both empty.
+    Restore {
+        /// A directory made by `motcua backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Generate N synthetic dossiers with their events and rollups (load tests only:
     /// never on a production database).
     SeedLoad {
@@ -220,6 +233,8 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config.settings),
+        Command::Backup { to } => backup(&config.settings, &to),
+        Command::Restore { from } => restore(&config.settings, &from),
         Command::User(cmd) => user(config, cmd),
         Command::Portal(cmd) => portal(config, cmd),
         Command::Audit(AuditCommand::Verify) => match audit_verify(&config) {
@@ -621,6 +636,37 @@ fn portal(config: Config, cmd: PortalCommand) -> anyhow::Result<()> {
 
 /// `motcua audit verify`: walks every stream and the checkpoints (docs/audit.md); false
 /// when something is wrong.
+fn backup(settings: &Settings, to: &std::path::Path) -> anyhow::Result<()> {
+    let m = motcua::backup::backup(settings, to)?;
+    tracing::info!(to = %to.display(), backend = %m.backend, files = m.files, "backup taken");
+    println!(
+        "ok: {} ({} bytes, SHA-256 {}) and {} stored files ({} bytes) in {}, taken at {}{}",
+        m.database_file,
+        m.database_bytes,
+        m.database_sha256,
+        m.files,
+        m.files_bytes,
+        to.display(),
+        m.taken_at,
+        if m.secret_key {
+            "; with secret.key: keep the directory private"
+        } else {
+            "; the server secret is not in it (MOTCUA_SECRET): keep it with the backup"
+        }
+    );
+    Ok(())
+}
+
+fn restore(settings: &Settings, from: &std::path::Path) -> anyhow::Result<()> {
+    let m = motcua::backup::restore(settings, from)?;
+    tracing::info!(from = %from.display(), backend = %m.backend, files = m.files, "backup restored");
+    println!(
+        "ok: the backup taken at {} restored ({}, {} stored files); check it with `motcua audit verify`",
+        m.taken_at, m.database_file, m.files
+    );
+    Ok(())
+}
+
 fn audit_verify(config: &Config) -> anyhow::Result<bool> {
     let settings = &config.settings;
     let store = Store::open(&settings.database_url, &StoreOptions::default())?;

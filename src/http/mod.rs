@@ -65,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ApiError::bad_request("invalid_path", format!("Đường dẫn không hợp lệ: {e}")).into()
     }))
     .route("/healthz", web::get().to(system::healthz))
+    .route("/metrics", web::get().to(system::metrics_public))
     .service(
         web::scope("/api/v1")
             .wrap(from_fn(reject_hostile_text))
@@ -250,11 +251,23 @@ pub async fn log_requests(
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_string();
+    let app = req.app_data::<AppData>().cloned();
     let res = next.call(req).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     match &res {
         Ok(r) => {
             let status = r.status().as_u16();
+            if let Some(app) = &app {
+                // By route template, never the path: a code or a name never becomes a
+                // label, and the series stay few.
+                let route = r.request().match_pattern();
+                app.metrics.request(
+                    method.as_str(),
+                    route.as_deref().unwrap_or("(unmatched)"),
+                    status,
+                    ms / 1000.0,
+                );
+            }
             if status >= 500 {
                 tracing::error!(%method, %path, status, elapsed_ms = ms, "request");
             } else {
@@ -285,7 +298,9 @@ pub async fn serve(app: Arc<App>) -> std::io::Result<()> {
     // The sealer (issue #18): checkpoints the audit trail, folds the rollup's deltas.
     crate::service::audit::start_sealer(app.clone(), stop_mail.clone())?;
     let drain = app.settings.shutdown_drain_s;
+    let metrics_bind = app.settings.metrics_bind.clone();
     let data = web::Data::new(app);
+    let metrics_data = data.clone();
     let mut server = HttpServer::new(move || {
         ActixApp::new()
             .app_data(data.clone())
@@ -297,7 +312,31 @@ pub async fn serve(app: Arc<App>) -> std::io::Result<()> {
     }
     let server = server.shutdown_timeout(drain).bind(&bind)?;
     tracing::info!(%bind, "motcua listening");
+    // `/metrics` apart (issue #19): one worker, nothing else served there.
+    let metrics = match metrics_bind {
+        Some(addr) => {
+            let data = metrics_data;
+            let m = HttpServer::new(move || {
+                ActixApp::new()
+                    .app_data(data.clone())
+                    .route("/metrics", web::get().to(system::metrics))
+            })
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .bind(&addr)?
+            .run();
+            tracing::info!(bind = %addr, "metrics listening");
+            let handle = m.handle();
+            actix_web::rt::spawn(m);
+            Some(handle)
+        }
+        None => None,
+    };
     let served = server.run().await;
+    if let Some(h) = metrics {
+        h.stop(false).await;
+    }
     stop_mail.store(true, std::sync::atomic::Ordering::Relaxed);
     served
 }

@@ -40,3 +40,30 @@ pub async fn healthz(app: AppData) -> Result<HttpResponse, super::error::ApiErro
             "last_answer_ms": last.map(|d| d.as_millis() as u64),
         })))
 }
+
+/// `GET /metrics` on the public listener: served only with `[metrics] public = true`;
+/// otherwise it answers as an unknown address.
+pub async fn metrics_public(app: AppData) -> Result<HttpResponse, super::error::ApiError> {
+    if !app.settings.metrics_public {
+        return Err(super::error::ApiError::new(
+            crate::error::ErrorKind::NotFound,
+            "not_found",
+            "Không tìm thấy địa chỉ yêu cầu",
+        ));
+    }
+    metrics(app).await
+}
+
+/// `GET /metrics`: the Prometheus text format, the pool and outbox gauges read now (the
+/// outbox's count left out, not failed, while the database does not answer).
+pub async fn metrics(app: AppData) -> Result<HttpResponse, super::error::ApiError> {
+    let a = app.get_ref().clone();
+    let outbox = blocking(move || a.store.outbox_depth().map_err(Into::into))
+        .await
+        .ok();
+    let text = app.metrics.render(app.store.pool_gauges(), outbox);
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type(crate::metrics::CONTENT_TYPE)
+        .body(text))
+}

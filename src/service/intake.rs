@@ -842,6 +842,7 @@ impl App {
             Ok::<_, StoreError>(receipt)
         })?;
         tracing::info!(code = %receipt.code, procedure = %receipt.procedure_code, channel = receipt.channel, status = receipt.status, "dossier registered");
+        self.metrics.intake(&receipt.channel, &receipt.status);
         Ok(receipt)
     }
 

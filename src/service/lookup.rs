@@ -187,6 +187,11 @@ impl LookupCache {
             .shard(&view.code)
             .lock()
             .unwrap_or_else(|p| p.into_inner());
+        // What is past its age is never served again: out with it, so that the memory
+        // held follows the lookups of the last minute, not every code ever looked up.
+        if shard.len() >= 16 {
+            shard.retain(|_, c| c.at.elapsed() < CACHE_MAX_AGE);
+        }
         if shard.len() >= CACHE_ENTRIES / CACHE_SHARDS && !shard.contains_key(&view.code) {
             // Out with the oldest (the shard is small: a scan is cheap beside the read).
             let oldest = shard

@@ -890,7 +890,13 @@ impl App {
         if dry_run {
             self.store.rehearse(None, run)?
         } else {
-            self.store.write(None, run)?
+            let recorded = self.store.write(None, run)?;
+            if let (Ok(r), Event::Return { .. }) = (&recorded, event) {
+                if let Some(outcome) = &r.dossier.outcome {
+                    self.metrics.returned(outcome);
+                }
+            }
+            recorded
         }
     }
 }

@@ -1142,6 +1142,39 @@ fn search_candidates(
     let unscoped = f.scope.is_none();
     let pg = matches!(conn, DbConnection::Postgresql(_));
     for p in &prefixes {
+        if let Some(scope) = &f.scope {
+            // The codes the scope's agencies hold, on their own index (migration 000022;
+            // on SQLite the table's key): a prefix of another agency's codes names
+            // nothing at once, where the dossiers' index named all of them.
+            let q = dossier_agencies::table
+                .filter(dossier_agencies::agency_code.eq_any(scope.clone()))
+                .select((
+                    dossier_agencies::dossier_code,
+                    dossier_agencies::received_at,
+                ))
+                .limit(limit)
+                .into_boxed();
+            let q = if pg {
+                q.filter(PatternGe::new(
+                    dossier_agencies::dossier_code,
+                    p.clone().into_sql::<Text>(),
+                ))
+                .filter(PatternLt::new(
+                    dossier_agencies::dossier_code,
+                    end(p).into_sql::<Text>(),
+                ))
+            } else {
+                q.filter(dossier_agencies::dossier_code.ge(p.clone()))
+                    .filter(dossier_agencies::dossier_code.lt(end(p)))
+            };
+            let codes: Vec<(String, Option<NaiveDateTime>)> = q.load(conn)?;
+            found.extend(codes.into_iter().map(|(c, at)| (c, (at, true))));
+            if found.len() > cap {
+                common.note(memo);
+                return Ok(None);
+            }
+            continue;
+        }
         let q = dossiers::table
             .select((dossiers::code, dossiers::received_at))
             .limit(limit)

@@ -5,6 +5,7 @@
 //! Everything here is synchronous: HTTP handlers call it on actix's blocking pool.
 
 pub mod audit;
+pub mod backup;
 pub mod catalogue;
 pub mod changes;
 pub mod documents;
@@ -295,6 +296,8 @@ impl Default for StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool<Manager>,
+    /// Callers waiting for a pooled connection now.
+    waiting: std::sync::Arc<std::sync::atomic::AtomicI64>,
     backend: Backend,
     /// SQLite has one writer at a time: writers of this process queue here instead of
     /// sleeping in SQLite's busy handler (whose back-off inflates tail latency).
@@ -380,6 +383,7 @@ impl Store {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self {
             pool,
+            waiting: Default::default(),
             backend,
             sqlite_writer: Default::default(),
             health,
@@ -425,7 +429,36 @@ impl Store {
 
     /// A pooled connection.
     pub fn conn(&self) -> StoreResult<PooledConnection<Manager>> {
-        Ok(self.pool.get()?)
+        use std::sync::atomic::Ordering;
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let got = self.pool.get();
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        Ok(got?)
+    }
+
+    /// The pool now: its size, connections open and idle, callers waiting for one
+    /// (`/metrics`).
+    pub fn pool_gauges(&self) -> crate::metrics::PoolGauges {
+        let state = self.pool.state();
+        crate::metrics::PoolGauges {
+            size: i64::from(self.pool.max_size()),
+            open: i64::from(state.connections),
+            idle: i64::from(state.idle_connections),
+            waiting: self.waiting.load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// Outbox messages pending and parked (`/metrics`; on the outbox's state index).
+    pub fn outbox_depth(&self) -> StoreResult<(i64, i64)> {
+        use schema::outbox;
+        let mut conn = self.conn()?;
+        let rows: Vec<(String, i64)> = outbox::table
+            .filter(outbox::state.eq_any(["pending", "parked"]))
+            .group_by(outbox::state)
+            .select((outbox::state, diesel::dsl::count_star()))
+            .load(&mut *conn)?;
+        let get = |s: &str| rows.iter().find(|r| r.0 == s).map_or(0, |r| r.1);
+        Ok((get("pending"), get("parked")))
     }
 
     /// Applies pending migrations; returns the versions applied. On PostgreSQL an
@@ -553,6 +586,29 @@ impl Store {
                 }
             }
         })
+    }
+
+    /// How many tables the database holds (`motcua restore` wants none).
+    pub fn table_count(&self) -> StoreResult<i64> {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.conn()?;
+        let n: N = match &mut *conn {
+            DbConnection::Postgresql(c) => diesel::sql_query(
+                "SELECT count(*) AS n FROM information_schema.tables \
+                 WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+            )
+            .get_result(c)?,
+            DbConnection::Sqlite(c) => diesel::sql_query(
+                "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%'",
+            )
+            .get_result(c)?,
+        };
+        Ok(n.n)
     }
 
     /// Checks that the database answers.

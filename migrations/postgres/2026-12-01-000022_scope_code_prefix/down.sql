@@ -1,0 +1,1 @@
+DROP INDEX dossier_agencies_code_prefix;
