@@ -131,6 +131,136 @@ fn document(n: &NewDossier<'_>) -> Value {
     })
 }
 
+// The columns each insert names: the rows' fields (`DossierRow`…, checked by a test). A
+// column added later by a migration takes its default from a process not upgraded yet
+// (several processes share the database during a rolling upgrade).
+const DOSSIER: &[&str] = &[
+    "code",
+    "procedure_code",
+    "procedure_version",
+    "rule_set",
+    "receiving_agency",
+    "competent_agency",
+    "current_agency",
+    "channel",
+    "status",
+    "applicant_name",
+    "applicant_id_kind",
+    "applicant_id_number",
+    "applicant_phone",
+    "applicant_email",
+    "applicant_address",
+    "applicant_search",
+    "proxy",
+    "note",
+    "pin_hash",
+    "received_at",
+    "due_at",
+    "time_amount",
+    "time_unit",
+    "time_cutoff",
+    "reappointed_at",
+    "finished_at",
+    "outcome",
+    "result_ready",
+    "received_by",
+    "book_volume",
+    "book_line",
+    "updated_at",
+];
+const PROGRESS: &[&str] = &[
+    "dossier_code",
+    "pending_handover",
+    "assignee",
+    "clock_stopped_at",
+    "supplement_requests",
+    "delayed",
+    "late_by_rule",
+    "current_step",
+    "rated",
+    "digitised",
+    "reused",
+    "results",
+    "results_electronic",
+    "decision",
+    "fee_bearing",
+    "paid_online",
+    "rating",
+    "rated_at",
+    "handling_minutes",
+    "stopped_minutes",
+    "first_due_at",
+    "supplement_request_by",
+    "yields_document",
+    "submitted_at",
+    "acknowledge_by",
+    "correction_rounds",
+    "proposed",
+];
+const PAPER: &[&str] = &[
+    "dossier_code",
+    "position",
+    "name",
+    "kind",
+    "count",
+    "reuse_document_id",
+];
+const STEP: &[&str] = &[
+    "dossier_code",
+    "no",
+    "name",
+    "agency_code",
+    "role",
+    "share",
+    "due_at",
+    "started_at",
+    "ended_at",
+    "outcome",
+];
+const EVENT: &[&str] = &[
+    "dossier_code",
+    "seq",
+    "kind",
+    "at",
+    "actor",
+    "agency_code",
+    "status_after",
+    "payload",
+];
+const HELD: &[&str] = &[
+    "agency_code",
+    "dossier_code",
+    "received_at",
+    "applicant_search",
+    "applicant_id_number",
+];
+const KEY: &[&str] = &["key", "dossier_code", "agency_code", "received_at"];
+const OUTBOX: &[&str] = &[
+    "message_key",
+    "template",
+    "channel",
+    "recipient",
+    "dossier_code",
+    "agency_code",
+    "vars",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "message_id",
+    "created_at",
+];
+
+/// `INSERT INTO table (cols) SELECT r.cols FROM j, <populate>(NULL::table, j.j->'key') r`.
+fn insert_sql(table: &str, columns: &[&str], key: &str, set: bool) -> String {
+    let select: Vec<String> = columns.iter().map(|c| format!("r.{c}")).collect();
+    format!(
+        "INSERT INTO {table} ({}) SELECT {} FROM j, jsonb_populate_record{}(NULL::{table}, j.j->'{key}') r",
+        columns.join(", "),
+        select.join(", "),
+        if set { "set" } else { "" },
+    )
+}
+
 /// The statement after its parameter (`WITH j AS (SELECT $1`): its text is fixed (the
 /// rollup's columns come from [`Column::ALL`]).
 static SQL: LazyLock<String> = LazyLock::new(|| {
@@ -141,16 +271,9 @@ static SQL: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!(
         "::jsonb AS j), \
-         d AS (INSERT INTO dossiers SELECT r.* FROM j, jsonb_populate_record(NULL::dossiers, j.j->'dossier') r), \
-         p AS (INSERT INTO dossier_progress SELECT r.* FROM j, jsonb_populate_record(NULL::dossier_progress, j.j->'progress') r), \
-         pa AS (INSERT INTO dossier_papers SELECT r.* FROM j, jsonb_populate_recordset(NULL::dossier_papers, j.j->'papers') r), \
-         s AS (INSERT INTO dossier_steps SELECT r.* FROM j, jsonb_populate_recordset(NULL::dossier_steps, j.j->'steps') r), \
-         e AS (INSERT INTO dossier_events SELECT r.* FROM j, jsonb_populate_record(NULL::dossier_events, j.j->'event') r), \
-         h AS (INSERT INTO dossier_agencies SELECT r.* FROM j, jsonb_populate_recordset(NULL::dossier_agencies, j.j->'held') r), \
-         k AS (INSERT INTO dossier_name_keys SELECT r.* FROM j, jsonb_populate_recordset(NULL::dossier_name_keys, j.j->'keys') r), \
-         o AS (INSERT INTO outbox (message_key, template, channel, recipient, dossier_code, agency_code, vars, state, attempts, next_attempt_at, message_id, created_at) \
-               SELECT r.message_key, r.template, r.channel, r.recipient, r.dossier_code, r.agency_code, r.vars, r.state, r.attempts, r.next_attempt_at, r.message_id, r.created_at \
-               FROM j, jsonb_populate_recordset(NULL::outbox, j.j->'outbox') r ON CONFLICT (message_key) DO NOTHING), \
+         d AS ({dossier}), p AS ({progress}), pa AS ({papers}), s AS ({steps}), \
+         e AS ({event}), h AS ({held}), k AS ({keys}), \
+         o AS ({outbox} ON CONFLICT (message_key) DO NOTHING), \
          sd AS (INSERT INTO stats_delta (agency_code, procedure_code, day, {cols}) \
                SELECT r.agency_code, r.procedure_code, r.day, {summed} FROM j, jsonb_populate_recordset(NULL::stats_delta, j.j->'rollup') r), \
          ah AS (INSERT INTO audit_streams (stream, last_seq, last_hash) \
@@ -158,6 +281,14 @@ static SQL: LazyLock<String> = LazyLock::new(|| {
          INSERT INTO audit_log (at, actor, role, address, action, entity, entity_id, detail, prev_hash, hash, stream, stream_seq) \
          SELECT r.at, r.actor, r.role, r.address, r.action, r.entity, r.entity_id, r.detail, '{GENESIS}', r.hash, r.stream, 1 \
          FROM j, jsonb_populate_record(NULL::audit_log, j.j->'audit') r",
+        dossier = insert_sql("dossiers", DOSSIER, "dossier", false),
+        progress = insert_sql("dossier_progress", PROGRESS, "progress", false),
+        papers = insert_sql("dossier_papers", PAPER, "papers", true),
+        steps = insert_sql("dossier_steps", STEP, "steps", true),
+        event = insert_sql("dossier_events", EVENT, "event", false),
+        held = insert_sql("dossier_agencies", HELD, "held", true),
+        keys = insert_sql("dossier_name_keys", KEY, "keys", true),
+        outbox = insert_sql("outbox", OUTBOX, "outbox", true),
         cols = counters.join(", "),
         summed = summed.join(", "),
     )
@@ -184,3 +315,151 @@ impl QueryFragment<Pg> for Statement {
 }
 
 impl RunQueryDsl<PgConnection> for Statement {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn keys(v: &Value) -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    fn sorted(c: &[&str]) -> Vec<String> {
+        let mut k: Vec<String> = c.iter().map(|s| s.to_string()).collect();
+        k.sort();
+        k
+    }
+
+    /// Every field of the rows is named by the statement, and nothing else: a field
+    /// added to a row without its column here would be silently dropped.
+    #[test]
+    fn the_columns_are_the_rows_fields() {
+        let at = NaiveDate::from_ymd_opt(2026, 3, 10)
+            .unwrap()
+            .and_hms_micro_opt(8, 30, 0, 123_456)
+            .unwrap();
+        let d = DossierRow {
+            code: "C".into(),
+            procedure_code: "P".into(),
+            procedure_version: 1,
+            rule_set: "R".into(),
+            receiving_agency: "A".into(),
+            competent_agency: Some("B".into()),
+            current_agency: "A".into(),
+            channel: "counter".into(),
+            status: "received".into(),
+            applicant_name: "N".into(),
+            applicant_id_kind: "cccd".into(),
+            applicant_id_number: "001".into(),
+            applicant_phone: None,
+            applicant_email: None,
+            applicant_address: None,
+            applicant_search: "n".into(),
+            proxy: None,
+            note: None,
+            pin_hash: "h".into(),
+            received_at: Some(at),
+            due_at: None,
+            time_amount: 1,
+            time_unit: "day".into(),
+            time_cutoff: None,
+            reappointed_at: None,
+            finished_at: None,
+            outcome: None,
+            result_ready: false,
+            received_by: "u".into(),
+            book_volume: None,
+            book_line: None,
+            updated_at: at,
+        };
+        let dv = serde_json::to_value(&d).unwrap();
+        assert_eq!(keys(&dv), sorted(DOSSIER));
+        // Moments to the microsecond, as diesel binds them.
+        assert_eq!(dv["updated_at"], "2026-03-10T08:30:00.123456");
+        assert_eq!(
+            keys(&serde_json::to_value(ProgressRow::new("C")).unwrap()),
+            sorted(PROGRESS)
+        );
+        let paper = PaperRow {
+            dossier_code: "C".into(),
+            position: 1,
+            name: "x".into(),
+            kind: "original".into(),
+            count: 1,
+            reuse_document_id: None,
+        };
+        assert_eq!(keys(&serde_json::to_value(paper).unwrap()), sorted(PAPER));
+        let step = StepRow {
+            dossier_code: "C".into(),
+            no: 1,
+            name: "x".into(),
+            agency_code: "A".into(),
+            role: "official".into(),
+            share: 1,
+            due_at: at,
+            started_at: None,
+            ended_at: None,
+            outcome: None,
+        };
+        assert_eq!(keys(&serde_json::to_value(step).unwrap()), sorted(STEP));
+        let event = EventRow {
+            dossier_code: "C".into(),
+            seq: 1,
+            kind: "receive".into(),
+            at,
+            actor: "u".into(),
+            agency_code: "A".into(),
+            status_after: "received".into(),
+            payload: "{}".into(),
+        };
+        assert_eq!(keys(&serde_json::to_value(event).unwrap()), sorted(EVENT));
+        let m = NewOutboxRow {
+            message_key: "k".into(),
+            template: "t".into(),
+            channel: "email".into(),
+            recipient: None,
+            dossier_code: None,
+            agency_code: None,
+            vars: "{}".into(),
+            state: "pending".into(),
+            attempts: 0,
+            next_attempt_at: at,
+            message_id: "m".into(),
+            created_at: at,
+        };
+        assert_eq!(keys(&serde_json::to_value(m).unwrap()), sorted(OUTBOX));
+        let doc = document(&NewDossier {
+            dossier: &d,
+            progress: &ProgressRow::new("C"),
+            papers: &[],
+            steps: &[],
+            event: &EventRow {
+                dossier_code: "C".into(),
+                seq: 1,
+                kind: "receive".into(),
+                at,
+                actor: "u".into(),
+                agency_code: "A".into(),
+                status_after: "received".into(),
+                payload: "{}".into(),
+            },
+            outbox: &[],
+            rollup: &[],
+            audit: AuditEntry {
+                actor: &Default::default(),
+                at,
+                action: "dossier.receive",
+                entity: "dossier",
+                entity_id: "C",
+                detail: json!({}),
+            },
+        });
+        // The receiving desk and the competent agency hold it.
+        assert_eq!(doc["held"].as_array().unwrap().len(), 2);
+        assert_eq!(keys(&doc["held"][0]), sorted(HELD));
+        assert_eq!(keys(&doc["keys"][0]), sorted(KEY));
+    }
+}
