@@ -208,3 +208,36 @@ async fn pins_are_throttled_like_passwords_and_the_applicant_is_never_locked_out
     let (status, _, _) = from(&svc, lookup(code, pin), "10.1.0.7").await;
     assert_eq!(status, 200);
 }
+
+/// The sealer forgets the tallies whose window has passed (issue #18's note: the table
+/// grew with every guess ever made); a live one stays and still counts.
+#[actix_rt::test]
+async fn tallies_past_their_window_are_pruned_by_the_sealer() {
+    let db = common::TestDb::sqlite();
+    let app = common::app_at(&db, common::local("2026-12-01T09:00"));
+    http::users(&app, &[("clerk1", Role::Clerk, COMMUNE)]);
+    let svc = http::service(&app).await;
+    let (status, _, _) = from(&svc, login("clerk1", "sai-mat-khau-roi"), GUESSER).await;
+    assert_eq!(status, 401);
+    let count = |app: &motcua::app::App| {
+        app.store
+            .tallies(
+                &[("login_address", GUESSER)],
+                motcua::store::to_db(app.clock.now()),
+                Duration::days(365),
+            )
+            .unwrap()
+            .into_iter()
+            .flatten()
+            .count()
+    };
+    assert_eq!(count(&app), 1, "the failure is counted");
+    // Within the window: kept.
+    app.clock.advance(Duration::minutes(10));
+    assert_eq!(app.seal(app.clock.now()).unwrap().tallies_pruned, 0);
+    assert_eq!(count(&app), 1);
+    // Past every window (15 minutes by default): forgotten.
+    app.clock.advance(Duration::hours(24));
+    assert!(app.seal(app.clock.now()).unwrap().tallies_pruned >= 1);
+    assert_eq!(count(&app), 0);
+}

@@ -309,9 +309,10 @@ async fn migration_000008_fills_first_due_moments(db: common::TestDb) {
     // Same day, counted again from 05/11 10:00: due 05/11 17:00; first due 04/11 17:00.
     assert_eq!(b["dossier"]["due_at"], "2026-11-05T17:00:00+07:00");
     let first = to_db(common::local("2026-11-04T17:00"));
-    // Down to 000007 and up again (000022 to 000008), on a database with a dossier, its
+    // Down to 000007 and up again (000023 to 000008), on a database with a dossier, its
     // events, papers and route: migration 000009 rebuilds the dossiers table on SQLite under the other
     // tables' foreign keys; 000008's columns come back filled from the history.
+    assert!(app.store.revert_last().unwrap().contains("000023"));
     assert!(app.store.revert_last().unwrap().contains("000022"));
     assert!(app.store.revert_last().unwrap().contains("000021"));
     assert!(app.store.revert_last().unwrap().contains("000020"));
@@ -327,7 +328,7 @@ async fn migration_000008_fills_first_due_moments(db: common::TestDb) {
     assert!(app.store.revert_last().unwrap().contains("000010"));
     assert!(app.store.revert_last().unwrap().contains("000009"));
     assert!(app.store.revert_last().unwrap().contains("000008"));
-    assert_eq!(app.store.migrate().unwrap().len(), 15);
+    assert_eq!(app.store.migrate().unwrap().len(), 16);
     let (progress, _, _) = app.store.dossier_processing(&code).unwrap();
     assert_eq!(progress.first_due_at, Some(first));
     assert!(

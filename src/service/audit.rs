@@ -24,6 +24,8 @@ pub struct SealRound {
     pub last_checkpoint: Option<i64>,
     /// Rollup deltas folded into the daily rollup.
     pub deltas: u64,
+    /// Guessing tallies forgotten, their window past.
+    pub tallies_pruned: u64,
 }
 
 impl App {
@@ -51,6 +53,16 @@ impl App {
             }
         }
         round.deltas = self.store.compact_rollup()?;
+        // The guessing tallies whose window has passed count nothing any more.
+        let longest = [
+            self.settings.login_limits.window,
+            self.settings.lookup_limits.window,
+            self.submission_limits().window,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_default();
+        round.tallies_pruned = self.store.prune_throttle(to_db(now - longest))? as u64;
         Ok(round)
     }
 }

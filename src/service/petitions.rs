@@ -451,7 +451,7 @@ impl App {
         )
     }
 
-    fn submission_limits(&self) -> throttle::Limits {
+    pub(crate) fn submission_limits(&self) -> throttle::Limits {
         throttle::Limits {
             free: u32::MAX,
             per_address: self.petitions.submissions_per_address,

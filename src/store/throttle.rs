@@ -121,6 +121,17 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets every tally whose window began before `before` (the longest window ago:
+    /// nothing is counted from it any more); how many.
+    pub fn prune_throttle(&self, before: NaiveDateTime) -> StoreResult<usize> {
+        self.write(None, |conn| {
+            Ok::<_, StoreError>(
+                diesel::delete(throttle::table.filter(throttle::window_start.lt(before)))
+                    .execute(conn)?,
+            )
+        })
+    }
+
     /// Forgets the failures of `(scope, key)` (after a successful login).
     pub fn clear_failures(&self, scope: &str, key: &str) -> StoreResult<()> {
         let mut conn = self.conn()?;

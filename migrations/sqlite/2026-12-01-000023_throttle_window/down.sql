@@ -1,0 +1,1 @@
+DROP INDEX throttle_window;
