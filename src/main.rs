@@ -649,9 +649,9 @@ fn backup(settings: &Settings, to: &std::path::Path) -> anyhow::Result<()> {
         to.display(),
         m.taken_at,
         if m.secret_key {
-            "; with secret.key: keep the directory private"
+            "; with the data directory's secret.key: keep the backup private"
         } else {
-            "; the server secret is not in it (MOTCUA_SECRET): keep it with the backup"
+            "; no secret.key in the data directory (the server's secret is MOTCUA_SECRET): keep that secret with the backup"
         }
     );
     Ok(())

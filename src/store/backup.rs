@@ -45,7 +45,9 @@ pub fn sqlite_backup(source: &Path, dest: &Path) -> StoreResult<()> {
         unsafe { ffi::sqlite3_busy_timeout(db.0, 10_000) };
         Ok(db)
     };
-    let src = open(&src_path, ffi::SQLITE_OPEN_READONLY)?;
+    // Read and write (it only reads): a read-only handle cannot make the WAL's shared
+    // memory file of a database no server has open.
+    let src = open(&src_path, ffi::SQLITE_OPEN_READWRITE)?;
     let dst = open(
         &dest_path,
         ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_CREATE,
