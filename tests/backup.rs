@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::process::{self, http, Server};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const SECRET: &str = "backup-drill-secret-0123456789abcdef-restore";
 const USERNAME: &str = "clerk.backup";
@@ -25,19 +25,10 @@ const CLIENTS: usize = 4;
 const BOUNDARY: &str = "motcua-backup-drill-boundary";
 
 fn intake_body(client: usize, i: usize) -> Value {
-    json!({
-        "procedure_code": "1.001193.000.00.00.H26",
-        "channel": "counter",
-        "applicant": {
-            "full_name": "Trần Thị Bình",
-            "id_number": format!("00119{:02}{:05}", client, i % 100_000),
-            "phone": "0912345678"
-        },
-        "papers": [
-            { "name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original", "count": 1 },
-            { "name": "Giấy chứng sinh", "kind": "original", "count": 1 }
-        ]
-    })
+    common::birth_registration(
+        "Trần Thị Bình",
+        &format!("00119{:02}{:05}", client, i % 100_000),
+    )
 }
 
 fn pdf() -> Vec<u8> {

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::process::{self, http, Server};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const SECRET: &str = "crash-test-secret-0123456789abcdef-kill-nine";
 const USERNAME: &str = "clerk.crash";
@@ -25,19 +25,10 @@ const CYCLES: usize = 3;
 const ACKS_BEFORE_KILL: usize = 60;
 
 fn intake_body(client: usize, i: usize) -> Value {
-    json!({
-        "procedure_code": "1.001193.000.00.00.H26",
-        "channel": "counter",
-        "applicant": {
-            "full_name": "Nguyễn Văn An",
-            "id_number": format!("00109{:02}{:05}", client, i % 100_000),
-            "phone": "0912345678"
-        },
-        "papers": [
-            { "name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original", "count": 1 },
-            { "name": "Giấy chứng sinh", "kind": "original", "count": 1 }
-        ]
-    })
+    common::birth_registration(
+        "Nguyễn Văn An",
+        &format!("00109{:02}{:05}", client, i % 100_000),
+    )
 }
 
 /// One cycle: a fresh server process, 8 clients until the kill; the codes acknowledged.

@@ -415,7 +415,7 @@ mod tests {
             status_after: "received".into(),
             payload: "{}".into(),
         };
-        assert_eq!(keys(&serde_json::to_value(event).unwrap()), sorted(EVENT));
+        assert_eq!(keys(&serde_json::to_value(&event).unwrap()), sorted(EVENT));
         let m = NewOutboxRow {
             message_key: "k".into(),
             template: "t".into(),
@@ -436,16 +436,7 @@ mod tests {
             progress: &ProgressRow::new("C"),
             papers: &[],
             steps: &[],
-            event: &EventRow {
-                dossier_code: "C".into(),
-                seq: 1,
-                kind: "receive".into(),
-                at,
-                actor: "u".into(),
-                agency_code: "A".into(),
-                status_after: "received".into(),
-                payload: "{}".into(),
-            },
+            event: &event,
             outbox: &[],
             rollup: &[],
             audit: AuditEntry {

@@ -136,3 +136,21 @@ pub fn local(s: &str) -> chrono::DateTime<chrono::Utc> {
 
 pub mod http;
 pub mod process;
+
+/// The body of a counter intake of a birth registration at a ward (the sample catalogue's
+/// `1.001193.000.00.00.H26`, two papers): the tests that file dossiers without pause.
+pub fn birth_registration(full_name: &str, id_number: &str) -> serde_json::Value {
+    serde_json::json!({
+        "procedure_code": "1.001193.000.00.00.H26",
+        "channel": "counter",
+        "applicant": {
+            "full_name": full_name,
+            "id_number": id_number,
+            "phone": "0912345678"
+        },
+        "papers": [
+            { "name": "Tờ khai đăng ký khai sinh theo mẫu", "kind": "original", "count": 1 },
+            { "name": "Giấy chứng sinh", "kind": "original", "count": 1 }
+        ]
+    })
+}
