@@ -707,8 +707,9 @@ pub struct Settings {
     pub session_idle: chrono::Duration,
     /// … and this long after login in any case (`[web] absolute_timeout_h`).
     pub session_absolute: chrono::Duration,
-    /// Session cookies carry `Secure` (the public base URL is https).
-    pub secure_cookies: bool,
+    /// The public base URL is https: cookies carry `Secure` and every response
+    /// `Strict-Transport-Security`.
+    pub https: bool,
     /// Reverse proxies believed when they name the client (`[server] trusted_proxies`,
     /// `MOTCUA_TRUSTED_PROXIES`); see [`crate::core::forwarded`].
     pub trusted_proxies: Vec<Cidr>,
@@ -1147,7 +1148,7 @@ impl Settings {
             sweep_grace_hours: file.files.sweep_grace_hours,
             session_idle: chrono::Duration::minutes(i64::from(file.web.idle_timeout_min)),
             session_absolute: chrono::Duration::hours(i64::from(file.web.absolute_timeout_h)),
-            secure_cookies: file.server.public_base_url.starts_with("https://"),
+            https: file.server.public_base_url.starts_with("https://"),
             trusted_proxies,
             digest_at,
             digest_due_within_days: file.mail.digest_due_within_days,
