@@ -234,7 +234,8 @@ pub async fn guard_database(
         }
         Some(true) => {}
     }
-    let path = req.path().to_string();
+    // Logged: a path may hold an ID number.
+    let path = crate::telemetry::redact(req.path());
     let call = std::pin::pin!(next.call(req));
     let watch = std::pin::pin!(async {
         loop {
