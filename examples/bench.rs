@@ -984,6 +984,7 @@ fn run_backend(
             bind: None,
             smtp_password: None,
             metrics_bind: None,
+            trusted_proxies: None,
         },
     )
     .map_err(|e| anyhow!("config: {e}"))?;

@@ -18,6 +18,7 @@ use crate::core::calendar::{CalendarYear, NamedDay, WorkingCalendar, WorkingHour
 use crate::core::catalogue::{AgenciesFile, AgencyTree, Catalogue, CatalogueFile, Problem};
 use crate::core::code::CodeFormat;
 use crate::core::dossier::RuleSet;
+use crate::core::forwarded::Cidr;
 use crate::core::text;
 
 /// A configuration problem: file, line (when known), key and message, shown on one line
@@ -406,6 +407,9 @@ struct ServerSection {
     shutdown_drain_s: u64,
     #[serde(default = "default_retry_after_s")]
     retry_after_s: u32,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` name the client (CIDRs).
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
 }
 
 fn default_shutdown_drain_s() -> u64 {
@@ -610,6 +614,8 @@ pub struct Overrides {
     pub secret: Option<String>,
     /// `MOTCUA_SMTP_PASSWORD`
     pub smtp_password: Option<String>,
+    /// `MOTCUA_TRUSTED_PROXIES`: `[server] trusted_proxies`, CIDRs separated by commas.
+    pub trusted_proxies: Option<String>,
 }
 
 impl Overrides {
@@ -622,6 +628,7 @@ impl Overrides {
             data_dir: get("MOTCUA_DATA_DIR"),
             secret: get("MOTCUA_SECRET"),
             smtp_password: get("MOTCUA_SMTP_PASSWORD"),
+            trusted_proxies: get("MOTCUA_TRUSTED_PROXIES"),
         }
     }
 }
@@ -700,8 +707,12 @@ pub struct Settings {
     pub session_idle: chrono::Duration,
     /// … and this long after login in any case (`[web] absolute_timeout_h`).
     pub session_absolute: chrono::Duration,
-    /// Session cookies carry `Secure` (the public base URL is https).
-    pub secure_cookies: bool,
+    /// The public base URL is https: cookies carry `Secure` and every response
+    /// `Strict-Transport-Security`.
+    pub https: bool,
+    /// Reverse proxies believed when they name the client (`[server] trusted_proxies`,
+    /// `MOTCUA_TRUSTED_PROXIES`); see [`crate::core::forwarded`].
+    pub trusted_proxies: Vec<Cidr>,
     /// Notifications (`[mail]`).
     pub mail: MailSettings,
     /// The local time of a working day from which the morning digest of staff is
@@ -997,6 +1008,26 @@ impl Settings {
                 ));
             }
         }
+        let trusted_proxies = match &overrides.trusted_proxies {
+            Some(list) => list
+                .split([',', ' '])
+                .filter(|c| !c.trim().is_empty())
+                .map(|c| {
+                    c.parse::<Cidr>()
+                        .map_err(|m| err("MOTCUA_TRUSTED_PROXIES", m))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => file
+                .server
+                .trusted_proxies
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    c.parse::<Cidr>()
+                        .map_err(|m| err(&format!("server.trusted_proxies[{i}]"), m))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
         let bind = overrides.bind.clone().unwrap_or(file.server.bind.clone());
         if bind.parse::<std::net::SocketAddr>().is_err() && !bind.contains(':') {
             return Err(err(
@@ -1117,7 +1148,8 @@ impl Settings {
             sweep_grace_hours: file.files.sweep_grace_hours,
             session_idle: chrono::Duration::minutes(i64::from(file.web.idle_timeout_min)),
             session_absolute: chrono::Duration::hours(i64::from(file.web.absolute_timeout_h)),
-            secure_cookies: file.server.public_base_url.starts_with("https://"),
+            https: file.server.public_base_url.starts_with("https://"),
+            trusted_proxies,
             digest_at,
             digest_due_within_days: file.mail.digest_due_within_days,
             config_dir: dir.to_path_buf(),

@@ -483,3 +483,53 @@ fn an_audit_checkpoint_interval_out_of_range_is_refused() {
         (2, 500)
     );
 }
+
+#[test]
+fn a_bad_trusted_proxy_stops_the_start_naming_its_key() {
+    let (_tmp, dir) = config_copy();
+    let f = dir.join("default.toml");
+    edit(
+        &f,
+        "trusted_proxies = []",
+        "trusted_proxies = [\"127.0.0.1/32\", \"10.0.0.1/8\"]",
+    );
+    let line = line_of(&f, "trusted_proxies = [");
+    let err = load(&dir).unwrap_err();
+    assert_names(&err, "default.toml", line, "server.trusted_proxies[1]");
+    assert!(err.message.contains("10.0.0.0/8"), "{err}");
+    edit(&f, "\"10.0.0.1/8\"", "\"nginx.local\"");
+    let err = load(&dir).unwrap_err();
+    assert_names(&err, "default.toml", line, "server.trusted_proxies[1]");
+    assert!(err.message.contains("không phải địa chỉ IP"), "{err}");
+    // IPv4 and IPv6 networks load; the variable overrides the file and is named when bad.
+    edit(&f, "\"nginx.local\"", "\"2001:db8::/32\"");
+    let c = load(&dir).unwrap();
+    assert_eq!(c.settings.trusted_proxies.len(), 2);
+    let with = |list: &str| {
+        Config::load(
+            &dir,
+            &Overrides {
+                trusted_proxies: Some(list.into()),
+                ..Overrides::default()
+            },
+        )
+    };
+    let c = with("127.0.0.1/32, ::1/128").unwrap();
+    assert_eq!(
+        c.settings
+            .trusted_proxies
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>(),
+        ["127.0.0.1/32", "::1/128"]
+    );
+    let err = with("127.0.0.1/33").unwrap_err();
+    assert_eq!(err.key, "MOTCUA_TRUSTED_PROXIES", "{err}");
+    assert!(err.message.contains("từ 0 đến 32"), "{err}");
+    // The shipped file trusts nobody.
+    assert!(load(Path::new("config"))
+        .unwrap()
+        .settings
+        .trusted_proxies
+        .is_empty());
+}

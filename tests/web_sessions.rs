@@ -150,7 +150,7 @@ fn sha256(s: &str) -> String {
 fn start(db: &common::TestDb, https: bool) -> Arc<App> {
     let at = common::local("2026-12-01T08:00");
     let mut config = common::config_for(db);
-    config.settings.secure_cookies = https;
+    config.settings.https = https;
     let mut app = App::start(config, at).expect("starts");
     Arc::get_mut(&mut app).unwrap().clock = motcua::clock::Clock::manual(at);
     http::users(

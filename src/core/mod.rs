@@ -9,6 +9,7 @@ pub mod code;
 pub mod deadline;
 pub mod desk;
 pub mod dossier;
+pub mod forwarded;
 pub mod indicators;
 pub mod lunar;
 pub mod machine;

@@ -11,11 +11,46 @@ use super::error::{ApiError, ApiResult};
 use super::{blocking, AppData};
 use crate::service::Caller;
 
-/// The client's address: the TCP peer (a proxy's `X-Forwarded-For` is not trusted).
+/// The client's address, as counted by the guessing limits and recorded in the audit
+/// trail and the logs: the TCP peer, or, when the peer is one of `[server]
+/// trusted_proxies`, the client its `X-Forwarded-For` (or `Forwarded`) names
+/// ([`crate::core::forwarded::client_address`]).
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
+    client_ip(req)
+        .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// [`client_address`] as an address; `None` without a peer (some test requests).
+pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let trusted = match req.app_data::<AppData>() {
+        Some(app) if !app.settings.trusted_proxies.is_empty() => &app.settings.trusted_proxies,
+        _ => return Some(peer.to_canonical()),
+    };
+    if !crate::core::forwarded::is_trusted(peer, trusted) {
+        return Some(peer.to_canonical());
+    }
+    // Each header's lines joined; a value that is not text is malformed: the peer.
+    let joined = |name: &str| -> Result<Option<String>, ()> {
+        let mut values = req.headers().get_all(name).peekable();
+        if values.peek().is_none() {
+            return Ok(None);
+        }
+        let parts = values
+            .map(|v| v.to_str().map_err(|_| ()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(parts.join(",")))
+    };
+    let (Ok(xff), Ok(fwd)) = (joined("x-forwarded-for"), joined("forwarded")) else {
+        return Some(peer.to_canonical());
+    };
+    Some(crate::core::forwarded::client_address(
+        peer,
+        xff.as_deref(),
+        fwd.as_deref(),
+        trusted,
+    ))
 }
 
 /// An authenticated caller (staff or portal), from `Authorization: Bearer <token>`.

@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App as ActixApp, HttpServer};
 use chrono::{DateTime, FixedOffset, SecondsFormat};
@@ -41,7 +42,18 @@ where
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    web::block(f).await?
+    block(f).await?
+}
+
+/// [`web::block`] inside the caller's tracing span: what the blocking thread logs carries
+/// the request's id like the rest of the request.
+pub async fn block<T, F>(f: F) -> Result<T, actix_web::error::BlockingError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    web::block(move || span.in_scope(f)).await
 }
 
 /// Routes of the whole API.
@@ -222,7 +234,8 @@ pub async fn guard_database(
         }
         Some(true) => {}
     }
-    let path = req.path().to_string();
+    // Logged: a path may hold an ID number.
+    let path = crate::telemetry::redact(req.path());
     let call = std::pin::pin!(next.call(req));
     let watch = std::pin::pin!(async {
         loop {
@@ -242,25 +255,121 @@ pub async fn guard_database(
     }
 }
 
-/// Logs each request: method, path without the query string (it may carry a pin),
-/// status and duration.
+/// `X-Request-Id`: the id of a request, in every log line of it and on its response.
+const REQUEST_ID: &str = "x-request-id";
+
+/// The request id a trusted proxy sent (nginx's `$request_id`: 32 hex digits), if it is
+/// well formed: 1 to 64 letters, digits, `-`, `_` or `.`.
+fn forwarded_request_id(req: &ServiceRequest) -> Option<String> {
+    let v = req.headers().get(REQUEST_ID)?.to_str().ok()?;
+    let ok = (1..=64).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    ok.then(|| v.to_string())
+}
+
+/// A new request id: 16 random hex digits.
+fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        // No randomness: still distinct within this process.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        b = NEXT
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_be_bytes();
+    }
+    hex::encode(b)
+}
+
+/// What the request line logs for the path, never the query string (it may carry a pin):
+/// the route template when the route takes an ID number
+/// (`/api/v1/applicants/{id_number}/documents`), otherwise the path with anything that
+/// looks like personal data masked ([`crate::telemetry::redact`]: a path no route knows is
+/// whatever a client typed).
+fn loggable_path(path: &str, route: Option<&str>) -> String {
+    match route {
+        Some(r) if r.contains("{id_number}") => r.to_string(),
+        _ => crate::telemetry::redact(path),
+    }
+}
+
+/// An error that escaped the services (a middleware's), answered with the request's
+/// headers all the same.
+#[derive(Debug)]
+struct Tagged {
+    error: actix_web::Error,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl std::fmt::Display for Tagged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl actix_web::ResponseError for Tagged {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.error.as_response_error().status_code()
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        let mut res = self.error.error_response();
+        for (k, v) in &self.headers {
+            res.headers_mut().insert(k.clone(), v.clone());
+        }
+        res
+    }
+}
+
+/// Every request of the public listener: its id (a trusted proxy's well-formed
+/// `X-Request-Id`, else 16 random hex digits) in a span around it, so that every log line
+/// of the request carries it — the blocking pool's too, through [`block`]; one log line
+/// with the method, the path ([`loggable_path`]), the client's address
+/// ([`auth::client_address`]), the status and the duration; the metrics by route
+/// template. Every response, errors included, carries `X-Request-Id`, and
+/// `Strict-Transport-Security` when the public base URL is https.
 pub async fn log_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
+    let app = req.app_data::<AppData>().cloned();
+    let trusted = app
+        .as_ref()
+        .map(|a| a.settings.trusted_proxies.as_slice())
+        .unwrap_or_default();
+    let from_proxy = req
+        .peer_addr()
+        .is_some_and(|p| crate::core::forwarded::is_trusted(p.ip(), trusted));
+    let id = from_proxy
+        .then(|| forwarded_request_id(&req))
+        .flatten()
+        .unwrap_or_else(new_request_id);
+    let client = auth::client_address(req.request());
     let method = req.method().clone();
     let path = req.path().to_string();
-    let app = req.app_data::<AppData>().cloned();
-    let res = next.call(req).await;
+    // At level ERROR so that it is kept under any filter that keeps a line of the request.
+    let span = tracing::error_span!("request", request_id = %id);
+    let res = tracing::Instrument::instrument(next.call(req), span.clone()).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    match &res {
-        Ok(r) => {
+    let _in = span.enter();
+    let mut headers = vec![(
+        HeaderName::from_static(REQUEST_ID),
+        HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("-")),
+    )];
+    if app.as_ref().is_some_and(|a| a.settings.https) {
+        headers.push((
+            actix_web::http::header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        ));
+    }
+    match res {
+        Ok(mut r) => {
             let status = r.status().as_u16();
+            let route = r.request().match_pattern();
             if let Some(app) = &app {
                 // By route template, never the path: a code or a name never becomes a
                 // label, and the series stay few.
-                let route = r.request().match_pattern();
                 app.metrics.request(
                     method.as_str(),
                     route.as_deref().unwrap_or("(unmatched)"),
@@ -268,16 +377,28 @@ pub async fn log_requests(
                     ms / 1000.0,
                 );
             }
+            let path = loggable_path(&path, route.as_deref());
             if status >= 500 {
-                tracing::error!(%method, %path, status, elapsed_ms = ms, "request");
+                tracing::error!(%method, %path, %client, status, elapsed_ms = ms, "request");
             } else {
-                tracing::info!(%method, %path, status, elapsed_ms = ms, "request");
+                tracing::info!(%method, %path, %client, status, elapsed_ms = ms, "request");
             }
+            for (k, v) in headers {
+                r.headers_mut().insert(k, v);
+            }
+            Ok(r)
         }
-        Err(e) => tracing::warn!(%method, %path, error = %e, elapsed_ms = ms, "request failed"),
+        Err(error) => {
+            let path = loggable_path(&path, None);
+            tracing::warn!(%method, %path, %client, error = %error, elapsed_ms = ms, "request failed");
+            Err(Tagged { error, headers }.into())
+        }
     }
-    res
 }
+
+/// `Strict-Transport-Security` on every response when the public base URL is https: a
+/// year, for this host only (another host of the same domain may still serve plain HTTP).
+pub const HSTS: &str = "max-age=31536000";
 
 /// Serves the API until the process is stopped.
 ///

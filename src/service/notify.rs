@@ -560,12 +560,13 @@ impl App {
                 }
                 Err(SendError::Permanent(e)) => {
                     report.parked += 1;
-                    tracing::warn!(outbox = row.id, template = %row.template, error = %e, "notification parked (refused for good)");
+                    // An SMTP server's answer may name the recipient.
+                    tracing::warn!(outbox = row.id, template = %row.template, error = %crate::telemetry::redact(&e), "notification parked (refused for good)");
                     AttemptEnd::Park { error: e }
                 }
                 Err(SendError::Transient(e)) if round >= delivery.max_attempts as i32 => {
                     report.parked += 1;
-                    tracing::warn!(outbox = row.id, template = %row.template, attempts = round, error = %e, "notification parked after its last attempt");
+                    tracing::warn!(outbox = row.id, template = %row.template, attempts = round, error = %crate::telemetry::redact(&e), "notification parked after its last attempt");
                     AttemptEnd::Park { error: e }
                 }
                 Err(SendError::Transient(e)) => {

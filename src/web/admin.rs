@@ -253,7 +253,8 @@ pub async fn home(who: Staff) -> WebResult<HttpResponse> {
     require_admin(&who)?;
     let a = who.app.get_ref().clone();
     let (accounts, recent) =
-        web::block(move || Ok::<_, AppError>((a.accounts()?, a.recent_audit(8)?))).await??;
+        crate::http::block(move || Ok::<_, AppError>((a.accounts()?, a.recent_audit(8)?)))
+            .await??;
     let staff = accounts.iter().filter(|u| !u.is_portal());
     let enabled = staff.clone().filter(|u| !u.disabled).count();
     let disabled = staff.count() - enabled;
@@ -368,7 +369,7 @@ pub async fn users(who: Staff, q: web::Query<UsersQuery>) -> WebResult<HttpRespo
     require_admin(&who)?;
     let q = q.into_inner();
     let a = who.app.get_ref().clone();
-    let accounts = web::block(move || a.accounts()).await??;
+    let accounts = crate::http::block(move || a.accounts()).await??;
     let text = nonempty(&q.q).unwrap_or_default();
     let folded = crate::core::text::fold(&text);
     let role = nonempty(&q.role).and_then(|r| Role::parse(&r));
@@ -544,7 +545,7 @@ pub async fn add_user(who: Staff, form: web::Form<NewUserForm>) -> WebResult<Htt
             form.password.clone(),
             form.email.clone(),
         );
-        let done = web::block(move || {
+        let done = crate::http::block(move || {
             a.add_staff_account(
                 &NewUser {
                     username: &u,
@@ -651,7 +652,7 @@ fn user_page(
 async fn load_account(who: &Staff, username: &str) -> WebResult<AccountView> {
     let a = who.app.get_ref().clone();
     let u = username.to_string();
-    let account = web::block(move || a.account(&u)).await??;
+    let account = crate::http::block(move || a.account(&u)).await??;
     if account.is_portal() {
         // A portal client has its own page.
         return Err(AppError::not_found().into());
@@ -704,7 +705,9 @@ pub async fn change_role(
             let actor = who.caller.actor();
             let now = who.app.clock.now();
             let (u, ag) = (username.clone(), form.agency.clone());
-            match web::block(move || a.change_staff_account(&u, role, &ag, &actor, now)).await? {
+            match crate::http::block(move || a.change_staff_account(&u, role, &ag, &actor, now))
+                .await?
+            {
                 Ok(changed) => {
                     let slug = if changed { "vai-tro" } else { "khong-doi" };
                     return Ok(see_other(&format!(
@@ -758,7 +761,7 @@ pub async fn reset_password(
         let actor = who.caller.actor();
         let now = who.app.clock.now();
         let (u, p) = (username.clone(), form.password.clone());
-        match web::block(move || a.reset_staff_password(&u, &p, &actor, now)).await? {
+        match crate::http::block(move || a.reset_staff_password(&u, &p, &actor, now)).await? {
             Ok(()) => {
                 return Ok(see_other(&format!(
                     "/quan-tri/nguoi-dung/{}?xong=mat-khau",
@@ -800,7 +803,7 @@ pub async fn set_email(
     let now = who.app.clock.now();
     let (u, m) = (username.clone(), form.email.clone());
     let mut errors = Errors::default();
-    match web::block(move || a.set_user_email(&u, Some(&m), &actor, now)).await? {
+    match crate::http::block(move || a.set_user_email(&u, Some(&m), &actor, now)).await? {
         Ok(changed) => {
             let slug = match (changed, form.email.trim().is_empty()) {
                 (false, _) => "thu-dien-tu-khong-doi",
@@ -840,7 +843,7 @@ async fn set_disabled(
     let actor = who.caller.actor();
     let now = who.app.clock.now();
     let u = username.clone();
-    match web::block(move || a.set_staff_disabled(&u, disabled, &actor, now)).await? {
+    match crate::http::block(move || a.set_staff_disabled(&u, disabled, &actor, now)).await? {
         Ok(()) => Ok(see_other(&format!(
             "/quan-tri/nguoi-dung/{}?xong={}",
             encode(&username),
@@ -930,7 +933,7 @@ async fn portals_page(
     errors: Errors,
 ) -> WebResult<PortalsPage> {
     let a = who.app.get_ref().clone();
-    let accounts = web::block(move || a.accounts()).await??;
+    let accounts = crate::http::block(move || a.accounts()).await??;
     let offset = who.app.settings.offset;
     let mut lines: Vec<PortalLine> = accounts
         .into_iter()
@@ -1012,7 +1015,7 @@ pub async fn add_portal(who: Staff, form: web::Form<PortalForm>) -> WebResult<Ht
             form.name.clone(),
             form.agency.clone(),
         );
-        match web::block(move || a.add_portal_client(&id, &n, &ag, &actor, now)).await? {
+        match crate::http::block(move || a.add_portal_client(&id, &n, &ag, &actor, now)).await? {
             Ok(secret) => {
                 let shown = Shown {
                     client_id: form.client_id.clone(),
@@ -1065,7 +1068,8 @@ pub async fn rotate_portal(
     let actor = who.caller.actor();
     let now = who.app.clock.now();
     let i = id.clone();
-    let secret = web::block(move || a.rotate_active_portal_secret(&i, &actor, now)).await??;
+    let secret =
+        crate::http::block(move || a.rotate_active_portal_secret(&i, &actor, now)).await??;
     let page = portals_page(
         &who,
         &PortalForm {
@@ -1096,7 +1100,7 @@ pub async fn revoke_portal(
     let actor = who.caller.actor();
     let now = who.app.clock.now();
     let id = path.into_inner();
-    web::block(move || a.revoke_portal_client(&id, &actor, now)).await??;
+    crate::http::block(move || a.revoke_portal_client(&id, &actor, now)).await??;
     Ok(see_other("/quan-tri/cong-thong-tin?xong=thu-hoi"))
 }
 
@@ -1133,7 +1137,7 @@ pub async fn agencies(who: Staff) -> WebResult<HttpResponse> {
     require_admin(&who)?;
     let a = who.app.get_ref().clone();
     let (stored, accounts) =
-        web::block(move || Ok::<_, AppError>((a.agency_list()?, a.accounts()?))).await??;
+        crate::http::block(move || Ok::<_, AppError>((a.agency_list()?, a.accounts()?))).await??;
     let mut staff: HashMap<&str, usize> = HashMap::new();
     for u in accounts.iter().filter(|u| !u.is_portal() && !u.disabled) {
         *staff.entry(u.agency_code.as_str()).or_default() += 1;
@@ -1277,7 +1281,7 @@ pub struct CataloguePage {
 pub async fn catalogue(who: Staff) -> WebResult<HttpResponse> {
     require_admin(&who)?;
     let a = who.app.get_ref().clone();
-    let entries = web::block(move || a.catalogue_entries()).await??;
+    let entries = crate::http::block(move || a.catalogue_entries()).await??;
     let offset = who.app.settings.offset;
     let mut lines: Vec<ProcedureLine> = entries
         .iter()
@@ -1396,7 +1400,8 @@ pub async fn procedure(who: Staff, path: web::Path<String>) -> WebResult<HttpRes
     require_admin(&who)?;
     let a = who.app.get_ref().clone();
     let code = path.into_inner();
-    let history: Vec<CatalogueEntry> = web::block(move || a.catalogue_history(&code)).await??;
+    let history: Vec<CatalogueEntry> =
+        crate::http::block(move || a.catalogue_history(&code)).await??;
     let offset = who.app.settings.offset;
     let last = history.last().ok_or_else(AppError::not_found)?;
     let p = &last.procedure;
@@ -1720,7 +1725,7 @@ const AUDIT_SHOWN: i64 = 50;
 
 async fn audit_page(who: &Staff, check: Option<AuditCheck>) -> WebResult<AuditPage> {
     let a = who.app.get_ref().clone();
-    let recent = web::block(move || a.recent_audit(AUDIT_SHOWN)).await??;
+    let recent = crate::http::block(move || a.recent_audit(AUDIT_SHOWN)).await??;
     let now = who.app.clock.now();
     Ok(AuditPage {
         frame: frame(
@@ -1768,7 +1773,7 @@ pub async fn verify(who: Staff, form: web::Form<CsrfForm>) -> WebResult<HttpResp
     let a = who.app.get_ref().clone();
     let actor = who.caller.actor();
     let now = who.app.clock.now();
-    let check = web::block(move || a.verify_audit_trail(&actor, now)).await??;
+    let check = crate::http::block(move || a.verify_audit_trail(&actor, now)).await??;
     Ok(render(&audit_page(&who, Some(check)).await?))
 }
 
@@ -1841,7 +1846,7 @@ pub async fn outbox(who: Staff, q: web::Query<NoticeQuery>) -> WebResult<HttpRes
         .map(|t| t.with_timezone(&chrono::Utc))
         .unwrap_or(now);
     let a = who.app.get_ref().clone();
-    let (counts, parked) = web::block(move || {
+    let (counts, parked) = crate::http::block(move || {
         let c = a.outbox_counts(from, now + chrono::Duration::seconds(1))?;
         let p = a.parked_notifications(PARKED_SHOWN)?;
         Ok::<_, AppError>((c, p))
@@ -1923,7 +1928,7 @@ pub async fn resend(
     let actor = who.caller.actor();
     let now = who.app.clock.now();
     let id = path.into_inner();
-    web::block(move || a.resend_parked(&actor, id, now)).await??;
+    crate::http::block(move || a.resend_parked(&actor, id, now)).await??;
     Ok(see_other("/quan-tri/thu-gui?xong=gui-lai"))
 }
 

@@ -169,7 +169,7 @@ impl CitizenForms {
         c.set_path(self.path);
         c.set_http_only(true);
         c.set_same_site(SameSite::Strict);
-        c.set_secure(app.settings.secure_cookies);
+        c.set_secure(app.settings.https);
         c
     }
 
@@ -393,7 +393,8 @@ async fn answer(
         None => {
             let a = app.get_ref().clone();
             let c = code.clone();
-            web::block(move || a.lookup_uncached(&c, &proof, &address, a.clock.now())).await?
+            crate::http::block(move || a.lookup_uncached(&c, &proof, &address, a.clock.now()))
+                .await?
         }
     };
     match found {
@@ -487,7 +488,7 @@ pub async fn rate(
     let (c, p) = (code.clone(), form.pin.clone());
     let rated = match score {
         Some(score) => Some(
-            web::block(move || {
+            crate::http::block(move || {
                 a.rate_as_applicant(&c, &p, score, comment, &address, a.clock.now())
             })
             .await?,
@@ -523,7 +524,8 @@ pub async fn rate(
     let a = app.get_ref().clone();
     let (c, p) = (code.clone(), form.pin.clone());
     let d =
-        web::block(move || a.lookup_shared(&c, &Proof::Pin(p), &address, a.clock.now())).await?;
+        crate::http::block(move || a.lookup_shared(&c, &Proof::Pin(p), &address, a.clock.now()))
+            .await?;
     match d {
         Ok(d) => status_page(&app, &req, &d, form.pin, notice, rating_error, status),
         Err(e) if e.kind == ErrorKind::TooManyRequests => Ok(too_many(&e)),
@@ -554,7 +556,7 @@ pub async fn result(
     let address = crate::http::auth::client_address(&req);
     let a = app.get_ref().clone();
     let (c, p) = (code.clone(), form.pin.clone());
-    let got = web::block(move || {
+    let got = crate::http::block(move || {
         let r = a.public_result(&c, &p, &id, &address, a.clock.now())?;
         let bytes = crate::http::files::read_blob(&a, &r.sha256)?;
         Ok::<_, AppError>((r, bytes))

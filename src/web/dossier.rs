@@ -124,7 +124,7 @@ pub async fn search(who: Staff, q: web::Query<SearchQuery>) -> WebResult<HttpRes
             };
             let a = app.get_ref().clone();
             let c = who.caller.clone();
-            match web::block(move || a.list_dossiers_for(&c, &list)).await? {
+            match crate::http::block(move || a.list_dossiers_for(&c, &list)).await? {
                 Ok(rows) => {
                     // An exact code goes straight to its dossier.
                     if rows.len() == 1 && rows[0].code.eq_ignore_ascii_case(text.trim()) {
@@ -400,7 +400,7 @@ async fn sheet_page(
     let a = app.get_ref().clone();
     let c = who.caller.clone();
     let now = app.clock.now();
-    let sheet = web::block(move || a.dossier_sheet(&c, &code, now)).await??;
+    let sheet = crate::http::block(move || a.dossier_sheet(&c, &code, now)).await??;
     let d = &sheet.dossier;
     let offset = app.settings.offset;
     let tab = tab
@@ -707,8 +707,10 @@ pub async fn page(
         let a = who.app.get_ref().clone();
         let c = code.clone();
         let offset = who.app.settings.offset;
-        let rows = web::block(move || a.notifications_of(&c).map_err(crate::error::AppError::from))
-            .await??;
+        let rows = crate::http::block(move || {
+            a.notifications_of(&c).map_err(crate::error::AppError::from)
+        })
+        .await??;
         page.notifications = rows
             .into_iter()
             .map(|n| {
@@ -750,7 +752,7 @@ pub async fn page(
             let slug = page.forms[i].slug.clone();
             let a = who.app.get_ref().clone();
             let c = who.caller.clone();
-            let html = web::block(move || match slug.as_str() {
+            let html = crate::http::block(move || match slug.as_str() {
                 "tiep-nhan" => a.receipt_html(&c, &code),
                 s => {
                     let n = crate::service::notices::Notice::parse(s)
@@ -847,12 +849,12 @@ pub async fn event(
         let a = a.clone();
         let c = c.clone();
         let cc = cc.clone();
-        web::block(move || a.dossier_sheet(&c, &cc, now))
+        crate::http::block(move || a.dossier_sheet(&c, &cc, now))
             .await?
             .ok()
             .and_then(|s| s.dossier.due_at)
     };
-    let r = web::block(move || {
+    let r = crate::http::block(move || {
         if confirm {
             a.record_event(&c, &cc, &event, now)
         } else {
@@ -938,7 +940,7 @@ pub async fn notice(who: Staff, path: web::Path<(String, String)>) -> WebResult<
     let c = who.caller.clone();
     let cc = code.clone();
     let f = form.clone();
-    let bytes = web::block(move || {
+    let bytes = crate::http::block(move || {
         if f == "tiep-nhan" {
             return a.receipt_pdf(&c, &cc, None);
         }
@@ -961,7 +963,7 @@ pub async fn file(who: Staff, path: web::Path<(String, String)>) -> WebResult<Ht
     let (code, id) = path.into_inner();
     let a = who.app.get_ref().clone();
     let c = who.caller.clone();
-    let (f, bytes) = web::block(move || {
+    let (f, bytes) = crate::http::block(move || {
         let f = a.file_for(&c, &code, &id)?;
         let bytes = crate::http::files::read_blob(&a, &f.sha256)?;
         Ok::<_, crate::error::AppError>((f, bytes))
@@ -1035,7 +1037,7 @@ pub async fn upload(
                     }
                 };
                 let files = app.files.clone();
-                let mut upload = web::block(move || files.begin(max))
+                let mut upload = crate::http::block(move || files.begin(max))
                     .await?
                     .map_err(|_| crate::error::AppError::internal())?;
                 let mut failed = None;
@@ -1060,7 +1062,7 @@ pub async fn upload(
                     problem = Some(m);
                     break;
                 }
-                match web::block(move || upload.finish()).await? {
+                match crate::http::block(move || upload.finish()).await? {
                     Ok(blob) => stored = Some((file_name, blob)),
                     Err(p) => {
                         problem = Some(crate::service::documents::file_error(&p).message);
@@ -1091,7 +1093,7 @@ pub async fn upload(
             let c = who.caller.clone();
             let cc = code.clone();
             let now = app.clock.now();
-            web::block(move || {
+            crate::http::block(move || {
                 a.attach_file(
                     &c,
                     &cc,
@@ -1158,7 +1160,7 @@ pub async fn receipt_pdf(
     let c = who.caller.clone();
     let cc = code.clone();
     let pin = form.pin.filter(|p| !p.trim().is_empty());
-    let bytes = web::block(move || a.receipt_pdf(&c, &cc, pin.as_deref())).await??;
+    let bytes = crate::http::block(move || a.receipt_pdf(&c, &cc, pin.as_deref())).await??;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((

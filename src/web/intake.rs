@@ -494,7 +494,7 @@ pub async fn submit(who: Staff, form: web::Form<Vec<(String, String)>>) -> WebRe
         let a = app.get_ref().clone();
         let c = who.caller.clone();
         let id = id_number.clone();
-        match web::block(move || a.reusable_documents(&c, &id, now)).await? {
+        match crate::http::block(move || a.reusable_documents(&c, &id, now)).await? {
             Ok(d) => Some(d),
             Err(e) if e.kind == ErrorKind::BadRequest => None,
             Err(e) => return Err(e.into()),
@@ -564,7 +564,7 @@ pub async fn submit(who: Staff, form: web::Form<Vec<(String, String)>>) -> WebRe
                     items,
                     note: opt(&v.note),
                 };
-                web::block(move || {
+                crate::http::block(move || {
                     a.guide(&c, &req, now)
                         .and_then(|o| a.outcome_pdf(&o).map(|b| (o.id, b)))
                 })
@@ -577,7 +577,7 @@ pub async fn submit(who: Staff, form: web::Form<Vec<(String, String)>>) -> WebRe
                     reason: v.refuse_reason.clone(),
                     dossier_code: None,
                 };
-                web::block(move || {
+                crate::http::block(move || {
                     a.refuse(&c, &req, now)
                         .and_then(|o| a.outcome_pdf(&o).map(|b| (o.id, b)))
                 })
@@ -729,7 +729,7 @@ async fn register(
     let a = app.get_ref().clone();
     let c = who.caller.clone();
     let key = format!("form:{form_key}");
-    match web::block(move || a.receive_once(&c, &req, Some(&key), now)).await? {
+    match crate::http::block(move || a.receive_once(&c, &req, Some(&key), now)).await? {
         Ok(r) => {
             let offset = app.settings.offset;
             let page = ReceiptPage {

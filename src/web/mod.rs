@@ -419,7 +419,7 @@ async fn home(who: session::Staff) -> WebResult<HttpResponse> {
     let a = who.app.get_ref().clone();
     let c = who.caller.clone();
     let now = who.app.clock.now();
-    let figures = web::block(move || a.home_figures(&c, now)).await??;
+    let figures = crate::http::block(move || a.home_figures(&c, now)).await??;
     use crate::service::queue::Tab;
     let work = figures
         .tabs

@@ -262,7 +262,8 @@ pub async fn submit(
     };
     let address = crate::http::auth::client_address(&req);
     let a = app.get_ref().clone();
-    let done = web::block(move || a.submit_petition(&request, &address, a.clock.now())).await?;
+    let done =
+        crate::http::block(move || a.submit_petition(&request, &address, a.clock.now())).await?;
     match done {
         Ok(s) => done_page(&app, &req, &s),
         Err(e) if e.kind == ErrorKind::TooManyRequests => Ok(too_many(&e, "/phan-anh")),
@@ -363,7 +364,8 @@ pub async fn status(
     let a = app.get_ref().clone();
     let c = code.clone();
     let found =
-        web::block(move || a.petition_status(&c, &form.pin, &address, a.clock.now())).await?;
+        crate::http::block(move || a.petition_status(&c, &form.pin, &address, a.clock.now()))
+            .await?;
     let p = match found {
         Ok(p) => p,
         Err(e) if e.kind == ErrorKind::TooManyRequests => {
@@ -538,7 +540,7 @@ pub async fn queue(who: Staff, q: web::Query<QueueQuery>) -> WebResult<HttpRespo
     let c = who.caller.clone();
     let now = who.app.clock.now();
     let agency = who.caller.agency.clone();
-    let (view, names) = web::block(move || {
+    let (view, names) = crate::http::block(move || {
         let v = a.petition_queue(&c, &query, now)?;
         let names = a.petition_assignees(&agency)?;
         Ok::<_, AppError>((v, names))
@@ -639,7 +641,7 @@ async fn detail_page(
     let a = who.app.get_ref().clone();
     let c = who.caller.clone();
     let now = who.app.clock.now();
-    let (v, names) = web::block(move || {
+    let (v, names) = crate::http::block(move || {
         let v = a.petition_detail(&c, &code, now)?;
         let names = a.petition_assignees(&v.agency.code)?;
         Ok::<_, AppError>((v, names))
@@ -745,7 +747,7 @@ pub async fn command(
     let c = who.caller.clone();
     let now = who.app.clock.now();
     let k = code.clone();
-    let done = web::block(move || a.petition_command(&c, &k, &cmd, now)).await?;
+    let done = crate::http::block(move || a.petition_command(&c, &k, &cmd, now)).await?;
     match done {
         Ok(_) => Ok(HttpResponse::SeeOther()
             .insert_header((

@@ -238,7 +238,7 @@ pub async fn page(app: AppData, q: web::Query<MonthQuery>) -> WebResult<HttpResp
     let month = asked(&app, &q);
     let a = app.get_ref().clone();
     let m = month.clone();
-    let found = web::block(move || a.public_stats(&m, a.clock.now())).await?;
+    let found = crate::http::block(move || a.public_stats(&m, a.clock.now())).await?;
     let root = app.agencies.agencies.first();
     let authority = root.map(|a| a.name.clone()).unwrap_or_default();
     let mut frame = Frame::new(&app, "Công khai kết quả giải quyết thủ tục hành chính");
@@ -362,7 +362,7 @@ pub async fn csv_file(app: AppData, q: web::Query<MonthQuery>) -> WebResult<Http
     let month = asked(&app, &q);
     let a = app.get_ref().clone();
     let m = month.clone();
-    let groups = web::block(move || a.public_stats(&m, a.clock.now())).await??;
+    let groups = crate::http::block(move || a.public_stats(&m, a.clock.now())).await??;
     let rows: Vec<Row> = groups.iter().map(|g| Row::of(g, &app)).collect();
     let total = (!rows.is_empty()).then(|| totals(&groups));
     Ok(HttpResponse::Ok()

@@ -212,7 +212,7 @@ pub async fn page(who: Staff, q: web::Query<QueueQuery>) -> WebResult<HttpRespon
     let f = filters.clone();
     let now = who.app.clock.now();
     let staff_agency = who.caller.agency.clone();
-    let (view, staff) = web::block(move || {
+    let (view, staff) = crate::http::block(move || {
         let view = a.queue_tabs(&c, tab, &f, PAGE, (page_no - 1) * PAGE, now)?;
         let staff = a.store.staff_of(&staff_agency)?;
         Ok::<_, crate::error::AppError>((view, staff))
@@ -363,7 +363,7 @@ pub async fn bulk(who: Staff, form: web::Form<Vec<(String, String)>>) -> WebResu
     let c = who.caller.clone();
     let now = who.app.clock.now();
     let list = codes.clone();
-    let (done, failed) = web::block(move || {
+    let (done, failed) = crate::http::block(move || {
         let mut done = 0usize;
         let mut failed = Vec::new();
         for code in &list {

@@ -596,7 +596,7 @@ async fn reports(
         let a = who.app.get_ref().clone();
         let c = who.caller.clone();
         let q = query(g);
-        web::block(move || a.indicators(&c, &q, now))
+        crate::http::block(move || a.indicators(&c, &q, now))
     };
     let main = run(f.group_by);
     let agency = (f.group_by != GroupBy::Agency).then(|| run(GroupBy::Agency));
@@ -856,15 +856,15 @@ pub async fn export(
     let now = a.clock.now();
     let (bytes, ct) = match kind.as_str() {
         "xlsx" => (
-            web::block(move || a.indicators_xlsx(&c, &iq, now)).await??,
+            crate::http::block(move || a.indicators_xlsx(&c, &iq, now)).await??,
             XLSX,
         ),
         "csv" => (
-            web::block(move || a.indicators_csv(&c, &iq, now)).await??,
+            crate::http::block(move || a.indicators_csv(&c, &iq, now)).await??,
             CSV,
         ),
         "pdf" => (
-            web::block(move || a.indicators_pdf(&c, &iq, now)).await??,
+            crate::http::block(move || a.indicators_pdf(&c, &iq, now)).await??,
             PDF,
         ),
         _ => return Err(AppError::not_found().into()),
@@ -883,7 +883,7 @@ pub async fn tracking_book(who: Staff, q: web::Query<DashQuery>) -> WebResult<Ht
     let a = who.app.get_ref().clone();
     let c = who.caller.clone();
     let now = a.clock.now();
-    let (book, bytes) = web::block(move || a.tracking_book_xlsx(&c, &query, now)).await??;
+    let (book, bytes) = crate::http::block(move || a.tracking_book_xlsx(&c, &query, now)).await??;
     Ok(download(
         bytes,
         XLSX,

@@ -88,7 +88,7 @@ impl FromRequest for Staff {
         Box::pin(async move {
             let a = app.get_ref().clone();
             let now = app.clock.now();
-            let state = web::block(move || a.session_state(&id, now)).await??;
+            let state = crate::http::block(move || a.session_state(&id, now)).await??;
             match state {
                 SessionState::Open { mut caller, csrf } => {
                     caller.address = Some(address);
@@ -123,7 +123,7 @@ fn login_cookie(app: &AppData, nonce: &str) -> Cookie<'static> {
     c.set_path("/dang-nhap");
     c.set_http_only(true);
     c.set_same_site(SameSite::Strict);
-    c.set_secure(app.settings.secure_cookies);
+    c.set_secure(app.settings.https);
     c
 }
 
@@ -132,7 +132,7 @@ fn session_cookie(app: &AppData, id: &str) -> Cookie<'static> {
     c.set_path("/");
     c.set_http_only(true);
     c.set_same_site(SameSite::Strict);
-    c.set_secure(app.settings.secure_cookies);
+    c.set_secure(app.settings.https);
     c
 }
 
@@ -231,7 +231,8 @@ pub async fn login(
     let a = app.get_ref().clone();
     let (username, password) = (form.username.clone(), form.password);
     let now = app.clock.now();
-    let opened = web::block(move || a.open_session(&username, &password, &address, now)).await?;
+    let opened =
+        crate::http::block(move || a.open_session(&username, &password, &address, now)).await?;
     match opened {
         Ok(session) => {
             let mut res = HttpResponse::SeeOther()
@@ -303,7 +304,7 @@ pub async fn logout(
         return Err(WebError::Csrf);
     }
     let a = app.get_ref().clone();
-    web::block(move || a.close_session(&id)).await??;
+    crate::http::block(move || a.close_session(&id)).await??;
     let mut res = HttpResponse::SeeOther()
         .insert_header(("Location", "/dang-nhap"))
         .finish();

@@ -134,6 +134,36 @@ pub fn local(s: &str) -> chrono::DateTime<chrono::Utc> {
         .with_timezone(&chrono::Utc)
 }
 
+/// A copy of the shipped config/ in a temporary directory (`<tmp>/config`) with
+/// `default.toml` edited: each `(from, to)` replaces a text the file must hold.
+pub fn config_copy_with(edits: &[(&str, &str)]) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("config");
+    copy(
+        Path::new(process::crate_root()).join("config").as_path(),
+        &dir,
+    );
+    let settings = dir.join("default.toml");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "default.toml does not hold {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    std::fs::write(&settings, text).unwrap();
+    tmp
+}
+
 pub mod http;
 pub mod process;
 

@@ -5,8 +5,9 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -190,19 +191,70 @@ pub fn crate_root() -> &'static str {
 }
 
 /// The `motcua` binary with the environment shared by every process of one test: the
-/// shipped config/, the database, the data directory and the secret.
+/// shipped config/, the database, the data directory and the secret. Its standard error
+/// stays at `warn`; its whole log goes to a file of its own ([`keep_log`]).
 pub fn motcua(db_url: &str, data_dir: &Path, secret: &str) -> Command {
+    motcua_in(
+        Path::new(&format!("{}/config", crate_root())),
+        db_url,
+        data_dir,
+        secret,
+    )
+}
+
+/// [`motcua`] with another configuration directory.
+pub fn motcua_in(config_dir: &Path, db_url: &str, data_dir: &Path, secret: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_motcua"));
     c.current_dir(crate_root())
         .arg("--config-dir")
-        .arg(format!("{}/config", crate_root()))
+        .arg(config_dir)
         .env_remove("MOTCUA_CONFIG_DIR")
         .env_remove("MOTCUA_LOG_FORMAT")
         .env("MOTCUA_DATABASE_URL", db_url)
         .env("MOTCUA_DATA_DIR", data_dir)
         .env("MOTCUA_SECRET", secret)
         .env("RUST_LOG", "warn");
+    keep_log(&mut c, "command");
     c
+}
+
+/// Where every server the tests run (and every command built by [`motcua`]) keeps its
+/// log: `target/test-server-logs/`, one JSON-lines file per process. `.ci/run` empties it
+/// before the suite and greps it after (`tests/log_privacy.rs`).
+pub fn server_log_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_motcua"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("the binary lies in target/<profile>/")
+        .join("test-server-logs")
+}
+
+/// The filter of the kept logs: every request line (`info`), and this crate's `debug`.
+pub const KEPT_LOG_FILTER: &str = "info,motcua=debug";
+
+/// Points `command`'s log file (`MOTCUA_LOG_FILE`, JSON at [`KEPT_LOG_FILTER`]) at a new
+/// file of [`server_log_dir`], `<test binary>-<pid>-<n>-<label>.jsonl`; its path.
+pub fn keep_log(command: &mut Command, label: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = server_log_dir();
+    std::fs::create_dir_all(&dir).expect("create target/test-server-logs");
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "test".into());
+    let label: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let path = dir.join(format!(
+        "{binary}-{}-{}-{label}.jsonl",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    command
+        .env("MOTCUA_LOG_FILE", &path)
+        .env("MOTCUA_LOG_FILE_FILTER", KEPT_LOG_FILTER);
+    path
 }
 
 /// Collects a child's output on a thread (the pipe must never fill up).
@@ -222,6 +274,8 @@ pub struct Server {
     pub name: String,
     pub addr: SocketAddr,
     pub child: Child,
+    /// Its whole log, JSON lines ([`keep_log`]).
+    pub log_file: PathBuf,
     output: Arc<Mutex<String>>,
 }
 
@@ -241,6 +295,7 @@ impl Server {
     pub fn start_bound(name: &str, mut command: Command, host: &str) -> Server {
         let port = free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let log_file = keep_log(&mut command, name);
         let mut child = command
             .arg("serve")
             .env("MOTCUA_BIND", format!("{host}:{port}"))
@@ -256,12 +311,22 @@ impl Server {
             name: name.to_string(),
             addr,
             child,
+            log_file,
             output,
         }
     }
 
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
+    }
+
+    /// The lines of its log so far, parsed (JSON objects).
+    pub fn log(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log_file)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 
     /// Polls `/healthz` for up to 60 s.
