@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use common::process::{add_user_by, free_port, http, login, Server};
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 use unicode_normalization::UnicodeNormalization;
 
@@ -138,9 +139,8 @@ impl Desk {
         .unwrap();
         let started = Instant::now();
         let c = loop {
-            motcua::mail::install_crypto_provider();
-            match ClientBuilder::rustls()
-                .expect("rustls")
+            // chromedriver listens on 127.0.0.1 over plain HTTP.
+            match ClientBuilder::new(HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await
