@@ -789,6 +789,17 @@ pub fn add_handler(conn: &mut DbConnection, row: &DossierRow, agency: &str) -> S
     Ok(())
 }
 
+/// The agencies that hold a new dossier: its receiving desk and its competent agency
+/// (once when they are one).
+pub(crate) fn first_holders(d: &DossierRow) -> Vec<&String> {
+    let mut agencies: Vec<&String> = [Some(&d.receiving_agency), d.competent_agency.as_ref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    agencies.dedup();
+    agencies
+}
+
 /// Writes a new dossier with its papers, route and first event (inside the caller's
 /// transaction).
 pub fn insert_dossier(
@@ -807,14 +818,7 @@ pub fn insert_dossier(
         .execute(conn)?;
     insert_steps(conn, steps)?;
     // A new dossier: none of its agencies is recorded yet (`add_handler` asks first).
-    let mut agencies: Vec<&String> = [
-        Some(&dossier.receiving_agency),
-        dossier.competent_agency.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    agencies.dedup();
+    let agencies = first_holders(dossier);
     let held: Vec<_> = agencies
         .iter()
         .map(|a| {

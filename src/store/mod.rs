@@ -761,7 +761,7 @@ pub fn to_db(t: DateTime<Utc>) -> NaiveDateTime {
 pub(crate) mod micros {
     use chrono::NaiveDateTime;
 
-    const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+    pub(crate) const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 
     pub fn one<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&t.format(FORMAT))

@@ -63,15 +63,10 @@ pub fn insert(conn: &mut DbConnection, n: &NewDossier<'_>) -> StoreResult<()> {
 /// The JSON document the statement reads: one key per table.
 fn document(n: &NewDossier<'_>) -> Value {
     let d = n.dossier;
-    // The agencies that hold it: the receiving desk and the competent agency (once).
-    let mut agencies: Vec<&String> = [Some(&d.receiving_agency), d.competent_agency.as_ref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    agencies.dedup();
+    let agencies = dossiers::first_holders(d);
     let received_at = d
         .received_at
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string());
+        .map(|t| t.format(super::micros::FORMAT).to_string());
     let held: Vec<Value> = agencies
         .iter()
         .map(|a| {
