@@ -9,6 +9,7 @@ mod dossiers;
 pub mod error;
 pub(crate) mod exports;
 pub(crate) mod files;
+pub mod openapi;
 mod petitions;
 mod public;
 mod reports;
@@ -20,6 +21,7 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App as ActixApp, HttpServer};
 use chrono::{DateTime, FixedOffset, SecondsFormat};
@@ -56,6 +58,169 @@ where
     web::block(move || span.in_scope(f)).await
 }
 
+/// Every route of the JSON API under `/api/v1`: method, path template and handler. The
+/// scope is built from this table, and `tests/openapi.rs` holds it to the published
+/// description ([`openapi::document`]): a route without its description fails the test.
+fn api_routes() -> Vec<(Method, &'static str, actix_web::Route)> {
+    use Method as M;
+    const GET: M = M::GET;
+    const POST: M = M::POST;
+    vec![
+        (GET, "/agencies", web::get().to(catalogue::agencies)),
+        (GET, "/procedures", web::get().to(catalogue::procedures)),
+        (
+            GET,
+            "/procedures/{code}",
+            web::get().to(catalogue::procedure),
+        ),
+        (GET, "/calendar/due", web::get().to(calendar::due)),
+        (GET, "/calendar/{year}", web::get().to(calendar::year)),
+        (POST, "/auth/login", web::post().to(auth::login)),
+        (POST, "/auth/token", web::post().to(auth::token)),
+        (POST, "/dossiers", web::post().to(dossiers::create)),
+        (GET, "/dossiers", web::get().to(dossiers::list)),
+        (GET, "/dossiers/{code}", web::get().to(dossiers::get)),
+        (
+            GET,
+            "/dossiers/{code}/forms/receipt.pdf",
+            web::get().to(dossiers::receipt),
+        ),
+        (
+            GET,
+            "/dossiers/{code}/forms/{form}",
+            web::get().to(dossiers::notice),
+        ),
+        (
+            POST,
+            "/dossiers/{code}/events",
+            web::post().to(dossiers::event),
+        ),
+        (
+            GET,
+            "/dossiers/{code}/actions",
+            web::get().to(dossiers::actions),
+        ),
+        (
+            POST,
+            "/dossiers/{code}/resubmit",
+            web::post().to(dossiers::resubmit),
+        ),
+        (
+            POST,
+            "/dossiers/{code}/files",
+            web::post().to(files::upload),
+        ),
+        (
+            GET,
+            "/dossiers/{code}/files/{id}",
+            web::get().to(files::download),
+        ),
+        (
+            GET,
+            "/applicants/{id_number}/documents",
+            web::get().to(files::applicant_documents),
+        ),
+        (
+            GET,
+            "/public/dossiers/{code}/results/{document_id}",
+            web::get().to(files::public_result),
+        ),
+        (GET, "/queue", web::get().to(dossiers::queue)),
+        (
+            GET,
+            "/reports/indicators",
+            web::get().to(reports::indicators),
+        ),
+        (
+            GET,
+            "/reports/notifications",
+            web::get().to(reports::notifications),
+        ),
+        (
+            GET,
+            "/reports/indicators.xlsx",
+            web::get().to(exports::indicators_xlsx),
+        ),
+        (
+            GET,
+            "/reports/indicators.csv",
+            web::get().to(exports::indicators_csv),
+        ),
+        (
+            GET,
+            "/reports/indicators.pdf",
+            web::get().to(exports::indicators_pdf),
+        ),
+        (
+            GET,
+            "/reports/tracking-book.xlsx",
+            web::get().to(exports::tracking_book),
+        ),
+        (
+            GET,
+            "/reports/raw/dossiers.csv",
+            web::get().to(exports::raw_dossiers),
+        ),
+        (
+            GET,
+            "/reports/raw/handovers.csv",
+            web::get().to(exports::raw_handovers),
+        ),
+        (
+            GET,
+            "/reports/raw/deadline_acts.csv",
+            web::get().to(exports::raw_acts),
+        ),
+        (GET, "/public/stats", web::get().to(reports::public_stats)),
+        (
+            GET,
+            "/portal/changes",
+            web::get().to(dossiers::portal_changes),
+        ),
+        (POST, "/intake/guidance", web::post().to(dossiers::guidance)),
+        (POST, "/intake/refusal", web::post().to(dossiers::refusal)),
+        (
+            GET,
+            "/public/dossiers/{code}",
+            web::get().to(public::lookup),
+        ),
+        (
+            POST,
+            "/public/dossiers/{code}/rating",
+            web::post().to(public::rate),
+        ),
+        (POST, "/public/petitions", web::post().to(petitions::submit)),
+        (
+            GET,
+            "/public/petitions/{code}",
+            web::get().to(petitions::status),
+        ),
+        (GET, "/petitions", web::get().to(petitions::queue)),
+        (GET, "/petitions/{code}", web::get().to(petitions::get)),
+        (
+            POST,
+            "/petitions/{code}/events",
+            web::post().to(petitions::event),
+        ),
+        (GET, "/openapi.json", web::get().to(openapi::serve)),
+    ]
+}
+
+/// Every HTTP module's part of the API description ([`openapi::document`] merges them).
+fn openapi_parts() -> Vec<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    vec![catalogue::Doc::openapi()]
+}
+
+/// The method and path template of every route of the JSON API, as served (with the
+/// `/api/v1` prefix).
+pub fn api_route_list() -> Vec<(String, String)> {
+    api_routes()
+        .into_iter()
+        .map(|(m, p, _)| (m.to_string(), format!("/api/v1{p}")))
+        .collect()
+}
+
 /// Routes of the whole API.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {
@@ -78,96 +243,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .route("/healthz", web::get().to(system::healthz))
     .route("/metrics", web::get().to(system::metrics_public))
-    .service(
-        web::scope("/api/v1")
+    .service({
+        let mut scope = web::scope("/api/v1")
             .wrap(from_fn(reject_hostile_text))
-            .wrap(from_fn(guard_database))
-            .route("/agencies", web::get().to(catalogue::agencies))
-            .route("/procedures", web::get().to(catalogue::procedures))
-            .route("/procedures/{code}", web::get().to(catalogue::procedure))
-            .route("/calendar/due", web::get().to(calendar::due))
-            .route("/calendar/{year}", web::get().to(calendar::year))
-            .route("/auth/login", web::post().to(auth::login))
-            .route("/auth/token", web::post().to(auth::token))
-            .route("/dossiers", web::post().to(dossiers::create))
-            .route("/dossiers", web::get().to(dossiers::list))
-            .route("/dossiers/{code}", web::get().to(dossiers::get))
-            .route(
-                "/dossiers/{code}/forms/receipt.pdf",
-                web::get().to(dossiers::receipt),
-            )
-            .route(
-                "/dossiers/{code}/forms/{form}",
-                web::get().to(dossiers::notice),
-            )
-            .route("/dossiers/{code}/events", web::post().to(dossiers::event))
-            .route("/dossiers/{code}/actions", web::get().to(dossiers::actions))
-            .route(
-                "/dossiers/{code}/resubmit",
-                web::post().to(dossiers::resubmit),
-            )
-            .route("/dossiers/{code}/files", web::post().to(files::upload))
-            .route(
-                "/dossiers/{code}/files/{id}",
-                web::get().to(files::download),
-            )
-            .route(
-                "/applicants/{id_number}/documents",
-                web::get().to(files::applicant_documents),
-            )
-            .route(
-                "/public/dossiers/{code}/results/{document_id}",
-                web::get().to(files::public_result),
-            )
-            .route("/queue", web::get().to(dossiers::queue))
-            .route("/reports/indicators", web::get().to(reports::indicators))
-            .route(
-                "/reports/notifications",
-                web::get().to(reports::notifications),
-            )
-            .route(
-                "/reports/indicators.xlsx",
-                web::get().to(exports::indicators_xlsx),
-            )
-            .route(
-                "/reports/indicators.csv",
-                web::get().to(exports::indicators_csv),
-            )
-            .route(
-                "/reports/indicators.pdf",
-                web::get().to(exports::indicators_pdf),
-            )
-            .route(
-                "/reports/tracking-book.xlsx",
-                web::get().to(exports::tracking_book),
-            )
-            .route(
-                "/reports/raw/dossiers.csv",
-                web::get().to(exports::raw_dossiers),
-            )
-            .route(
-                "/reports/raw/handovers.csv",
-                web::get().to(exports::raw_handovers),
-            )
-            .route(
-                "/reports/raw/deadline_acts.csv",
-                web::get().to(exports::raw_acts),
-            )
-            .route("/public/stats", web::get().to(reports::public_stats))
-            .route("/portal/changes", web::get().to(dossiers::portal_changes))
-            .route("/intake/guidance", web::post().to(dossiers::guidance))
-            .route("/intake/refusal", web::post().to(dossiers::refusal))
-            .route("/public/dossiers/{code}", web::get().to(public::lookup))
-            .route(
-                "/public/dossiers/{code}/rating",
-                web::post().to(public::rate),
-            )
-            .route("/public/petitions", web::post().to(petitions::submit))
-            .route("/public/petitions/{code}", web::get().to(petitions::status))
-            .route("/petitions", web::get().to(petitions::queue))
-            .route("/petitions/{code}", web::get().to(petitions::get))
-            .route("/petitions/{code}/events", web::post().to(petitions::event)),
-    )
+            .wrap(from_fn(guard_database));
+        for (_, path, route) in api_routes() {
+            scope = scope.route(path, route);
+        }
+        scope
+    })
     .configure(crate::web::configure)
     .default_service(web::to(|| async {
         Err::<actix_web::HttpResponse, _>(ApiError::new(
