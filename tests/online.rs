@@ -209,6 +209,24 @@ async fn online_submission_receipt_correction_refusal(db: common::TestDb) {
     )
     .await;
     assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+    // The applicant sees what is asked of them, with the reason.
+    let (status, l) = send(
+        &svc,
+        actix_web::test::TestRequest::get()
+            .uri(&format!("/api/v1/public/dossiers/{code}?pin={pin}")),
+    )
+    .await;
+    assert_eq!(status, 200, "{l}");
+    assert_eq!(l["status"], "needs_correction");
+    assert_eq!(l["requested"]["kind"], "correction", "{l}");
+    assert_eq!(
+        l["requested"]["items"],
+        json!(["Bản sao giấy tờ pháp lý của chủ hộ"])
+    );
+    assert_eq!(
+        l["requested"]["reason"],
+        "Thiếu giấy tờ của chủ hộ kinh doanh"
+    );
     // Waiting for the portal: nothing to answer, once per round.
     let (status, b) = event(&svc, &clerk, &code, receive.clone()).await;
     assert_eq!((status, b["error"].as_str()), (409, Some("invalid_state")));

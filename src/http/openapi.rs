@@ -68,7 +68,7 @@ impl Modify for Security {
     }
 }
 
-/// The name of the staff token's scheme, for `security((STAFF = []))`.
+/// The name of the staff token's scheme (`security(("staff_token" = []))`: utoipa wants the literal).
 pub const STAFF: &str = "staff_token";
 /// The name of the portal client's token's scheme.
 pub const PORTAL: &str = "portal_token";
@@ -156,7 +156,7 @@ fn add_shared_answers(v: &mut Value) {
         ),
         (
             "500",
-            "`internal`: an unexpected fault, logged with the request id; nothing was stored.",
+            "`internal_error`: an unexpected fault, logged with the request id; nothing was stored.",
             None,
             false,
         ),

@@ -509,7 +509,7 @@ impl App {
 fn requested(status: &str, events: &[crate::store::dossiers::EventRow]) -> Option<Requested> {
     let (kind, event) = match status {
         "supplement_requested" => ("supplement", "request_supplement"),
-        "correction_requested" => ("correction", "request_correction"),
+        "needs_correction" => ("correction", "request_correction"),
         _ => return None,
     };
     let e = events.iter().rev().find(|e| e.kind == event)?;

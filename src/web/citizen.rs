@@ -9,6 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{moment, render_status, ErrorPage, Frame, Link, WebError, WebResult};
+use crate::core::dossier::Status;
 use crate::error::{AppError, ErrorKind};
 use crate::http::AppData;
 use crate::service::lookup::{Proof, PublicDossier};
@@ -72,18 +73,36 @@ struct StatusPage {
     rating_error: Option<String>,
 }
 
-/// What the status means for the applicant, in plain words.
+/// What the status means for the applicant, in plain words (every status of
+/// [`Status`], matched exhaustively: a new one cannot be forgotten here).
 fn plain_words(d: &PublicDossier) -> String {
-    match d.status.as_str() {
-        "submitted" => "Hồ sơ nộp trực tuyến đang chờ Bộ phận Một cửa kiểm tra và tiếp nhận.".into(),
-        "received" | "in_progress" => "Hồ sơ đang được giải quyết. Ông/bà chưa cần làm gì thêm.".into(),
-        "supplement_requested" => "Cơ quan giải quyết yêu cầu bổ sung, hoàn thiện hồ sơ. Vui lòng xem phiếu yêu cầu bổ sung đã nhận và liên hệ Bộ phận Một cửa.".into(),
-        "correction_requested" => "Hồ sơ nộp trực tuyến cần sửa đổi, bổ sung trước khi được tiếp nhận. Vui lòng làm theo hướng dẫn đã gửi.".into(),
-        "paused" => "Việc giải quyết hồ sơ đang tạm dừng theo quy định; thời hạn không tính trong thời gian tạm dừng.".into(),
-        "finished" => "Đã có kết quả giải quyết. Vui lòng đến Bộ phận Một cửa (hoặc theo hình thức đã đăng ký) để nhận kết quả.".into(),
-        "returned" => "Đã trả kết quả cho người nộp hồ sơ.".into(),
-        "refused" | "stopped" | "withdrawn" => "Hồ sơ đã dừng giải quyết. Lý do được ghi trong văn bản cơ quan đã gửi ông/bà.".into(),
-        _ => d.status_label.to_string(),
+    let Some(status) = Status::parse(&d.status) else {
+        return d.status_label.to_string();
+    };
+    match status {
+        Status::Submitted => "Hồ sơ nộp trực tuyến đang chờ Bộ phận Một cửa kiểm tra và tiếp nhận.",
+        Status::NeedsCorrection => "Hồ sơ nộp trực tuyến cần sửa đổi, bổ sung trước khi được tiếp nhận. Vui lòng làm theo hướng dẫn đã gửi.",
+        Status::RefusedAtIntake => "Hồ sơ không được tiếp nhận. Lý do được ghi trong thông báo đã gửi ông/bà.",
+        Status::Received | Status::InProgress => "Hồ sơ đang được giải quyết. Ông/bà chưa cần làm gì thêm.",
+        Status::SupplementRequested => "Cơ quan giải quyết yêu cầu bổ sung, hoàn thiện hồ sơ. Vui lòng xem phiếu yêu cầu bổ sung đã nhận và liên hệ Bộ phận Một cửa.",
+        Status::Paused => "Việc giải quyết hồ sơ đang tạm dừng theo quy định; thời hạn không tính trong thời gian tạm dừng.",
+        Status::Approved => "Đã có kết quả giải quyết. Vui lòng đến Bộ phận Một cửa (hoặc theo hình thức đã đăng ký) để nhận kết quả.",
+        Status::Refused => "Cơ quan có thẩm quyền đã có văn bản từ chối giải quyết, nêu rõ lý do. Vui lòng nhận văn bản tại Bộ phận Một cửa (hoặc theo hình thức đã đăng ký).",
+        Status::Returned => "Đã trả kết quả cho người nộp hồ sơ.",
+        Status::Stopped => "Hồ sơ đã dừng giải quyết. Lý do được ghi trong văn bản cơ quan đã gửi ông/bà.",
+        Status::Closed => "Hồ sơ đã đóng vì không được bổ sung đủ trong thời hạn. Lý do được ghi trong văn bản cơ quan đã gửi ông/bà.",
+    }
+    .into()
+}
+
+/// The badge's colour class of a status.
+fn badge(status: &str) -> &'static str {
+    match Status::parse(status) {
+        Some(Status::Submitted | Status::NeedsCorrection) => "badge-wait",
+        Some(Status::Received | Status::InProgress) => "badge-work",
+        Some(Status::SupplementRequested | Status::Paused) => "badge-hold",
+        Some(Status::Approved | Status::Returned) => "badge-done",
+        _ => "badge-end",
     }
 }
 
@@ -95,13 +114,7 @@ fn view(app: &AppData, d: &PublicDossier) -> StatusView {
         code_path: super::encode(&d.code),
         procedure: d.procedure.name.clone(),
         status_label: d.status_label,
-        badge: match d.status.as_str() {
-            "submitted" | "correction_requested" => "badge-wait",
-            "received" | "in_progress" => "badge-work",
-            "supplement_requested" | "paused" => "badge-hold",
-            "finished" | "returned" => "badge-done",
-            _ => "badge-end",
-        },
+        badge: badge(&d.status),
         plain: plain_words(d),
         applicant: d.applicant_name.clone(),
         received: t(d.received_at),
