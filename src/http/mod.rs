@@ -213,6 +213,7 @@ fn openapi_parts() -> Vec<utoipa::openapi::OpenApi> {
         catalogue::Doc::openapi(),
         calendar::Doc::openapi(),
         auth::Doc::openapi(),
+        public::Doc::openapi(),
     ]
 }
 
