@@ -214,6 +214,7 @@ fn openapi_parts() -> Vec<utoipa::openapi::OpenApi> {
         calendar::Doc::openapi(),
         auth::Doc::openapi(),
         public::Doc::openapi(),
+        petitions::Doc::openapi(),
     ]
 }
 
