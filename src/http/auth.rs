@@ -5,11 +5,19 @@ use std::future::ready;
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::error::{ApiError, ApiResult};
+use super::openapi::ErrorBody;
 use super::{blocking, AppData};
+use crate::service::accounts::Token;
 use crate::service::Caller;
+
+/// This module's part of the API description.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(login, token))]
+pub(super) struct Doc;
 
 /// The client's address, as counted by the guessing limits and recorded in the audit
 /// trail and the logs: the TCP peer, or, when the peer is one of `[server]
@@ -116,18 +124,50 @@ impl FromRequest for Authenticated {
     }
 }
 
-#[derive(Deserialize)]
+/// A staff login: the account's username and password.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
+    /// The account's username (case-insensitive).
     username: String,
+    /// Its password.
+    #[schema(format = Password)]
     password: String,
 }
 
-#[derive(Deserialize)]
+/// A portal client's credentials (`motcua portal add`).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
+    /// The client's id (its account's username).
     client_id: String,
+    /// The client's secret.
+    #[schema(format = Password)]
     client_secret: String,
+}
+
+/// A bearer token, as both endpoints answer it.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9.…", "token_type": "Bearer", "expires_in": 1800}))]
+pub struct TokenAnswer {
+    /// The token (a JWT signed with HS256): send it as `Authorization: Bearer <token>`.
+    /// It names the account, its role and agency; it stops working when it expires, and
+    /// at once when the account is disabled or its password, role or agency changes.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Its lifetime in seconds (`[auth] token_ttl_minutes`, 30 minutes by default).
+    pub expires_in: i64,
+}
+
+impl From<Token> for TokenAnswer {
+    fn from(t: Token) -> Self {
+        Self {
+            access_token: t.access_token,
+            token_type: t.token_type,
+            expires_in: t.expires_in,
+        }
+    }
 }
 
 async fn issue(
@@ -142,10 +182,33 @@ async fn issue(
     let token = blocking(move || a.login(&name, &secret, portal, &addr, a.clock.now())).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(token))
+        .json(TokenAnswer::from(token)))
 }
 
-/// `POST /api/v1/auth/login`.
+/// Staff login
+///
+/// Exchanges a staff account's username and password (cán bộ, công chức: every role but
+/// `portal`) for a bearer token of the `staff_token` scheme. Nothing is stored but the
+/// failure tallies: an unknown account, a wrong password, a disabled account and a portal
+/// client's account all get the same `401`. Guessing is throttled per account and
+/// address, per address and per account over every address (`[auth] login_*`): past the
+/// free failures each further attempt waits, doubling, and is answered `429` until then
+/// — before the password is even checked. A right password clears its own pair's
+/// failures.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    operation_id = "login",
+    tag = "auth",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "The token; `Cache-Control: no-store`.", body = TokenAnswer),
+        (status = 401, description = "`invalid_credentials`: unknown account, wrong password, disabled account or a portal client's account (one answer for all); counted as a failed guess.", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 429, description = "`too_many_attempts`: too many failed logins for this account or from this address; try again after `Retry-After` seconds.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn login(
     app: AppData,
     req: HttpRequest,
@@ -155,7 +218,27 @@ pub async fn login(
     issue(app, req, b.username, b.password, false).await
 }
 
-/// `POST /api/v1/auth/token` (portal client credentials).
+/// Portal client token
+///
+/// Exchanges a portal client's credentials (Cổng dịch vụ công: an account of role
+/// `portal`, made with `motcua portal add`) for a bearer token of the `portal_token`
+/// scheme, for online submissions and the changes feed. The same rules as the staff
+/// login: one `401` for every refusal (a staff account's credentials included), guessing
+/// throttled with `429`, nothing stored but the failure tallies.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/token",
+    operation_id = "portal_token",
+    tag = "auth",
+    request_body = TokenBody,
+    responses(
+        (status = 200, description = "The token; `Cache-Control: no-store`.", body = TokenAnswer),
+        (status = 401, description = "`invalid_credentials`: unknown client, wrong secret, disabled client or a staff account (one answer for all); counted as a failed guess.", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`."))),
+        (status = 429, description = "`too_many_attempts`: too many failed attempts for this client or from this address; try again after `Retry-After` seconds.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn token(
     app: AppData,
     req: HttpRequest,
