@@ -213,6 +213,7 @@ fn openapi_parts() -> Vec<utoipa::openapi::OpenApi> {
         catalogue::Doc::openapi(),
         files::Doc::openapi(),
         reports::Doc::openapi(),
+        exports::Doc::openapi(),
     ]
 }
 
