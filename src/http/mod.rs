@@ -212,8 +212,9 @@ fn openapi_parts() -> Vec<utoipa::openapi::OpenApi> {
     vec![
         catalogue::Doc::openapi(),
         files::Doc::openapi(),
-        reports::Doc::openapi(),
         exports::Doc::openapi(),
+        reports::Doc::openapi(),
+        system::Doc::openapi(),
     ]
 }
 
