@@ -215,6 +215,10 @@ fn openapi_parts() -> Vec<utoipa::openapi::OpenApi> {
         auth::Doc::openapi(),
         public::Doc::openapi(),
         petitions::Doc::openapi(),
+        files::Doc::openapi(),
+        exports::Doc::openapi(),
+        reports::Doc::openapi(),
+        system::Doc::openapi(),
     ]
 }
 

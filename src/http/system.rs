@@ -3,18 +3,54 @@
 use std::time::Duration;
 
 use actix_web::HttpResponse;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::openapi::ErrorBody;
 use super::{blocking, AppData};
 use crate::error::AppError;
+
+/// This module's part of the API description (`/metrics` is for the monitoring, not
+/// described).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(healthz))]
+pub(super) struct Doc;
+
+/// The server is up and its database answers.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` (otherwise the answer is a `503`).
+    pub status: &'static str,
+    /// The database in use: `sqlite` or `postgres`.
+    pub database: &'static str,
+    /// The server's version.
+    pub version: &'static str,
+    /// How many milliseconds ago the health monitor's last ping was answered; `null`
+    /// without a monitor or before its first answer.
+    pub last_answer_ms: Option<u64>,
+}
 
 /// The longest `/healthz` waits on its own ping when no monitor runs.
 const PING_TIMEOUT: Duration = Duration::from_millis(900);
 
-/// `GET /healthz`: 200 when the database answers, `503 database_unavailable` otherwise,
-/// within a second whatever the other requests are doing. The server answers from its
-/// health monitor (a thread with its own connection, see [`crate::store::health`]), never
-/// from the pool; without a monitor it pings once, bounded by 0.9 s.
+/// Liveness
+///
+/// `200` when the database answers, `503` otherwise, within a second whatever the other
+/// requests are doing: for a load balancer or a supervisor. The server answers from its
+/// health monitor (a thread with its own connection), never from the pool; without a
+/// monitor it pings once, bounded by 0.9 s. No account needed; never cached. Outside
+/// `/api/v1`.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "system",
+    responses(
+        (status = 200, description = "Up, the database answering.", body = Health,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 503, description = "`database_unavailable`: the database does not answer (or not within 0.9 s); try again after `Retry-After` seconds.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again."))),
+    ),
+)]
 pub async fn healthz(app: AppData) -> Result<HttpResponse, super::error::ApiError> {
     let healthy = match app.store.health().healthy() {
         Some(h) => h,
@@ -33,12 +69,12 @@ pub async fn healthz(app: AppData) -> Result<HttpResponse, super::error::ApiErro
     let last = app.store.health().last_answer();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(json!({
-            "status": "ok",
-            "database": app.store.backend().as_str(),
-            "version": env!("CARGO_PKG_VERSION"),
-            "last_answer_ms": last.map(|d| d.as_millis() as u64),
-        })))
+        .json(Health {
+            status: "ok",
+            database: app.store.backend().as_str(),
+            version: env!("CARGO_PKG_VERSION"),
+            last_answer_ms: last.map(|d| d.as_millis() as u64),
+        }))
 }
 
 /// `GET /metrics` on the public listener: served only with `[metrics] public = true`;

@@ -789,7 +789,7 @@ impl App {
 }
 
 /// How many notifications are in each state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct OutboxCounts {
     /// Delivered to the recipient's mail server.
     pub sent: i64,
@@ -809,11 +809,15 @@ impl OutboxCounts {
 }
 
 /// Notified against not reachable over an agency's dossiers and a period.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct NotificationReport {
+    /// The report agency's code.
     pub agency: String,
+    /// The agencies below it are counted too.
     pub descendants: bool,
+    /// The period's first day (local).
     pub from: chrono::NaiveDate,
+    /// The period's last day, included.
     pub to: chrono::NaiveDate,
     /// Every message by state.
     pub counts: OutboxCounts,

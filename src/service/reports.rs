@@ -63,34 +63,55 @@ pub struct IndicatorQuery {
     pub recompute: bool,
 }
 
-/// A figure against its target.
-#[derive(Debug, Clone, Serialize)]
+/// A figure against its target (the provincial plan's, `config/targets.toml`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TargetCheck {
+    /// The rate's field name in `rates`, e.g. `on_time_rate`.
     pub indicator: String,
+    /// The target, in percent (at least).
     pub target: f64,
+    /// The rate reached; `null` when it has no denominator.
     pub value: Option<f64>,
+    /// The value reaches the target (`false` without a value).
     pub met: bool,
     /// Percentage points short of the target (0 when met).
     pub gap: Option<f64>,
+    /// The text the target comes from.
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The figures of one group of a report (or of its total).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = IndicatorGroup)]
 pub struct Group {
+    /// The group: an agency's code, a procedure's code (`(không gắn hồ sơ)` for petitions
+    /// about no dossier), a month `YYYY-MM`, an agency level's id; `total` for the total.
     pub key: String,
+    /// The agency's, procedure's or level's name; for the total, the report agency's name;
+    /// `null` for a month or a code no longer known.
     pub name: Option<String>,
     pub counts: Counts,
     pub rates: Rates,
+    /// The plan's targets that apply to the group (by its agency level and the year of
+    /// the period's end), each against the group's figure.
     pub targets: Vec<TargetCheck>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A QĐ 766 indicator's score, from the total's rate.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Qd766Score {
+    /// The indicator's number in QĐ 766, e.g. `2.1`.
     pub code: String,
+    /// The rate's field name in `rates`.
     pub indicator: String,
+    /// The points it carries.
     pub points: f64,
+    /// The threshold, in percent, for the full points.
     pub target: f64,
+    /// The rate reached; `null` without a denominator.
     pub value: Option<f64>,
+    /// The points earned: all of them at or above the target, else in proportion (two
+    /// decimals); `null` without a value.
     pub score: Option<f64>,
     /// Where the threshold and the points come from (config/targets.toml).
     pub source: String,
@@ -99,29 +120,47 @@ pub struct Qd766Score {
 }
 
 /// Catalogue figures of the procedures in scope.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct CatalogueFigures {
+    /// Procedures decided by an agency of the scope (named, or by its level).
     pub procedures: i64,
+    /// Of them, offered fully online (dịch vụ công trực tuyến toàn trình).
     pub online_full: i64,
+    /// Partly online (một phần).
     pub online_partial: i64,
+    /// Published on the national portal (with a portal code).
     pub national_portal: i64,
     /// Statutory time or fee lower than at the baseline date.
     pub simplified: i64,
+    /// The baseline date of `simplified` (`config/targets.toml`); `null`: none set.
     pub baseline_date: Option<NaiveDate>,
+    /// `online_full` ÷ `procedures`, in percent.
     pub online_full_rate: Option<f64>,
+    /// `national_portal` ÷ `procedures`, in percent.
     pub national_portal_rate: Option<f64>,
+    /// `simplified` ÷ `procedures`, in percent.
     pub simplified_rate: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The indicators of an agency (and those below it) over a period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IndicatorReport {
+    /// The report agency's code.
     pub agency: String,
+    /// The agencies below it are counted too.
     pub descendants: bool,
+    /// The period's first day (local).
     pub from: NaiveDate,
+    /// The period's last day, included.
     pub to: NaiveDate,
+    /// The whole scope over the whole period.
     pub total: Group,
+    /// One per group of `group_by`, ordered by key; without `group_by`, at most the one
+    /// group `total`.
     pub groups: Vec<Group>,
+    /// The figures of the procedures the scope decides.
     pub catalogue: CatalogueFigures,
+    /// The QĐ 766 scores of the total, in the order of `config/targets.toml`.
     pub qd766: Vec<Qd766Score>,
 }
 
