@@ -209,7 +209,7 @@ fn api_routes() -> Vec<(Method, &'static str, actix_web::Route)> {
 /// Every HTTP module's part of the API description ([`openapi::document`] merges them).
 fn openapi_parts() -> Vec<utoipa::openapi::OpenApi> {
     use utoipa::OpenApi;
-    vec![catalogue::Doc::openapi()]
+    vec![catalogue::Doc::openapi(), dossiers::Doc::openapi()]
 }
 
 /// The method and path template of every route of the JSON API, as served (with the
