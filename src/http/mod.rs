@@ -219,6 +219,7 @@ fn openapi_parts() -> Vec<utoipa::openapi::OpenApi> {
         exports::Doc::openapi(),
         reports::Doc::openapi(),
         system::Doc::openapi(),
+        dossiers::Doc::openapi(),
     ]
 }
 

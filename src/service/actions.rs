@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Caller, Role};
 use crate::app::App;
@@ -18,14 +19,18 @@ use crate::core::machine::{Decision, Event, PaymentMethod, Satisfaction};
 use crate::error::{AppError, AppResult};
 use crate::store::dossiers::{DossierRow, ProgressRow, StepRow};
 
-/// An action on a dossier, as offered to one user at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An action on a dossier, as offered to one user at one moment: allowed, with the fields
+/// its event takes, or refused, with the error the events endpoint would answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ActionView {
     /// The event's `type` on `POST /api/v1/dossiers/{code}/events`.
     #[serde(rename = "type")]
+    #[schema(example = "handover")]
     pub kind: &'static str,
-    /// Its name on the page.
+    /// Its name on the page, in Vietnamese.
+    #[schema(example = "Chuyển hồ sơ")]
     pub label: &'static str,
+    /// Whether the caller may record it now.
     pub allowed: bool,
     /// Why not: the error code the events endpoint answers.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,22 +38,28 @@ pub struct ActionView {
     /// Why not, in Vietnamese.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// What the event needs (only for an allowed action).
+    /// What the event needs (only for an allowed action; absent when it needs nothing).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub fields: Vec<FieldView>,
 }
 
 /// A field of an action's event: its JSON name (a dotted path inside an object), how it is
 /// typed, whether it is required, and the values or bounds the server accepts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldView {
+    /// The event's field, e.g. `reason`, or a dotted path inside an object, e.g.
+    /// `result.number`.
     pub name: &'static str,
+    /// Its label on the page, in Vietnamese.
     pub label: &'static str,
     /// `text` (one line), `multiline`, `lines` (a list, one item per line), `choice`,
     /// `boolean`, `integer` (đồng), `date`, `datetime` (RFC 3339).
     pub kind: &'static str,
     pub required: bool,
+    /// For a `choice`: the values accepted, in the order offered (absent otherwise).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub choices: Vec<ChoiceView>,
     /// The earliest accepted value (exclusive for a new due moment), RFC 3339.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,9 +72,12 @@ pub struct FieldView {
     pub hint: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A value a `choice` field accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ChoiceView {
+    /// What to send.
     pub value: String,
+    /// What to show, in Vietnamese.
     pub label: String,
 }
 

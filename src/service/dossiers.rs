@@ -10,15 +10,29 @@ use crate::core::dossier::Status;
 use crate::error::{AppError, AppResult};
 use crate::store::dossiers::{DossierFilter, DossierFull, DossierRow};
 
-/// Filters of the staff list, as given.
-#[derive(Debug, Clone, Default)]
+/// Filters of the staff list, as given (`GET /api/v1/dossiers`'s query parameters).
+#[derive(Debug, Clone, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only dossiers in this status (`submitted`, `needs_correction`, `refused_at_intake`,
+    /// `received`, `in_progress`, `supplement_requested`, `paused`, `approved`, `refused`,
+    /// `returned`, `stopped`, `closed`); another value: `400 invalid_status`.
     pub status: Option<String>,
+    /// Received on or after this local day (`YYYY-MM-DD`; else `400 invalid_from`).
     pub from: Option<NaiveDate>,
+    /// Received on or before this local day (`YYYY-MM-DD`; else `400 invalid_to`).
     pub to: Option<NaiveDate>,
+    /// Only dossiers of this procedure code.
     pub procedure: Option<String>,
+    /// A code prefix (as typed or upper-cased), an exact ID number, or the applicant's name
+    /// from the start of any of its words, with or without diacritics (`hong nhung` finds
+    /// Nguyễn Thị Hồng Nhung); at most 100 characters (else `422 invalid_query`).
     pub q: Option<String>,
+    /// Page size, 1 to 200; default 50 (else `400 invalid_limit`).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// Lines to skip, from 0; default 0 (else `400 invalid_offset`).
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::{Caller, Role};
 use crate::app::App;
@@ -23,47 +24,73 @@ use crate::store::{to_db, StoreError};
 /// Most papers a dossier may list.
 pub const MAX_PAPERS: usize = 50;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The applicant (*người nộp hồ sơ*) as typed at intake.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicantInput {
+    /// Full name, at most 100 characters, with at least a letter (NFC, zero-width
+    /// characters removed).
+    #[schema(example = "Nguyễn Văn An")]
     pub full_name: String,
     /// `personal_id` (default, 12 digits), `passport` or `tax_code`.
     #[serde(default)]
+    #[schema(example = "personal_id")]
     pub id_kind: Option<String>,
+    /// The identifier of `id_kind`: 12 digits for a personal ID (số định danh cá nhân),
+    /// a passport number, or a tax code of 10 digits (or 10 + `-` + 3 for a branch).
+    /// Spaces are removed.
+    #[schema(example = "001085012345")]
     pub id_number: String,
+    /// A Vietnamese phone number (`0` + 9–10 digits; `+84`, spaces, dots and dashes
+    /// accepted), stored in its national form.
     #[serde(default)]
     pub phone: Option<String>,
+    /// An e-mail address; the domain is lowercased.
     #[serde(default)]
     pub email: Option<String>,
+    /// At most 300 characters.
     #[serde(default)]
     pub address: Option<String>,
 }
 
 /// The person submitting on the applicant's behalf (*người được ủy quyền*).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProxyInput {
+    /// Full name, at most 100 characters.
     pub full_name: String,
+    /// `personal_id` (default), `passport` or `tax_code`.
     #[serde(default)]
     pub id_kind: Option<String>,
+    /// The identifier of `id_kind`, checked as the applicant's.
     pub id_number: String,
     #[serde(default)]
     pub phone: Option<String>,
-    /// The relation or the authorisation paper, e.g. "Con" or "Giấy ủy quyền số 12/2026".
+    /// The relation or the authorisation paper, e.g. "Con" or "Giấy ủy quyền số 12/2026";
+    /// at most 200 characters.
     #[serde(default)]
     pub relation: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A paper of the dossier (*thành phần hồ sơ*) as handed in.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaperInput {
+    /// Its name, at most 300 characters; matched against the procedure's checklist.
+    #[schema(example = "Tờ khai đăng ký khai sinh")]
     pub name: String,
+    /// `original` (bản chính), `certified_copy` (bản sao có chứng thực) or `copy` (bản
+    /// sao).
+    #[schema(example = "original")]
     pub kind: String,
+    /// How many copies, 1 to 100; default 1.
     #[serde(default = "one")]
+    #[schema(default = 1, minimum = 1, maximum = 100)]
     pub count: u32,
     /// A document of the applicant data store that satisfies this paper instead of a new
     /// copy (*tái sử dụng kết quả số hóa*, NĐ 45/2020 Art. 14): its id, e.g.
-    /// `000.00.51.H26-261102-0001-KQ1`.
+    /// `000.00.51.H26-261102-0001-KQ1`. It must belong to the applicant, be still valid
+    /// and have its electronic copy.
     #[serde(default)]
     pub reuse_document_id: Option<String>,
 }
@@ -72,17 +99,26 @@ fn one() -> u32 {
     1
 }
 
-/// `POST /api/v1/dossiers`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A dossier handed in: at the counter (`counter`, `post`) by a one-stop clerk, or online
+/// (`online`) by a portal.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntakeRequest {
+    /// The procedure's code in the catalogue (`GET /api/v1/procedures`); the version in
+    /// force now applies.
+    #[schema(example = "1.001193.000.00.00.H26")]
     pub procedure_code: String,
     pub applicant: ApplicantInput,
     #[serde(default)]
     pub proxy: Option<ProxyInput>,
+    /// `counter` or `post` for a clerk, `online` for a portal.
+    #[schema(example = "counter")]
     pub channel: String,
+    /// The papers handed in, at most 50; together they must satisfy the procedure's
+    /// checklist (else `422 missing_papers`).
     #[serde(default)]
     pub papers: Vec<PaperInput>,
+    /// At most 1000 characters, several lines allowed.
     #[serde(default)]
     pub note: Option<String>,
     /// The agency competent to decide (*cơ quan có thẩm quyền giải quyết*) when the
@@ -109,12 +145,18 @@ pub struct Applicant {
     pub address: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A checked proxy (*người được ủy quyền*), as stored with the dossier and shown in its
+/// `proxy`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Proxy {
     pub full_name: String,
+    /// `personal_id`, `passport` or `tax_code`.
+    #[schema(value_type = String, example = "personal_id")]
     pub id_kind: IdKind,
     pub id_number: String,
+    /// In its national form (`0` + 9–10 digits).
     pub phone: Option<String>,
+    /// The relation or the authorisation paper.
     pub relation: Option<String>,
 }
 
@@ -974,11 +1016,14 @@ impl App {
 
 /// `POST /api/v1/dossiers/{code}/resubmit`: the portal sends an online dossier again after
 /// the desk asked for a correction — the papers as now complete (all of them) and a note.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResubmitRequest {
+    /// The papers as now complete, all of them (at most 50): they replace the list and
+    /// must satisfy the procedure's checklist. Empty or absent: the list stays as it was.
     #[serde(default)]
     pub papers: Vec<PaperInput>,
+    /// Replaces the dossier's note when given; at most 1000 characters.
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -1281,53 +1326,68 @@ impl App {
 }
 
 /// An item the applicant must add or correct (form 02).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuidanceItem {
+    /// What to add or correct, one line, at most 300 characters.
     pub name: String,
+    /// Why and how, at most 500 characters, several lines allowed.
     pub reason: String,
 }
 
 /// `POST /api/v1/intake/guidance`: what is missing and how to complete it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuidanceRequest {
+    /// The procedure's code; a procedure in force now.
     pub procedure_code: String,
     pub applicant: GuidanceApplicant,
+    /// `counter`, `online` or `post`; default `online` for a portal, `counter` for staff.
     #[serde(default)]
     pub channel: Option<String>,
+    /// 1 to 50 items.
     pub items: Vec<GuidanceItem>,
+    /// Printed on the form; at most 1000 characters.
     #[serde(default)]
     pub note: Option<String>,
 }
 
 /// The applicant as needed on forms 02 and 03: only the name is required.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuidanceApplicant {
+    /// Full name, at most 100 characters.
     pub full_name: String,
+    /// `personal_id` (default), `passport` or `tax_code`.
     #[serde(default)]
     pub id_kind: Option<String>,
+    /// Checked against `id_kind` when given.
     #[serde(default)]
     pub id_number: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// At most 300 characters.
     #[serde(default)]
     pub address: Option<String>,
 }
 
 /// `POST /api/v1/intake/refusal`: the dossier is not accepted, with the reason.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefusalRequest {
+    /// The procedure's code, when known; a procedure in force now.
     #[serde(default)]
     pub procedure_code: Option<String>,
     pub applicant: GuidanceApplicant,
+    /// `counter`, `online` or `post`; default `online` for a portal, `counter` for staff.
     #[serde(default)]
     pub channel: Option<String>,
+    /// Why the dossier is not received; required, at most 2000 characters.
     pub reason: String,
+    /// A dossier code to print on the form (e.g. the portal's own), at most 64
+    /// characters.
     #[serde(default)]
     pub dossier_code: Option<String>,
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::views::{DossierView, ProgressView, StepView};
 use super::{Caller, Role};
@@ -13,10 +14,13 @@ use crate::error::{AppError, AppResult};
 use crate::store::dossiers::{QueueLineRow, QueueProgressRow};
 use crate::store::from_db;
 
-/// How urgent a queued dossier is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// How urgent a queued dossier is: `ok`, `due_soon` (at most one working day left; for
+/// an online submission not received yet, two working hours to the desk's limit),
+/// `overdue`, or `to_close` (its supplement has not come within the rule set's wait).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
+    /// More than a working day left.
     Ok,
     /// At most one working day left.
     DueSoon,
