@@ -25,7 +25,12 @@ fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+    // The directory of this run, not `env!` (the directory this script was compiled in): a
+    // build script binary reused from another checkout (a copied `target/`, a moved
+    // repository) would otherwise list that checkout's files, and a file added here would
+    // be missing from the binary ("no static file …").
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("static");
     println!("cargo:rerun-if-changed=static");
     println!("cargo:rerun-if-changed=templates");
     let mut files = Vec::new();

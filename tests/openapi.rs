@@ -221,3 +221,155 @@ async fn the_description_is_served_as_json() {
     assert_eq!(served, motcua::http::openapi::document());
     assert_eq!(served["info"]["title"], "motcua API");
 }
+
+/// Every value of attribute `name` in `html` (double-quoted), in order.
+fn attribute_values<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
+    let needle = format!(" {name}=\"");
+    html.match_indices(&needle)
+        .map(|(i, _)| {
+            let rest = &html[i + needle.len()..];
+            &rest[..rest.find('"').expect("closing quote")]
+        })
+        .collect()
+}
+
+/// `GET /api/docs` (issue #19, item 1): a Vietnamese page that loads nothing but files of
+/// this server (Redoc and the fonts vendored under `static/`, its own style sheet) and the
+/// description; every one of them is served; its own content-security policy, without
+/// `'unsafe-inline'` or `'unsafe-eval'`. The rendering itself is `tests/ui.rs`'s
+/// `the_api_reference_renders_from_this_server_alone`.
+#[actix_web::test]
+async fn the_reference_page_loads_only_files_of_this_server() {
+    use actix_web::test::{call_service, read_body, TestRequest};
+    let db = common::TestDb::sqlite();
+    let app = common::app_for(&db);
+    let svc = common::http::service(&app).await;
+
+    let res = call_service(&svc, TestRequest::get().uri("/api/docs").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let ctype = header("content-type");
+    assert!(ctype.starts_with("text/html"), "{ctype}");
+    let csp = header("content-security-policy");
+    assert_eq!(csp, motcua::web::api_docs::CSP);
+    for bad in ["'unsafe-inline'", "'unsafe-eval'", "http:", "https:", "*"] {
+        assert!(!csp.contains(bad), "the page's CSP allows {bad}: {csp}");
+    }
+    for must in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(must), "the page's CSP lacks {must}: {csp}");
+    }
+    // The other pages keep theirs.
+    assert_ne!(csp, motcua::web::CSP);
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    let html = String::from_utf8(read_body(res).await.to_vec()).unwrap();
+
+    assert!(html.contains("<html lang=\"vi\">"), "{html}");
+    assert!(
+        html.contains("<title>Tài liệu API — motcua</title>"),
+        "{html}"
+    );
+    // Nothing names another host: no scheme, no protocol-relative URL.
+    for bad in ["http:", "https:", "\"//", "'//"] {
+        assert!(
+            !html.contains(bad),
+            "the page names another host ({bad}):\n{html}"
+        );
+    }
+    // The JSON is linked for download, also without script.
+    let noscript = &html[html.find("<noscript>").expect("a <noscript>")
+        ..html.find("</noscript>").expect("</noscript>")];
+    assert!(noscript.contains("JavaScript"), "{noscript}");
+    assert!(
+        noscript.contains("href=\"/api/v1/openapi.json\""),
+        "{noscript}"
+    );
+    assert!(attribute_values(&html, "href").contains(&"/api/v1/openapi.json"));
+    assert_eq!(
+        attribute_values(&html, "spec-url"),
+        vec!["/api/v1/openapi.json"]
+    );
+
+    // Scripts and style sheets: files under /static/ only, and Redoc among them.
+    let scripts = attribute_values(&html, "src");
+    let sheets: Vec<&str> = html
+        .match_indices("<link ")
+        .map(|(i, _)| &html[i..i + html[i..].find('>').unwrap()])
+        .map(|tag| attribute_values(tag, "href")[0])
+        .collect();
+    assert!(
+        scripts
+            .iter()
+            .any(|s| s.starts_with("/static/vendor/redoc.standalone.")),
+        "{scripts:?}"
+    );
+    assert_eq!(sheets.len(), 2, "{sheets:?}");
+    let mut assets: Vec<String> = scripts
+        .iter()
+        .chain(&sheets)
+        .map(|s| s.to_string())
+        .collect();
+    for a in &assets {
+        assert!(
+            a.starts_with("/static/"),
+            "the page loads {a}, not a /static/ file"
+        );
+    }
+    // Every link of the page stays on this server.
+    for h in attribute_values(&html, "href") {
+        assert!(
+            (h.starts_with('/') && !h.starts_with("//")) || h.starts_with('#'),
+            "link {h} leaves the server"
+        );
+    }
+
+    // Each is served; the style sheets' url(...)s (the fonts) too, from /static/.
+    let mut i = 0;
+    while i < assets.len() {
+        let url = assets[i].clone();
+        let res = call_service(&svc, TestRequest::get().uri(&url).to_request()).await;
+        assert_eq!(res.status(), 200, "{url}");
+        let ctype = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = read_body(res).await;
+        assert!(!body.is_empty(), "{url} is empty");
+        if url.ends_with(".css") {
+            assert!(ctype.starts_with("text/css"), "{url}: {ctype}");
+            let css = String::from_utf8(body.to_vec()).unwrap();
+            for part in css.split("url(").skip(1) {
+                let u = part[..part.find(')').unwrap()].trim_matches(['"', '\'']);
+                assert!(u.starts_with("/static/"), "{url} refers to {u}");
+                assets.push(u.to_string());
+            }
+        } else if url.ends_with(".js") {
+            assert!(ctype.starts_with("text/javascript"), "{url}: {ctype}");
+        }
+        i += 1;
+    }
+    assert!(
+        assets.iter().any(|a| a.ends_with(".woff2")),
+        "no font reached: {assets:?}"
+    );
+
+    // And the description it renders.
+    let (status, ctype, body) =
+        common::http::send_raw(&svc, TestRequest::get().uri("/api/v1/openapi.json")).await;
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("application/json"), "{ctype}");
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc["info"]["title"], "motcua API");
+}

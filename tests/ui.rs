@@ -103,6 +103,11 @@ impl Desk {
     /// A desk whose server listens on `host` too (`[::]`: also at `http://[::1]:port`,
     /// a second client address).
     async fn start_on(users: &[(&str, &str, &str)], host: &str) -> Desk {
+        Desk::start_browser(users, host, &[]).await
+    }
+
+    /// [`Desk::start_on`] with more command-line arguments for chromium.
+    async fn start_browser(users: &[(&str, &str, &str)], host: &str, args: &[String]) -> Desk {
         let data = tempfile::tempdir().unwrap();
         let db_path = data.path().join("motcua.db");
         let db_url = format!("sqlite://{}", db_path.display());
@@ -124,16 +129,28 @@ impl Desk {
             .spawn()
             .expect("chromedriver (apt-get install chromium-driver)");
         let driver = Driver(driver);
+        let mut chrome_args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--lang=vi-VN",
+            "--window-size=1366,900",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+        ]
+        .map(String::from)
+        .to_vec();
+        chrome_args.extend_from_slice(args);
         let caps: serde_json::Map<String, Value> = serde_json::from_value(json!({
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                    "--lang=vi-VN", "--window-size=1366,900", "--hide-scrollbars",
-                    "--force-device-scale-factor=1"
-                ]
+                "args": chrome_args
             }
         }))
         .unwrap();
@@ -2201,4 +2218,342 @@ async fn a_citizen_files_a_petition_on_a_phone_and_an_official_answers_it() {
         .await
         .contains("không thuộc thành phần hồ sơ"));
     d.check_page("phan-anh-tra-loi-cong-dan").await;
+}
+
+/// Runs `script` (a function body returning a value) until `ok` accepts its value, at
+/// most `secs` seconds; the last value.
+async fn wait_for_js(d: &Desk, script: &str, secs: u64, ok: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let v = d.c.execute(script, vec![]).await.unwrap();
+        if ok(&v) {
+            return v;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(secs),
+            "still not there after {secs} s: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A proxy that forwards nothing. Chromium, told to use it, sends it every request for a
+/// host that is not the loopback (the test server it reaches directly); it answers 502
+/// and keeps each request's first line (`CONNECT cdn.example:443 HTTP/1.1`).
+struct Trap {
+    addr: std::net::SocketAddr,
+    seen: std::sync::Arc<Mutex<Vec<String>>>,
+}
+
+impl Trap {
+    fn start() -> Trap {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let kept = seen.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut line = String::new();
+                let _ = std::io::BufReader::new(&conn).read_line(&mut line);
+                kept.lock().unwrap().push(line.trim().to_string());
+                let _ = conn.write_all(
+                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Trap { addr, seen }
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// The hosts of the requests seen (`CONNECT host:443 …`, `GET http://host/… …`).
+    fn hosts(&self) -> Vec<String> {
+        self.seen()
+            .iter()
+            .filter_map(|line| {
+                let target = line.split(' ').nth(1)?;
+                let target = target.split_once("://").map_or(target, |(_, t)| t);
+                let host = target.split(['/', ':']).next()?;
+                Some(host.to_string())
+            })
+            .collect()
+    }
+}
+
+/// Chromium's own services, which it calls whatever the page (the component updater,
+/// Google accounts; the flags of the test turn the others off): not the page's requests.
+/// Nothing else is excused, Google's font hosts included.
+const BROWSER_SERVICES: &[&str] = &["update.googleapis.com", "accounts.google.com"];
+
+/// `/api/docs` (issue #19, item 1) in a real browser, without login: Redoc, vendored under
+/// `static/vendor/`, renders `/api/v1/openapi.json` (the API's title, an operation in the
+/// text and in the menu). No request left for another host: the browser's only way out,
+/// a [`Trap`] proxy, saw none while the page loaded, rendered and searched (and does see
+/// one when the browser is sent elsewhere afterwards); the resources the page lists all
+/// came from this server but the Redocly logo Redoc asks for, which the page's CSP
+/// blocked. Every `<style>` Redoc made is allowed by a hash of that CSP, and the search (a
+/// `blob:` worker) finds an operation. axe-core on the page's own header; screenshots at
+/// 1280 and 360 px wide (`target/ui-shots/api-docs-*.png`).
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs chromium"]
+async fn the_api_reference_renders_from_this_server_alone() {
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let trap = Trap::start();
+    let mut args = vec![format!("--proxy-server=http://{}", trap.addr)];
+    // The browser's own services, which would go through the trap too.
+    args.extend(
+        [
+            "--disable-features=AutofillServerCommunication,NetworkTimeServiceQuerying,\
+             OptimizationHints,MediaRouter,Translate,CertificateTransparencyComponentUpdater",
+            "--disable-client-side-phishing-detection",
+            "--disable-domain-reliability",
+            "--safebrowsing-disable-auto-update",
+            "--disable-default-apps",
+            "--disable-extensions",
+            "--no-pings",
+            "--metrics-recording-only",
+            "--disable-breakpad",
+            "--no-service-autorun",
+            "--password-store=basic",
+            "--use-mock-keychain",
+        ]
+        .map(String::from),
+    );
+    let d = Desk::start_browser(&[], "127.0.0.1", &args).await;
+    d.c.set_window_size(1280, 900).await.unwrap();
+    d.goto("/api/docs").await;
+    assert_eq!(d.path().await, "/api/docs");
+    assert_eq!(d.c.title().await.unwrap(), "Tài liệu API — motcua");
+
+    // Rendered: the API's title, then an operation's summary as a heading and in the menu.
+    let rendered = wait_for_js(
+        &d,
+        r#"var h1 = document.querySelector(".api-info h1");
+        var menu = document.querySelector(".menu-content");
+        return {
+          lang: document.documentElement.lang,
+          title: h1 ? h1.textContent : "",
+          headings: [].slice.call(document.querySelectorAll(".api-content h2")).map(function (h) { return h.textContent.trim(); }),
+          menu: menu ? menu.textContent : "",
+          header: document.querySelector("header").textContent,
+          json: [].slice.call(document.querySelectorAll("header a")).map(function (a) { return a.getAttribute("href"); })
+        };"#,
+        30,
+        |v| {
+            v["title"].as_str().unwrap_or_default().contains("motcua API")
+                && v["headings"]
+                    .as_array()
+                    .is_some_and(|h| h.iter().any(|h| h == "The agency tree"))
+        },
+    )
+    .await;
+    assert_eq!(rendered["lang"], "vi");
+    assert!(
+        rendered["menu"]
+            .as_str()
+            .unwrap()
+            .contains("The agency tree"),
+        "{rendered}"
+    );
+    assert!(
+        rendered["header"]
+            .as_str()
+            .unwrap()
+            .contains("Tài liệu API"),
+        "{rendered}"
+    );
+    assert!(
+        rendered["json"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h == "/api/v1/openapi.json"),
+        "{rendered}"
+    );
+
+    // Every resource loaded came from this server (blob: URLs are this origin's too), but
+    // the logo <img> of Redoc's menu ("API docs by Redocly", cdn.redoc.ly), which the CSP
+    // (img-src 'self' data:) stopped before any request: it did not load, and the trap saw
+    // nothing.
+    let loaded = d
+        .c
+        .execute(
+            r#"return { origin: location.origin,
+              entries: performance.getEntriesByType("resource").map(function (e) { return e.name + " " + e.initiatorType; }),
+              images: [].slice.call(document.images).map(function (i) {
+                return { src: i.currentSrc || i.src, loaded: i.complete && i.naturalWidth > 0 }; }) };"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let origin = loaded["origin"].as_str().unwrap();
+    assert_eq!(origin, d.base);
+    let entries: Vec<&str> = loaded["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    eprintln!("/api/docs loaded: {entries:#?}");
+    let here = |u: &str| {
+        let u = u.strip_prefix("blob:").unwrap_or(u);
+        u.starts_with(&format!("{origin}/"))
+    };
+    let away: Vec<&&str> = entries.iter().filter(|u| !here(u)).collect();
+    assert!(
+        away.iter()
+            .all(|u| **u == "https://cdn.redoc.ly/redoc/logo-mini.svg img"),
+        "resources from elsewhere: {away:?}"
+    );
+    for wanted in [
+        "/static/vendor/redoc.standalone.",
+        "/api/v1/openapi.json",
+        "/static/fonts/fonts.",
+        ".woff2",
+    ] {
+        assert!(
+            entries.iter().any(|u| u.contains(wanted)),
+            "nothing like {wanted} loaded: {entries:?}"
+        );
+    }
+    for img in loaded["images"].as_array().unwrap() {
+        let src = img["src"].as_str().unwrap_or_default();
+        if !here(src) {
+            assert_eq!(
+                img["loaded"], false,
+                "an image from elsewhere loaded: {img}"
+            );
+        }
+    }
+
+    // The page's CSP allows each <style> of the rendered page by its hash: no
+    // 'unsafe-inline' (an upgrade of Redoc that brings another style text fails here).
+    let csp = http(d.server.addr, "GET", "/api/docs", None, None)
+        .unwrap()
+        .header("content-security-policy")
+        .expect("a CSP on /api/docs")
+        .to_string();
+    assert!(!csp.contains("'unsafe-inline'"), "{csp}");
+    let hashes = d
+        .c
+        .execute_async(
+            r#"var done = arguments[arguments.length - 1];
+            var texts = [].slice.call(document.querySelectorAll("style")).map(function (s) { return s.textContent; });
+            Promise.all(texts.map(function (t) {
+              return crypto.subtle.digest("SHA-256", new TextEncoder().encode(t)).then(function (b) {
+                return { hash: btoa(String.fromCharCode.apply(null, new Uint8Array(b))), start: t.slice(0, 60) };
+              });
+            })).then(done, function (e) { done({ error: String(e) }); });"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let hashes = hashes
+        .as_array()
+        .unwrap_or_else(|| panic!("hashing the styles: {hashes}"));
+    assert!(!hashes.is_empty(), "Redoc made no <style>");
+    for h in hashes {
+        let source = format!("'sha256-{}'", h["hash"].as_str().unwrap());
+        assert!(
+            csp.contains(&source),
+            "a <style> the CSP does not allow ({source}, {:?}…): {csp}",
+            h["start"]
+        );
+    }
+
+    // axe-core on our part of the page (Redoc's own markup is Redoc's).
+    d.c.execute(&d.axe, vec![]).await.expect("load axe-core");
+    let axe = d
+        .c
+        .execute_async(
+            r#"var done = arguments[arguments.length - 1];
+            axe.run({ include: [["header"], [".skip"]] }, { resultTypes: ["violations"] }).then(function (r) {
+              done(r.violations.map(function (v) { return { id: v.id, impact: v.impact, help: v.help }; }));
+            }).catch(function (e) { done({ error: String(e) }); });"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let bad: Vec<&Value> = axe
+        .as_array()
+        .unwrap_or_else(|| panic!("axe failed: {axe}"))
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious") | Some("critical")))
+        .collect();
+    assert!(bad.is_empty(), "axe-core on the header: {bad:?}");
+    // Redoc's part, for the record only.
+    let redoc = d
+        .c
+        .execute_async(
+            r#"var done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ["violations"] }).then(function (r) {
+              done(r.violations.map(function (v) { return v.impact + " " + v.id + " (" + v.nodes.length + ")"; }));
+            }).catch(function (e) { done([String(e)]); });"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    eprintln!("axe-core on the whole page (Redoc's markup, not asserted): {redoc}");
+
+    // Screenshots of the whole page, desktop and phone.
+    for (w, h) in [(1280u32, 900u32), (360, 800)] {
+        d.c.set_window_size(w, h).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let full = d
+            .c
+            .execute(
+                "return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight);",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(h as u64) as u32;
+        d.c.set_window_size(w, full.clamp(h, 6000)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = d.c.screenshot().await.unwrap();
+        std::fs::write(shots_dir().join(format!("api-docs-{w}x{h}.png")), png).unwrap();
+    }
+
+    // The search box (its index in a blob: worker) finds the operation.
+    d.c.set_window_size(1280, 900).await.unwrap();
+    let search = d.c.find(Locator::Css("input.search-input")).await.unwrap();
+    search.click().await.unwrap();
+    search.send_keys("agency").await.unwrap();
+    let found = wait_for_js(
+        &d,
+        r#"var i = document.querySelector("input.search-input");
+        return { value: i.value,
+          results: [].slice.call(document.querySelectorAll('[data-role="search:results"] li')).map(function (e) { return e.textContent; }) };"#,
+        10,
+        |v| {
+            v["results"].as_array().is_some_and(|r| {
+                r.iter()
+                    .any(|t| t.as_str().unwrap_or_default().contains("The agency tree"))
+            })
+        },
+    )
+    .await;
+    eprintln!("search: {found}");
+
+    // Loaded, rendered, searched: nothing went out. And the trap does catch what does.
+    let hosts = trap.hosts();
+    eprintln!("the browser's own requests, excused: {hosts:?}");
+    assert!(
+        hosts.iter().all(|h| BROWSER_SERVICES.contains(&h.as_str())),
+        "requests off the server: {:#?}",
+        trap.seen()
+    );
+    let _ = d.c.goto("http://motcua-trap.example/").await;
+    assert!(
+        trap.hosts().iter().any(|h| h == "motcua-trap.example"),
+        "the trap did not see the browser sent elsewhere: {:?}",
+        trap.seen()
+    );
+    d.finish().await;
 }

@@ -80,7 +80,7 @@ fn every_vendored_file_matches_its_pinned_sha256() {
 }
 
 #[test]
-fn manifest_covers_htmx_fonts_and_axe() {
+fn manifest_covers_htmx_redoc_fonts_and_axe() {
     let files: Vec<String> = manifest().into_iter().map(|(_, f)| f).collect();
     let has = |pred: &dyn Fn(&str) -> bool, what: &str| {
         assert!(
@@ -91,6 +91,10 @@ fn manifest_covers_htmx_fonts_and_axe() {
     has(
         &|f| f == "static/vendor/htmx.min.js",
         "static/vendor/htmx.min.js",
+    );
+    has(
+        &|f| f == "static/vendor/redoc.standalone.js",
+        "static/vendor/redoc.standalone.js (the /api/docs page)",
     );
     has(
         &|f| f.starts_with("static/fonts/") && f.contains("-vietnamese-") && f.ends_with(".woff2"),
@@ -110,6 +114,9 @@ fn manifest_covers_htmx_fonts_and_axe() {
 fn licence_files_exist_and_are_not_empty() {
     for file in [
         "static/vendor/htmx.LICENSE",
+        "static/vendor/redoc.LICENSE",
+        "static/vendor/redoc.standalone.js.LICENSE.txt",
+        "static/vendor/redoc.worker.LICENSE.txt",
         "static/fonts/OFL.txt",
         "tests/vendor/axe-core.LICENSE",
         "tests/vendor/axe-core.LICENSE-3RD-PARTY.txt",

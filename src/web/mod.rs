@@ -5,10 +5,12 @@
 //!
 //! Security: a session cookie (`HttpOnly`, `SameSite=Strict`, `Secure` on https), a CSRF
 //! token on every form, `Content-Security-Policy: default-src 'self'` with no inline
-//! script or style, and `Cache-Control: no-store` on every page with personal data.
+//! script or style (`/api/docs` sets its own, [`api_docs::CSP`]), and `Cache-Control:
+//! no-store` on every page with personal data.
 
 mod actions;
 mod admin;
+pub mod api_docs;
 pub mod assets;
 pub mod charts;
 mod citizen;
@@ -475,6 +477,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(crate::http::guard_database))
             .app_data(web::FormConfig::default().limit(256 * 1024))
             .route("/", web::get().to(home))
+            .route("/api/docs", web::get().to(api_docs::page))
             .route("/dang-nhap", web::get().to(session::login_page))
             .route("/dang-nhap", web::post().to(session::login))
             .route("/dang-xuat", web::post().to(session::logout))
