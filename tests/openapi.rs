@@ -205,6 +205,32 @@ fn every_reference_resolves_and_the_security_schemes_are_there() {
     }
 }
 
+#[test]
+fn no_two_modules_give_one_schema_name_two_meanings() {
+    let mut seen: std::collections::BTreeMap<String, Value> = Default::default();
+    let mut clashes = vec![];
+    for part in motcua::http::openapi::parts() {
+        let Some(schemas) = part["components"]["schemas"].as_object() else {
+            continue;
+        };
+        for (name, schema) in schemas {
+            match seen.get(name) {
+                Some(first) if first != schema => clashes.push(name.clone()),
+                Some(_) => {}
+                None => {
+                    seen.insert(name.clone(), schema.clone());
+                }
+            }
+        }
+    }
+    // The parts do carry their schemas (utoipa collects those their paths name).
+    assert!(seen.len() > 40, "only {} schemas in the parts", seen.len());
+    assert!(
+        clashes.is_empty(),
+        "schema names defined differently by two modules (rename one): {clashes:?}"
+    );
+}
+
 #[actix_web::test]
 async fn the_description_is_served_as_json() {
     let db = common::TestDb::sqlite();

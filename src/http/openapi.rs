@@ -122,6 +122,15 @@ pub fn document() -> Value {
     v
 }
 
+/// Each HTTP module's part of the description, unmerged (for the test that no two parts
+/// give one schema name two meanings: on a merge the first would silently win).
+pub fn parts() -> Vec<Value> {
+    super::openapi_parts()
+        .into_iter()
+        .map(|p| serde_json::to_value(&p).expect("a part serialises"))
+        .collect()
+}
+
 /// The description, serialised once per process.
 pub fn text() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
