@@ -9,7 +9,8 @@
 //! - a token: `Bearer …`, or a JWT (`eyJ…`);
 //! - a pin: `pin=` (a query string), `"pin":` (a body);
 //! - a literal secret of the tests' sources: the passwords, server secrets, portal
-//!   secrets, ID numbers, phones and e-mail addresses they send.
+//!   secrets, ID numbers, phones and e-mail addresses they send (the fuzzer's seeding,
+//!   `tests/schemathesis/seed.py`, included: its server logs there too).
 //!
 //! `the_scanner_finds_each_kind_of_leak` proves the scanner fails on a leaking line.
 
@@ -97,8 +98,9 @@ fn leaks(line: &str, literals: &[String]) -> Vec<String> {
     found
 }
 
-/// The literal secrets and personal data in the tests' sources: the string after each
-/// of these openings, if at least 6 characters long.
+/// The literal secrets and personal data in the tests' sources (the Rust tests', and the
+/// fuzzer's seeding in Python, whose dict literals open the same way): the string after
+/// each of these openings, if at least 6 characters long.
 fn literals_of_tests() -> Vec<String> {
     const OPENINGS: [&str; 10] = [
         "\"password\": \"",
@@ -113,11 +115,11 @@ fn literals_of_tests() -> Vec<String> {
         "secret = \\\"",
     ];
     let mut found = std::collections::BTreeSet::new();
-    for dir in ["tests", "tests/common"] {
+    for dir in ["tests", "tests/common", "tests/schemathesis"] {
         let dir = Path::new(common::process::crate_root()).join(dir);
         for e in std::fs::read_dir(&dir).unwrap() {
             let path = e.unwrap().path();
-            if path.extension().is_none_or(|x| x != "rs") {
+            if path.extension().is_none_or(|x| x != "rs" && x != "py") {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
@@ -188,6 +190,10 @@ fn the_scanner_finds_each_kind_of_leak() {
     assert!(
         lits.iter().any(|l| l == "mat-khau-du-dai"),
         "the shared test password: {lits:?}"
+    );
+    assert!(
+        lits.iter().any(|l| l == "fuzz-mat-khau-du-dai-7"),
+        "the fuzzer's seeded password (tests/schemathesis/seed.py): {lits:?}"
     );
 }
 

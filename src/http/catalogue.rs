@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
+use super::openapi::ErrorBody;
 use super::{blocking, rfc3339, AppData};
 use crate::core::catalogue::Procedure;
 use crate::service::views::ProcedureVersionView;
@@ -72,8 +73,8 @@ pub struct ProcedureList {
 /// A procedure: its current version and every version.
 #[derive(Serialize, ToSchema)]
 pub struct ProcedureHistory {
-    /// The current version; `null` for a code the catalogue never had.
-    pub procedure: Option<ProcedureVersion>,
+    /// The current version (the last of `versions`).
+    pub procedure: ProcedureVersion,
     /// Every version, oldest first.
     pub versions: Vec<ProcedureVersion>,
 }
@@ -195,20 +196,26 @@ pub async fn procedures(
 
 /// One procedure
 ///
-/// Its current version and every earlier one. A code the catalogue never had answers with
-/// `procedure: null` and no versions.
+/// Its current version and every earlier one. A code the catalogue never had answers 404.
 #[utoipa::path(
     get,
     path = "/api/v1/procedures/{code}",
     tag = "catalogue",
     params(("code" = String, Path, description = "The procedure's code, e.g. `1.001234`.")),
-    responses((status = 200, description = "The procedure and its versions.", body = ProcedureHistory)),
+    responses(
+        (status = 200, description = "The procedure and its versions.", body = ProcedureHistory),
+        (status = 404, description = "`not_found`: a code the catalogue never had.", body = ErrorBody),
+    ),
 )]
 pub async fn procedure(app: AppData, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
     let a = app.get_ref().clone();
     let rows = blocking(move || a.procedure_versions(&code)).await?;
-    let current = rows.last().map(|r| procedure_json(r, &app));
+    // The store answers `not_found` for a code without versions.
+    let current = rows
+        .last()
+        .map(|r| procedure_json(r, &app))
+        .ok_or_else(ApiError::not_found)?;
     let versions = rows.iter().map(|r| procedure_json(r, &app)).collect();
     Ok(HttpResponse::Ok().json(ProcedureHistory {
         procedure: current,
