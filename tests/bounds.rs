@@ -146,6 +146,37 @@ async fn bounds(db: common::TestDb) {
         .unwrap()
         .iter()
         .all(|d| d["code"] != code.as_str()));
+
+    // A page past the deepest one (`offset` up to 1,000,000): refused with a 400, never
+    // an overflow (the fuzzer's `offset=9223372036854775806` once answered 500, and took
+    // the server down on the queue).
+    let clerk = login(&svc, "clerk.a").await;
+    for (uri, want) in [
+        (
+            "/api/v1/dossiers?offset=9223372036854775806",
+            "invalid_offset",
+        ),
+        ("/api/v1/dossiers?offset=1000001", "invalid_offset"),
+        ("/api/v1/queue?offset=9223372036854775806", "invalid_limit"),
+        (
+            "/api/v1/petitions?offset=9223372036854775806",
+            "invalid_limit",
+        ),
+    ] {
+        let (status, b) = send(&svc, get(&clerk, uri)).await;
+        assert_eq!(
+            (status, b["error"].as_str()),
+            (400, Some(want)),
+            "{uri}: {b}"
+        );
+    }
+    for uri in [
+        "/api/v1/dossiers?offset=1000000",
+        "/api/v1/queue?offset=1000000",
+    ] {
+        let (status, b) = send(&svc, get(&clerk, uri)).await;
+        assert_eq!(status, 200, "{uri}: {b}");
+    }
 }
 
 #[actix_rt::test]

@@ -212,3 +212,41 @@ async fn unknown_paths_answer_json_404() {
     let (status, body) = get("/api/v1/nothing-here").await;
     assert_error(status, &body, 404, "not_found");
 }
+
+/// A handler that panics answers `500 internal_error` with its request id, and the worker
+/// lives on to answer the next request (a panic used to take the worker down, and the
+/// connections it held: the fuzzer found one).
+#[actix_rt::test]
+async fn a_panicking_handler_answers_500_and_the_worker_lives_on() {
+    let svc = test::init_service(
+        ActixApp::new()
+            .wrap(actix_web::middleware::from_fn(motcua::http::log_requests))
+            .route(
+                "/boom",
+                web::get().to(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("a handler's bug");
+                    }
+                    "never"
+                }),
+            )
+            .route("/ok", web::get().to(|| async { "ok" })),
+    )
+    .await;
+    for _ in 0..2 {
+        // The error is answered by the server's dispatcher, as with any middleware's.
+        let error =
+            test::try_call_service(&svc, test::TestRequest::get().uri("/boom").to_request())
+                .await
+                .err()
+                .expect("an error, answered as a 500");
+        let res = error.error_response();
+        assert_eq!(res.status().as_u16(), 500);
+        assert!(res.headers().get("x-request-id").is_some());
+        let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "internal_error", "{body}");
+    }
+    let res = test::call_service(&svc, test::TestRequest::get().uri("/ok").to_request()).await;
+    assert_eq!(res.status().as_u16(), 200);
+}

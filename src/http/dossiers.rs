@@ -1143,7 +1143,7 @@ fn int_param(
     params(ListQuery),
     responses(
         (status = 200, description = "A page of dossiers.", body = DossierList),
-        (status = 400, description = "`invalid_status`: no such status; `invalid_from`, `invalid_to`: not a `YYYY-MM-DD` date; `invalid_limit`: not an integer from 1 to 200; `invalid_offset`: not an integer, or negative.", body = ErrorBody),
+        (status = 400, description = "`invalid_status`: no such status; `invalid_from`, `invalid_to`: not a `YYYY-MM-DD` date; `invalid_limit`: not an integer from 1 to 200; `invalid_offset`: not an integer, negative, or above 1,000,000.", body = ErrorBody),
         (status = 422, description = "`invalid_query`: `q` longer than 100 characters.", body = ErrorBody),
     ),
     security(("staff_token" = []), ("portal_token" = [])),
@@ -1500,11 +1500,11 @@ pub async fn resubmit(
         ("procedure" = Option<String>, Query, description = "Only this procedure code."),
         ("assignee" = Option<String>, Query, description = "Only dossiers assigned to this username; `me`: to the caller."),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200; default 50."),
-        ("offset" = Option<i64>, Query, minimum = 0, description = "Lines to skip; default 0."),
+        ("offset" = Option<i64>, Query, minimum = 0, maximum = 1000000, description = "Lines to skip, from 0 to 1,000,000; default 0."),
     ),
     responses(
         (status = 200, description = "A page of the queue.", body = QueuePage),
-        (status = 400, description = "`invalid_status`: no such status; `invalid_limit`: `limit` not an integer from 1 to 200, or `offset` negative; `invalid_offset`: `offset` not an integer.", body = ErrorBody),
+        (status = 400, description = "`invalid_status`: no such status; `invalid_limit`: `limit` not an integer from 1 to 200, or `offset` negative or above 1,000,000; `invalid_offset`: `offset` not an integer.", body = ErrorBody),
         (status = 403, description = "`forbidden`: the role has no queue (inspector, administrator, portal).", body = ErrorBody),
     ),
     security(("staff_token" = [])),

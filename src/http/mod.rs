@@ -425,7 +425,7 @@ impl actix_web::ResponseError for Tagged {
 /// `Strict-Transport-Security` when the public base URL is https.
 pub async fn log_requests(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let app = req.app_data::<AppData>().cloned();
@@ -445,7 +445,22 @@ pub async fn log_requests(
     let path = req.path().to_string();
     // At level ERROR so that it is kept under any filter that keeps a line of the request.
     let span = tracing::error_span!("request", request_id = %id);
-    let res = tracing::Instrument::instrument(next.call(req), span.clone()).await;
+    // A panic in a handler would take its worker down, and every connection it holds: it
+    // becomes this request's `500 internal_error` instead, logged with its request id.
+    let call = std::panic::AssertUnwindSafe(next.call(req));
+    let res = match tracing::Instrument::instrument(
+        futures_util::FutureExt::catch_unwind(call),
+        span.clone(),
+    )
+    .await
+    {
+        Ok(res) => res,
+        Err(_) => {
+            let _in = span.enter();
+            tracing::error!(path = %loggable_path(&path, None), "the handler panicked");
+            Err(ApiError::internal().into())
+        }
+    };
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let _in = span.enter();
     let mut headers = vec![(

@@ -410,7 +410,7 @@ pub async fn status(
         ("kind" = Option<String>, Query, description = "Only `report` (phản ánh) or `proposal` (kiến nghị)."),
         ("assignee" = Option<String>, Query, description = "Only those assigned to this username, or to the caller with `me`."),
         ("limit" = Option<i64>, Query, description = "The page's size, 1 to 200; 50 by default."),
-        ("offset" = Option<i64>, Query, description = "How many to skip, from 0 (the default)."),
+        ("offset" = Option<i64>, Query, minimum = 0, maximum = 1000000, description = "How many to skip, from 0 (the default) to 1,000,000."),
     ),
     responses(
         (status = 200, description = "The page and the tabs' counts.", body = PetitionQueueAnswer),

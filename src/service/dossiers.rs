@@ -31,13 +31,17 @@ pub struct ListQuery {
     /// Page size, 1 to 200; default 50 (else `400 invalid_limit`).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// Lines to skip, from 0; default 0 (else `400 invalid_offset`).
-    #[param(minimum = 0)]
+    /// Lines to skip, from 0 to 1,000,000 ([`MAX_OFFSET`]); default 0 (else `400 invalid_offset`).
+    #[param(minimum = 0, maximum = 1_000_000)]
     pub offset: Option<i64>,
 }
 
 /// Largest page of the staff list.
 pub const MAX_PAGE: i64 = 200;
+/// The deepest a page may start (`offset`), in every paged list: beyond it a list is
+/// narrowed by its filters instead. It keeps `offset + limit` far from overflow and bounds
+/// what one request may make the store read past.
+pub const MAX_OFFSET: i64 = 1_000_000;
 
 /// Longest search text, in characters.
 pub const MAX_QUERY: usize = 100;
@@ -122,10 +126,10 @@ impl App {
             ));
         }
         let offset = q.offset.unwrap_or(0);
-        if offset < 0 {
+        if !(0..=MAX_OFFSET).contains(&offset) {
             return Err(AppError::bad_request(
                 "invalid_offset",
-                "offset không được âm",
+                format!("offset phải từ 0 đến {MAX_OFFSET}"),
             ));
         }
         let q_text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());

@@ -4,6 +4,7 @@
 //! outgoing e-mail. Rules and the deadline: [`crate::core::petition`] and
 //! `config/petitions.toml`; indicators 5.2 and 5.4: [`crate::core::indicators`].
 
+use crate::service::dossiers::MAX_OFFSET;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -823,10 +824,10 @@ impl App {
         now: DateTime<Utc>,
     ) -> AppResult<PetitionQueue> {
         Self::may_read_petitions(caller)?;
-        if !(1..=200).contains(&q.limit) || q.offset < 0 {
+        if !(1..=200).contains(&q.limit) || !(0..=MAX_OFFSET).contains(&q.offset) {
             return Err(AppError::bad_request(
                 "invalid_limit",
-                "limit phải từ 1 đến 200, offset không âm",
+                format!("limit phải từ 1 đến 200, offset từ 0 đến {MAX_OFFSET}"),
             ));
         }
         if let Some(k) = &q.kind {

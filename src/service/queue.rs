@@ -1,6 +1,7 @@
 //! Work queues (*hàng đợi xử lý*): what waits at the caller's agency for their role,
 //! soonest due first, with the working time left and a flag.
 
+use crate::service::dossiers::MAX_OFFSET;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -175,10 +176,10 @@ impl App {
             }
             statuses.retain(|x| *x == s);
         }
-        if !(1..=200).contains(&limit) || offset < 0 {
+        if !(1..=200).contains(&limit) || !(0..=MAX_OFFSET).contains(&offset) {
             return Err(AppError::bad_request(
                 "invalid_limit",
-                "limit phải từ 1 đến 200, offset không âm",
+                format!("limit phải từ 1 đến 200, offset từ 0 đến {MAX_OFFSET}"),
             ));
         }
         let assignee = match assignee {
@@ -744,10 +745,10 @@ impl App {
                 ));
             }
         }
-        if !(1..=200).contains(&limit) || offset < 0 {
+        if !(1..=200).contains(&limit) || !(0..=MAX_OFFSET).contains(&offset) {
             return Err(AppError::bad_request(
                 "invalid_limit",
-                "limit phải từ 1 đến 200, offset không âm",
+                format!("limit phải từ 1 đến 200, offset từ 0 đến {MAX_OFFSET}"),
             ));
         }
         let now = now.with_timezone(&self.settings.offset);
