@@ -108,6 +108,40 @@ fn stem(q: &IndicatorQuery, agency: &str) -> String {
     format!("chi-so-{agency}-{}-{}", q.from, q.to)
 }
 
+/// The query of the indicators report and of its exports, as [`parse_indicator_query`]
+/// reads it: here for the API description (`params(IndicatorParams)`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct IndicatorParams {
+    /// The period's first day, `YYYY-MM-DD` (local), required.
+    from: chrono::NaiveDate,
+    /// The period's last day, included, `YYYY-MM-DD`, required; at least `from`, at most
+    /// about ten years (3 660 days) after it.
+    to: chrono::NaiveDate,
+    /// The report agency's code; default: the caller's agency. It must be in the caller's
+    /// scope.
+    agency: Option<String>,
+    /// `true` (the default) to count the agencies below it too, `false` for the agency
+    /// alone.
+    descendants: Option<bool>,
+    /// `agency`, `procedure`, `month` or `level` (agency level): one row per group before
+    /// the total; default (or `total`): the total only.
+    group_by: Option<String>,
+    /// `rollup` (the default) or `recompute` (count from every dossier, never from the
+    /// rollup).
+    source: Option<String>,
+}
+
+/// The indicators' refusals of their query (the report and every export of it).
+pub(super) const INDICATOR_400: &str = "`invalid_period`: `from` or `to` missing or not a \
+date, `to` before `from`, or more than ten years; `invalid_group_by`, `invalid_descendants`, \
+`invalid_source`: a value not listed; `invalid_agency`: no such agency.";
+
+/// The indicators' refusal of the caller.
+pub(super) const INDICATOR_403: &str =
+    "`forbidden`: a portal token, or an agency outside the caller's scope.";
+
 /// The tracking book
 ///
 /// The tracking book (Sổ theo dõi hồ sơ, TT 01/2018 Mẫu 06 / TT 03/2025 Mẫu 07) of a
@@ -132,7 +166,7 @@ fn stem(q: &IndicatorQuery, agency: &str) -> String {
                 ("Cache-Control" = String, description = "`private, no-store`."),
             )),
         (status = 400, description = "`invalid_period`: `from` or `to` missing or not a date, `to` before `from`, or more than ten years; `invalid_agency`: no such agency.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: a portal token, or an agency outside the caller's scope.", body = ErrorBody),
+        (status = 403, description = INDICATOR_403, body = ErrorBody),
         (status = 500, description = "`internal_error`: the workbook could not be written.", body = ErrorBody),
     ),
     security(("staff_token" = [])),
@@ -170,22 +204,15 @@ pub async fn tracking_book(
     get,
     path = "/api/v1/reports/indicators.xlsx",
     tag = "reports",
-    params(
-        ("from" = chrono::NaiveDate, Query, description = "The period's first day, `YYYY-MM-DD` (local), required."),
-        ("to" = chrono::NaiveDate, Query, description = "The period's last day, included, `YYYY-MM-DD`, required; at least `from`, at most about ten years (3 660 days) after it."),
-        ("agency" = Option<String>, Query, description = "The report agency's code; default: the caller's agency. It must be in the caller's scope."),
-        ("descendants" = Option<bool>, Query, description = "`true` (the default) to count the agencies below it too, `false` for the agency alone."),
-        ("group_by" = Option<String>, Query, description = "`agency`, `procedure`, `month` or `level` (agency level): one row per group before the total; default (or `total`): the total only."),
-        ("source" = Option<String>, Query, description = "`rollup` (the default) or `recompute` (count from every dossier)."),
-    ),
+    params(IndicatorParams),
     responses(
         (status = 200, description = "The workbook.", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = inline(BinaryContent),
             headers(
                 ("Content-Disposition" = String, description = "`attachment; filename=\"chi-so-<agency>-<from>-<to>.xlsx\"`."),
                 ("Cache-Control" = String, description = "`private, no-store`."),
             )),
-        (status = 400, description = "`invalid_period`: `from` or `to` missing or not a date, `to` before `from`, or more than ten years; `invalid_group_by`, `invalid_descendants`, `invalid_source`: a value not listed; `invalid_agency`: no such agency.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: a portal token, or an agency outside the caller's scope.", body = ErrorBody),
+        (status = 400, description = INDICATOR_400, body = ErrorBody),
+        (status = 403, description = INDICATOR_403, body = ErrorBody),
         (status = 500, description = "`internal_error`: the workbook could not be written.", body = ErrorBody),
     ),
     security(("staff_token" = [])),
@@ -212,22 +239,15 @@ pub async fn indicators_xlsx(
     get,
     path = "/api/v1/reports/indicators.csv",
     tag = "reports",
-    params(
-        ("from" = chrono::NaiveDate, Query, description = "The period's first day, `YYYY-MM-DD` (local), required."),
-        ("to" = chrono::NaiveDate, Query, description = "The period's last day, included, `YYYY-MM-DD`, required; at least `from`, at most about ten years (3 660 days) after it."),
-        ("agency" = Option<String>, Query, description = "The report agency's code; default: the caller's agency. It must be in the caller's scope."),
-        ("descendants" = Option<bool>, Query, description = "`true` (the default) to count the agencies below it too, `false` for the agency alone."),
-        ("group_by" = Option<String>, Query, description = "`agency`, `procedure`, `month` or `level` (agency level): one row per group before the total; default (or `total`): the total only."),
-        ("source" = Option<String>, Query, description = "`rollup` (the default) or `recompute` (count from every dossier)."),
-    ),
+    params(IndicatorParams),
     responses(
         (status = 200, description = "The table.", content_type = "text/csv; charset=utf-8", body = String,
             headers(
                 ("Content-Disposition" = String, description = "`attachment; filename=\"chi-so-<agency>-<from>-<to>.csv\"`."),
                 ("Cache-Control" = String, description = "`private, no-store`."),
             )),
-        (status = 400, description = "`invalid_period`: `from` or `to` missing or not a date, `to` before `from`, or more than ten years; `invalid_group_by`, `invalid_descendants`, `invalid_source`: a value not listed; `invalid_agency`: no such agency.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: a portal token, or an agency outside the caller's scope.", body = ErrorBody),
+        (status = 400, description = INDICATOR_400, body = ErrorBody),
+        (status = 403, description = INDICATOR_403, body = ErrorBody),
         (status = 500, description = "`internal_error`: the table could not be written.", body = ErrorBody),
     ),
     security(("staff_token" = [])),
@@ -254,22 +274,15 @@ pub async fn indicators_csv(
     get,
     path = "/api/v1/reports/indicators.pdf",
     tag = "reports",
-    params(
-        ("from" = chrono::NaiveDate, Query, description = "The period's first day, `YYYY-MM-DD` (local), required."),
-        ("to" = chrono::NaiveDate, Query, description = "The period's last day, included, `YYYY-MM-DD`, required; at least `from`, at most about ten years (3 660 days) after it."),
-        ("agency" = Option<String>, Query, description = "The report agency's code; default: the caller's agency. It must be in the caller's scope."),
-        ("descendants" = Option<bool>, Query, description = "`true` (the default) to count the agencies below it too, `false` for the agency alone."),
-        ("group_by" = Option<String>, Query, description = "`agency`, `procedure`, `month` or `level` (agency level): one row per group before the total; default (or `total`): the total only."),
-        ("source" = Option<String>, Query, description = "`rollup` (the default) or `recompute` (count from every dossier)."),
-    ),
+    params(IndicatorParams),
     responses(
         (status = 200, description = "The document.", content_type = "application/pdf", body = inline(BinaryContent),
             headers(
                 ("Content-Disposition" = String, description = "`attachment; filename=\"chi-so-<agency>-<from>-<to>.pdf\"`."),
                 ("Cache-Control" = String, description = "`private, no-store`."),
             )),
-        (status = 400, description = "`invalid_period`: `from` or `to` missing or not a date, `to` before `from`, or more than ten years; `invalid_group_by`, `invalid_descendants`, `invalid_source`: a value not listed; `invalid_agency`: no such agency.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: a portal token, or an agency outside the caller's scope.", body = ErrorBody),
+        (status = 400, description = INDICATOR_400, body = ErrorBody),
+        (status = 403, description = INDICATOR_403, body = ErrorBody),
         (status = 500, description = "`internal_error`: the form could not be rendered.", body = ErrorBody),
     ),
     security(("staff_token" = [])),

@@ -188,18 +188,11 @@ pub struct PublicStats {
     get,
     path = "/api/v1/reports/indicators",
     tag = "reports",
-    params(
-        ("from" = chrono::NaiveDate, Query, description = "The period's first day, `YYYY-MM-DD` (local), required."),
-        ("to" = chrono::NaiveDate, Query, description = "The period's last day, included, `YYYY-MM-DD`, required; at least `from`, at most about ten years (3 660 days) after it."),
-        ("agency" = Option<String>, Query, description = "The report agency's code; default: the caller's agency. It must be in the caller's scope."),
-        ("descendants" = Option<bool>, Query, description = "`true` (the default) to count the agencies below it too, `false` for the agency alone."),
-        ("group_by" = Option<String>, Query, description = "`agency`, `procedure`, `month` or `level` (agency level); default (or `total`): the total only."),
-        ("source" = Option<String>, Query, description = "`rollup` (the default) or `recompute` (count from every dossier, never from the cache)."),
-    ),
+    params(super::exports::IndicatorParams),
     responses(
         (status = 200, description = "The report.", body = IndicatorsBody),
-        (status = 400, description = "`invalid_period`: `from` or `to` missing or not a date, `to` before `from`, or more than ten years; `invalid_group_by`, `invalid_descendants`, `invalid_source`: a value not listed; `invalid_agency`: no such agency.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: a portal token, or an agency outside the caller's scope.", body = ErrorBody),
+        (status = 400, description = super::exports::INDICATOR_400, body = ErrorBody),
+        (status = 403, description = super::exports::INDICATOR_403, body = ErrorBody),
     ),
     security(("staff_token" = [])),
 )]
@@ -239,7 +232,7 @@ pub async fn indicators(
     responses(
         (status = 200, description = "The counts.", body = NotificationReport),
         (status = 400, description = "`invalid_period`: `from` or `to` missing or not a date; `invalid_group_by`, `invalid_descendants`, `invalid_source`: a value not listed; `invalid_agency`: no such agency.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: a portal token, or an agency outside the caller's scope.", body = ErrorBody),
+        (status = 403, description = super::exports::INDICATOR_403, body = ErrorBody),
     ),
     security(("staff_token" = [])),
 )]
