@@ -133,6 +133,23 @@ pub struct IndicatorParams {
     source: Option<String>,
 }
 
+/// The period of the raw exports: `from` and `to`, here for the API description
+/// (`params(PeriodParams)`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PeriodParams {
+    /// The period's first day, `YYYY-MM-DD` (local), required.
+    from: chrono::NaiveDate,
+    /// The period's last day, included, `YYYY-MM-DD`, required; at least `from`, at most
+    /// about ten years after it.
+    to: chrono::NaiveDate,
+}
+
+/// The refusal of a period.
+pub(super) const PERIOD_400: &str = "`invalid_period`: `from` or `to` missing or not a date, \
+`to` before `from`, or more than ten years.";
+
 /// The indicators' refusals of their query (the report and every export of it).
 pub(super) const INDICATOR_400: &str = "`invalid_period`: `from` or `to` missing or not a \
 date, `to` before `from`, or more than ten years; `invalid_group_by`, `invalid_descendants`, \
@@ -316,17 +333,14 @@ pub async fn indicators_pdf(
     get,
     path = "/api/v1/reports/raw/dossiers.csv",
     tag = "reports",
-    params(
-        ("from" = chrono::NaiveDate, Query, description = "The period's first day, `YYYY-MM-DD` (local), required."),
-        ("to" = chrono::NaiveDate, Query, description = "The period's last day, included, `YYYY-MM-DD`, required; at least `from`, at most about ten years after it."),
-    ),
+    params(PeriodParams),
     responses(
         (status = 200, description = "The dossiers.", content_type = "text/csv; charset=utf-8", body = String,
             headers(
                 ("Content-Disposition" = String, description = "`attachment; filename=\"dossiers-<from>-<to>.csv\"`."),
                 ("Cache-Control" = String, description = "`private, no-store`."),
             )),
-        (status = 400, description = "`invalid_period`: `from` or `to` missing or not a date, `to` before `from`, or more than ten years.", body = ErrorBody),
+        (status = 400, description = PERIOD_400, body = ErrorBody),
         (status = 403, description = "`forbidden`: a portal token.", body = ErrorBody),
         (status = 500, description = "`internal_error`: the table could not be written.", body = ErrorBody),
     ),
@@ -354,17 +368,14 @@ pub async fn raw_dossiers(
     get,
     path = "/api/v1/reports/raw/handovers.csv",
     tag = "reports",
-    params(
-        ("from" = chrono::NaiveDate, Query, description = "The period's first day, `YYYY-MM-DD` (local), required."),
-        ("to" = chrono::NaiveDate, Query, description = "The period's last day, included, `YYYY-MM-DD`, required; at least `from`, at most about ten years after it."),
-    ),
+    params(PeriodParams),
     responses(
         (status = 200, description = "The hand-overs.", content_type = "text/csv; charset=utf-8", body = String,
             headers(
                 ("Content-Disposition" = String, description = "`attachment; filename=\"handovers-<from>-<to>.csv\"`."),
                 ("Cache-Control" = String, description = "`private, no-store`."),
             )),
-        (status = 400, description = "`invalid_period`: `from` or `to` missing or not a date, `to` before `from`, or more than ten years.", body = ErrorBody),
+        (status = 400, description = PERIOD_400, body = ErrorBody),
         (status = 403, description = "`forbidden`: a portal token.", body = ErrorBody),
         (status = 500, description = "`internal_error`: the table could not be written.", body = ErrorBody),
     ),
@@ -394,17 +405,14 @@ pub async fn raw_handovers(
     get,
     path = "/api/v1/reports/raw/deadline_acts.csv",
     tag = "reports",
-    params(
-        ("from" = chrono::NaiveDate, Query, description = "The period's first day, `YYYY-MM-DD` (local), required."),
-        ("to" = chrono::NaiveDate, Query, description = "The period's last day, included, `YYYY-MM-DD`, required; at least `from`, at most about ten years after it."),
-    ),
+    params(PeriodParams),
     responses(
         (status = 200, description = "The acts.", content_type = "text/csv; charset=utf-8", body = String,
             headers(
                 ("Content-Disposition" = String, description = "`attachment; filename=\"deadline-acts-<from>-<to>.csv\"`."),
                 ("Cache-Control" = String, description = "`private, no-store`."),
             )),
-        (status = 400, description = "`invalid_period`: `from` or `to` missing or not a date, `to` before `from`, or more than ten years.", body = ErrorBody),
+        (status = 400, description = PERIOD_400, body = ErrorBody),
         (status = 403, description = "`forbidden`: a portal token.", body = ErrorBody),
         (status = 500, description = "`internal_error`: the table could not be written.", body = ErrorBody),
     ),
