@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, FixedOffset, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::auth::{client_address, Authenticated};
@@ -26,56 +26,6 @@ pub(super) struct Doc;
 
 fn at(t: DateTime<Utc>, offset: FixedOffset) -> String {
     rfc3339(t.fixed_offset(), offset)
-}
-
-/// A petition as submitted.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubmitBody {
-    /// `report` (phản ánh: a problem in an official's conduct or a procedure) or
-    /// `proposal` (kiến nghị: a change to a regulation or a procedure).
-    pub kind: String,
-    /// The submitter's full name, at most 200 characters.
-    pub full_name: String,
-    /// An e-mail address: the acknowledgement and the answer are sent there.
-    #[serde(default)]
-    pub email: Option<String>,
-    /// A Vietnamese phone number.
-    #[serde(default)]
-    pub phone: Option<String>,
-    /// The code of the agency the petition is about; required unless `dossier_code` is
-    /// given, ignored when it is (the dossier's competent agency is taken).
-    #[serde(default)]
-    pub agency: Option<String>,
-    /// The dossier the petition is about, proven with its `pin`.
-    #[serde(default)]
-    pub dossier_code: Option<String>,
-    /// The dossier's pin (mã tra cứu); required with `dossier_code`.
-    #[serde(default)]
-    pub pin: Option<String>,
-    /// What the petition says: at most `max_content_chars` (4000 by default) characters,
-    /// several lines allowed.
-    pub content: String,
-    /// Leave empty or out: a honeypot for bots. Filled, the submission is answered as
-    /// accepted and nothing is stored.
-    #[serde(default)]
-    pub website: Option<String>,
-}
-
-impl From<SubmitBody> for SubmitRequest {
-    fn from(b: SubmitBody) -> Self {
-        Self {
-            kind: b.kind,
-            full_name: b.full_name,
-            email: b.email,
-            phone: b.phone,
-            agency: b.agency,
-            dossier_code: b.dossier_code,
-            pin: b.pin,
-            content: b.content,
-            website: b.website,
-        }
-    }
 }
 
 /// A petition accepted.
@@ -261,36 +211,6 @@ pub struct PetitionQueueAnswer {
     pub more: bool,
 }
 
-/// A staff command on a petition.
-#[derive(Deserialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum EventBody {
-    /// Phân công: a leader of the petition's agency gives it to an official or a leader of
-    /// the agency (again: to another).
-    Assign {
-        /// The username.
-        user: String,
-    },
-    /// Trả lời: the answer (văn bản trả lời), e-mailed to the submitter; by a leader or
-    /// the assignee.
-    Answer {
-        /// The answer: at most `max_content_chars` characters, several lines allowed.
-        text: String,
-    },
-    /// Kết thúc: files an answered petition; by a leader or whoever answered.
-    Close,
-}
-
-impl From<EventBody> for PetitionCommand {
-    fn from(b: EventBody) -> Self {
-        match b {
-            EventBody::Assign { user } => PetitionCommand::Assign { user },
-            EventBody::Answer { text } => PetitionCommand::Answer { text },
-            EventBody::Close => PetitionCommand::Close,
-        }
-    }
-}
-
 /// Submit a petition
 ///
 /// A citizen's or an organisation's petition (phản ánh, kiến nghị, NĐ 20/2008) about an
@@ -306,7 +226,7 @@ impl From<EventBody> for PetitionCommand {
     path = "/api/v1/public/petitions",
     operation_id = "submit_petition",
     tag = "public",
-    request_body = SubmitBody,
+    request_body = SubmitRequest,
     responses(
         (status = 201, description = "The petition is received: its code, its pin (shown only here), its due moment and its status page.", body = SubmittedAnswer),
         (status = 404, description = "`not_found`: the dossier named (`dossier_code`) does not exist or its pin is wrong: the dossier lookup's one answer, counted as a failed guess of it; also a query string holding a control character or a bidirectional override.", body = ErrorBody),
@@ -318,9 +238,9 @@ impl From<EventBody> for PetitionCommand {
 pub async fn submit(
     app: AppData,
     req: HttpRequest,
-    body: web::Json<SubmitBody>,
+    body: web::Json<SubmitRequest>,
 ) -> ApiResult<HttpResponse> {
-    let body: SubmitRequest = body.into_inner().into();
+    let body = body.into_inner();
     let address = client_address(&req);
     let a = app.get_ref().clone();
     let s = blocking(move || a.submit_petition(&body, &address, a.clock.now())).await?;
@@ -513,7 +433,7 @@ pub async fn get(
     operation_id = "petition_event",
     tag = "petitions",
     params(("code" = String, Path, description = "The petition's code, e.g. `PA-260310-0001`.")),
-    request_body = EventBody,
+    request_body = PetitionCommand,
     responses(
         (status = 200, description = "The petition as it is after the command.", body = PetitionAnswer),
         (status = 403, description = "`forbidden`: the account's role does not read petitions, or the command is not the caller's to give (assign: a leader of the petition's agency; answer: such a leader or the assignee; close: such a leader or whoever answered).", body = ErrorBody),
@@ -527,10 +447,10 @@ pub async fn event(
     app: AppData,
     who: Authenticated,
     path: web::Path<String>,
-    body: web::Json<EventBody>,
+    body: web::Json<PetitionCommand>,
 ) -> ApiResult<HttpResponse> {
     let code = path.into_inner();
-    let cmd: PetitionCommand = body.into_inner().into();
+    let cmd = body.into_inner();
     let a = app.get_ref().clone();
     let v = blocking(move || a.petition_command(&who.0, &code, &cmd, a.clock.now())).await?;
     Ok(HttpResponse::Ok().json(PetitionAnswer::of(&v, app.settings.offset)))

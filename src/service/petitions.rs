@@ -33,28 +33,35 @@ const MAX_NAME: usize = 200;
 pub const PUBLIC_ACTOR: &str = "(public)";
 
 /// A petition as submitted, by the API (JSON) or the page's form.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitRequest {
-    /// `report` (*phản ánh*) or `proposal` (*kiến nghị*).
+    /// `report` (*phản ánh*: a problem in an official's conduct or a procedure) or
+    /// `proposal` (*kiến nghị*: a change to a regulation or a procedure).
     pub kind: String,
+    /// The submitter's full name, at most 200 characters.
     pub full_name: String,
+    /// An e-mail address: the acknowledgement and the answer are sent there.
     #[serde(default)]
     pub email: Option<String>,
+    /// A Vietnamese phone number.
     #[serde(default)]
     pub phone: Option<String>,
-    /// The agency the petition is about (an agency code); derived from the dossier when
-    /// one is given.
+    /// The code of the agency the petition is about; required unless `dossier_code` is
+    /// given, ignored when it is (the dossier's competent agency is taken).
     #[serde(default)]
     pub agency: Option<String>,
-    /// The dossier it is about, proven with its pin.
+    /// The dossier the petition is about, proven with its `pin`.
     #[serde(default)]
     pub dossier_code: Option<String>,
+    /// The dossier's pin (*mã tra cứu*); required with `dossier_code`.
     #[serde(default)]
     pub pin: Option<String>,
+    /// What the petition says: at most `max_content_chars` (4000 by default) characters,
+    /// several lines allowed.
     pub content: String,
-    /// The honeypot: hidden from people, filled by bots. Not empty → answered as if
-    /// accepted, nothing stored.
+    /// The honeypot: leave empty or out (hidden from people, filled by bots). Filled, the
+    /// submission is answered as accepted and nothing is stored.
     #[serde(default)]
     pub website: Option<String>,
 }
@@ -232,18 +239,23 @@ pub struct PetitionQueue {
     pub more: bool,
 }
 
-/// A staff command with its fields.
-#[derive(Debug, Clone, Deserialize)]
+/// A staff command on a petition, with its fields.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PetitionCommand {
-    /// A leader gives the petition to an official (or leader) of the agency.
+    /// *Phân công*: a leader of the petition's agency gives it to an official or a leader
+    /// of the agency (again: to another).
     Assign {
+        /// The username.
         user: String,
     },
-    /// The answer (*văn bản trả lời*), e-mailed to the submitter.
+    /// *Trả lời*: the answer (*văn bản trả lời*), e-mailed to the submitter; by a leader or
+    /// the assignee.
     Answer {
+        /// The answer: at most `max_content_chars` characters, several lines allowed.
         text: String,
     },
+    /// *Kết thúc*: files an answered petition; by a leader or whoever answered.
     Close,
 }
 

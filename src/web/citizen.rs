@@ -95,17 +95,6 @@ fn plain_words(d: &PublicDossier) -> String {
     .into()
 }
 
-/// The badge's colour class of a status.
-fn badge(status: &str) -> &'static str {
-    match Status::parse(status) {
-        Some(Status::Submitted | Status::NeedsCorrection) => "badge-wait",
-        Some(Status::Received | Status::InProgress) => "badge-work",
-        Some(Status::SupplementRequested | Status::Paused) => "badge-hold",
-        Some(Status::Approved | Status::Returned) => "badge-done",
-        _ => "badge-end",
-    }
-}
-
 fn view(app: &AppData, d: &PublicDossier) -> StatusView {
     let offset = app.settings.offset;
     let t = |x: Option<chrono::DateTime<chrono::Utc>>| x.map(|x| moment(x, offset));
@@ -114,7 +103,7 @@ fn view(app: &AppData, d: &PublicDossier) -> StatusView {
         code_path: super::encode(&d.code),
         procedure: d.procedure.name.clone(),
         status_label: d.status_label,
-        badge: badge(&d.status),
+        badge: super::dossier::status_class(&d.status),
         plain: plain_words(d),
         applicant: d.applicant_name.clone(),
         received: t(d.received_at),

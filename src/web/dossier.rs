@@ -54,13 +54,14 @@ pub struct SearchQuery {
     status: Option<String>,
 }
 
-/// A CSS class per status family, for the badge.
+/// A CSS class per status family, for the badge (staff and citizens' pages alike): a
+/// decided dossier whose result waits (`approved`) is done, like a returned one.
 pub fn status_class(s: &str) -> &'static str {
-    match s {
-        "submitted" | "needs_correction" => "badge-wait",
-        "received" | "in_progress" => "badge-work",
-        "supplement_requested" | "paused" => "badge-hold",
-        "result_ready" | "returned" => "badge-done",
+    match Status::parse(s) {
+        Some(Status::Submitted | Status::NeedsCorrection) => "badge-wait",
+        Some(Status::Received | Status::InProgress) => "badge-work",
+        Some(Status::SupplementRequested | Status::Paused) => "badge-hold",
+        Some(Status::Approved | Status::Returned) => "badge-done",
         _ => "badge-end",
     }
 }
