@@ -46,6 +46,11 @@ pub struct App {
     pub petitions: crate::core::petition::PetitionRules,
     /// What `/metrics` serves (issue #19).
     pub metrics: crate::metrics::Metrics,
+    /// Intakes waiting to share a transaction (group commit, `service::group`).
+    pub(crate) intake_group: crate::service::group::Group<
+        crate::service::intake::PendingIntake,
+        crate::error::AppResult<crate::service::intake::Receipt>,
+    >,
 }
 
 /// Accounts as last read from the store, by username, with the moment they were read:
@@ -224,7 +229,9 @@ impl App {
             procedures_retired = c.deactivated,
             "configuration loaded"
         );
+        let intake_group = crate::service::group::Group::new(settings.intake_batch_max as usize);
         let app = App {
+            intake_group,
             settings,
             calendar,
             agencies,

@@ -493,6 +493,8 @@ struct DatabaseSection {
     url: String,
     #[serde(default = "default_pool_size")]
     pool_size: u32,
+    #[serde(default = "default_intake_batch_max")]
+    intake_batch_max: u32,
     #[serde(default = "default_busy_timeout")]
     busy_timeout_ms: u32,
     #[serde(default = "default_sqlite_cache_mb")]
@@ -517,6 +519,9 @@ struct DatabaseSection {
 
 fn default_pool_size() -> u32 {
     8
+}
+fn default_intake_batch_max() -> u32 {
+    32
 }
 fn default_busy_timeout() -> u32 {
     5000
@@ -647,6 +652,9 @@ pub struct Settings {
     pub public_base_url: String,
     pub database_url: String,
     pub pool_size: u32,
+    /// Most intakes written in one transaction when they arrive together (group commit,
+    /// `[database] intake_batch_max`; 1: each alone).
+    pub intake_batch_max: u32,
     pub busy_timeout_ms: u32,
     /// Bounded waits on the database.
     pub db_timeouts: DbTimeouts,
@@ -908,6 +916,12 @@ impl Settings {
         if file.database.pool_size == 0 || file.database.pool_size > 256 {
             return Err(err("database.pool_size", "phải từ 1 đến 256".into()));
         }
+        if file.database.intake_batch_max == 0 || file.database.intake_batch_max > 1000 {
+            return Err(err(
+                "database.intake_batch_max",
+                "phải từ 1 đến 1000".into(),
+            ));
+        }
         let d = DbTimeouts::default();
         let db = &file.database;
         let db_timeouts = DbTimeouts {
@@ -1164,6 +1178,7 @@ impl Settings {
                 .to_string(),
             database_url,
             pool_size: file.database.pool_size,
+            intake_batch_max: file.database.intake_batch_max,
             busy_timeout_ms: file.database.busy_timeout_ms,
             db_timeouts,
             shutdown_drain_s: file.server.shutdown_drain_s,

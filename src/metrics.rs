@@ -28,6 +28,8 @@ pub struct Metrics {
     intakes: IntCounterVec,
     /// Dossiers returned, by outcome (`early`, `on_time`, `late`, by the due moment).
     returns: IntCounterVec,
+    /// Intakes written per transaction (group commit, `service::group`).
+    intake_batches: prometheus::Histogram,
     /// The database pool: its size, connections open, in use, and requests waiting.
     pool: IntGaugeVec,
     /// Outbox messages waiting to be sent (`pending`) or parked after their attempts.
@@ -91,6 +93,14 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid metric");
+        let intake_batches = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "motcua_intake_batch_size",
+                "Intakes written in one transaction: those that arrived while the previous batch was written (group commit, [database] intake_batch_max).",
+            )
+            .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]),
+        )
+        .expect("valid metric");
         let pool = IntGaugeVec::new(
             Opts::new(
                 "motcua_db_pool_connections",
@@ -122,6 +132,7 @@ impl Metrics {
             Box::new(latency.clone()),
             Box::new(intakes.clone()),
             Box::new(returns.clone()),
+            Box::new(intake_batches.clone()),
             Box::new(pool.clone()),
             Box::new(outbox.clone()),
             Box::new(build.clone()),
@@ -137,6 +148,7 @@ impl Metrics {
             latency,
             intakes,
             returns,
+            intake_batches,
             pool,
             outbox,
         }
@@ -155,6 +167,11 @@ impl Metrics {
     /// One dossier registered.
     pub fn intake(&self, channel: &str, status: &str) {
         self.intakes.with_label_values(&[channel, status]).inc();
+    }
+
+    /// A batch of intakes written in one transaction.
+    pub fn intake_batch(&self, size: usize) {
+        self.intake_batches.observe(size as f64);
     }
 
     /// One dossier returned.

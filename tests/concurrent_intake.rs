@@ -407,3 +407,172 @@ fn two_hundred_mixed_intakes_at_the_centre_are_gap_free_per_prefix_on_postgres_t
     let db = common::TestDb::postgres();
     run(&db.url, 2, 200, true);
 }
+
+// ─── group commit and idempotency keys ──────────────────────────────────────
+
+/// The value of the series `name` in a `/metrics` text, 0 when absent.
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let (s, v) = l.rsplit_once(' ')?;
+            (s == series).then(|| v.parse().unwrap())
+        })
+        .unwrap_or(0.0)
+}
+
+/// A burst where a portal-like client repeats requests: 60 requests sent twice each, at
+/// the same moment and over different processes, with one `Idempotency-Key`; 80 more
+/// without a key. Concurrent intakes share transactions (group commit), and a batch
+/// where one repeat fails on its key is written again one by one: every request answers
+/// 201, both sends of a key give the same answer (code and pin), one dossier per key,
+/// and the day's codes are exactly 1..=140.
+fn repeats_in_one_burst(db_url: &str, processes: usize) {
+    let _burst = ONE_BURST_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    const KEYED: usize = 60;
+    const KEYLESS: usize = 80;
+    let data_dir = tempfile::tempdir().expect("temp data dir");
+    add_clerk(db_url, data_dir.path(), AGENCY);
+    let mut metrics_addrs = Vec::new();
+    let mut servers: Vec<Server> = (0..processes)
+        .map(|i| {
+            let m: SocketAddr = format!("127.0.0.1:{}", process::free_port())
+                .parse()
+                .unwrap();
+            metrics_addrs.push(m);
+            let mut cmd = motcua(db_url, data_dir.path());
+            cmd.env("MOTCUA_METRICS_BIND", m.to_string());
+            Server::start_with(&format!("#{}", i + 1), cmd)
+        })
+        .collect();
+    for s in &mut servers {
+        s.wait_healthy();
+    }
+    let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.addr).collect();
+    let token = Arc::new(login(addrs[0]));
+    // Request `i`: its key (the pair 2k, 2k + 1 shares key k and body) and body.
+    let request = |i: usize| -> (Option<String>, Value) {
+        if i < 2 * KEYED {
+            (
+                Some(format!("dvc-2026-{:06}", i / 2)),
+                intake_body(10_000 + i / 2),
+            )
+        } else {
+            (None, intake_body(i))
+        }
+    };
+    let total = 2 * KEYED + KEYLESS;
+    let barrier = Arc::new(Barrier::new(CLIENTS));
+    let handles: Vec<_> = (0..CLIENTS)
+        .map(|t| {
+            let (barrier, token, addrs) = (barrier.clone(), token.clone(), addrs.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut out = Vec::new();
+                let mut i = t;
+                while i < total {
+                    let (key, body) = request(i);
+                    let auth = format!("Bearer {token}");
+                    let mut headers = vec![("Authorization", auth.as_str())];
+                    if let Some(k) = &key {
+                        headers.push(("Idempotency-Key", k.as_str()));
+                    }
+                    let r = process::request(
+                        addrs[i % addrs.len()],
+                        "POST",
+                        "/api/v1/dossiers",
+                        &headers,
+                        Some(&body),
+                        std::time::Duration::from_secs(120),
+                    )
+                    .expect("intake request");
+                    out.push((i, r.status, r.json_or_text()));
+                    i += CLIENTS;
+                }
+                out
+            })
+        })
+        .collect();
+    let mut outcomes: Vec<(usize, u16, Value)> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("client thread"))
+        .collect();
+    outcomes.sort_by_key(|o| o.0);
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.1 != 201)
+        .map(|o| format!("#{}: {} {}", o.0, o.1, o.2))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} requests did not answer 201:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    for k in 0..KEYED {
+        let (a, b) = (&outcomes[2 * k].2, &outcomes[2 * k + 1].2);
+        assert_eq!(a, b, "key {k}: both sends answer alike, pin included");
+    }
+    let codes: HashSet<&str> = outcomes
+        .iter()
+        .map(|o| o.2["code"].as_str().expect("a code"))
+        .collect();
+    assert_eq!(codes.len(), KEYED + KEYLESS, "one dossier per key");
+    let mut seqs: Vec<u64> = codes
+        .iter()
+        .map(|c| c.rsplit('-').next().unwrap().parse().unwrap())
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        (1..=(KEYED + KEYLESS) as u64).collect::<Vec<_>>(),
+        "the codes are gap-free"
+    );
+    // The staff list holds exactly those dossiers.
+    let r = http(
+        addrs[0],
+        "GET",
+        "/api/v1/dossiers?limit=200",
+        Some(&token),
+        None,
+    )
+    .expect("list");
+    let listed = r.json()["dossiers"].as_array().unwrap().len();
+    assert_eq!(listed, KEYED + KEYLESS);
+    // Some intakes shared a transaction: fewer batches than intakes written.
+    let (mut batches, mut written) = (0.0, 0.0);
+    for m in &metrics_addrs {
+        let text = String::from_utf8(
+            http(*m, "GET", "/metrics", None, None)
+                .expect("scrape")
+                .body,
+        )
+        .unwrap();
+        batches += metric(&text, "motcua_intake_batch_size_count");
+        written += metric(&text, "motcua_intake_batch_size_sum");
+    }
+    assert!(
+        written >= (KEYED + KEYLESS) as f64,
+        "{written} intakes in batches"
+    );
+    assert!(
+        batches < written,
+        "{batches} batches for {written} intakes: none was shared"
+    );
+    drop(servers);
+}
+
+#[test]
+fn repeated_keys_in_one_burst_register_one_dossier_each_on_sqlite() {
+    let db = common::TestDb::sqlite();
+    repeats_in_one_burst(&db.url, 1);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL"]
+fn repeated_keys_in_one_burst_register_one_dossier_each_on_postgres_two_processes() {
+    let db = common::TestDb::postgres();
+    repeats_in_one_burst(&db.url, 2);
+}

@@ -671,220 +671,345 @@ impl App {
             Some((key, _)) => self.idempotent_pin(&caller.username, key),
             None => random_pin()?,
         };
-        let actor = caller.actor();
         let day_scope = format!("d:{}", local.format("%Y-%m-%d"));
         let proxy_json = proxy
             .as_ref()
             .map(|p| serde_json::to_string(p).expect("serialisable"));
-        let time = procedure.time();
         let status = if plan.is_some() {
             Status::Received
         } else {
             Status::Submitted
         };
-        let receipt = self.store.write(None, |conn| {
-            // A counter intake takes its code and its tracking book's line together, the
-            // code first (one round trip on PostgreSQL; the rows stay locked until commit).
-            let (seq, book_line) = match &plan {
-                Some(plan) => {
-                    let (seq, line) = dossiers::next_two_sequences(
-                        conn,
-                        (&sequence_agency, &day_scope),
-                        (&receiving.code, &book_scope(plan)),
-                    )?;
-                    (seq, Some(line))
+        let pending = PendingIntake {
+            username: caller.username.clone(),
+            actor: caller.actor(),
+            version,
+            time: procedure.time(),
+            fee_bearing: procedure.fee > 0,
+            yields_document: procedure.result_document.is_some(),
+            rule_set: rules.id.clone(),
+            receiving: receiving.code.clone(),
+            competent,
+            channel,
+            status,
+            applicant,
+            proxy_json,
+            note,
+            papers,
+            reuse,
+            plan,
+            acknowledge_by,
+            code_agency,
+            sequence_agency,
+            day_scope,
+            local,
+            received,
+            now,
+            pin,
+            idempotency: idempotency.map(|(k, h)| (k.to_string(), h.to_string())),
+        };
+        // Concurrent intakes share a transaction (group commit, `service::group`).
+        let receipt = self
+            .intake_group
+            .run(pending, |jobs| self.write_intakes(jobs))
+            .ok_or_else(AppError::internal)??;
+        tracing::info!(code = %receipt.code, procedure = %receipt.procedure_code, channel = receipt.channel, status = receipt.status, "dossier registered");
+        self.metrics.intake(&receipt.channel, &receipt.status);
+        Ok(receipt)
+    }
+
+    /// Writes a batch of intakes in one transaction and answers each; when the batch
+    /// fails, each is written again alone, so that one bad request (a key used twice, a
+    /// form sent twice) fails alone and the others keep their answers. No code is lost
+    /// either way: the failed batch's codes were taken in its transaction and went with it.
+    fn write_intakes(&self, jobs: Vec<PendingIntake>) -> Vec<AppResult<Receipt>> {
+        self.metrics.intake_batch(jobs.len());
+        match self.write_intake_batch(&jobs) {
+            Ok(receipts) => receipts.into_iter().map(Ok).collect(),
+            Err(e) if jobs.len() == 1 => vec![Err(e)],
+            Err(e) => {
+                tracing::debug!(error = %e.error, jobs = jobs.len(), "intake batch failed; one by one");
+                jobs.iter()
+                    .map(|j| {
+                        self.write_intake_batch(std::slice::from_ref(j))
+                            .map(|mut r| r.remove(0))
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// One transaction: the batch's codes and book lines in one statement (its sequence
+    /// rows locked in key order), every dossier's rows in one more (PostgreSQL), then
+    /// what some intakes add — reused documents, the online desk's act, the idempotency
+    /// key.
+    fn write_intake_batch(&self, jobs: &[PendingIntake]) -> AppResult<Vec<Receipt>> {
+        let receipts = self.store.write(None, |conn| {
+            // The sequences the batch takes: each intake its code of the day, a counter
+            // intake also its tracking book's line; each key once, sorted.
+            let mut wants: std::collections::BTreeMap<(String, String), i64> = Default::default();
+            let keys_of = |j: &PendingIntake| {
+                let mut k = vec![(j.sequence_agency.clone(), j.day_scope.clone())];
+                if let Some(plan) = &j.plan {
+                    k.push((j.receiving.clone(), book_scope(plan)));
                 }
-                None => (
-                    dossiers::next_sequence(conn, &sequence_agency, &day_scope)?,
-                    None,
-                ),
+                k
             };
-            let code = self.settings.dossier_code.format(
-                &code_agency,
-                &receiving.code,
-                local.date_naive(),
-                seq as u64,
-            );
-            let mut row = DossierRow {
-                code: code.clone(),
-                procedure_code: version.procedure_code.clone(),
-                procedure_version: version.version,
-                rule_set: rules.id.clone(),
-                receiving_agency: receiving.code.clone(),
-                competent_agency: competent.clone(),
-                current_agency: receiving.code.clone(),
-                channel: channel.as_str().into(),
-                status: status.as_str().into(),
-                applicant_name: applicant.full_name.clone(),
-                applicant_id_kind: applicant.id_kind.as_str().into(),
-                applicant_id_number: applicant.id_number.clone(),
-                applicant_phone: applicant.phone.clone(),
-                applicant_email: applicant.email.clone(),
-                applicant_address: applicant.address.clone(),
-                applicant_search: text::fold(&applicant.full_name),
-                proxy: proxy_json.clone(),
-                note: note.clone(),
-                pin_hash: pin::hash_pin(&self.keys.pin, &code, &pin),
-                received_at: None,
-                due_at: None,
-                time_amount: time.amount as i32,
-                time_unit: time.unit.as_str().into(),
-                time_cutoff: time.cutoff.map(|c| c.format("%H:%M").to_string()),
-                reappointed_at: None,
-                finished_at: None,
-                outcome: None,
-                result_ready: false,
-                received_by: caller.username.clone(),
-                book_volume: None,
-                book_line: None,
-                updated_at: received,
-            };
-            let mut progress = dossiers::ProgressRow::new(&code);
-            progress.fee_bearing = procedure.fee > 0;
-            progress.yields_document = procedure.result_document.is_some();
-            let mut step_rows = Vec::new();
-            if let Some(plan) = &plan {
-                step_rows =
-                    self.apply_receipt(conn, &mut row, &mut progress, plan, false, book_line)?;
-            } else {
-                progress.submitted_at = Some(received);
-                progress.acknowledge_by = acknowledge_by.map(|t| to_db(t.with_timezone(&Utc)));
+            for j in jobs {
+                for k in keys_of(j) {
+                    *wants.entry(k).or_default() += 1;
+                }
             }
-            let paper_rows: Vec<PaperRow> = papers
+            let wants: Vec<(String, String, i64)> =
+                wants.into_iter().map(|((a, s), n)| (a, s, n)).collect();
+            let lasts = dossiers::next_sequences(conn, &wants)?;
+            // Each key's values in the order the intakes came.
+            let mut next: std::collections::HashMap<(String, String), i64> = wants
                 .iter()
-                .enumerate()
-                .map(|(i, p)| PaperRow {
-                    dossier_code: code.clone(),
-                    position: i as i32 + 1,
-                    name: p.name.clone(),
-                    kind: kind_str(p.kind).into(),
-                    count: p.count as i32,
-                    reuse_document_id: reuse[i].clone(),
-                })
+                .zip(&lasts)
+                .map(|((a, s, n), last)| ((a.clone(), s.clone()), last - n + 1))
                 .collect();
-            let mut payload = json!({
-                "channel": channel.as_str(),
-                "procedure_version": version.version,
-                "rule_set": rules.id,
-                "reused": reuse.iter().flatten().collect::<Vec<_>>(),
-            });
-            if let Some(plan) = &plan {
-                payload["due_at"] = json!(plan.due.to_rfc3339());
-                payload["supplement_request_by"] =
-                    json!(plan.supplement_request_by.map(|t| t.to_rfc3339()));
-            }
-            if let Some(by) = acknowledge_by {
-                payload["acknowledge_by"] = json!(by.to_rfc3339());
-            }
-            let event = EventRow {
-                dossier_code: code.clone(),
-                seq: 1,
-                kind: if plan.is_some() { "receive" } else { "submit" }.into(),
-                at: received,
-                actor: caller.username.clone(),
-                agency_code: receiving.code.clone(),
-                status_after: status.as_str().into(),
-                payload: payload.to_string(),
+            let mut take = |k: (String, String)| {
+                let v = next.get_mut(&k).expect("wanted");
+                *v += 1;
+                *v - 1
             };
-            // Its rows in one go (one statement on PostgreSQL, `store::new_dossier`):
-            // the rollup as received, the messages of its first event and the first
-            // record of its audit stream.
-            let messages = self.event_messages(&row, &event.kind, 1, &payload, now);
-            let rollup = self.rollup_changes(None, (&row, &progress));
-            crate::store::new_dossier::insert(
-                conn,
-                &crate::store::new_dossier::NewDossier {
-                    dossier: &row,
-                    progress: &progress,
-                    papers: &paper_rows,
-                    steps: &step_rows,
-                    event: &event,
-                    outbox: &messages,
-                    rollup: &rollup,
+            let mut built = Vec::with_capacity(jobs.len());
+            for j in jobs {
+                let mut ks = keys_of(j).into_iter();
+                let seq = take(ks.next().expect("the code's key"));
+                let book_line = ks.next().map(&mut take);
+                built.push(self.intake_rows(conn, j, seq, book_line)?);
+            }
+            let new: Vec<crate::store::new_dossier::NewDossier<'_>> = jobs
+                .iter()
+                .zip(&built)
+                .map(|(j, b)| crate::store::new_dossier::NewDossier {
+                    dossier: &b.row,
+                    progress: &b.progress,
+                    papers: &b.papers,
+                    steps: &b.steps,
+                    event: &b.event,
+                    outbox: &b.messages,
+                    rollup: &b.rollup,
                     // The dossier is new: the first record of its stream.
                     audit: AuditEntry {
-                        actor: &actor,
-                        at: received,
-                        action: if plan.is_some() {
+                        actor: &j.actor,
+                        at: j.received,
+                        action: if j.plan.is_some() {
                             "dossier.receive"
                         } else {
                             "dossier.submit"
                         },
                         entity: "dossier",
-                        entity_id: &code,
+                        entity_id: &b.row.code,
                         detail: json!({
-                            "procedure": version.procedure_code,
-                            "procedure_version": version.version,
-                            "channel": channel.as_str(),
-                            "papers": paper_rows.len(),
-                            "reused": reuse.iter().flatten().collect::<Vec<_>>(),
-                            "due_at": plan.as_ref().map(|p| p.due.to_rfc3339()),
-                            "acknowledge_by": acknowledge_by.map(|t| t.to_rfc3339()),
+                            "procedure": j.version.procedure_code,
+                            "procedure_version": j.version.version,
+                            "channel": j.channel.as_str(),
+                            "papers": b.papers.len(),
+                            "reused": j.reuse.iter().flatten().collect::<Vec<_>>(),
+                            "due_at": j.plan.as_ref().map(|p| p.due.to_rfc3339()),
+                            "acknowledge_by": j.acknowledge_by.map(|t| t.to_rfc3339()),
                         }),
                     },
+                })
+                .collect();
+            crate::store::new_dossier::insert(conn, &new)?;
+            drop(new);
+            let mut receipts = Vec::with_capacity(jobs.len());
+            for (j, b) in jobs.iter().zip(built) {
+                receipts.push(self.after_intake(conn, j, b)?);
+            }
+            Ok::<_, StoreError>(receipts)
+        })?;
+        Ok(receipts)
+    }
+
+    /// An intake's rows once its numbers are known (`book_line`: a counter intake's).
+    fn intake_rows(
+        &self,
+        conn: &mut crate::store::DbConnection,
+        j: &PendingIntake,
+        seq: i64,
+        book_line: Option<i64>,
+    ) -> Result<IntakeRows, StoreError> {
+        let code = self.settings.dossier_code.format(
+            &j.code_agency,
+            &j.receiving,
+            j.local.date_naive(),
+            seq as u64,
+        );
+        let applicant = &j.applicant;
+        let mut row = DossierRow {
+            code: code.clone(),
+            procedure_code: j.version.procedure_code.clone(),
+            procedure_version: j.version.version,
+            rule_set: j.rule_set.clone(),
+            receiving_agency: j.receiving.clone(),
+            competent_agency: j.competent.clone(),
+            current_agency: j.receiving.clone(),
+            channel: j.channel.as_str().into(),
+            status: j.status.as_str().into(),
+            applicant_name: applicant.full_name.clone(),
+            applicant_id_kind: applicant.id_kind.as_str().into(),
+            applicant_id_number: applicant.id_number.clone(),
+            applicant_phone: applicant.phone.clone(),
+            applicant_email: applicant.email.clone(),
+            applicant_address: applicant.address.clone(),
+            applicant_search: text::fold(&applicant.full_name),
+            proxy: j.proxy_json.clone(),
+            note: j.note.clone(),
+            pin_hash: pin::hash_pin(&self.keys.pin, &code, &j.pin),
+            received_at: None,
+            due_at: None,
+            time_amount: j.time.amount as i32,
+            time_unit: j.time.unit.as_str().into(),
+            time_cutoff: j.time.cutoff.map(|c| c.format("%H:%M").to_string()),
+            reappointed_at: None,
+            finished_at: None,
+            outcome: None,
+            result_ready: false,
+            received_by: j.username.clone(),
+            book_volume: None,
+            book_line: None,
+            updated_at: j.received,
+        };
+        let mut progress = dossiers::ProgressRow::new(&code);
+        progress.fee_bearing = j.fee_bearing;
+        progress.yields_document = j.yields_document;
+        let mut steps = Vec::new();
+        if let Some(plan) = &j.plan {
+            // With its book line given, this writes nothing.
+            steps = self.apply_receipt(conn, &mut row, &mut progress, plan, false, book_line)?;
+        } else {
+            progress.submitted_at = Some(j.received);
+            progress.acknowledge_by = j.acknowledge_by.map(|t| to_db(t.with_timezone(&Utc)));
+        }
+        let papers: Vec<PaperRow> = j
+            .papers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PaperRow {
+                dossier_code: code.clone(),
+                position: i as i32 + 1,
+                name: p.name.clone(),
+                kind: kind_str(p.kind).into(),
+                count: p.count as i32,
+                reuse_document_id: j.reuse[i].clone(),
+            })
+            .collect();
+        let mut payload = json!({
+            "channel": j.channel.as_str(),
+            "procedure_version": j.version.version,
+            "rule_set": j.rule_set,
+            "reused": j.reuse.iter().flatten().collect::<Vec<_>>(),
+        });
+        if let Some(plan) = &j.plan {
+            payload["due_at"] = json!(plan.due.to_rfc3339());
+            payload["supplement_request_by"] =
+                json!(plan.supplement_request_by.map(|t| t.to_rfc3339()));
+        }
+        if let Some(by) = j.acknowledge_by {
+            payload["acknowledge_by"] = json!(by.to_rfc3339());
+        }
+        let event = EventRow {
+            dossier_code: code.clone(),
+            seq: 1,
+            kind: if j.plan.is_some() {
+                "receive"
+            } else {
+                "submit"
+            }
+            .into(),
+            at: j.received,
+            actor: j.username.clone(),
+            agency_code: j.receiving.clone(),
+            status_after: j.status.as_str().into(),
+            payload: payload.to_string(),
+        };
+        // The rollup as received and the messages of its first event.
+        let messages = self.event_messages(&row, &event.kind, 1, &payload, j.now);
+        let rollup = self.rollup_changes(None, (&row, &progress));
+        Ok(IntakeRows {
+            row,
+            progress,
+            papers,
+            steps,
+            event,
+            messages,
+            rollup,
+        })
+    }
+
+    /// What an intake writes after its rows, in the batch's transaction, and its receipt.
+    fn after_intake(
+        &self,
+        conn: &mut crate::store::DbConnection,
+        j: &PendingIntake,
+        b: IntakeRows,
+    ) -> Result<Receipt, StoreError> {
+        let IntakeRows {
+            row, mut progress, ..
+        } = b;
+        let code = &row.code;
+        if j.reuse.iter().any(Option::is_some) {
+            // Reused documents may make it digitised: the rollup learns the change.
+            let before = progress.clone();
+            let dg = crate::store::documents::refresh_digitisation(conn, code)?;
+            progress.digitised = dg.digitised;
+            progress.reused = dg.reused;
+            self.roll(conn, Some((&row, &before)), (&row, &progress))?;
+        }
+        if let Some(by) = j.acknowledge_by {
+            self.record_act(
+                conn,
+                &row,
+                1,
+                ActKind::Submit,
+                &j.receiving,
+                j.local,
+                Some(by),
+                false,
+            )?;
+        }
+        let receipt = Receipt {
+            code: code.clone(),
+            pin: j.pin.clone(),
+            status: j.status.as_str().into(),
+            submitted_at: progress.submitted_at.map(crate::store::from_db),
+            acknowledge_by: j.acknowledge_by.map(|t| t.with_timezone(&Utc)),
+            received_at: row.received_at.map(crate::store::from_db),
+            due_at: row.due_at.map(crate::store::from_db),
+            procedure_code: j.version.procedure_code.clone(),
+            procedure_name: j.version.name.clone(),
+            procedure_version: j.version.version,
+            statutory_time: j.time.to_string(),
+            rule_set: j.rule_set.clone(),
+            receiving_agency: j.receiving.clone(),
+            competent_agency: j.competent.clone(),
+            channel: j.channel.as_str().into(),
+            book_volume: row.book_volume,
+            book_line: row.book_line,
+        };
+        if let Some((key, hash)) = &j.idempotency {
+            dossiers::claim_form_key(conn, code, &format!("{}\n{key}", j.username))?;
+            let kept = Receipt {
+                pin: String::new(),
+                ..receipt.clone()
+            };
+            dossiers::insert_intake_key(
+                conn,
+                &dossiers::IntakeKeyRow {
+                    account: j.username.clone(),
+                    key: key.clone(),
+                    request_hash: hash.clone(),
+                    dossier_code: code.clone(),
+                    receipt: serde_json::to_string(&kept).expect("serialisable"),
+                    created_at: j.received,
                 },
             )?;
-            if reuse.iter().any(Option::is_some) {
-                // Reused documents may make it digitised: the rollup learns the change.
-                let before = progress.clone();
-                let dg = crate::store::documents::refresh_digitisation(conn, &code)?;
-                progress.digitised = dg.digitised;
-                progress.reused = dg.reused;
-                self.roll(conn, Some((&row, &before)), (&row, &progress))?;
-            }
-            if let Some(by) = acknowledge_by {
-                self.record_act(
-                    conn,
-                    &row,
-                    1,
-                    ActKind::Submit,
-                    &receiving.code,
-                    local,
-                    Some(by),
-                    false,
-                )?;
-            }
-            let receipt = Receipt {
-                code: code.clone(),
-                pin: pin.clone(),
-                status: status.as_str().into(),
-                submitted_at: progress.submitted_at.map(crate::store::from_db),
-                acknowledge_by: acknowledge_by.map(|t| t.with_timezone(&Utc)),
-                received_at: row.received_at.map(crate::store::from_db),
-                due_at: row.due_at.map(crate::store::from_db),
-                procedure_code: version.procedure_code.clone(),
-                procedure_name: version.name.clone(),
-                procedure_version: version.version,
-                statutory_time: time.to_string(),
-                rule_set: rules.id.clone(),
-                receiving_agency: receiving.code.clone(),
-                competent_agency: competent.clone(),
-                channel: channel.as_str().into(),
-                book_volume: row.book_volume,
-                book_line: row.book_line,
-            };
-            if let Some((key, hash)) = idempotency {
-                dossiers::claim_form_key(conn, &code, &format!("{}\n{key}", caller.username))?;
-                let kept = Receipt {
-                    pin: String::new(),
-                    ..receipt.clone()
-                };
-                dossiers::insert_intake_key(
-                    conn,
-                    &dossiers::IntakeKeyRow {
-                        account: caller.username.clone(),
-                        key: key.to_string(),
-                        request_hash: hash.to_string(),
-                        dossier_code: code.clone(),
-                        receipt: serde_json::to_string(&kept).expect("serialisable"),
-                        created_at: received,
-                    },
-                )?;
-            }
-            Ok::<_, StoreError>(receipt)
-        })?;
-        tracing::info!(code = %receipt.code, procedure = %receipt.procedure_code, channel = receipt.channel, status = receipt.status, "dossier registered");
-        self.metrics.intake(&receipt.channel, &receipt.status);
+        }
         Ok(receipt)
     }
 
@@ -1189,6 +1314,57 @@ impl App {
             }))
         })?
     }
+}
+
+/// An intake checked and planned, waiting in line for its transaction (group commit,
+/// [`crate::service::group`]): everything its rows need but the numbers the transaction
+/// takes — its code's place in the agency's sequence of the day and, at the counter, its
+/// tracking book's line.
+pub struct PendingIntake {
+    username: String,
+    actor: audit::Actor,
+    version: crate::store::catalogue::ProcedureVersionRow,
+    time: crate::core::deadline::StatutoryTime,
+    fee_bearing: bool,
+    yields_document: bool,
+    rule_set: String,
+    receiving: String,
+    competent: Option<String>,
+    channel: Channel,
+    status: Status,
+    applicant: Applicant,
+    proxy_json: Option<String>,
+    note: Option<String>,
+    papers: Vec<SubmittedPaper>,
+    reuse: Vec<Option<String>>,
+    /// The official receipt's plan (counter and post); `None`: online, waiting for the
+    /// desk.
+    plan: Option<ReceiptPlan>,
+    acknowledge_by: Option<DateTime<chrono::FixedOffset>>,
+    code_agency: String,
+    sequence_agency: String,
+    day_scope: String,
+    local: DateTime<chrono::FixedOffset>,
+    received: chrono::NaiveDateTime,
+    now: DateTime<Utc>,
+    pin: String,
+    /// The idempotency key and the request's hash.
+    idempotency: Option<(String, String)>,
+}
+
+/// The rows of a new dossier, built in its batch's transaction.
+struct IntakeRows {
+    row: DossierRow,
+    progress: dossiers::ProgressRow,
+    papers: Vec<PaperRow>,
+    steps: Vec<dossiers::StepRow>,
+    event: EventRow,
+    messages: Vec<crate::store::outbox::NewOutboxRow>,
+    rollup: Vec<(
+        crate::core::indicators::RollupKey,
+        crate::core::indicators::Column,
+        i64,
+    )>,
 }
 
 /// What an official receipt sets (see [`App::plan_receipt`]).

@@ -13,6 +13,7 @@ pub mod documents;
 pub mod dossiers;
 pub mod exports;
 pub mod forms;
+pub mod group;
 pub(crate) mod guesses;
 pub mod import;
 pub mod intake;

@@ -275,75 +275,99 @@ pub fn next_sequence(conn: &mut DbConnection, agency: &str, scope: &str) -> Stor
     Ok(row.last_value)
 }
 
-/// The next values of two sequences (a counter intake's code and its tracking-book
-/// line), in the order given (every intake takes them in that order, so two never wait
-/// for each other crosswise): on PostgreSQL one prepared statement, one round trip.
-pub fn next_two_sequences(
+/// Takes `n` values from each sequence `(agency, scope, n)` at once and returns the last
+/// value taken from each, in the order given: the values are `last - n + 1 ..= last`.
+/// Gap-free as [`next_sequence`]. The keys are locked in the order given, so callers give
+/// them sorted and unique: two batches of intakes (`service::intake`, group commit) then
+/// never wait for each other crosswise. On PostgreSQL one prepared statement over three
+/// arrays, one round trip whatever the number of keys.
+pub fn next_sequences(
     conn: &mut DbConnection,
-    first: (&str, &str),
-    second: (&str, &str),
-) -> StoreResult<(i64, i64)> {
-    let DbConnection::Postgresql(c) = conn else {
-        return Ok((
-            next_sequence(conn, first.0, first.1)?,
-            next_sequence(conn, second.0, second.1)?,
-        ));
-    };
-    let rows: Vec<(String, String, i64)> = TwoSequences {
-        keys: [
-            first.0.to_string(),
-            first.1.to_string(),
-            second.0.to_string(),
-            second.1.to_string(),
-        ],
+    wants: &[(String, String, i64)],
+) -> StoreResult<Vec<i64>> {
+    debug_assert!(wants
+        .windows(2)
+        .all(|w| (&w[0].0, &w[0].1) < (&w[1].0, &w[1].1)));
+    match conn {
+        DbConnection::Sqlite(c) => {
+            const SQLITE: &str = "INSERT INTO code_sequences (agency_code, scope, last_value) VALUES (?, ?, ?) \
+                                  ON CONFLICT (agency_code, scope) DO UPDATE SET last_value = code_sequences.last_value + excluded.last_value \
+                                  RETURNING last_value";
+            wants
+                .iter()
+                .map(|(a, s, n)| {
+                    let row: NextValue = diesel::sql_query(SQLITE)
+                        .bind::<Text, _>(a)
+                        .bind::<Text, _>(s)
+                        .bind::<BigInt, _>(n)
+                        .get_result(c)?;
+                    Ok(row.last_value)
+                })
+                .collect()
+        }
+        DbConnection::Postgresql(c) => {
+            let rows: Vec<(String, String, i64)> = ManySequences {
+                agencies: wants.iter().map(|w| w.0.clone()).collect(),
+                scopes: wants.iter().map(|w| w.1.clone()).collect(),
+                counts: wants.iter().map(|w| w.2).collect(),
+            }
+            .load(c)?;
+            wants
+                .iter()
+                .map(|(a, s, _)| {
+                    rows.iter()
+                        .find(|(ra, rs, _)| ra == a && rs == s)
+                        .map(|r| r.2)
+                        .ok_or_else(|| super::StoreError::from(diesel::result::Error::NotFound))
+                })
+                .collect()
+        }
     }
-    .load(c)?;
-    let value = |(a, s): (&str, &str)| {
-        rows.iter()
-            .find(|(ra, rs, _)| ra == a && rs == s)
-            .map(|r| r.2)
-            .ok_or(diesel::result::Error::NotFound)
-    };
-    Ok((value(first)?, value(second)?))
 }
 
-/// [`next_two_sequences`]' statement, with a static query id so that diesel keeps it
-/// prepared.
-struct TwoSequences {
-    keys: [String; 4],
+/// [`next_sequences`]' statement, with a static query id so that diesel keeps it
+/// prepared. `WITH ORDINALITY … ORDER BY` makes PostgreSQL lock the rows in the order
+/// given.
+struct ManySequences {
+    agencies: Vec<String>,
+    scopes: Vec<String>,
+    counts: Vec<i64>,
 }
 
-impl diesel::query_builder::QueryId for TwoSequences {
-    type QueryId = TwoSequences;
+impl diesel::query_builder::QueryId for ManySequences {
+    type QueryId = ManySequences;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for TwoSequences {
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ManySequences {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> QueryResult<()> {
-        out.push_sql("INSERT INTO code_sequences (agency_code, scope, last_value) VALUES (");
-        out.push_bind_param::<Text, _>(&self.keys[0])?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.keys[1])?;
-        out.push_sql(", 1), (");
-        out.push_bind_param::<Text, _>(&self.keys[2])?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.keys[3])?;
+        use diesel::sql_types::Array;
         out.push_sql(
-            ", 1) ON CONFLICT (agency_code, scope) DO UPDATE SET last_value = code_sequences.last_value + 1 \
+            "INSERT INTO code_sequences (agency_code, scope, last_value) \
+             SELECT t.a, t.s, t.n FROM unnest(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.agencies)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.scopes)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.counts)?;
+        out.push_sql(
+            "::int8[]) WITH ORDINALITY AS t(a, s, n, o) ORDER BY t.o \
+             ON CONFLICT (agency_code, scope) DO UPDATE SET last_value = code_sequences.last_value + EXCLUDED.last_value \
              RETURNING agency_code, scope, last_value",
         );
         Ok(())
     }
 }
 
-impl diesel::query_builder::Query for TwoSequences {
+impl RunQueryDsl<diesel::pg::PgConnection> for ManySequences {}
+
+impl diesel::query_builder::Query for ManySequences {
     type SqlType = (Text, Text, BigInt);
 }
-
-impl RunQueryDsl<diesel::pg::PgConnection> for TwoSequences {}
 
 fn dossier_and_events(
     conn: &mut DbConnection,

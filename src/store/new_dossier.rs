@@ -6,8 +6,11 @@
 //! one JSON document — instead of a dozen: every statement is a round trip, parsed and
 //! planned, while the agency's daily code sequence row stays locked until commit. This
 //! one is prepared once per connection (its text never changes, so diesel caches it) and
-//! planned once. Its foreign keys are checked at the end of the statement, when every row
-//! is in. SQLite, in process, writes them one by one with the same functions as before.
+//! planned once. It takes any number of dossiers (each key of the document an array of
+//! rows): a batch of concurrent intakes is one statement (group commit,
+//! `service::group`). Its foreign keys are checked at the end of the statement, when
+//! every row is in. SQLite, in process, writes them one by one with the same functions
+//! as before.
 
 use std::sync::LazyLock;
 
@@ -39,69 +42,68 @@ pub struct NewDossier<'a> {
     pub audit: AuditEntry<'a>,
 }
 
-/// Writes `n` inside the caller's transaction.
-pub fn insert(conn: &mut DbConnection, n: &NewDossier<'_>) -> StoreResult<()> {
+/// Writes new dossiers inside the caller's transaction: on PostgreSQL all of them in one
+/// statement (a batch of intakes, `service::intake`'s group commit, or one).
+pub fn insert(conn: &mut DbConnection, ns: &[NewDossier<'_>]) -> StoreResult<()> {
+    if ns.is_empty() {
+        return Ok(());
+    }
     match conn {
         DbConnection::Postgresql(c) => {
             Statement {
-                json: document(n).to_string(),
+                json: document(ns).to_string(),
             }
             .execute(c)?;
         }
         DbConnection::Sqlite(_) => {
-            dossiers::insert_dossier(conn, n.dossier, n.progress, n.papers, n.steps, n.event)?;
-            for m in n.outbox {
-                outbox::insert(conn, m)?;
+            for n in ns {
+                dossiers::insert_dossier(conn, n.dossier, n.progress, n.papers, n.steps, n.event)?;
+                for m in n.outbox {
+                    outbox::insert(conn, m)?;
+                }
+                super::reports::apply_rollup(conn, n.rollup)?;
+                audit::append_first(conn, n.audit.clone())?;
             }
-            super::reports::apply_rollup(conn, n.rollup)?;
-            audit::append_first(conn, n.audit.clone())?;
         }
     }
     Ok(())
 }
 
-/// The JSON document the statement reads: one key per table.
-fn document(n: &NewDossier<'_>) -> Value {
-    let d = n.dossier;
-    let agencies = dossiers::first_holders(d);
-    let received_at = d
-        .received_at
-        .map(|t| t.format(super::micros::FORMAT).to_string());
-    let held: Vec<Value> = agencies
-        .iter()
-        .map(|a| {
-            json!({
+/// The JSON document the statement reads: one key per table, each an array of rows.
+fn document(ns: &[NewDossier<'_>]) -> Value {
+    let mut held: Vec<Value> = Vec::new();
+    let mut keys: Vec<Value> = Vec::new();
+    // One delta row per cell key, a column once (as `apply_rollup`), over the batch.
+    let mut cells: std::collections::BTreeMap<&RollupKey, serde_json::Map<String, Value>> =
+        Default::default();
+    for n in ns {
+        let d = n.dossier;
+        let received_at = d
+            .received_at
+            .map(|t| t.format(super::micros::FORMAT).to_string());
+        let words = crate::core::text::word_starts(&d.applicant_search);
+        for a in dossiers::first_holders(d) {
+            held.push(json!({
                 "agency_code": a,
                 "dossier_code": d.code,
                 "received_at": received_at,
                 "applicant_search": d.applicant_search,
                 "applicant_id_number": d.applicant_id_number,
-            })
-        })
-        .collect();
-    let keys: Vec<Value> = agencies
-        .iter()
-        .flat_map(|a| {
-            crate::core::text::word_starts(&d.applicant_search)
-                .into_iter()
-                .map(|k| {
-                    json!({
-                        "key": k,
-                        "dossier_code": d.code,
-                        "agency_code": a,
-                        "received_at": received_at,
-                    })
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    // One delta row per cell key, a column once (as `apply_rollup`).
-    let mut cells: std::collections::BTreeMap<&RollupKey, serde_json::Map<String, Value>> =
-        Default::default();
-    for (k, c, v) in n.rollup {
-        let row = cells.entry(k).or_default();
-        let total = row.get(c.name()).and_then(Value::as_i64).unwrap_or(0) + v;
-        row.insert(c.name().to_string(), json!(total));
+            }));
+            for k in &words {
+                keys.push(json!({
+                    "key": k,
+                    "dossier_code": d.code,
+                    "agency_code": a,
+                    "received_at": received_at,
+                }));
+            }
+        }
+        for (k, c, v) in n.rollup {
+            let row = cells.entry(k).or_default();
+            let total = row.get(c.name()).and_then(Value::as_i64).unwrap_or(0) + v;
+            row.insert(c.name().to_string(), json!(total));
+        }
     }
     let rollup: Vec<Value> = cells
         .into_iter()
@@ -113,16 +115,16 @@ fn document(n: &NewDossier<'_>) -> Value {
         })
         .collect();
     json!({
-        "dossier": d,
-        "progress": n.progress,
-        "papers": n.papers,
-        "steps": n.steps,
-        "event": n.event,
+        "dossier": ns.iter().map(|n| n.dossier).collect::<Vec<_>>(),
+        "progress": ns.iter().map(|n| n.progress).collect::<Vec<_>>(),
+        "papers": ns.iter().flat_map(|n| n.papers).collect::<Vec<_>>(),
+        "steps": ns.iter().flat_map(|n| n.steps).collect::<Vec<_>>(),
+        "event": ns.iter().map(|n| n.event).collect::<Vec<_>>(),
         "held": held,
         "keys": keys,
-        "outbox": n.outbox,
+        "outbox": ns.iter().flat_map(|n| n.outbox).collect::<Vec<_>>(),
         "rollup": rollup,
-        "audit": audit::first_record_json(&n.audit),
+        "audit": ns.iter().map(|n| audit::first_record_json(&n.audit)).collect::<Vec<_>>(),
     })
 }
 
@@ -245,14 +247,13 @@ const OUTBOX: &[&str] = &[
     "created_at",
 ];
 
-/// `INSERT INTO table (cols) SELECT r.cols FROM j, <populate>(NULL::table, j.j->'key') r`.
-fn insert_sql(table: &str, columns: &[&str], key: &str, set: bool) -> String {
+/// `INSERT INTO table (cols) SELECT r.cols FROM j, jsonb_populate_recordset(NULL::table, j.j->'key') r`.
+fn insert_sql(table: &str, columns: &[&str], key: &str) -> String {
     let select: Vec<String> = columns.iter().map(|c| format!("r.{c}")).collect();
     format!(
-        "INSERT INTO {table} ({}) SELECT {} FROM j, jsonb_populate_record{}(NULL::{table}, j.j->'{key}') r",
+        "INSERT INTO {table} ({}) SELECT {} FROM j, jsonb_populate_recordset(NULL::{table}, j.j->'{key}') r",
         columns.join(", "),
         select.join(", "),
-        if set { "set" } else { "" },
     )
 }
 
@@ -272,18 +273,18 @@ static SQL: LazyLock<String> = LazyLock::new(|| {
          sd AS (INSERT INTO stats_delta (agency_code, procedure_code, day, {cols}) \
                SELECT r.agency_code, r.procedure_code, r.day, {summed} FROM j, jsonb_populate_recordset(NULL::stats_delta, j.j->'rollup') r), \
          ah AS (INSERT INTO audit_streams (stream, last_seq, last_hash) \
-               SELECT j.j->'audit'->>'stream', 1, j.j->'audit'->>'hash' FROM j) \
+               SELECT a->>'stream', 1, a->>'hash' FROM j, jsonb_array_elements(j.j->'audit') a) \
          INSERT INTO audit_log (at, actor, role, address, action, entity, entity_id, detail, prev_hash, hash, stream, stream_seq) \
          SELECT r.at, r.actor, r.role, r.address, r.action, r.entity, r.entity_id, r.detail, '{GENESIS}', r.hash, r.stream, 1 \
-         FROM j, jsonb_populate_record(NULL::audit_log, j.j->'audit') r",
-        dossier = insert_sql("dossiers", DOSSIER, "dossier", false),
-        progress = insert_sql("dossier_progress", PROGRESS, "progress", false),
-        papers = insert_sql("dossier_papers", PAPER, "papers", true),
-        steps = insert_sql("dossier_steps", STEP, "steps", true),
-        event = insert_sql("dossier_events", EVENT, "event", false),
-        held = insert_sql("dossier_agencies", HELD, "held", true),
-        keys = insert_sql("dossier_name_keys", KEY, "keys", true),
-        outbox = insert_sql("outbox", OUTBOX, "outbox", true),
+         FROM j, jsonb_populate_recordset(NULL::audit_log, j.j->'audit') r",
+        dossier = insert_sql("dossiers", DOSSIER, "dossier"),
+        progress = insert_sql("dossier_progress", PROGRESS, "progress"),
+        papers = insert_sql("dossier_papers", PAPER, "papers"),
+        steps = insert_sql("dossier_steps", STEP, "steps"),
+        event = insert_sql("dossier_events", EVENT, "event"),
+        held = insert_sql("dossier_agencies", HELD, "held"),
+        keys = insert_sql("dossier_name_keys", KEY, "keys"),
+        outbox = insert_sql("outbox", OUTBOX, "outbox"),
         cols = counters.join(", "),
         summed = summed.join(", "),
     )
@@ -426,7 +427,7 @@ mod tests {
             created_at: at,
         };
         assert_eq!(keys(&serde_json::to_value(m).unwrap()), sorted(OUTBOX));
-        let doc = document(&NewDossier {
+        let doc = document(&[NewDossier {
             dossier: &d,
             progress: &ProgressRow::new("C"),
             papers: &[],
@@ -442,7 +443,7 @@ mod tests {
                 entity_id: "C",
                 detail: json!({}),
             },
-        });
+        }]);
         // The receiving desk and the competent agency hold it.
         assert_eq!(doc["held"].as_array().unwrap().len(), 2);
         assert_eq!(keys(&doc["held"][0]), sorted(HELD));
