@@ -410,17 +410,6 @@ fn two_hundred_mixed_intakes_at_the_centre_are_gap_free_per_prefix_on_postgres_t
 
 // ─── group commit and idempotency keys ──────────────────────────────────────
 
-/// The value of the series `name` in a `/metrics` text, 0 when absent.
-fn metric(text: &str, series: &str) -> f64 {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (s, v) = l.rsplit_once(' ')?;
-            (s == series).then(|| v.parse().unwrap())
-        })
-        .unwrap_or(0.0)
-}
-
 /// A burst where a portal-like client repeats requests: 60 requests sent twice each, at
 /// the same moment and over different processes, with one `Idempotency-Key`; 80 more
 /// without a key. Concurrent intakes share transactions (group commit), and a batch
@@ -550,8 +539,8 @@ fn repeats_in_one_burst(db_url: &str, processes: usize) {
                 .body,
         )
         .unwrap();
-        batches += metric(&text, "motcua_intake_batch_size_count");
-        written += metric(&text, "motcua_intake_batch_size_sum");
+        batches += process::metric(&text, "motcua_intake_batch_size_count");
+        written += process::metric(&text, "motcua_intake_batch_size_sum");
     }
     assert!(
         written >= (KEYED + KEYLESS) as f64,

@@ -7,23 +7,12 @@ mod common;
 
 use std::net::SocketAddr;
 
-use common::process::{self, http, Server};
+use common::process::{self, http, metric as value, Server};
 use serde_json::json;
 
 const SECRET: &str = "metrics-test-secret-0123456789abcdef-prometheus";
 const PASSWORD: &str = "mat-khau-thu-nghiem-2026";
 const AGENCY: &str = "000.00.51.H26";
-
-/// The value of the series `name{labels}` (labels exactly as rendered), 0 when absent.
-fn value(text: &str, series: &str) -> f64 {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (s, v) = l.rsplit_once(' ')?;
-            (s == series).then(|| v.parse().unwrap())
-        })
-        .unwrap_or(0.0)
-}
 
 fn scrape(addr: SocketAddr) -> String {
     let r = http(addr, "GET", "/metrics", None, None).expect("scrape");

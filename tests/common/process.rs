@@ -49,6 +49,18 @@ impl Response {
 }
 
 /// One request on a fresh connection (`Connection: close`) with a 120 s read timeout.
+/// The value of the series `series` (labels exactly as rendered) in a Prometheus text
+/// scrape, 0 when absent.
+pub fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let (s, v) = l.rsplit_once(' ')?;
+            (s == series).then(|| v.parse().unwrap())
+        })
+        .unwrap_or(0.0)
+}
+
 pub fn http(
     addr: SocketAddr,
     method: &str,
