@@ -30,6 +30,8 @@ pub struct Metrics {
     returns: IntCounterVec,
     /// Intakes written per transaction (group commit, `service::group`).
     intake_batches: prometheus::Histogram,
+    /// Batches that failed and were written again one intake at a time.
+    intake_batches_split: prometheus::IntCounter,
     /// The database pool: its size, connections open, in use, and requests waiting.
     pool: IntGaugeVec,
     /// Outbox messages waiting to be sent (`pending`) or parked after their attempts.
@@ -101,6 +103,11 @@ impl Metrics {
             .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]),
         )
         .expect("valid metric");
+        let intake_batches_split = prometheus::IntCounter::new(
+            "motcua_intake_batches_split_total",
+            "Batches of intakes that failed as a whole and were written again one intake at a time (a key sent twice at once, a lost connection).",
+        )
+        .expect("valid metric");
         let pool = IntGaugeVec::new(
             Opts::new(
                 "motcua_db_pool_connections",
@@ -133,6 +140,7 @@ impl Metrics {
             Box::new(intakes.clone()),
             Box::new(returns.clone()),
             Box::new(intake_batches.clone()),
+            Box::new(intake_batches_split.clone()),
             Box::new(pool.clone()),
             Box::new(outbox.clone()),
             Box::new(build.clone()),
@@ -149,6 +157,7 @@ impl Metrics {
             intakes,
             returns,
             intake_batches,
+            intake_batches_split,
             pool,
             outbox,
         }
@@ -172,6 +181,11 @@ impl Metrics {
     /// A batch of intakes written in one transaction.
     pub fn intake_batch(&self, size: usize) {
         self.intake_batches.observe(size as f64);
+    }
+
+    /// A batch of intakes written again one by one.
+    pub fn intake_batch_split(&self) {
+        self.intake_batches_split.inc();
     }
 
     /// One dossier returned.

@@ -729,6 +729,7 @@ impl App {
             Err(e) if jobs.len() == 1 => vec![Err(e)],
             Err(e) => {
                 tracing::debug!(error = %e.error, jobs = jobs.len(), "intake batch failed; one by one");
+                self.metrics.intake_batch_split();
                 jobs.iter()
                     .map(|j| {
                         self.write_intake_batch(std::slice::from_ref(j))
