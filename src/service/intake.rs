@@ -724,27 +724,84 @@ impl App {
     /// either way: the failed batch's codes were taken in its transaction and went with it.
     fn write_intakes(&self, jobs: Vec<PendingIntake>) -> Vec<AppResult<Receipt>> {
         self.metrics.intake_batch(jobs.len());
-        match self.write_intake_batch(&jobs) {
-            Ok(receipts) => receipts.into_iter().map(Ok).collect(),
-            Err(e) if jobs.len() == 1 => vec![Err(e)],
-            Err(e) => {
-                tracing::debug!(error = %e.error, jobs = jobs.len(), "intake batch failed; one by one");
-                self.metrics.intake_batch_split();
-                jobs.iter()
-                    .map(|j| {
-                        self.write_intake_batch(std::slice::from_ref(j))
-                            .map(|mut r| r.remove(0))
-                    })
-                    .collect()
-            }
+        // A request repeated with its idempotency key while the first was waiting in the
+        // same batch (a double click, a portal's retry) is not written: once the batch
+        // is in, its caller replays the first one's answer (`receive_once`), as when the
+        // two meet on the key's unique index — but without failing the whole batch.
+        let mut keys = std::collections::HashSet::new();
+        let repeat: Vec<bool> = jobs
+            .iter()
+            .map(|j| {
+                j.idempotency
+                    .as_ref()
+                    .is_some_and(|(k, _)| !keys.insert((j.username.as_str(), k.as_str())))
+            })
+            .collect();
+        let firsts: Vec<&PendingIntake> = jobs
+            .iter()
+            .zip(&repeat)
+            .filter(|(_, r)| !**r)
+            .map(|(j, _)| j)
+            .collect();
+        let mut written = self.write_batch_or_split(&firsts).into_iter();
+        repeat
+            .iter()
+            .map(|r| match r {
+                true => Err(StoreError::Conflict("form_key".into()).into()),
+                false => written.next().expect("one answer per intake written"),
+            })
+            .collect()
+    }
+
+    /// [`App::write_intake_batch`], and when the batch fails: the intakes whose
+    /// idempotency key an earlier batch has written meanwhile (a repeat that queued
+    /// before the first was in) are left out — their callers replay that answer — and
+    /// the others are tried again together; failing still, each is written alone.
+    fn write_batch_or_split(&self, jobs: &[&PendingIntake]) -> Vec<AppResult<Receipt>> {
+        if jobs.is_empty() {
+            return Vec::new();
         }
+        let e = match self.write_intake_batch(jobs) {
+            Ok(receipts) => return receipts.into_iter().map(Ok).collect(),
+            Err(e) if jobs.len() == 1 => return vec![Err(e)],
+            Err(e) => e,
+        };
+        let known: Vec<bool> = jobs
+            .iter()
+            .map(|j| {
+                j.idempotency.as_ref().is_some_and(|(k, _)| {
+                    matches!(self.store.intake_key(&j.username, k), Ok(Some(_)))
+                })
+            })
+            .collect();
+        if known.iter().any(|k| *k) {
+            let rest: Vec<&PendingIntake> = jobs
+                .iter()
+                .zip(&known)
+                .filter(|(_, k)| !**k)
+                .map(|(j, _)| *j)
+                .collect();
+            let mut again = self.write_batch_or_split(&rest).into_iter();
+            return known
+                .iter()
+                .map(|k| match k {
+                    true => Err(StoreError::Conflict("form_key".into()).into()),
+                    false => again.next().expect("one answer per intake written"),
+                })
+                .collect();
+        }
+        tracing::debug!(error = %e.error, jobs = jobs.len(), "intake batch failed; one by one");
+        self.metrics.intake_batch_split();
+        jobs.iter()
+            .map(|j| self.write_intake_batch(&[j]).map(|mut r| r.remove(0)))
+            .collect()
     }
 
     /// One transaction: the batch's codes and book lines in one statement (its sequence
     /// rows locked in key order), every dossier's rows in one more (PostgreSQL), then
     /// what some intakes add — reused documents, the online desk's act, the idempotency
     /// key.
-    fn write_intake_batch(&self, jobs: &[PendingIntake]) -> AppResult<Vec<Receipt>> {
+    fn write_intake_batch(&self, jobs: &[&PendingIntake]) -> AppResult<Vec<Receipt>> {
         let receipts = self.store.write(None, |conn| {
             // The sequences the batch takes: each intake its code of the day, a counter
             // intake also its tracking book's line; each key once, sorted.
