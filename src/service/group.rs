@@ -47,11 +47,6 @@ impl<J, R> Group<J, R> {
         }
     }
 
-    /// The largest batch.
-    pub fn max(&self) -> usize {
-        self.max
-    }
-
     fn lock(&self) -> MutexGuard<'_, State<J, R>> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -737,16 +737,28 @@ impl App {
                     .is_some_and(|(k, _)| !keys.insert((j.username.as_str(), k.as_str())))
             })
             .collect();
-        let firsts: Vec<&PendingIntake> = jobs
+        let jobs: Vec<&PendingIntake> = jobs.iter().collect();
+        self.write_leaving_out(&jobs, &repeat)
+    }
+
+    /// Writes the intakes not `left_out` (repeats of an idempotency key); the repeats'
+    /// callers are answered with the key's conflict, on which `receive_once` replays the
+    /// first answer.
+    fn write_leaving_out(
+        &self,
+        jobs: &[&PendingIntake],
+        left_out: &[bool],
+    ) -> Vec<AppResult<Receipt>> {
+        let rest: Vec<&PendingIntake> = jobs
             .iter()
-            .zip(&repeat)
-            .filter(|(_, r)| !**r)
-            .map(|(j, _)| j)
+            .zip(left_out)
+            .filter(|(_, l)| !**l)
+            .map(|(j, _)| *j)
             .collect();
-        let mut written = self.write_batch_or_split(&firsts).into_iter();
-        repeat
+        let mut written = self.write_batch_or_split(&rest).into_iter();
+        left_out
             .iter()
-            .map(|r| match r {
+            .map(|l| match l {
                 true => Err(StoreError::Conflict("form_key".into()).into()),
                 false => written.next().expect("one answer per intake written"),
             })
@@ -775,20 +787,7 @@ impl App {
             })
             .collect();
         if known.iter().any(|k| *k) {
-            let rest: Vec<&PendingIntake> = jobs
-                .iter()
-                .zip(&known)
-                .filter(|(_, k)| !**k)
-                .map(|(j, _)| *j)
-                .collect();
-            let mut again = self.write_batch_or_split(&rest).into_iter();
-            return known
-                .iter()
-                .map(|k| match k {
-                    true => Err(StoreError::Conflict("form_key".into()).into()),
-                    false => again.next().expect("one answer per intake written"),
-                })
-                .collect();
+            return self.write_leaving_out(jobs, &known);
         }
         tracing::debug!(error = %e.error, jobs = jobs.len(), "intake batch failed; one by one");
         self.metrics.intake_batch_split();
@@ -803,40 +802,30 @@ impl App {
     /// key.
     fn write_intake_batch(&self, jobs: &[&PendingIntake]) -> AppResult<Vec<Receipt>> {
         let receipts = self.store.write(None, |conn| {
-            // The sequences the batch takes: each intake its code of the day, a counter
-            // intake also its tracking book's line; each key once, sorted.
-            let mut wants: std::collections::BTreeMap<(String, String), i64> = Default::default();
-            let keys_of = |j: &PendingIntake| {
-                let mut k = vec![(j.sequence_agency.clone(), j.day_scope.clone())];
-                if let Some(plan) = &j.plan {
-                    k.push((j.receiving.clone(), book_scope(plan)));
-                }
-                k
-            };
-            for j in jobs {
-                for k in keys_of(j) {
-                    *wants.entry(k).or_default() += 1;
-                }
+            let keys: Vec<Vec<(String, String)>> = jobs.iter().map(|j| j.sequence_keys()).collect();
+            // Each key once, sorted, with how many values the batch takes from it …
+            let mut next: std::collections::BTreeMap<(String, String), i64> = Default::default();
+            for k in keys.iter().flatten() {
+                *next.entry(k.clone()).or_default() += 1;
             }
-            let wants: Vec<(String, String, i64)> =
-                wants.into_iter().map(|((a, s), n)| (a, s, n)).collect();
-            let lasts = dossiers::next_sequences(conn, &wants)?;
-            // Each key's values in the order the intakes came.
-            let mut next: std::collections::HashMap<(String, String), i64> = wants
+            let wants: Vec<(String, String, i64)> = next
                 .iter()
-                .zip(&lasts)
-                .map(|((a, s, n), last)| ((a.clone(), s.clone()), last - n + 1))
+                .map(|((a, s), n)| (a.clone(), s.clone(), *n))
                 .collect();
-            let mut take = |k: (String, String)| {
-                let v = next.get_mut(&k).expect("wanted");
+            let lasts = dossiers::next_sequences(conn, &wants)?;
+            // … then each key's next value, handed out in the order the intakes came.
+            for (v, last) in next.values_mut().zip(lasts) {
+                *v = last - *v + 1;
+            }
+            let mut take = |k: &(String, String)| {
+                let v = next.get_mut(k).expect("wanted");
                 *v += 1;
                 *v - 1
             };
             let mut built = Vec::with_capacity(jobs.len());
-            for j in jobs {
-                let mut ks = keys_of(j).into_iter();
-                let seq = take(ks.next().expect("the code's key"));
-                let book_line = ks.next().map(&mut take);
+            for (j, ks) in jobs.iter().zip(&keys) {
+                let seq = take(&ks[0]);
+                let book_line = ks.get(1).map(&mut take);
                 built.push(self.intake_rows(conn, j, seq, book_line)?);
             }
             let new: Vec<crate::store::new_dossier::NewDossier<'_>> = jobs
@@ -1378,7 +1367,7 @@ impl App {
 /// [`crate::service::group`]): everything its rows need but the numbers the transaction
 /// takes — its code's place in the agency's sequence of the day and, at the counter, its
 /// tracking book's line.
-pub struct PendingIntake {
+pub(crate) struct PendingIntake {
     username: String,
     actor: audit::Actor,
     version: crate::store::catalogue::ProcedureVersionRow,
@@ -1408,6 +1397,18 @@ pub struct PendingIntake {
     pin: String,
     /// The idempotency key and the request's hash.
     idempotency: Option<(String, String)>,
+}
+
+impl PendingIntake {
+    /// The sequences it takes a value from: its code of the day and, at the counter, its
+    /// tracking book's line (in that order).
+    fn sequence_keys(&self) -> Vec<(String, String)> {
+        let mut k = vec![(self.sequence_agency.clone(), self.day_scope.clone())];
+        if let Some(plan) = &self.plan {
+            k.push((self.receiving.clone(), book_scope(plan)));
+        }
+        k
+    }
 }
 
 /// The rows of a new dossier, built in its batch's transaction.
