@@ -555,9 +555,16 @@ fn run_notifier(url: &str, instance: &str, rx: mpsc::Receiver<Msg>, done: mpsc::
 
 fn say(conn: &mut Option<PgConnection>, url: &str, payloads: &[String]) -> QueryResult<()> {
     if conn.is_none() {
-        *conn = Some(PgConnection::establish(url).map_err(|e| {
+        let mut c = PgConnection::establish(url).map_err(|e| {
             diesel::result::Error::QueryBuilderError(format!("connecting: {e}").into())
-        })?);
+        })?;
+        // A notification needs a transaction id, hence a commit record: with the
+        // default, every one waited for its own WAL flush, an fsync competing with the
+        // writes' commits (two processes, two of them every few milliseconds). It is
+        // delivered at commit either way; lost in a crash, it is not missed — the
+        // listeners lose their connections too and start a new epoch (module doc).
+        c.batch_execute("SET synchronous_commit = off")?;
+        *conn = Some(c);
     }
     let c = conn.as_mut().expect("set above");
     for p in payloads {
