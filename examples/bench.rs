@@ -1123,6 +1123,19 @@ fn run_backend(
                 b.summary("dossiers")
             );
             report_errors(&format!("{n}-process intake"), &b);
+            // How the intakes shared transactions (group commit), warm-up included.
+            let mut said = Vec::new();
+            for s in &servers {
+                let count = s.metric("motcua_intake_batch_size_count")?;
+                let sum = s.metric("motcua_intake_batch_size_sum")?;
+                said.push(format!(
+                    "{} intakes in {} transactions ({:.1} each)",
+                    thousands(sum),
+                    thousands(count),
+                    sum / count.max(1.0)
+                ));
+            }
+            println!("  group commit, per process: {}", said.join("; "));
             for (k, s) in servers.iter().enumerate() {
                 s.print_output(&format!("server {}/{n}", k + 1));
             }

@@ -283,6 +283,8 @@ pub fn motcua(bin: &Path, db_url: &str, data_dir: &Path) -> Command {
 /// One `motcua serve` process on a free loopback port, killed when dropped.
 pub struct Server {
     pub addr: SocketAddr,
+    /// Where it serves `/metrics` (`MOTCUA_METRICS_BIND`).
+    metrics: SocketAddr,
     child: Child,
     output: Arc<Mutex<String>>,
 }
@@ -290,9 +292,11 @@ pub struct Server {
 impl Server {
     pub fn start(bin: &Path, db_url: &str, data_dir: &Path) -> anyhow::Result<Server> {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
+        let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
         let mut child = motcua(bin, db_url, data_dir)
             .arg("serve")
             .env("MOTCUA_BIND", addr.to_string())
+            .env("MOTCUA_METRICS_BIND", metrics.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -315,6 +319,7 @@ impl Server {
         }
         let mut s = Server {
             addr,
+            metrics,
             child,
             output,
         };
@@ -341,6 +346,20 @@ impl Server {
 
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
+    }
+
+    /// One series' value from its `/metrics` (0 when absent).
+    pub fn metric(&self, series: &str) -> anyhow::Result<f64> {
+        let r = Client::new(self.metrics).request("GET", "/metrics", None, None)?;
+        anyhow::ensure!(r.status == 200, "/metrics answered {}", r.status);
+        Ok(String::from_utf8_lossy(&r.body)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| {
+                let (k, v) = l.rsplit_once(' ')?;
+                (k == series).then(|| v.parse().ok()).flatten()
+            })
+            .unwrap_or(0.0))
     }
 
     pub fn pid(&self) -> u32 {
