@@ -385,3 +385,77 @@ on_both_backends!(the_rollup_table_has_one_column_per_count, |url: &str| {
     want.sort();
     assert_eq!(got, want);
 });
+
+#[test]
+#[ignore = "needs PostgreSQL"]
+fn a_write_releasing_early_is_durable_when_it_returns_and_leaves_its_connection_synchronous() {
+    #[derive(diesel::QueryableByName)]
+    struct Text {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Flag {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        v: bool,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Number {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        v: i64,
+    }
+    let db = common::TestDb::postgres();
+    // One connection: the one the write used is the one read afterwards.
+    let store = Store::open(
+        &db.url,
+        &StoreOptions {
+            pool_size: 1,
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    store.migrate().unwrap();
+    let (inside, written_up_to) = store
+        .write_releasing_early(|conn| {
+            let motcua::store::DbConnection::Postgresql(c) = conn else {
+                unreachable!("PostgreSQL")
+            };
+            diesel::sql_query(
+                "INSERT INTO code_sequences (agency_code, scope, last_value) VALUES ('x', 'd:1', 1)",
+            )
+            .execute(c)?;
+            let inside = diesel::sql_query("SELECT current_setting('synchronous_commit') AS v")
+                .get_result::<Text>(c)?
+                .v;
+            let lsn = diesel::sql_query("SELECT pg_current_wal_insert_lsn()::text AS v")
+                .get_result::<Text>(c)?
+                .v;
+            Ok::<_, StoreError>((inside, lsn))
+        })
+        .unwrap();
+    assert_eq!(inside, "off", "the commit does not wait for its own flush");
+    let mut conn = store.conn().unwrap();
+    let motcua::store::DbConnection::Postgresql(c) = &mut *conn else {
+        unreachable!("PostgreSQL")
+    };
+    let after = diesel::sql_query("SELECT current_setting('synchronous_commit') AS v")
+        .get_result::<Text>(c)
+        .unwrap()
+        .v;
+    assert_eq!(
+        after, "on",
+        "SET LOCAL: the pooled connection's next writes wait again"
+    );
+    let flushed = diesel::sql_query(format!(
+        "SELECT pg_current_wal_flush_lsn() >= '{written_up_to}'::pg_lsn AS v"
+    ))
+    .get_result::<Flag>(c)
+    .unwrap()
+    .v;
+    assert!(flushed, "on disk before the write returned");
+    let n = diesel::sql_query("SELECT last_value AS v FROM code_sequences WHERE agency_code = 'x'")
+        .get_result::<Number>(c)
+        .unwrap()
+        .v;
+    assert_eq!(n, 1, "committed");
+}

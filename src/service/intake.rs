@@ -529,6 +529,9 @@ impl App {
                     "Idempotency-Key này đã dùng cho một yêu cầu khác",
                 ));
             }
+            // The first may have been committed a moment ago and not be on disk yet
+            // (`Store::write_releasing_early`): its code is told again only once it is.
+            self.store.flush()?;
             let mut receipt: Receipt =
                 serde_json::from_str(&row.receipt).map_err(|_| AppError::internal())?;
             receipt.pin = self.idempotent_pin(&caller.username, key);
@@ -776,6 +779,11 @@ impl App {
         let e = match self.write_intake_batch(jobs) {
             Ok(receipts) => return receipts.into_iter().map(Ok).collect(),
             Err(e) if jobs.len() == 1 => return vec![Err(e)],
+            // The database gone (or its answer to the commit lost): written again, the
+            // batch might be written twice; each caller hears that it is unavailable.
+            Err(e) if e.kind == crate::error::ErrorKind::Unavailable => {
+                return jobs.iter().map(|_| Err(e.clone())).collect()
+            }
             Err(e) => e,
         };
         let known: Vec<bool> = jobs
@@ -801,7 +809,7 @@ impl App {
     /// what some intakes add — reused documents, the online desk's act, the idempotency
     /// key.
     fn write_intake_batch(&self, jobs: &[&PendingIntake]) -> AppResult<Vec<Receipt>> {
-        let receipts = self.store.write(None, |conn| {
+        let receipts = self.store.write_releasing_early(|conn| {
             let keys: Vec<Vec<(String, String)>> = jobs.iter().map(|j| j.sequence_keys()).collect();
             // Each key once, sorted, with how many values the batch takes from it …
             let mut next: std::collections::BTreeMap<(String, String), i64> = Default::default();

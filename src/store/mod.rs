@@ -336,6 +336,13 @@ pub(crate) fn try_xact_lock(c: &mut diesel::PgConnection, key: i64) -> diesel::Q
     Ok(got)
 }
 
+/// A transaction that writes a record to the WAL (a transactional logical message of a
+/// few bytes: no table, no lock), so that its synchronous commit flushes the WAL up to
+/// it — and every commit before it ([`Store::write_releasing_early`], [`Store::flush`]). A transaction that
+/// only takes an id writes nothing before its commit record, and PostgreSQL does not
+/// flush for it.
+const FLUSH: &str = "SELECT pg_logical_emit_message(true, 'motcua.flush', '')";
+
 pub mod locks {
     pub const MIGRATE: i64 = 0x6d6f_7463_7561_0001;
     pub const CATALOGUE: i64 = 0x6d6f_7463_7561_0002;
@@ -632,6 +639,40 @@ impl Store {
         self.transaction(lock, true, f)
     }
 
+    /// [`Store::write`] for a command whose transaction holds a hot row until it ends (an
+    /// intake batch: its agencies' code rows). On PostgreSQL its commit does not wait for
+    /// its own WAL flush (`synchronous_commit = off` for this transaction only), so the
+    /// row locks go as soon as the commit record is written, not an fsync later; then, on
+    /// the same connection and before returning, [`FLUSH`] waits for the flush that
+    /// covers it. Nobody is told of the result before it is durable. A transaction that
+    /// read it meanwhile is later in the log, so a crash loses both or neither, and
+    /// gap-free codes stay gap-free. A failed flush (the connection lost) leaves the
+    /// result committed but unconfirmed: [`StoreError::Unavailable`], never a reason to
+    /// write it again. SQLite: [`Store::write`].
+    pub fn write_releasing_early<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        self.transaction_with(None, true, false, f)
+    }
+
+    /// Returns once everything committed so far — by any session — is on disk
+    /// ([`FLUSH`]; PostgreSQL). Its failure leaves what was written unconfirmed: the
+    /// database is unavailable, which is never a reason to write it again. SQLite: a
+    /// commit is durable when it returns; nothing to do.
+    pub fn flush(&self) -> StoreResult<()> {
+        if self.backend == Backend::Sqlite {
+            return Ok(());
+        }
+        let mut pooled = self.conn()?;
+        pooled.batch_execute(FLUSH).map_err(|e| {
+            StoreError::Unavailable(format!("the commits' flush was not confirmed: {e}"))
+        })
+    }
+
     /// Runs `f` exactly as [`Store::write`] does — same transaction, locks, reads and
     /// checks — then rolls back whatever it wrote: a dry run (`?dry_run=true`).
     pub fn rehearse<T, E>(
@@ -687,6 +728,20 @@ impl Store {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
+        self.transaction_with(lock, commit, true, f)
+    }
+
+    /// `flush_in_commit: false`: see [`Store::write_releasing_early`].
+    fn transaction_with<T, E>(
+        &self,
+        lock: Option<i64>,
+        commit: bool,
+        flush_in_commit: bool,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
         let _writer = match self.backend {
             Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
@@ -698,7 +753,14 @@ impl Store {
                 AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
             }
             DbConnection::Postgresql(c) => {
-                AnsiTransactionManager::begin_transaction(c)?;
+                if flush_in_commit {
+                    AnsiTransactionManager::begin_transaction(c)?;
+                } else {
+                    AnsiTransactionManager::begin_transaction_sql(
+                        c,
+                        "BEGIN; SET LOCAL synchronous_commit = off",
+                    )?;
+                }
                 if let Some(key) = lock {
                     if let Err(e) = c.batch_execute(&format!("SELECT pg_advisory_xact_lock({key})"))
                     {
@@ -720,6 +782,13 @@ impl Store {
                 // again after it was told to forget it.
                 self.changes.committed(touched.finish());
                 done?;
+                if let (false, DbConnection::Postgresql(c)) = (flush_in_commit, conn) {
+                    c.batch_execute(FLUSH).map_err(|e| {
+                        E::from(StoreError::Unavailable(format!(
+                            "the commit's flush was not confirmed: {e}"
+                        )))
+                    })?;
+                }
                 Ok(v)
             }
             Ok(v) => {
