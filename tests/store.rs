@@ -388,7 +388,7 @@ on_both_backends!(the_rollup_table_has_one_column_per_count, |url: &str| {
 
 #[test]
 #[ignore = "needs PostgreSQL"]
-fn a_write_releasing_early_is_durable_when_it_returns_and_leaves_its_connection_synchronous() {
+fn an_early_release_on_postgres_is_durable_on_return_and_leaves_the_connection_synchronous() {
     #[derive(diesel::QueryableByName)]
     struct Text {
         #[diesel(sql_type = diesel::sql_types::Text)]

@@ -338,9 +338,9 @@ pub(crate) fn try_xact_lock(c: &mut diesel::PgConnection, key: i64) -> diesel::Q
 
 /// A transaction that writes a record to the WAL (a transactional logical message of a
 /// few bytes: no table, no lock), so that its synchronous commit flushes the WAL up to
-/// it — and every commit before it ([`Store::write_releasing_early`], [`Store::flush`]). A transaction that
-/// only takes an id writes nothing before its commit record, and PostgreSQL does not
-/// flush for it.
+/// it — and every commit before it ([`Store::write_releasing_early`], [`Store::flush`]).
+/// A transaction that only takes an id writes nothing before its commit record, and
+/// PostgreSQL does not flush for it.
 const FLUSH: &str = "SELECT pg_logical_emit_message(true, 'motcua.flush', '')";
 
 pub mod locks {
