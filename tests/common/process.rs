@@ -48,7 +48,6 @@ impl Response {
     }
 }
 
-/// One request on a fresh connection (`Connection: close`) with a 120 s read timeout.
 /// The value of the series `series` (labels exactly as rendered) in a Prometheus text
 /// scrape, 0 when absent.
 pub fn metric(text: &str, series: &str) -> f64 {
@@ -61,6 +60,7 @@ pub fn metric(text: &str, series: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// One request on a fresh connection (`Connection: close`) with a 120 s read timeout.
 pub fn http(
     addr: SocketAddr,
     method: &str,
