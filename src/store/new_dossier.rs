@@ -50,10 +50,7 @@ pub fn insert(conn: &mut DbConnection, ns: &[NewDossier<'_>]) -> StoreResult<()>
     }
     match conn {
         DbConnection::Postgresql(c) => {
-            Statement {
-                json: document(ns).to_string(),
-            }
-            .execute(c)?;
+            Statement { json: document(ns) }.execute(c)?;
         }
         DbConnection::Sqlite(_) => {
             for n in ns {
@@ -69,34 +66,77 @@ pub fn insert(conn: &mut DbConnection, ns: &[NewDossier<'_>]) -> StoreResult<()>
     Ok(())
 }
 
-/// The JSON document the statement reads: one key per table, each an array of rows.
-fn document(ns: &[NewDossier<'_>]) -> Value {
-    let mut held: Vec<Value> = Vec::new();
-    let mut keys: Vec<Value> = Vec::new();
+/// The JSON document the statement reads: one key per table, each an array of rows,
+/// serialised straight from the rows (no intermediate `Value` tree: the document is
+/// built while the batch's code rows are locked).
+fn document(ns: &[NewDossier<'_>]) -> String {
+    #[derive(serde::Serialize)]
+    struct Held<'a> {
+        agency_code: &'a str,
+        dossier_code: &'a str,
+        received_at: Option<&'a str>,
+        applicant_search: &'a str,
+        applicant_id_number: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct Key<'a> {
+        key: &'a str,
+        dossier_code: &'a str,
+        agency_code: &'a str,
+        received_at: Option<&'a str>,
+    }
+    #[derive(serde::Serialize)]
+    struct Document<'a> {
+        dossier: Vec<&'a DossierRow>,
+        progress: Vec<&'a ProgressRow>,
+        papers: Vec<&'a PaperRow>,
+        steps: Vec<&'a StepRow>,
+        event: Vec<&'a EventRow>,
+        held: Vec<Held<'a>>,
+        keys: Vec<Key<'a>>,
+        outbox: Vec<&'a NewOutboxRow>,
+        rollup: Vec<Value>,
+        audit: Vec<Value>,
+    }
+    let received: Vec<Option<String>> = ns
+        .iter()
+        .map(|n| {
+            n.dossier
+                .received_at
+                .map(|t| t.format(super::micros::FORMAT).to_string())
+        })
+        .collect();
+    let holders: Vec<Vec<&String>> = ns
+        .iter()
+        .map(|n| dossiers::first_holders(n.dossier))
+        .collect();
+    let words: Vec<Vec<&str>> = ns
+        .iter()
+        .map(|n| crate::core::text::word_starts(&n.dossier.applicant_search))
+        .collect();
+    let mut held = Vec::new();
+    let mut keys = Vec::new();
     // One delta row per cell key, a column once (as `apply_rollup`), over the batch.
     let mut cells: std::collections::BTreeMap<&RollupKey, serde_json::Map<String, Value>> =
         Default::default();
-    for n in ns {
+    for (i, n) in ns.iter().enumerate() {
         let d = n.dossier;
-        let received_at = d
-            .received_at
-            .map(|t| t.format(super::micros::FORMAT).to_string());
-        let words = crate::core::text::word_starts(&d.applicant_search);
-        for a in dossiers::first_holders(d) {
-            held.push(json!({
-                "agency_code": a,
-                "dossier_code": d.code,
-                "received_at": received_at,
-                "applicant_search": d.applicant_search,
-                "applicant_id_number": d.applicant_id_number,
-            }));
-            for k in &words {
-                keys.push(json!({
-                    "key": k,
-                    "dossier_code": d.code,
-                    "agency_code": a,
-                    "received_at": received_at,
-                }));
+        let received_at = received[i].as_deref();
+        for a in &holders[i] {
+            held.push(Held {
+                agency_code: a,
+                dossier_code: &d.code,
+                received_at,
+                applicant_search: &d.applicant_search,
+                applicant_id_number: &d.applicant_id_number,
+            });
+            for k in &words[i] {
+                keys.push(Key {
+                    key: k,
+                    dossier_code: &d.code,
+                    agency_code: a,
+                    received_at,
+                });
             }
         }
         for (k, c, v) in n.rollup {
@@ -114,18 +154,22 @@ fn document(ns: &[NewDossier<'_>]) -> Value {
             Value::Object(row)
         })
         .collect();
-    json!({
-        "dossier": ns.iter().map(|n| n.dossier).collect::<Vec<_>>(),
-        "progress": ns.iter().map(|n| n.progress).collect::<Vec<_>>(),
-        "papers": ns.iter().flat_map(|n| n.papers).collect::<Vec<_>>(),
-        "steps": ns.iter().flat_map(|n| n.steps).collect::<Vec<_>>(),
-        "event": ns.iter().map(|n| n.event).collect::<Vec<_>>(),
-        "held": held,
-        "keys": keys,
-        "outbox": ns.iter().flat_map(|n| n.outbox).collect::<Vec<_>>(),
-        "rollup": rollup,
-        "audit": ns.iter().map(|n| audit::first_record_json(&n.audit)).collect::<Vec<_>>(),
+    serde_json::to_string(&Document {
+        dossier: ns.iter().map(|n| n.dossier).collect(),
+        progress: ns.iter().map(|n| n.progress).collect(),
+        papers: ns.iter().flat_map(|n| n.papers).collect(),
+        steps: ns.iter().flat_map(|n| n.steps).collect(),
+        event: ns.iter().map(|n| n.event).collect(),
+        held,
+        keys,
+        outbox: ns.iter().flat_map(|n| n.outbox).collect(),
+        rollup,
+        audit: ns
+            .iter()
+            .map(|n| audit::first_record_json(&n.audit))
+            .collect(),
     })
+    .expect("rows serialise")
 }
 
 // The columns each insert names: the rows' fields (`DossierRow`…, checked by a test). A
@@ -427,7 +471,7 @@ mod tests {
             created_at: at,
         };
         assert_eq!(keys(&serde_json::to_value(m).unwrap()), sorted(OUTBOX));
-        let doc = document(&[NewDossier {
+        let doc: Value = serde_json::from_str(&document(&[NewDossier {
             dossier: &d,
             progress: &ProgressRow::new("C"),
             papers: &[],
@@ -443,7 +487,17 @@ mod tests {
                 entity_id: "C",
                 detail: json!({}),
             },
-        }]);
+        }]))
+        .unwrap();
+        // Each row as its own serialisation reads (what `jsonb_populate_recordset` fills
+        // the columns from).
+        assert_eq!(doc["dossier"][0], serde_json::to_value(&d).unwrap());
+        assert_eq!(doc["event"][0], serde_json::to_value(&event).unwrap());
+        assert_eq!(
+            doc["progress"][0],
+            serde_json::to_value(ProgressRow::new("C")).unwrap()
+        );
+        assert_eq!(doc["audit"][0]["entity_id"], "C");
         // The receiving desk and the competent agency hold it.
         assert_eq!(doc["held"].as_array().unwrap().len(), 2);
         assert_eq!(keys(&doc["held"][0]), sorted(HELD));
