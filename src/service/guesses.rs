@@ -72,7 +72,15 @@ impl App {
     /// 429 `too_many_attempts` with `Retry-After` while the attempt must wait; before
     /// the secret is even checked. Otherwise whether the pair has failed within its
     /// window (what [`App::good_guess`] clears).
+    ///
+    /// The tallies are not read when this process knows that none of the keys failed
+    /// within its window ([`App::unsuspected`], what the lookup cache's fast path
+    /// trusts): nothing to wait for, no pair to clear. A lookup missing the cache then
+    /// costs one round trip fewer.
     pub(crate) fn hold_guess(&self, g: &Guess, now: DateTime<Utc>) -> AppResult<bool> {
+        if self.unsuspected(g, now) {
+            return Ok(false);
+        }
         let t = self.store.tallies(&g.keys(), to_db(now), g.limits.window)?;
         let tallies = Tallies {
             pair: t[0],
