@@ -373,19 +373,21 @@ fn dossier_and_events(
     conn: &mut DbConnection,
     code: &str,
 ) -> StoreResult<Option<(DossierRow, Vec<EventRow>)>> {
-    let Some(d) = dossiers::table
-        .find(code)
-        .select(DossierRow::as_select())
-        .first(conn)
-        .optional()?
-    else {
+    // One statement (one round trip): the dossier once per event, or alone.
+    let rows: Vec<(DossierRow, Option<EventRow>)> = dossiers::table
+        .left_join(dossier_events::table.on(dossier_events::dossier_code.eq(dossiers::code)))
+        .filter(dossiers::code.eq(code))
+        .order(dossier_events::seq)
+        .select((DossierRow::as_select(), Option::<EventRow>::as_select()))
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((d, first)) = rows.next() else {
         return Ok(None);
     };
-    let events = dossier_events::table
-        .filter(dossier_events::dossier_code.eq(code))
-        .order(dossier_events::seq)
-        .select(EventRow::as_select())
-        .load(conn)?;
+    let events = first
+        .into_iter()
+        .chain(rows.filter_map(|(_, e)| e))
+        .collect();
     Ok(Some((d, events)))
 }
 
