@@ -343,6 +343,13 @@ pub(crate) fn try_xact_lock(c: &mut diesel::PgConnection, key: i64) -> diesel::Q
 /// PostgreSQL does not flush for it.
 const FLUSH: &str = "SELECT pg_logical_emit_message(true, 'motcua.flush', '')";
 
+/// [`FLUSH`] on `conn`; its failure leaves what was committed unconfirmed:
+/// [`StoreError::Unavailable`], never a reason to write it again.
+fn flush_on(conn: &mut DbConnection) -> StoreResult<()> {
+    conn.batch_execute(FLUSH)
+        .map_err(|e| StoreError::Unavailable(format!("the commits' flush was not confirmed: {e}")))
+}
+
 pub mod locks {
     pub const MIGRATE: i64 = 0x6d6f_7463_7561_0001;
     pub const CATALOGUE: i64 = 0x6d6f_7463_7561_0002;
@@ -667,10 +674,7 @@ impl Store {
         if self.backend == Backend::Sqlite {
             return Ok(());
         }
-        let mut pooled = self.conn()?;
-        pooled.batch_execute(FLUSH).map_err(|e| {
-            StoreError::Unavailable(format!("the commits' flush was not confirmed: {e}"))
-        })
+        flush_on(&mut *self.conn()?)
     }
 
     /// Runs `f` exactly as [`Store::write`] does — same transaction, locks, reads and
@@ -782,12 +786,8 @@ impl Store {
                 // again after it was told to forget it.
                 self.changes.committed(touched.finish());
                 done?;
-                if let (false, DbConnection::Postgresql(c)) = (flush_in_commit, conn) {
-                    c.batch_execute(FLUSH).map_err(|e| {
-                        E::from(StoreError::Unavailable(format!(
-                            "the commit's flush was not confirmed: {e}"
-                        )))
-                    })?;
+                if !flush_in_commit && self.backend == Backend::Postgres {
+                    flush_on(conn)?;
                 }
                 Ok(v)
             }
