@@ -49,7 +49,9 @@
 //!    intake's row count), the database's own rate for such transactions. Printed with
 //!    the ratio *spread intake / pgbench tps* and its gate (≥ 0.5: PASS/FAIL). Without
 //!    `pgbench` on the PATH (or `MOTCUA_BENCH_PGBENCH`) the same transactions are run
-//!    by C threads of this process through libpq, and the line says so.
+//!    by C threads of this process through libpq, and the line says so. Next to it, the
+//!    rows a spread intake inserted (counted in the database after step 1) and the rows
+//!    a second that makes, against pgbench's ten per transaction.
 //! 6. **server processes** — for each count of `--processes` (default 1, 2, 4), that many
 //!    `motcua` processes on different ports against the same database; the C clients are
 //!    spread round-robin over them and POST N spread intakes. Total intake for each count,
@@ -663,6 +665,36 @@ struct PgbenchCeiling {
 const PGBENCH_TABLE: &str = "bench_pgbench_ten";
 
 /// One transaction of ten single-row INSERTs, about the rows an intake writes.
+/// The rows the intakes so far inserted, per dossier: the dossier, its progress, papers,
+/// route, first event, holders, name keys, messages and first audit record with its
+/// stream. Not counted: the rollup deltas (the sealer folds them away) and the two
+/// sequence rows each intake updates.
+fn rows_per_dossier(url: &str) -> anyhow::Result<f64> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut c = diesel::PgConnection::establish(url)?;
+    let count = |c: &mut diesel::PgConnection, sql: &str| -> anyhow::Result<i64> {
+        Ok(diesel::sql_query(sql).get_result::<Count>(c)?.n)
+    };
+    let dossiers = count(&mut c, "SELECT count(*) AS n FROM dossiers")?;
+    let rows = count(
+        &mut c,
+        "SELECT (SELECT count(*) FROM dossiers) + (SELECT count(*) FROM dossier_progress) \
+         + (SELECT count(*) FROM dossier_papers) + (SELECT count(*) FROM dossier_steps) \
+         + (SELECT count(*) FROM dossier_events) + (SELECT count(*) FROM dossier_agencies) \
+         + (SELECT count(*) FROM dossier_name_keys) + (SELECT count(*) FROM outbox) \
+         + (SELECT count(*) FROM audit_log WHERE entity = 'dossier') \
+         + (SELECT count(*) FROM audit_streams WHERE stream LIKE 'dossier:%') AS n",
+    )?;
+    if dossiers == 0 {
+        bail!("no dossier in the database after the spread intake");
+    }
+    Ok(rows as f64 / dossiers as f64)
+}
+
 fn pgbench_script() -> String {
     let mut s = String::from("BEGIN;\n");
     for k in 1..=10 {
@@ -853,6 +885,12 @@ fn run_backend(
         spread.summary("dossiers")
     );
     report_errors("spread intake", &spread);
+    // What each of those intakes asked of the database, in rows (PostgreSQL: next to
+    // pgbench's ten, below).
+    let spread_rows = match name {
+        "PostgreSQL" => Some(rows_per_dossier(&db.url)?),
+        _ => None,
+    };
 
     // 1a. The worst case: every intake at one agency, one procedure.
     let intake = run_batch(
@@ -1019,6 +1057,13 @@ fn run_backend(
         );
         println!("{line}");
         gates.lines.push(line);
+        if let Some(r) = spread_rows {
+            println!(
+                "rows: a spread intake inserts {r:.1} rows (its rollup deltas and sequence updates not counted): {} rows/s, against pgbench's {} rows/s",
+                thousands(spread.rate() * r),
+                thousands(p.tps * 10.0)
+            );
+        }
         Some(p)
     } else {
         None
