@@ -664,7 +664,6 @@ struct PgbenchCeiling {
 
 const PGBENCH_TABLE: &str = "bench_pgbench_ten";
 
-/// One transaction of ten single-row INSERTs, about the rows an intake writes.
 /// The rows the intakes so far inserted, per dossier: the dossier, its progress, papers,
 /// route, first event, holders, name keys, messages and first audit record with its
 /// stream. Not counted: the rollup deltas (the sealer folds them away) and the two
@@ -695,6 +694,7 @@ fn rows_per_dossier(url: &str) -> anyhow::Result<f64> {
     Ok(rows as f64 / dossiers as f64)
 }
 
+/// One transaction of ten single-row INSERTs, about the rows an intake writes.
 fn pgbench_script() -> String {
     let mut s = String::from("BEGIN;\n");
     for k in 1..=10 {
