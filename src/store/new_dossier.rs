@@ -98,31 +98,29 @@ fn document(ns: &[NewDossier<'_>]) -> String {
         rollup: Vec<Value>,
         audit: Vec<Value>,
     }
-    let received: Vec<Option<String>> = ns
+    // What each dossier's holders and name keys borrow: its moment of receipt as the
+    // statement reads it, its first holders and the starts of its applicant's words.
+    let per: Vec<(Option<String>, Vec<&String>, Vec<&str>)> = ns
         .iter()
         .map(|n| {
-            n.dossier
-                .received_at
-                .map(|t| t.format(super::micros::FORMAT).to_string())
+            let d = n.dossier;
+            (
+                d.received_at
+                    .map(|t| t.format(super::micros::FORMAT).to_string()),
+                dossiers::first_holders(d),
+                crate::core::text::word_starts(&d.applicant_search),
+            )
         })
-        .collect();
-    let holders: Vec<Vec<&String>> = ns
-        .iter()
-        .map(|n| dossiers::first_holders(n.dossier))
-        .collect();
-    let words: Vec<Vec<&str>> = ns
-        .iter()
-        .map(|n| crate::core::text::word_starts(&n.dossier.applicant_search))
         .collect();
     let mut held = Vec::new();
     let mut keys = Vec::new();
     // One delta row per cell key, a column once (as `apply_rollup`), over the batch.
     let mut cells: std::collections::BTreeMap<&RollupKey, serde_json::Map<String, Value>> =
         Default::default();
-    for (i, n) in ns.iter().enumerate() {
+    for (n, (received_at, holders, words)) in ns.iter().zip(&per) {
         let d = n.dossier;
-        let received_at = received[i].as_deref();
-        for a in &holders[i] {
+        let received_at = received_at.as_deref();
+        for a in holders {
             held.push(Held {
                 agency_code: a,
                 dossier_code: &d.code,
@@ -130,7 +128,7 @@ fn document(ns: &[NewDossier<'_>]) -> String {
                 applicant_search: &d.applicant_search,
                 applicant_id_number: &d.applicant_id_number,
             });
-            for k in &words[i] {
+            for k in words {
                 keys.push(Key {
                     key: k,
                     dossier_code: &d.code,
